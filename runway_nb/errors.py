@@ -1,0 +1,83 @@
+"""The exceptions runway_nb raises, written for people.
+
+Every message says what was wrong (the field and the value), what is allowed, and —
+where there is one — what to do. Catch `RunwayError` to catch them all.
+
+    RunwayError
+    ├── InvalidInput          (also a ValueError)  bad argument, Shot field, schedule, path…
+    │   └── UnsupportedCapability                  the engine cannot do what was asked
+    ├── EngineNotFound        (also a LookupError) unknown engine id or not a pipeline folder
+    ├── WeightsError                               missing / corrupt / unsafe weights
+    ├── MissingDependency     (also ImportError)   an optional package is not installed
+    ├── Cancelled                                  a render was cancelled by the user
+    └── StoreError            (also OSError)       the project folder cannot be written/read
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class RunwayError(Exception):
+    """Base class of every error runway_nb raises on purpose."""
+
+
+class InvalidInput(RunwayError, ValueError):
+    """A value was refused. Carries `field`, `value` and `allowed` for programs."""
+
+    def __init__(self, field: str, value: Any, allowed: str, hint: str | None = None):
+        self.field, self.value, self.allowed, self.hint = field, value, allowed, hint
+        shown = repr(value)
+        if len(shown) > 80:
+            shown = shown[:77] + "..."
+        message = f"{field}={shown} is not allowed: {allowed}."
+        if hint:
+            message += f" {hint}"
+        super().__init__(message)
+
+
+class UnsupportedCapability(InvalidInput):
+    """The engine cannot do this (e.g. extend, a camera mode, a size)."""
+
+
+class EngineNotFound(RunwayError, LookupError):
+    pass
+
+
+class WeightsError(RunwayError):
+    pass
+
+
+class MissingDependency(RunwayError, ImportError):
+    def __init__(self, package: str, purpose: str, extra: str | None = None):
+        cmd = f"pip install 'runway_nb[{extra}]'" if extra else f"pip install {package}"
+        super().__init__(f"{purpose} needs the optional package {package!r}, which is not "
+                         f"installed. Install it with: {cmd}")
+        self.package = package
+
+
+class Cancelled(RunwayError):
+    """Raised by `Engine.render` when its `cancel` signal was set; nothing was saved."""
+
+
+class StoreError(RunwayError, OSError):
+    pass
+
+
+def check_number(field: str, value: Any, *, low=None, high=None, integer=False,
+                 low_inclusive=True) -> float | int:
+    """Validate a finite number in a range; return it (as int when `integer`)."""
+    import math
+
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (
+            integer and not float(value).is_integer()):
+        kind = "an integer" if integer else "a number"
+        raise InvalidInput(field, value, f"must be {kind}")
+    if not math.isfinite(value):
+        raise InvalidInput(field, value, "must be a finite number (not NaN or infinity)")
+    lo_ok = low is None or (value >= low if low_inclusive else value > low)
+    if not lo_ok or (high is not None and value > high):
+        lo = "" if low is None else (f"≥ {low}" if low_inclusive else f"> {low}")
+        hi = "" if high is None else f"≤ {high}"
+        raise InvalidInput(field, value, "must be " + " and ".join(x for x in (lo, hi) if x))
+    return int(value) if integer else value

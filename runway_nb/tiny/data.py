@@ -1,0 +1,79 @@
+"""Training data for the tiny engine: a cached pool of rendered toy-world clips.
+
+Rendering is cheap (~10 ms a clip) but not free on two cores, so the training script
+renders a fixed pool once (in two processes), keeps it on disk next to its
+checkpoints, and encodes it to latents once the autoencoder is trained.
+"""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+from . import toyworld
+
+FRAMES, FPS, SIZE = 16, 8.0, 64
+
+
+def _render_chunk(args):
+    seed, start, count = args
+    frames = np.empty((count, FRAMES, SIZE, SIZE, 3), np.uint8)
+    cameras = np.empty((count, FRAMES, 4), np.float32)
+    captions, scenes = [], []
+    for i in range(count):
+        rng = np.random.default_rng([seed, start + i])
+        scene = toyworld.sample_scene(rng, "train")
+        cam = toyworld.camera_for_move(scene.camera, scene.camera_intensity, FRAMES, FPS)
+        frames[i] = toyworld.render(scene, FRAMES, FPS, SIZE, SIZE, camera=cam)
+        cameras[i] = cam
+        captions.append(scene.caption)
+        scenes.append({"background": scene.background, "camera": scene.camera,
+                       "objects": [[o.color, o.shape, o.motion] for o in scene.objects]})
+    return frames, cameras, captions, scenes
+
+
+def render_pool(n: int, seed: int, cache_dir: Path, workers: int = 2, progress=None):
+    """Render (or load from cache) n training clips: frames (n,T,H,W,3) uint8,
+    cameras (n,T,4), captions, scene summaries."""
+    cache_dir = Path(cache_dir)
+    path = cache_dir / f"pool_s{seed}_n{n}.npz"
+    if path.exists():
+        data = np.load(path)
+        meta = json.loads((cache_dir / f"pool_s{seed}_n{n}.json").read_text())
+        return data["frames"], data["cameras"], meta["captions"], meta["scenes"]
+    chunk = 250
+    jobs = [(seed, s, min(chunk, n - s)) for s in range(0, n, chunk)]
+    parts = []
+    with ProcessPoolExecutor(workers) as pool:
+        for part in pool.map(_render_chunk, jobs):
+            parts.append(part)
+            if progress:
+                progress(len(part[2]))
+    frames = np.concatenate([p[0] for p in parts])
+    cameras = np.concatenate([p[1] for p in parts])
+    captions = [c for p in parts for c in p[2]]
+    scenes = [s for p in parts for s in p[3]]
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    tmp = cache_dir / (path.name + ".tmp.npz")
+    np.savez(tmp, frames=frames, cameras=cameras)
+    tmp.replace(path)
+    (cache_dir / f"pool_s{seed}_n{n}.json").write_text(json.dumps({"captions": captions, "scenes": scenes}))
+    return frames, cameras, captions, scenes
+
+
+def caption_vocabulary() -> set[str]:
+    """Every word the toy world's captions can use."""
+    from .text import WordTokenizer
+
+    tok = WordTokenizer([])
+    words: set[str] = set()
+    for table in (toyworld.COLOR_WORDS, toyworld.SHAPE_WORDS, toyworld.MOTION_WORDS,
+                  toyworld.BACKGROUND_WORDS, toyworld.CAMERA_WORDS):
+        for phrases in table.values():
+            for phrase in phrases:
+                words.update(tok.words(phrase))
+    words.update(["slowly", "gently", "quickly", "fast", "an", "a", "and"])
+    return words

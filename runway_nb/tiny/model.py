@@ -1,0 +1,165 @@
+"""TinyVideoDiT: the denoiser of the embedded engine, a diffusion transformer over video latents.
+
+Read it in one sitting. The ideas, each from a paper:
+  * latents are cut into (2 frames × 2 × 2) patches → tokens            (ViT, Latte)
+  * attention is factorized: spatial within a time slot, then temporal
+    across slots at each position — far cheaper than full 3-D attention (Latte, 2024)
+  * every block cross-attends to the prompt's word features            (PixArt-α)
+  * adaLN-Zero: the noise level, pooled text and *per-slot camera motion*
+    scale/shift/gate each sub-layer; gates start at zero so every block
+    begins as the identity and training is stable                      (DiT, Peebles & Xie 2023)
+  * the camera path is a numeric per-frame input (not only words), so the model
+    can be told exactly how far to pan, tilt, zoom or roll
+  * known frames (for image→video and extend) enter as extra input channels with
+    a mask, as in inpainting models
+  * trained with rectified flow: predict v = noise − x0                  (Liu et al. 2022, SD3)
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from diffusers.configuration_utils import ConfigMixin, register_to_config
+from diffusers.models.modeling_utils import ModelMixin
+from torch import nn
+
+
+def sincos(positions: torch.Tensor, dim: int) -> torch.Tensor:
+    """Fixed sinusoidal features of (any-shaped) positions -> (..., dim)."""
+    half = dim // 2
+    freqs = torch.exp(-math.log(10000.0) * torch.arange(half, dtype=torch.float32) / half)
+    angles = positions.float()[..., None] * freqs.to(positions.device)
+    return torch.cat([angles.sin(), angles.cos()], dim=-1)
+
+
+def modulate(x, shift, scale):
+    return x * (1 + scale) + shift
+
+
+class Attention(nn.Module):
+    def __init__(self, dim: int, heads: int, context_dim: int | None = None):
+        super().__init__()
+        self.heads = heads
+        self.q = nn.Linear(dim, dim)
+        self.kv = nn.Linear(context_dim or dim, 2 * dim)
+        self.out = nn.Linear(dim, dim)
+
+    def forward(self, x, context=None, mask=None):
+        b, n, d = x.shape
+        context = x if context is None else context
+        q = self.q(x).view(b, n, self.heads, -1).transpose(1, 2)            # (B, h, n, d/h)
+        k, v = self.kv(context).view(b, context.shape[1], 2, self.heads, -1).permute(2, 0, 3, 1, 4)
+        attn_mask = None if mask is None else mask[:, None, None, :]         # (B, 1, 1, L)
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask)
+        return self.out(y.transpose(1, 2).reshape(b, n, d))
+
+
+class Block(nn.Module):
+    """Spatial attention → temporal attention → cross-attention → MLP, each adaLN-Zero gated."""
+
+    def __init__(self, dim: int, heads: int, mlp_ratio: float):
+        super().__init__()
+        self.norms = nn.ModuleList(nn.LayerNorm(dim, elementwise_affine=False, eps=1e-6)
+                                   for _ in range(4))
+        self.spatial = Attention(dim, heads)
+        self.temporal = Attention(dim, heads)
+        self.cross = Attention(dim, heads)
+        hidden = int(dim * mlp_ratio)
+        self.mlp = nn.Sequential(nn.Linear(dim, hidden), nn.GELU(approximate="tanh"),
+                                 nn.Linear(hidden, dim))
+        self.ada = nn.Sequential(nn.SiLU(), nn.Linear(dim, 12 * dim))
+        nn.init.zeros_(self.ada[1].weight)   # adaLN-Zero: gates (and shifts) start at 0
+        nn.init.zeros_(self.ada[1].bias)
+
+    def forward(self, x, cond, text, text_mask):
+        b, s, n, d = x.shape                                   # x: (B, S slots, N positions, D)
+        m = self.ada(cond)[:, :, None, :].chunk(12, dim=-1)     # each (B, S, 1, D)
+        h = modulate(self.norms[0](x), m[0], m[1]).reshape(b * s, n, d)
+        x = x + m[2] * self.spatial(h).view(b, s, n, d)
+        h = modulate(self.norms[1](x), m[3], m[4]).transpose(1, 2).reshape(b * n, s, d)
+        x = x + m[5] * self.temporal(h).view(b, n, s, d).transpose(1, 2)
+        h = modulate(self.norms[2](x), m[6], m[7]).reshape(b, s * n, d)
+        x = x + m[8] * self.cross(h, text, text_mask).view(b, s, n, d)
+        x = x + m[11] * self.mlp(modulate(self.norms[3](x), m[9], m[10]))
+        return x
+
+
+class TinyVideoDiT(ModelMixin, ConfigMixin):
+    @register_to_config
+    def __init__(
+        self,
+        latent_channels: int = 4,   # channels of the autoencoder's latents
+        patch_t: int = 2,           # frames per token
+        patch_hw: int = 2,          # latent pixels per token side
+        dim: int = 128,             # transformer width
+        depth: int = 6,             # number of blocks
+        heads: int = 4,
+        mlp_ratio: float = 3.0,
+        text_dim: int = 128,        # width of the text encoder's features
+        camera_dim: int = 4,        # per-frame camera: x, y, log zoom, roll
+    ):
+        super().__init__()
+        c, pt, p = latent_channels, patch_t, patch_hw
+        in_dim = pt * p * p * (2 * c + 1)      # noisy latent + known latent + known mask
+        self.patch_in = nn.Linear(in_dim, dim)
+        self.time_mlp = nn.Sequential(nn.Linear(dim, dim), nn.SiLU(), nn.Linear(dim, dim))
+        self.text_proj = nn.Linear(text_dim, dim)
+        self.pool_mlp = nn.Sequential(nn.Linear(text_dim, dim), nn.SiLU(), nn.Linear(dim, dim))
+        self.camera_mlp = nn.Sequential(nn.Linear(pt * camera_dim, dim), nn.SiLU(),
+                                        nn.Linear(dim, dim))
+        self.camera_null = nn.Parameter(torch.zeros(dim))   # "no camera given": the text decides
+        self.blocks = nn.ModuleList(Block(dim, heads, mlp_ratio) for _ in range(depth))
+        self.final_norm = nn.LayerNorm(dim, elementwise_affine=False, eps=1e-6)
+        self.final_ada = nn.Sequential(nn.SiLU(), nn.Linear(dim, 2 * dim))
+        self.patch_out = nn.Linear(dim, pt * p * p * c)
+        for layer in (self.final_ada[1], self.patch_out):   # the model starts by predicting 0
+            nn.init.zeros_(layer.weight)
+            nn.init.zeros_(layer.bias)
+
+    def forward(
+        self,
+        latents: torch.Tensor,      # (B, T, C, h, w) noisy latents
+        timestep: torch.Tensor,     # (B,) noise level × 1000
+        text: torch.Tensor,         # (B, L, text_dim) word features
+        text_mask: torch.Tensor,    # (B, L) True = real token
+        camera: torch.Tensor,       # (B, T, 4) per-frame camera relative to frame 0
+        camera_known: torch.Tensor,  # (B,) bool; False = use the null embedding
+        known: torch.Tensor,        # (B, T, C, h, w) clean latents of given frames (0 elsewhere)
+        known_mask: torch.Tensor,   # (B, T) bool: which frames are given
+    ) -> torch.Tensor:
+        b, t, c, h, w = latents.shape
+        pt, p = self.config.patch_t, self.config.patch_hw
+        s, gh, gw = t // pt, h // p, w // p
+        mask = known_mask[:, :, None, None, None].to(latents.dtype).expand(b, t, 1, h, w)
+        x = torch.cat([latents, known, mask], dim=2)                       # (B, T, 2C+1, h, w)
+        # patchify: (B, S, pt, C', gh, p, gw, p) -> (B, S, gh*gw, pt*C'*p*p)
+        x = x.view(b, s, pt, -1, gh, p, gw, p).permute(0, 1, 4, 6, 2, 3, 5, 7)
+        x = self.patch_in(x.reshape(b, s, gh * gw, -1))                    # (B, S, N, D)
+        d = x.shape[-1]
+        gy, gx = torch.meshgrid(torch.arange(gh), torch.arange(gw), indexing="ij")
+        pos = torch.cat([sincos(gy.flatten(), d // 2), sincos(gx.flatten(), d // 2)], -1)
+        x = x + pos.to(x) + sincos(torch.arange(s), d).to(x)[:, None, :]
+
+        # conditioning vector per time slot: noise level + pooled prompt + camera motion
+        cond = self.time_mlp(sincos(timestep, d).to(x)) + self.pool_mlp(text[:, 0])   # (B, D)
+        cam = self.camera_mlp(camera.reshape(b, s, -1).to(x))                           # (B, S, D)
+        cam = torch.where(camera_known[:, None, None], cam, self.camera_null.to(x))
+        cond = cond[:, None, :] + cam                                                    # (B, S, D)
+        ctx = self.text_proj(text)
+
+        for block in self.blocks:
+            x = block(x, cond, ctx, text_mask)
+        shift, scale = self.final_ada(cond)[:, :, None, :].chunk(2, dim=-1)
+        x = self.patch_out(modulate(self.final_norm(x), shift, scale))    # (B, S, N, pt*p*p*C)
+        x = x.view(b, s, gh, gw, pt, c, p, p).permute(0, 1, 4, 5, 2, 6, 3, 7)
+        return x.reshape(b, t, c, h, w)
+
+
+def camera_features(camera: torch.Tensor) -> torch.Tensor:
+    """Per-frame camera [x, y, zoom, roll°] -> model features [x, y, log zoom, roll/30°].
+
+    Scaled so a typical move spans about ±1 over a clip."""
+    x, y, z, r = camera.unbind(-1)
+    return torch.stack([x * 2.0, y * 2.0, torch.log(z) * 2.0, r / 30.0], dim=-1)

@@ -1,0 +1,222 @@
+"""TinyVideoPipeline: text (+ camera path, + optional first frames) → video, in numbered steps.
+
+Components are separate objects, saved as separate folders, exactly like a diffusers
+pipeline: `vae/` (TinyAutoencoder), `text_encoder/` (TinyTextEncoder), `tokenizer/`
+(vocab.json), `transformer/` (TinyVideoDiT), `scheduler/` (a stock diffusers
+FlowMatchEulerDiscreteScheduler — swap it for another flow-matching scheduler in one
+line). Loading is safetensors-only.
+
+Clips longer than the model's 16-frame window are made window by window: each new
+window is conditioned on the last `context` frames of the previous one (the same
+mechanism `Clip.extend` uses), so length costs time linearly.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+from diffusers import FlowMatchEulerDiscreteScheduler
+from diffusers.pipelines.pipeline_utils import DiffusionPipeline
+
+from .autoencoder import TinyAutoencoder
+from .model import TinyVideoDiT, camera_features
+from .text import TinyTextEncoder, WordTokenizer
+
+WINDOW = 16     # frames the denoiser sees at once
+CONTEXT = 4     # frames carried into the next window when a clip is longer than one window
+COMPONENTS = ("vae", "text_encoder", "transformer")
+
+
+@dataclass
+class TinyVideoPipelineOutput:
+    frames: np.ndarray          # (T, H, W, 3) uint8
+
+
+def relative_camera(cam: np.ndarray, start: int) -> np.ndarray:
+    """Express an absolute per-frame camera (T, 4) relative to frame `start`'s view.
+
+    A frame's view maps screen s to world c + R(−φ) s / z; in the start frame's
+    screen units, frame i's camera sits at z_s R(φ_s)(c_i − c_s), zoomed z_i / z_s,
+    rolled φ_i − φ_s."""
+    cam = np.asarray(cam, np.float64)
+    c0, z0, r0 = cam[start, :2], cam[start, 2], np.deg2rad(cam[start, 3])
+    rot = np.array([[np.cos(r0), -np.sin(r0)], [np.sin(r0), np.cos(r0)]])
+    out = np.empty_like(cam)
+    out[:, :2] = z0 * (cam[:, :2] - c0) @ rot.T
+    out[:, 2] = cam[:, 2] / z0
+    out[:, 3] = cam[:, 3] - cam[start, 3]
+    return out
+
+
+class TinyVideoPipeline(DiffusionPipeline):
+    def __init__(self, vae: TinyAutoencoder, text_encoder: TinyTextEncoder, transformer: TinyVideoDiT,
+                 scheduler: FlowMatchEulerDiscreteScheduler):
+        super().__init__()
+        self.register_modules(vae=vae, text_encoder=text_encoder, transformer=transformer,
+                              scheduler=scheduler)
+        self.tokenizer: WordTokenizer | None = None
+        self._interrupt = False
+
+    # ---- construction, saving and loading ------------------------------------------------
+    @classmethod
+    def from_components(cls, vae, text_encoder, transformer, tokenizer, scheduler=None):
+        pipe = cls(vae.eval(), text_encoder.eval(), transformer.eval(),
+                   scheduler or FlowMatchEulerDiscreteScheduler(shift=1.0))
+        pipe.tokenizer = tokenizer
+        return pipe
+
+    def save(self, folder: str | Path, training: dict | None = None) -> None:
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in COMPONENTS:
+            getattr(self, name).save_pretrained(folder / name, safe_serialization=True)
+        self.scheduler.save_pretrained(folder / "scheduler")
+        self.tokenizer.save(folder / "tokenizer")
+        index = {"_class_name": type(self).__name__, "library": "runway_nb.tiny",
+                 **{n: type(getattr(self, n)).__name__ for n in (*COMPONENTS, "scheduler")},
+                 "tokenizer": "WordTokenizer"}
+        (folder / "model_index.json").write_text(json.dumps(index, indent=1))
+        if training is not None:
+            (folder / "training.json").write_text(json.dumps(training, indent=1))
+
+    @classmethod
+    def load(cls, folder: str | Path) -> "TinyVideoPipeline":
+        """Load a pipeline folder written by `save` (safetensors only, never pickle)."""
+        folder = Path(folder)
+        classes = {"vae": TinyAutoencoder, "text_encoder": TinyTextEncoder, "transformer": TinyVideoDiT}
+        parts = {name: klass.from_pretrained(folder / name, use_safetensors=True)
+                 for name, klass in classes.items()}
+        scheduler = FlowMatchEulerDiscreteScheduler.from_pretrained(folder / "scheduler")
+        return cls.from_components(parts["vae"], parts["text_encoder"], parts["transformer"],
+                                   WordTokenizer.load(folder / "tokenizer"), scheduler)
+
+    @property
+    def interrupt(self) -> bool:
+        return self._interrupt
+
+    # ---- generation ---------------------------------------------------------------------
+    @torch.no_grad()
+    def __call__(
+        self,
+        prompt: str,
+        negative_prompt: str | None = None,
+        num_frames: int = WINDOW,
+        height: int = 64,
+        width: int = 64,
+        num_inference_steps: int = 20,
+        guidance_scale: float = 4.0,
+        camera: np.ndarray | None = None,       # (num_frames, 4) absolute per-frame camera
+        known_frames: np.ndarray | None = None,  # (K, H, W, 3) uint8 first frames, K ≤ WINDOW // 2
+        generator: torch.Generator | None = None,
+        callback_on_step_end: Callable | None = None,
+        show_progress: bool = True,
+    ) -> TinyVideoPipelineOutput:
+        # 1. Check inputs (the engine validates user input; these guard direct callers).
+        if height != 64 or width != 64:
+            raise ValueError(f"the tiny pipeline makes 64×64 frames, got {width}×{height}")
+        if camera is not None and np.asarray(camera).shape != (num_frames, 4):
+            raise ValueError(f"camera must have shape ({num_frames}, 4), got {np.asarray(camera).shape}")
+        self._interrupt = False
+        generator = generator or torch.Generator().manual_seed(0)
+
+        # 2. Encode the prompt and the negative prompt once, as a batch of 2 for guidance.
+        ids, mask = self.tokenizer([prompt, negative_prompt or ""])
+        text = self.text_encoder(ids, mask)                                 # (2, L, D)
+
+        # 3. Encode given first frames (image→video, extend) to latents.
+        known = None
+        if known_frames is not None:
+            px = torch.from_numpy(np.asarray(known_frames)).permute(0, 3, 1, 2).float() / 127.5 - 1
+            known = self.vae.encode(px)                                      # (K, C, 16, 16)
+
+        # 4. Window by window: denoise, keep the new frames, carry the last CONTEXT over.
+        h, w = height // 4, width // 4
+        c = self.transformer.config.latent_channels
+        made: list[torch.Tensor] = []            # latent frames, (C, h, w) each
+        total = num_frames
+        n_windows = 1 + max(0, -(-(total - WINDOW) // (WINDOW - CONTEXT)))
+        bar = self.progress_bar(total=n_windows * num_inference_steps) if show_progress else None
+        start = 0
+        while len(made) < total:
+            context = known if not made else torch.stack(made[-CONTEXT:])
+            k = 0 if context is None else len(context)
+            window_cam = self._window_camera(camera, start, total)
+            latents = self._denoise_window(text, mask, context, window_cam, generator, (WINDOW, c, h, w),
+                                           num_inference_steps, guidance_scale, callback_on_step_end,
+                                           bar, window_start=start)
+            if latents is None:                  # interrupted
+                break
+            made.extend(latents[k:] if made else latents)
+            start = len(made) - CONTEXT
+        if bar is not None:
+            bar.close()
+        if not made:
+            return TinyVideoPipelineOutput(np.zeros((0, height, width, 3), np.uint8))
+
+        # 5. Decode latents to pixels, frame by frame batch.
+        z = torch.stack(made[:total])
+        if known is not None:
+            z[: len(known)] = known              # given frames stay exactly what was given
+        px = self.vae.decode(z)
+        frames = ((px.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1)
+        return TinyVideoPipelineOutput(frames.numpy())
+
+    def _window_camera(self, camera, start, total):
+        if camera is None:
+            return None
+        cam = np.asarray(camera, np.float64)
+        idx = np.minimum(np.arange(start, start + WINDOW), total - 1)
+        cam = cam[idx]
+        # frames past the end (a short final window) keep moving at the last velocity
+        over = np.arange(start, start + WINDOW) - (total - 1)
+        if total >= 2 and (over > 0).any():
+            vel = np.asarray(camera)[total - 1] - np.asarray(camera)[total - 2]
+            vel[2] = 0.0
+            cam = cam + np.clip(over, 0, None)[:, None] * vel
+        return relative_camera(cam, 0)
+
+    def _denoise_window(self, text, text_mask, context, camera, generator, shape, steps, guidance,
+                        callback, bar, window_start):
+        t, c, h, w = shape
+        # 4a. Timesteps: σ from 1 (pure noise) to 0, as the scheduler lays them out.
+        self.scheduler.set_timesteps(steps)
+        # 4b. Initial noise from the caller's CPU generator: same seed → same video.
+        x = torch.randn((1, t, c, h, w), generator=generator)
+        known = torch.zeros_like(x)
+        known_mask = torch.zeros(1, t, dtype=torch.bool)
+        noise_known = torch.randn((1, t, c, h, w), generator=generator)
+        if context is not None:
+            known[0, : len(context)] = context
+            known_mask[0, : len(context)] = True
+        cam = torch.zeros(1, t, 4)
+        cam_known = torch.tensor([camera is not None])
+        if camera is not None:
+            cam = camera_features(torch.from_numpy(camera).float())[None]
+        kmask = known_mask[:, :, None, None, None]
+        # 4c. The denoising loop (Euler steps of the rectified-flow ODE).
+        for i, tstep in enumerate(self.scheduler.timesteps):
+            sigma = self.scheduler.sigmas[i]
+            # given frames sit at the noise level the model was trained to see them at
+            x = torch.where(kmask, (1 - sigma) * known + sigma * noise_known, x)
+            batch = 2 if guidance != 1.0 else 1
+            v = self.transformer(
+                x.expand(batch, -1, -1, -1, -1), tstep.expand(batch), text[:batch],
+                text_mask[:batch],
+                cam.expand(batch, -1, -1), cam_known.expand(batch), known.expand(batch, -1, -1, -1, -1),
+                known_mask.expand(batch, -1))
+            if batch == 2:   # classifier-free guidance (Ho & Salimans 2022)
+                v = v[1:] + guidance * (v[:1] - v[1:])
+            x0 = x - sigma * v                                        # the current clean estimate
+            x = self.scheduler.step(v, tstep, x).prev_sample
+            if bar is not None:
+                bar.update(1)
+            if callback is not None:
+                callback(self, i, tstep, {"latents": x, "x0": x0[0], "window_start": window_start})
+            if self._interrupt:
+                return None
+        return x[0]

@@ -1,0 +1,281 @@
+"""Train the embedded `tiny` engine from scratch on the toy world.
+
+    python -m runway_nb.tiny.train --preset default --out runs/tiny      # ≈ 1–3 h on 2 CPU cores
+    python -m runway_nb.tiny.train --preset classroom --out runs/class   # ≈ 15 min
+    python -m runway_nb.tiny.train --out runs/tiny --resume              # continue a stopped run
+
+Three stages, each resumable: (1) render a pool of captioned clips, (2) train the
+autoencoder, (3) train the text encoder + denoiser with rectified flow on the pool's
+latents. The run folder gets `checkpoint/` (safetensors + JSON, written atomically
+every few minutes) and, at the end, `pipeline/`: the diffusers-style folder that
+`runway_nb.load_engine(path)` reads and that ships as the package's weights.
+Everything is seeded: the same command gives the same weights on the same machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shutil
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+from tqdm.auto import tqdm
+
+from . import data
+from .autoencoder import TinyAutoencoder
+from .model import TinyVideoDiT, camera_features
+from .text import TinyTextEncoder, WordTokenizer
+
+
+@dataclass
+class TrainConfig:
+    pool_size: int = 16000       # rendered training clips
+    ae_steps: int = 400          # autoencoder steps (batch of ae_batch frames)
+    ae_batch: int = 64
+    steps: int = 3000            # denoiser steps
+    batch: int = 16
+    lr: float = 3e-4
+    warmup: int = 150
+    ema: float = 0.999
+    text_dropout: float = 0.1    # empty prompt, for classifier-free guidance
+    camera_dropout: float = 0.2  # "no camera given": learn to follow the words alone
+    known_probability: float = 0.3  # condition on given first frames (extend, image→video)
+    dim: int = 128
+    depth: int = 6
+    seed: int = 0
+    threads: int = 2             # torch threads; 2 cores here, more threads only thrash
+    checkpoint_minutes: float = 5.0
+    max_minutes: float = 0.0     # stop (and export) after this long; 0 = no limit
+
+
+PRESETS = {
+    "default": TrainConfig(),
+    "classroom": TrainConfig(pool_size=3000, ae_steps=200, steps=600, dim=96, depth=4),
+    "smoke": TrainConfig(pool_size=32, ae_steps=3, ae_batch=8, steps=3, batch=2, dim=32,
+                         depth=1, warmup=1, threads=1),
+}
+
+
+def _atomic_save(tensors: dict, meta: dict, folder: Path) -> None:
+    tmp = folder.with_name(folder.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    save_file({k: v.contiguous() for k, v in tensors.items()}, tmp / "state.safetensors")
+    (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
+    old = folder.with_name(folder.name + ".old")
+    if folder.exists():
+        folder.rename(old)
+    tmp.rename(folder)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _flatten(prefix: str, state: dict) -> dict:
+    out = {}
+    for k, v in state.items():
+        if isinstance(v, dict):
+            out.update(_flatten(f"{prefix}{k}.", v))
+        elif torch.is_tensor(v):
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def _optimizer_tensors(opt: torch.optim.Optimizer) -> dict:
+    return {f"opt.{k}": v for k, v in _flatten("", opt.state_dict()["state"]).items()}
+
+
+def _load_optimizer(opt: torch.optim.Optimizer, tensors: dict) -> None:
+    state = opt.state_dict()
+    for idx in range(len(state["param_groups"][0]["params"])):
+        keys = {k.split(".")[-1]: v for k, v in tensors.items() if k.startswith(f"opt.{idx}.")}
+        if keys:
+            state["state"][idx] = keys
+    opt.load_state_dict(state)
+
+
+def train_autoencoder(cfg: TrainConfig, frames: np.ndarray, run: Path) -> TinyAutoencoder:
+    done = run / "checkpoint" / "vae"
+    if (done / "config.json").exists():
+        return TinyAutoencoder.from_pretrained(done)
+    torch.manual_seed(cfg.seed)
+    ae = TinyAutoencoder()
+    opt = torch.optim.AdamW(ae.parameters(), lr=1e-3)
+    rng = np.random.default_rng([cfg.seed, 1])
+    flat = frames.reshape(-1, *frames.shape[2:])                      # (N*T, H, W, 3)
+    for step in (bar := tqdm(range(cfg.ae_steps), desc="autoencoder")):
+        idx = np.sort(rng.choice(len(flat), cfg.ae_batch, replace=False))
+        px = torch.from_numpy(flat[idx]).permute(0, 3, 1, 2).float() / 127.5 - 1
+        for g in opt.param_groups:
+            g["lr"] = 1e-3 * 0.5 * (1 + math.cos(math.pi * step / cfg.ae_steps))
+        loss = ae.reconstruction_loss(px)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        bar.set_postfix(l1=f"{loss.item():.4f}")
+    ae.eval()
+    # Statistics that normalize latents, and the least-squares latent→RGB preview map.
+    with torch.no_grad():
+        idx = rng.choice(len(flat), min(2048, len(flat)), replace=False)
+        px = torch.from_numpy(flat[np.sort(idx)]).permute(0, 3, 1, 2).float() / 127.5 - 1
+        z = ae.encoder(px)                                             # (n, C, 16, 16)
+        mean, std = z.mean((0, 2, 3)), z.std((0, 2, 3)) + 1e-6
+        zn = ((z - mean[:, None, None]) / std[:, None, None]).permute(0, 2, 3, 1).reshape(-1, 4)
+        small = torch.nn.functional.avg_pool2d(px, 4).permute(0, 2, 3, 1).reshape(-1, 3)
+        design = torch.cat([zn, torch.ones(len(zn), 1)], 1)
+        proj = torch.linalg.lstsq(design, small).solution.T            # (3, C+1)
+    ae.register_to_config(latent_mean=mean.tolist(), latent_std=std.tolist(),
+                          latent_rgb=proj.tolist())
+    ae.save_pretrained(done, safe_serialization=True)
+    return ae
+
+
+@torch.no_grad()
+def encode_pool(ae: TinyAutoencoder, frames: np.ndarray, run: Path) -> np.ndarray:
+    path = run / "checkpoint" / "latents.npy"
+    if path.exists():
+        return np.load(path)
+    out = np.empty((len(frames), frames.shape[1], 4, 16, 16), np.float16)
+    for i in tqdm(range(0, len(frames), 32), desc="encode latents"):
+        clip = frames[i:i + 32]
+        px = torch.from_numpy(clip.reshape(-1, *clip.shape[2:])).permute(0, 3, 1, 2).float() / 127.5 - 1
+        out[i:i + 32] = ae.encode(px).reshape(len(clip), clip.shape[1], 4, 16, 16).numpy()
+    np.save(str(path) + ".tmp.npy", out)
+    os.replace(str(path) + ".tmp.npy", path)
+    return out
+
+
+def make_batch(cfg, step, latents, cameras, captions, tokenizer):
+    """A deterministic batch for `step` (so a resumed run sees the same data)."""
+    rng = np.random.default_rng([cfg.seed, 2, step])
+    gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
+    idx = np.sort(rng.choice(len(latents), cfg.batch, replace=False))
+    x0 = torch.from_numpy(latents[idx].astype(np.float32))                   # (B, T, C, h, w)
+    texts = ["" if rng.random() < cfg.text_dropout else captions[i] for i in idx]
+    ids, mask = tokenizer(texts)
+    cam = camera_features(torch.from_numpy(cameras[idx]))                    # (B, T, 4)
+    cam_known = torch.from_numpy(rng.random(cfg.batch) >= cfg.camera_dropout)
+    b, t = x0.shape[:2]
+    known_mask = torch.zeros(b, t, dtype=torch.bool)
+    for row in range(b):
+        if rng.random() < cfg.known_probability:
+            known_mask[row, : int(rng.choice([1, 2, 4, 8]))] = True
+    # Rectified flow with logit-normal noise levels (SD3): x_t = (1-σ) x0 + σ ε, v = ε - x0
+    sigma = torch.sigmoid(torch.randn(b, generator=gen))
+    noise = torch.randn(x0.shape, generator=gen)
+    s = sigma[:, None, None, None, None]
+    xt = (1 - s) * x0 + s * noise
+    known = x0 * known_mask[:, :, None, None, None]
+    return dict(latents=xt, timestep=sigma * 1000, ids=ids, mask=mask, camera=cam,
+                camera_known=cam_known, known=known, known_mask=known_mask), noise - x0
+
+
+def train(cfg: TrainConfig, run: Path, resume: bool = False) -> Path:
+    torch.set_num_threads(cfg.threads)
+    run.mkdir(parents=True, exist_ok=True)
+    started = time.time()
+    bar = tqdm(total=cfg.pool_size, desc="render toy world")
+    frames, cameras, captions, _ = data.render_pool(cfg.pool_size, cfg.seed, run / "cache",
+                                                    progress=bar.update)
+    bar.close()
+    ae = train_autoencoder(cfg, frames, run)
+    latents = encode_pool(ae, frames, run)
+    del frames
+
+    tokenizer = WordTokenizer.from_captions(data.caption_vocabulary())
+    torch.manual_seed(cfg.seed)
+    text = TinyTextEncoder(vocab_size=len(tokenizer), max_length=tokenizer.max_length, dim=cfg.dim)
+    dit = TinyVideoDiT(dim=cfg.dim, depth=cfg.depth, text_dim=cfg.dim, heads=max(2, cfg.dim // 32))
+    params = list(text.parameters()) + list(dit.parameters())
+    ema = [p.detach().clone() for p in params]
+    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=0.01)
+    step = 0
+    ckpt = run / "checkpoint" / "denoiser"
+    if resume and (ckpt / "meta.json").exists():
+        tensors = load_file(ckpt / "state.safetensors")
+        for i, p in enumerate(params):
+            p.data.copy_(tensors[f"param.{i}"])
+            ema[i].copy_(tensors[f"ema.{i}"])
+        _load_optimizer(opt, tensors)
+        step = json.loads((ckpt / "meta.json").read_text())["step"]
+        print(f"resumed at step {step}")
+
+    def save_checkpoint():
+        tensors = {f"param.{i}": p.detach() for i, p in enumerate(params)}
+        tensors.update({f"ema.{i}": e for i, e in enumerate(ema)})
+        tensors.update(_optimizer_tensors(opt))
+        _atomic_save(tensors, {"step": step, "config": asdict(cfg)}, ckpt)
+
+    last_save = time.time()
+    losses = []
+    bar = tqdm(total=cfg.steps, initial=step, desc="denoiser")
+    while step < cfg.steps:
+        if cfg.max_minutes and time.time() - started > cfg.max_minutes * 60:
+            print(f"time limit reached at step {step}")
+            break
+        lr = cfg.lr * min(1.0, (step + 1) / cfg.warmup) * (
+            0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / cfg.steps)))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        batch, target = make_batch(cfg, step, latents, cameras, captions, tokenizer)
+        feats = text(batch["ids"], batch["mask"])
+        pred = dit(batch["latents"], batch["timestep"], feats, batch["mask"], batch["camera"],
+                   batch["camera_known"], batch["known"], batch["known_mask"])
+        weight = (~batch["known_mask"]).float()[:, :, None, None, None]   # loss on generated frames
+        loss = ((pred - target) ** 2 * weight).sum() / (weight.sum() * target[0, 0].numel())
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        decay = min(cfg.ema, (1 + step) / (10 + step))
+        with torch.no_grad():
+            for e, p in zip(ema, params):
+                e.lerp_(p.detach(), 1 - decay)
+        step += 1
+        losses.append(loss.item())
+        bar.update(1)
+        bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}", lr=f"{lr:.1e}")
+        if time.time() - last_save > cfg.checkpoint_minutes * 60:
+            save_checkpoint()
+            last_save = time.time()
+    bar.close()
+    save_checkpoint()
+
+    # Export the EMA weights as the diffusers-style pipeline folder.
+    for e, p in zip(ema, params):
+        p.data.copy_(e)
+    from .pipeline import TinyVideoPipeline
+
+    pipe = TinyVideoPipeline.from_components(ae, text, dit, tokenizer)
+    out = run / "pipeline"
+    pipe.save(out, training={"steps": step, "minutes": round((time.time() - started) / 60, 1),
+                             "config": asdict(cfg), "final_loss": float(np.mean(losses[-200:]))
+                             if losses else None})
+    print(f"wrote {out}")
+    return out
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--preset", choices=sorted(PRESETS), default="default")
+    ap.add_argument("--out", type=Path, required=True, help="run folder (checkpoints, cache, pipeline/)")
+    ap.add_argument("--resume", action="store_true", help="continue from the run folder's checkpoint")
+    ap.add_argument("--steps", type=int, help="override the preset's denoiser steps")
+    ap.add_argument("--max-minutes", type=float, help="stop and export after this many minutes")
+    ap.add_argument("--threads", type=int, help="torch threads (default: the preset's)")
+    ap.add_argument("--seed", type=int)
+    args = ap.parse_args(argv)
+    cfg = PRESETS[args.preset]
+    cfg = TrainConfig(**{**asdict(cfg), **{k: v for k, v in {
+        "steps": args.steps, "max_minutes": args.max_minutes, "threads": args.threads,
+        "seed": args.seed}.items() if v is not None}})
+    train(cfg, args.out, resume=args.resume)
+
+
+if __name__ == "__main__":
+    main()
