@@ -119,6 +119,8 @@ class TinyVideoPipeline(DiffusionPipeline):
         # 1. Check inputs (the engine validates user input; these guard direct callers).
         if height != 64 or width != 64:
             raise ValueError(f"the tiny pipeline makes 64×64 frames, got {width}×{height}")
+        if known_frames is not None and not 1 <= len(known_frames) <= WINDOW // 2:
+            raise ValueError(f"known_frames must hold 1 to {WINDOW // 2} frames, got {len(known_frames)}")
         if camera is not None and np.asarray(camera).shape != (num_frames, 4):
             raise ValueError(f"camera must have shape ({num_frames}, 4), got {np.asarray(camera).shape}")
         self._interrupt = False
@@ -139,8 +141,8 @@ class TinyVideoPipeline(DiffusionPipeline):
         c = self.transformer.config.latent_channels
         made: list[torch.Tensor] = []            # latent frames, (C, h, w) each
         total = num_frames
-        n_windows = 1 + max(0, -(-(total - WINDOW) // (WINDOW - CONTEXT)))
-        bar = self.progress_bar(total=n_windows * num_inference_steps) if show_progress else None
+        bar = (self.progress_bar(total=self.windows_for(total) * num_inference_steps)
+               if show_progress else None)
         start = 0
         while len(made) < total:
             context = known if not made else torch.stack(made[-CONTEXT:])
@@ -165,6 +167,11 @@ class TinyVideoPipeline(DiffusionPipeline):
         px = self.vae.decode(z)
         frames = ((px.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1)
         return TinyVideoPipelineOutput(frames.numpy())
+
+    @staticmethod
+    def windows_for(num_frames: int) -> int:
+        """How many denoising windows a clip of `num_frames` (given frames included) takes."""
+        return 1 + max(0, -(-(num_frames - WINDOW) // (WINDOW - CONTEXT)))
 
     def _window_camera(self, camera, start, total):
         if camera is None:

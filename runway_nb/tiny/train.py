@@ -37,7 +37,7 @@ from .text import TinyTextEncoder, WordTokenizer
 @dataclass
 class TrainConfig:
     pool_size: int = 16000       # rendered training clips
-    ae_steps: int = 400          # autoencoder steps (batch of ae_batch frames)
+    ae_steps: int = 1500         # autoencoder steps (batch of ae_batch frames)
     ae_batch: int = 64
     steps: int = 3000            # denoiser steps
     batch: int = 16
@@ -266,13 +266,14 @@ def main(argv=None):
     ap.add_argument("--out", type=Path, required=True, help="run folder (checkpoints, cache, pipeline/)")
     ap.add_argument("--resume", action="store_true", help="continue from the run folder's checkpoint")
     ap.add_argument("--steps", type=int, help="override the preset's denoiser steps")
+    ap.add_argument("--ae-steps", type=int, help="override the preset's autoencoder steps")
     ap.add_argument("--max-minutes", type=float, help="stop and export after this many minutes")
     ap.add_argument("--threads", type=int, help="torch threads (default: the preset's)")
     ap.add_argument("--seed", type=int)
     args = ap.parse_args(argv)
     cfg = PRESETS[args.preset]
     cfg = TrainConfig(**{**asdict(cfg), **{k: v for k, v in {
-        "steps": args.steps, "max_minutes": args.max_minutes, "threads": args.threads,
+        "steps": args.steps, "ae_steps": args.ae_steps, "max_minutes": args.max_minutes, "threads": args.threads,
         "seed": args.seed}.items() if v is not None}})
     train(cfg, args.out, resume=args.resume)
 

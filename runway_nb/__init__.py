@@ -1,0 +1,68 @@
+"""runway_nb — a text-to-video studio inside Jupyter, on an in-kernel diffusion engine.
+
+    import runway_nb as rn
+    clip = rn.generate("a red ball bouncing on a green field", seconds=2, seed=7, camera="pan_left")
+    clip            # plays inline
+    clip.save("ball.mp4")
+
+Importing the package is cheap: torch and the engines load on first use, so the
+widget layer (`runway_nb.ui`) never pulls torch into a process that only draws.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ._version import __version__
+from .errors import (Cancelled, EngineNotFound, InvalidInput, MissingDependency, RunwayError,
+                     StoreError, UnsupportedCapability, WeightsError)
+from .shot import Shot
+
+if TYPE_CHECKING:
+    from .clip import Clip
+
+__all__ = ["Cancelled", "Clip", "EngineNotFound", "InvalidInput", "MissingDependency", "RunwayError",
+           "Shot", "StoreError", "UnsupportedCapability", "WeightsError", "__version__", "generate",
+           "list_engines", "load_engine", "parse_size"]
+
+_LAZY = {"Clip": ("clip", "Clip"), "load_engine": ("engines.registry", "load_engine"),
+         "list_engines": ("engines.registry", "list_engines")}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        module, attr = _LAZY[name]
+        return getattr(importlib.import_module(f".{module}", __name__), attr)
+    raise AttributeError(f"module 'runway_nb' has no attribute {name!r}")
+
+
+def parse_size(size, field: str = "size") -> tuple[int, int] | None:
+    """'64x64', '64×64', (64, 64) or None -> (width, height)."""
+    if size is None:
+        return None
+    if isinstance(size, str):
+        parts = size.lower().replace("×", "x").split("x")
+        if len(parts) == 2 and all(p.strip().isdigit() for p in parts):
+            return int(parts[0]), int(parts[1])
+    elif isinstance(size, (tuple, list)) and len(size) == 2 and all(
+            isinstance(v, int) and not isinstance(v, bool) for v in size):
+        return int(size[0]), int(size[1])
+    raise InvalidInput(field, size, "must be WIDTHxHEIGHT, e.g. '64x64', or a (width, height) pair")
+
+
+def generate(prompt: str, *, engine="tiny", seconds=None, frames=None, fps=None, size=None, seed=None,
+             steps=None, guidance=None, camera=None, negative_prompt=None, camera_mode="auto",
+             on_step=None, cancel=None, progress: bool = True, device: str = "cpu") -> "Clip":
+    """Make a clip from a text prompt. Every argument is validated before any heavy work;
+    a seed of None draws one and records it in `clip.shot`."""
+    from .engines.registry import load_engine
+
+    wh = parse_size(size)
+    shot = Shot(prompt=prompt, negative_prompt=negative_prompt or "", seed=seed, frames=frames,
+                seconds=seconds, fps=fps, width=None if wh is None else wh[0],
+                height=None if wh is None else wh[1], steps=steps, guidance=guidance,
+                engine=str(engine), camera=camera, camera_mode=camera_mode)
+    eng = load_engine(engine, device=device)
+    return eng.render(shot, on_step=on_step, cancel=cancel, progress=progress)

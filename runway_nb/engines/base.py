@@ -1,0 +1,167 @@
+"""The Engine contract: one diffusion pipeline behind a small, testable interface.
+
+    engine = load_engine("tiny")
+    shot = engine.resolve(Shot("a red ball bouncing"))     # defaults filled, limits checked
+    clip = engine.render(shot, on_step=show, cancel=event)  # -> Clip
+
+Contract every engine keeps (tests/engines/contract.py checks it):
+  * the same resolved shot on the same engine and device gives the same frames
+    (bit-exact on CPU): all noise comes from a CPU `torch.Generator` seeded by the shot;
+  * `on_step(StepInfo)` is called once per denoising step with a cheap preview of the
+    current clean estimate (x0), never a full decode;
+  * `cancel` (a threading.Event or any callable returning bool) stops within one step
+    and `render` raises `Cancelled`;
+  * asking for something the engine cannot do raises `UnsupportedCapability` before
+    any heavy work, naming what it can do;
+  * the Clip carries the resolved Shot and provenance (engine id, weights hash, version).
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from ..errors import Cancelled, InvalidInput, UnsupportedCapability
+from ..shot import Shot
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    text_to_video: bool = True
+    image_to_video: bool = False
+    extend: bool = False
+    camera_modes: tuple[str, ...] = ()      # of "native", "warp", "virtual"
+    negative_prompt: bool = True
+    max_frames: int = 16
+    sizes: tuple[tuple[int, int], ...] = ((64, 64),)   # allowed (width, height)
+    fps: tuple[float, ...] = (8.0,)                     # allowed frame rates
+    default_size: tuple[int, int] = (64, 64)
+    default_fps: float = 8.0
+    default_frames: int = 16
+    default_steps: int = 20
+    default_guidance: float = 4.0
+    notes: str = ""
+
+    def as_dict(self) -> dict:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+@dataclass
+class StepInfo:
+    """What `on_step` receives each denoising step."""
+    step: int                  # 1-based step within the whole render
+    total: int                 # steps in the whole render (all windows)
+    preview: np.ndarray        # (t, h, w, 3) uint8: a cheap picture of the current x0 estimate
+    elapsed: float             # seconds since render started
+    frame_offset: int = 0      # first clip frame the preview shows (long clips render in windows)
+    extra: dict = field(default_factory=dict)
+
+
+def cancel_requested(cancel) -> bool:
+    if cancel is None:
+        return False
+    if hasattr(cancel, "is_set"):
+        return bool(cancel.is_set())
+    return bool(cancel())
+
+
+class Engine(ABC):
+    """Base class: subclasses set `id`, `capabilities` and implement `_render`."""
+
+    id: str = "engine"
+    description: str = ""
+    capabilities: Capabilities = Capabilities()
+
+    # ---- validation -------------------------------------------------------------------
+    def resolve(self, shot: Shot) -> Shot:
+        """Fill the engine's defaults into `shot` and check it against the capabilities.
+
+        Raises InvalidInput / UnsupportedCapability naming the field, the value and
+        what this engine allows. The returned shot is complete and reproducible."""
+        caps = self.capabilities
+        fps = shot.fps if shot.fps is not None else caps.default_fps
+        if caps.fps and fps not in caps.fps:
+            raise UnsupportedCapability("fps", shot.fps, f"the {self.id} engine makes "
+                                        f"{', '.join(f'{f:g}' for f in caps.fps)} fps")
+        frames = shot.frames
+        if frames is None:
+            frames = caps.default_frames if shot.seconds is None else max(1, round(shot.seconds * fps))
+        if frames > caps.max_frames:
+            raise UnsupportedCapability(
+                "frames", frames, f"the {self.id} engine makes at most {caps.max_frames} frames "
+                f"({caps.max_frames / fps:g} s at {fps:g} fps)",
+                "Make a shorter clip and extend it with clip.extend(seconds).")
+        width = shot.width if shot.width is not None else caps.default_size[0]
+        height = shot.height if shot.height is not None else caps.default_size[1]
+        if caps.sizes and (width, height) not in caps.sizes:
+            allowed = ", ".join(f"{w}x{h}" for w, h in caps.sizes)
+            raise UnsupportedCapability("size", f"{width}x{height}",
+                                        f"the {self.id} engine makes {allowed}",
+                                        "Upscale the clip afterwards for a bigger picture.")
+        if shot.negative_prompt and not caps.negative_prompt:
+            raise UnsupportedCapability("negative_prompt", shot.negative_prompt,
+                                        f"the {self.id} engine does not use a negative prompt")
+        mode = shot.camera_mode
+        if shot.camera is not None and mode != "auto" and mode not in caps.camera_modes:
+            raise UnsupportedCapability("camera_mode", mode, f"the {self.id} engine supports "
+                                        f"{', '.join(caps.camera_modes) or 'no camera control'}")
+        if shot.camera is not None and not caps.camera_modes:
+            raise UnsupportedCapability("camera", shot.camera.describe() if hasattr(
+                shot.camera, "describe") else shot.camera, f"the {self.id} engine has no camera control")
+        if shot.engine != self.id:
+            shot = shot.replace(engine=self.id)
+        return shot.replace(frames=frames, seconds=None, fps=float(fps), width=width, height=height,
+                            steps=shot.steps or caps.default_steps,
+                            guidance=caps.default_guidance if shot.guidance is None else shot.guidance)
+
+    # ---- rendering ----------------------------------------------------------------------
+    def render(self, shot: Shot, on_step: Callable[[StepInfo], None] | None = None,
+               cancel=None, init_frames: np.ndarray | None = None, progress: bool = True):
+        """Render `shot` to a Clip. `init_frames` (K, H, W, 3) uint8 are given first frames
+        (image→video, extend); the clip returned starts after them when `shot.parent` is set."""
+        from ..clip import Clip
+
+        if not isinstance(shot, Shot):
+            raise InvalidInput("shot", shot, "must be a runway_nb.Shot")
+        shot = self.resolve(shot)
+        if init_frames is not None:
+            init_frames = self._check_init_frames(shot, init_frames)
+        started = time.perf_counter()
+        if cancel_requested(cancel):
+            raise Cancelled("cancelled before the first step; nothing was rendered")
+        frames = self._render(shot, on_step, cancel, init_frames, progress, started)
+        if cancel_requested(cancel):
+            raise Cancelled("render cancelled; earlier clips are untouched and nothing was saved")
+        provenance = {**self.provenance(), "seconds": round(time.perf_counter() - started, 3),
+                      "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+        return Clip(frames, shot.fps, shot=shot, provenance=provenance)
+
+    def _check_init_frames(self, shot: Shot, init_frames) -> np.ndarray:
+        caps = self.capabilities
+        if not (caps.image_to_video or caps.extend):
+            raise UnsupportedCapability("init_frames", "given", f"the {self.id} engine cannot start "
+                                        "from given frames (no image→video or extend)")
+        arr = np.asarray(init_frames)
+        if arr.ndim == 3:
+            arr = arr[None]
+        if arr.dtype != np.uint8 or arr.ndim != 4 or arr.shape[1:] != (shot.height, shot.width, 3):
+            raise InvalidInput("init_frames", f"array {arr.dtype} {arr.shape}",
+                               f"must be uint8 frames of shape (K, {shot.height}, {shot.width}, 3)")
+        return arr
+
+    @abstractmethod
+    def _render(self, shot: Shot, on_step, cancel, init_frames, progress: bool,
+                started: float) -> np.ndarray:
+        """Return frames (T, H, W, 3) uint8 for a resolved shot; raise Cancelled if cancelled."""
+
+    def provenance(self) -> dict:
+        from .. import __version__
+
+        return {"engine": self.id, "runway_nb": __version__}
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.id!r}>"

@@ -1,0 +1,114 @@
+"""The embedded `tiny` engine: the toy-world video model trained by `runway_nb.tiny.train`.
+
+Runs offline on a laptop CPU in about a second per 2-second clip. Its camera control
+is native: the denoiser was trained on the per-frame camera path as a numeric input.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..errors import Cancelled, WeightsError
+from ..shot import Shot
+from .base import Capabilities, Engine, StepInfo, cancel_requested
+
+WEIGHTS = Path(__file__).resolve().parent.parent / "tiny" / "weights"
+REQUIRED = ("model_index.json", "vae/config.json", "vae/diffusion_pytorch_model.safetensors",
+            "text_encoder/config.json", "text_encoder/diffusion_pytorch_model.safetensors",
+            "transformer/config.json", "transformer/diffusion_pytorch_model.safetensors",
+            "tokenizer/vocab.json", "scheduler/scheduler_config.json")
+
+
+@lru_cache(maxsize=8)
+def weights_sha256(folder: str) -> str:
+    """A hash over every weights file of a pipeline folder (recorded in each clip)."""
+    h = hashlib.sha256()
+    for path in sorted(Path(folder).rglob("*.safetensors")):
+        h.update(path.relative_to(folder).as_posix().encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def is_tiny_folder(folder: Path) -> bool:
+    index = folder / "model_index.json"
+    if not index.is_file():
+        return False
+    try:
+        return json.loads(index.read_text()).get("_class_name") == "TinyVideoPipeline"
+    except (OSError, json.JSONDecodeError):
+        return False
+
+
+class TinyEngine(Engine):
+    id = "tiny"
+    description = "embedded toy-world model (64×64, 8 fps, native camera control; offline, CPU)"
+
+    def __init__(self, folder: str | Path | None = None, device: str = "cpu", dtype=None):
+        from ..tiny.pipeline import CONTEXT, WINDOW, TinyVideoPipeline
+
+        self.folder = Path(folder) if folder is not None else WEIGHTS
+        missing = [name for name in REQUIRED if not (self.folder / name).is_file()]
+        if missing:
+            raise WeightsError(
+                f"the tiny engine's weights are incomplete in {self.folder}: missing "
+                f"{', '.join(missing)}. Reinstall runway_nb, or train them with "
+                "`python -m runway_nb.tiny.train --out runs/tiny` and load runs/tiny/pipeline.")
+        try:
+            self.pipe = TinyVideoPipeline.load(self.folder)
+        except Exception as exc:  # safetensors/json errors → one clear message
+            raise WeightsError(f"could not load the tiny engine's weights from {self.folder}: "
+                               f"{type(exc).__name__}: {exc}. The files may be corrupt; reinstall "
+                               "runway_nb or retrain.") from exc
+        if device != "cpu" or dtype not in (None, torch.float32, "float32"):
+            self.pipe.to(device=device, dtype=dtype if dtype not in (None, "float32") else None)
+        self.device = device
+        self.id = "tiny" if self.folder == WEIGHTS else str(self.folder)
+        self.context = CONTEXT
+        self.capabilities = Capabilities(
+            text_to_video=True, image_to_video=True, extend=True, camera_modes=("native",),
+            max_frames=8 * 60 * 5, sizes=((64, 64),), fps=(8.0,), default_size=(64, 64),
+            default_fps=8.0, default_frames=WINDOW, default_steps=20, default_guidance=4.0,
+            notes=f"renders {WINDOW}-frame windows; longer clips chain windows over "
+                  f"{CONTEXT} shared frames")
+
+    def provenance(self) -> dict:
+        return {**super().provenance(), "weights_sha256": weights_sha256(str(self.folder)),
+                "device": self.device}
+
+    def _render(self, shot: Shot, on_step, cancel, init_frames, progress, started):
+        import time
+
+        k = 0 if init_frames is None else len(init_frames)
+        total = k + shot.frames
+        camera = None if shot.camera is None else shot.camera.per_frame(total, shot.fps)
+        steps_done = [0]
+        n_windows = self.pipe.windows_for(total)
+
+        def callback(pipe, i, t, kw):
+            steps_done[0] += 1
+            if on_step is not None:
+                x0 = kw["x0"]                                              # (T, C, h, w)
+                rgb = pipe.vae.preview(x0)                                 # (T, 3, h, w)
+                rgb = ((rgb + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
+                rgb = rgb.repeat(4, axis=1).repeat(4, axis=2)              # nearest ×4 → frame size
+                on_step(StepInfo(step=steps_done[0], total=n_windows * shot.steps, preview=rgb,
+                                 elapsed=time.perf_counter() - started,
+                                 frame_offset=kw["window_start"]))
+            if cancel_requested(cancel):
+                pipe._interrupt = True
+
+        out = self.pipe(
+            shot.prompt, negative_prompt=shot.negative_prompt or None, num_frames=total,
+            height=shot.height, width=shot.width, num_inference_steps=shot.steps,
+            guidance_scale=shot.guidance, camera=camera, known_frames=init_frames,
+            generator=torch.Generator().manual_seed(shot.seed), callback_on_step_end=callback,
+            show_progress=progress)
+        if self.pipe.interrupt:
+            raise Cancelled(f"render cancelled after {steps_done[0]} steps; nothing was saved")
+        return np.ascontiguousarray(out.frames[k:])
