@@ -175,6 +175,49 @@ def make_batch(cfg, step, latents, cameras, captions, tokenizer):
                 camera_known=cam_known, known=known, known_mask=known_mask), noise - x0
 
 
+_STATE = {"step": 0}   # the last finished step, for the Ctrl-C handler
+
+
+def _denoiser_loop(cfg, step, started, params, ema, opt, text, dit, latents, cameras, captions,
+                   tokenizer, losses, save_checkpoint):
+    """The training loop proper: one screen, like nanoGPT's."""
+    _STATE["step"] = step
+    last_save = time.time()
+    bar = tqdm(total=cfg.steps, initial=step, desc="denoiser")
+    while step < cfg.steps:
+        if cfg.max_minutes and time.time() - started > cfg.max_minutes * 60:
+            print(f"time limit reached at step {step}")
+            break
+        lr = cfg.lr * min(1.0, (step + 1) / cfg.warmup) * (
+            0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / cfg.steps)))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        batch, target = make_batch(cfg, step, latents, cameras, captions, tokenizer)
+        feats = text(batch["ids"], batch["mask"])
+        pred = dit(batch["latents"], batch["timestep"], feats, batch["mask"], batch["camera"],
+                   batch["camera_known"], batch["known"], batch["known_mask"])
+        weight = (~batch["known_mask"]).float()[:, :, None, None, None]   # loss on generated frames
+        loss = ((pred - target) ** 2 * weight).sum() / (weight.sum() * target[0, 0].numel())
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        decay = min(cfg.ema, (1 + step) / (10 + step))
+        with torch.no_grad():
+            for e, p in zip(ema, params):
+                e.lerp_(p.detach(), 1 - decay)
+        step += 1
+        _STATE["step"] = step
+        losses.append(loss.item())
+        bar.update(1)
+        bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}", lr=f"{lr:.1e}")
+        if time.time() - last_save > cfg.checkpoint_minutes * 60:
+            save_checkpoint(step)
+            last_save = time.time()
+    bar.close()
+    return step
+
+
 def train(cfg: TrainConfig, run: Path, resume: bool = False) -> Path:
     torch.set_num_threads(cfg.threads)
     run.mkdir(parents=True, exist_ok=True)
@@ -205,46 +248,23 @@ def train(cfg: TrainConfig, run: Path, resume: bool = False) -> Path:
         step = json.loads((ckpt / "meta.json").read_text())["step"]
         print(f"resumed at step {step}")
 
-    def save_checkpoint():
+    def save_checkpoint(step):
         tensors = {f"param.{i}": p.detach() for i, p in enumerate(params)}
         tensors.update({f"ema.{i}": e for i, e in enumerate(ema)})
         tensors.update(_optimizer_tensors(opt))
         _atomic_save(tensors, {"step": step, "config": asdict(cfg)}, ckpt)
 
-    last_save = time.time()
-    losses = []
-    bar = tqdm(total=cfg.steps, initial=step, desc="denoiser")
-    while step < cfg.steps:
-        if cfg.max_minutes and time.time() - started > cfg.max_minutes * 60:
-            print(f"time limit reached at step {step}")
-            break
-        lr = cfg.lr * min(1.0, (step + 1) / cfg.warmup) * (
-            0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / cfg.steps)))
-        for g in opt.param_groups:
-            g["lr"] = lr
-        batch, target = make_batch(cfg, step, latents, cameras, captions, tokenizer)
-        feats = text(batch["ids"], batch["mask"])
-        pred = dit(batch["latents"], batch["timestep"], feats, batch["mask"], batch["camera"],
-                   batch["camera_known"], batch["known"], batch["known_mask"])
-        weight = (~batch["known_mask"]).float()[:, :, None, None, None]   # loss on generated frames
-        loss = ((pred - target) ** 2 * weight).sum() / (weight.sum() * target[0, 0].numel())
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        decay = min(cfg.ema, (1 + step) / (10 + step))
-        with torch.no_grad():
-            for e, p in zip(ema, params):
-                e.lerp_(p.detach(), 1 - decay)
-        step += 1
-        losses.append(loss.item())
-        bar.update(1)
-        bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}", lr=f"{lr:.1e}")
-        if time.time() - last_save > cfg.checkpoint_minutes * 60:
-            save_checkpoint()
-            last_save = time.time()
-    bar.close()
-    save_checkpoint()
+    losses: list[float] = []
+    try:
+        step = _denoiser_loop(cfg, step, started, params, ema, opt, text, dit, latents, cameras,
+                              captions, tokenizer, losses, save_checkpoint)
+    except KeyboardInterrupt:
+        # Ctrl-C (or the notebook's stop button): keep what was learned, then stop.
+        step = _STATE["step"]
+        save_checkpoint(step)
+        print(f"stopped at step {step}; continue with --resume")
+        raise
+    save_checkpoint(step)
 
     # Export the EMA weights as the diffusers-style pipeline folder.
     for e, p in zip(ema, params):

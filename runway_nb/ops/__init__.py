@@ -1,0 +1,1 @@
+"""Operations that turn a clip into a new clip (the parent is recorded): extend, …"""

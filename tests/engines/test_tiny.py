@@ -1,0 +1,107 @@
+"""The embedded tiny engine: the shared contract, plus what only it does."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+
+import runway_nb as rn
+from runway_nb import Shot
+from runway_nb.engines.tiny import TinyEngine
+from runway_nb.errors import InvalidInput, UnsupportedCapability, WeightsError
+
+from .contract import EngineContract
+
+
+@pytest.fixture(scope="module")
+def engine(smoke_pipeline):
+    return TinyEngine(smoke_pipeline)
+
+
+class TestTinyContract(EngineContract):
+    pass
+
+
+def test_camera_path_changes_the_output(engine):
+    base = Shot("a red ball", seed=4, steps=2)
+    still = engine.render(base, progress=False)
+    panned = engine.render(base.replace(camera="pan_left:1.5"), progress=False)
+    assert not np.array_equal(still.frames, panned.frames)
+
+
+def test_negative_prompt_changes_the_output(engine):
+    base = Shot("a red ball", seed=4, steps=2)
+    a = engine.render(base, progress=False)
+    b = engine.render(base.replace(negative_prompt="blue"), progress=False)
+    assert not np.array_equal(a.frames, b.frames)
+
+
+def test_long_clip_renders_in_windows_and_keeps_length(engine):
+    seen = []
+    clip = engine.render(Shot("a ball", seed=1, steps=2, frames=30), on_step=seen.append, progress=False)
+    assert clip.frames.shape == (30, 64, 64, 3)
+    assert seen[-1].total == 2 * engine.pipe.windows_for(30)
+    assert {s.frame_offset for s in seen} == {0, 12, 24}
+
+
+def test_extend_continues_from_the_last_frames(engine):
+    clip = engine.render(Shot("a green square moving left", seed=2, steps=2), progress=False)
+    longer = clip.extend(1.0, engine=engine)
+    assert len(longer) == len(clip) + 8
+    np.testing.assert_array_equal(longer.frames[: len(clip)], clip.frames)
+    assert longer.parent is clip and longer.shot.parent == clip.id
+    assert longer.shot.context_frames == 4 and longer.shot.frames == 8
+    assert longer.shot.seed != clip.shot.seed
+
+
+@pytest.mark.parametrize("seconds", [0, -1, float("nan")])
+def test_extend_refuses_bad_seconds(engine, seconds):
+    clip = engine.render(Shot("a ball", seed=2, steps=1, frames=4), progress=False)
+    with pytest.raises(InvalidInput, match="seconds"):
+        clip.extend(seconds, engine=engine)
+
+
+def test_init_frames_of_the_wrong_shape_are_refused(engine):
+    with pytest.raises(InvalidInput, match="init_frames"):
+        engine.render(Shot("a ball", steps=1), init_frames=np.zeros((2, 32, 32, 3), np.uint8),
+                      progress=False)
+
+
+def test_fps_and_length_limits_name_what_is_allowed(engine):
+    with pytest.raises(UnsupportedCapability, match="fps.*8 fps"):
+        engine.resolve(Shot("a ball", fps=24))
+    with pytest.raises(UnsupportedCapability, match="at most"):
+        engine.resolve(Shot("a ball", frames=100_000))
+
+
+def test_seconds_resolve_to_frames_at_the_engine_fps(engine):
+    shot = engine.resolve(Shot("a ball", seconds=1.5))
+    assert (shot.frames, shot.fps, shot.seconds) == (12, 8.0, None)
+    assert (shot.width, shot.height, shot.steps, shot.guidance) == (64, 64, 20, 4.0)
+
+
+def test_missing_weights_give_a_clear_error(tmp_path):
+    with pytest.raises(WeightsError, match="missing.*train"):
+        TinyEngine(tmp_path)
+
+
+def test_corrupt_weights_give_a_clear_error(tmp_path, smoke_pipeline):
+    broken = tmp_path / "pipeline"
+    shutil.copytree(smoke_pipeline, broken)
+    (broken / "transformer" / "diffusion_pytorch_model.safetensors").write_bytes(b"not weights")
+    with pytest.raises(WeightsError, match="corrupt"):
+        TinyEngine(broken)
+
+
+def test_unknown_engine_and_non_pipeline_folder(tmp_path):
+    with pytest.raises(rn.EngineNotFound, match="runway-nb engines"):
+        rn.load_engine("no-such-engine")
+    with pytest.raises(rn.EngineNotFound, match="model_index.json"):
+        rn.load_engine(str(tmp_path))
+
+
+def test_unavailable_device_is_refused():
+    with pytest.raises(InvalidInput, match="device"):
+        rn.load_engine("tiny", device="cuda")
