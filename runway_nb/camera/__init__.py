@@ -1,0 +1,125 @@
+"""Director Mode's pure core: camera paths, presets, Deforum schedules (numpy only).
+
+    from runway_nb.camera import CameraPath
+    CameraPath.preset("pan_left", 0.5).per_frame(16, 8)      # (16, 4) [x, y, zoom, roll]
+    CameraPath.from_axes(pan=-5, zoom=+2)                     # UI sliders, -10 … +10
+    CameraPath.from_deforum({"zoom": "0:(1.04)"}, fps=15, width=512, height=512)
+
+`as_camera_path` turns anything a user may type into a `CameraPath` (it is what
+`Shot(camera=...)` calls). No torch and no widgets are imported here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from ..errors import InvalidInput
+from .expr import Expression, evaluate, parse_expression
+from .path import AXES, EASINGS, UI_PER_INTENSITY, UI_RANGE, CameraPath, Keyframe, Speed
+from .presets import (
+    MAX_INTENSITY,
+    PRESETS,
+    SPEED_AT_INTENSITY_1,
+    parse_preset_spec,
+    preset_names,
+)
+from .schedule import DEFORUM_2D_KEYS, DEFORUM_DEFAULTS, parse_schedule, schedule_values
+
+__all__ = [
+    "ALLOWED_FORMS",
+    "AXES",
+    "DEFORUM_2D_KEYS",
+    "DEFORUM_DEFAULTS",
+    "EASINGS",
+    "MAX_INTENSITY",
+    "PRESETS",
+    "SPEED_AT_INTENSITY_1",
+    "UI_PER_INTENSITY",
+    "UI_RANGE",
+    "CameraPath",
+    "Expression",
+    "Keyframe",
+    "Speed",
+    "as_camera_path",
+    "evaluate",
+    "parse_expression",
+    "parse_preset_spec",
+    "parse_schedule",
+    "preset_names",
+    "schedule_values",
+]
+
+ALLOWED_FORMS = (
+    "must be a CameraPath; a preset name such as 'pan_left' or 'pan_left:0.5' (intensity after "
+    "the colon); a dict (CameraPath.to_dict() form, or Deforum 2D schedules such as "
+    "{'zoom': '0:(1.0), 24:(1.04)', 'angle': '0:(0)'}); a JSON string of either; or the path "
+    "of a .json file. Presets: " + ", ".join(PRESETS)
+)
+_OWN_KEYS = {"runway_nb_camera", "keyframes", "speed", "preset"}
+# Deforum settings files carry these next to the schedules; we read them, ignore the rest.
+_DEFORUM_SETTINGS = {"fps": "fps", "W": "width", "H": "height", "width": "width",
+                     "height": "height", "max_frames": "n_frames"}
+
+
+def as_camera_path(value, field: str = "camera") -> CameraPath:
+    """Accept every form a user may give a camera move; refuse anything else clearly."""
+    if isinstance(value, CameraPath):
+        return value
+    if isinstance(value, os.PathLike):
+        return _from_file(Path(value), field)
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("{"):
+            return _from_json(text, field)
+        if text.lower().endswith(".json") or "/" in text or os.sep in text:
+            return _from_file(Path(text), field)
+        try:
+            return CameraPath.preset(*parse_preset_spec(text, field))
+        except InvalidInput as exc:
+            if exc.field != field:            # a bad intensity: that message is the precise one
+                raise
+            raise InvalidInput(field, value, ALLOWED_FORMS, exc.hint) from None
+    if isinstance(value, dict):
+        return _from_mapping(value, field)
+    raise InvalidInput(field, value, ALLOWED_FORMS)
+
+
+def _from_mapping(data: dict, field: str) -> CameraPath:
+    keys = set(data)
+    if keys & _OWN_KEYS:
+        return CameraPath.from_dict(data, field)
+    if keys & set(DEFORUM_2D_KEYS):
+        mode = data.get("animation_mode", "2D")
+        if mode != "2D":
+            raise InvalidInput(f"{field}.animation_mode", mode, "must be '2D': runway_nb imports "
+                               "Deforum's 2D motion (zoom, angle, translation_x, translation_y)")
+        options = {"fps": DEFORUM_DEFAULTS["fps"], "width": DEFORUM_DEFAULTS["width"],
+                   "height": DEFORUM_DEFAULTS["height"], "n_frames": None}
+        options.update({name: data[key] for key, name in _DEFORUM_SETTINGS.items() if key in data})
+        schedules = {k: data[k] for k in DEFORUM_2D_KEYS if k in data}
+        return CameraPath.from_deforum(schedules, field=field, **options)
+    raise InvalidInput(field, data, ALLOWED_FORMS,
+                       "A dict needs 'preset' or 'keyframes' (our form) or Deforum's "
+                       + ", ".join(DEFORUM_2D_KEYS) + ".")
+
+
+def _from_json(text: str, field: str) -> CameraPath:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(field, text, f"must be valid JSON (line {exc.lineno}, column {exc.colno}: "
+                                        f"{exc.msg})") from None
+    if not isinstance(data, dict):
+        raise InvalidInput(field, text, ALLOWED_FORMS)
+    return _from_mapping(data, field)
+
+
+def _from_file(path: Path, field: str) -> CameraPath:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInput(field, str(path), f"must be a readable .json file ({exc.strerror or exc})",
+                           "Or give a preset name such as 'pan_left'.") from None
+    return _from_json(text, field)

@@ -1,0 +1,252 @@
+"""Deforum 2D motion schedules: parse them, evaluate them, convert to and from our camera.
+
+A Deforum schedule is a string of keyframes, frame number then value in parentheses:
+`0:(1.0), 24:(1.04)`. A value may be a formula of the frame number t, e.g. Deforum's
+default zoom `0: (1.0025+0.002*sin(1.25*3.14*t/30))`; `expr.py` evaluates it without
+Python's eval. Values are per frame: each frame Deforum warps the previous picture
+by that frame's zoom, angle and translation.
+
+What we followed, from deforum-art/sd-webui-deforum, scripts/deforum_helpers/:
+  * animation.py `anim_frame_warp_2d`: the warp is
+    `getRotationMatrix2D(centre, angle, zoom) @ [[1, 0, translation_x], [0, 1, translation_y]]`
+    applied with `cv2.warpPerspective` (a forward map; image y points down). So the
+    previous picture is shifted by (translation_x, translation_y) pixels, then turned
+    counter-clockwise by `angle` degrees and scaled by `zoom` about the centre.
+    In film terms: zoom > 1 zooms in; angle > 0 turns the scene counter-clockwise,
+    which is our roll > 0 (camera clockwise); translation_x > 0 slides the scene right,
+    so the camera moves LEFT (x decreases; see deforum/deforum-stable-diffusion issue
+    #132, "In 2D mode, positive translation_x moves left"); translation_y > 0 slides
+    the scene down, so the camera moves UP.
+  * animation_key_frames.py `get_inbetweens`: numeric keyframes are joined linearly;
+    a formula keyframe is evaluated at every frame until the next keyframe; before
+    the first and after the last keyframe the value is held; keyframes at or past
+    max_frames are ignored. `max_f` (= max_frames - 1) may appear in formulas.
+  * The warp of frame 0 is never applied (frame 0 is generated, not warped).
+  * args.py defaults: W = H = 512, max_frames = 120, fps = 15.
+Deforum rotates about the pixel (W // 2, H // 2); we rotate about the exact centre,
+a half-pixel difference on odd sizes.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import InvalidInput, check_number
+from .expr import Expression, parse_expression
+
+DEFORUM_2D_KEYS = ("zoom", "angle", "translation_x", "translation_y")
+NEUTRAL = {"zoom": 1.0, "angle": 0.0, "translation_x": 0.0, "translation_y": 0.0}
+DEFORUM_DEFAULTS = {"fps": 15.0, "width": 512, "height": 512, "max_frames": 120}
+VARIABLES = ("t", "max_f")
+SCHEDULE_FORM = ("a schedule looks like '0:(1.0), 24:(1.04)': frame numbers in increasing "
+                 "order, each followed by ':' and a value in parentheses")
+_PLAIN_NUMBER = re.compile(r"\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*\Z")
+_FRAME = re.compile(r"\d+")
+_SNAP = 1e-12  # pixels / degrees; float noise below this is written as 0
+
+
+@dataclass(frozen=True)
+class ScheduleKey:
+    frame: int
+    value: float | Expression
+
+
+def parse_schedule(text, field: str = "schedule") -> tuple[ScheduleKey, ...]:
+    """Parse `0:(1.0), 24:(1.04)` into keys. A bare number means one keyframe at 0."""
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        if not math.isfinite(text):
+            raise InvalidInput(field, text, "must be a finite number or a schedule string")
+        return (ScheduleKey(0, float(text)),)
+    if not isinstance(text, str):
+        raise InvalidInput(field, text, SCHEDULE_FORM)
+
+    def fail(pos: int, reason: str):
+        near = text[max(0, pos - 12): pos + 12]
+        raise InvalidInput(field, text, f"{reason} at character {pos + 1} (near {near!r}); {SCHEDULE_FORM}")
+
+    keys: list[ScheduleKey] = []
+    pos, n = 0, len(text)
+    while True:
+        pos = _skip_space(text, pos)
+        if pos == n:
+            if not keys:
+                fail(pos, "the schedule is empty")
+            break
+        m = _FRAME.match(text, pos)
+        if m is None:
+            fail(pos, "expected a frame number")
+        frame = int(m.group())
+        if keys and frame <= keys[-1].frame:
+            fail(pos, f"frame {frame} comes after frame {keys[-1].frame}; frames must increase "
+                      "and appear once")
+        pos = _skip_space(text, m.end())
+        for symbol in ":(":
+            if pos == n or text[pos] != symbol:
+                fail(pos, f"expected {symbol!r} after frame {frame}")
+            pos = _skip_space(text, pos + 1)
+        start = pos
+        end = _matching_parenthesis(text, start)
+        if end is None:
+            fail(start - 1, f"the '(' of frame {frame} is never closed")
+        inner = text[start:end]
+        if _PLAIN_NUMBER.match(inner):
+            value: float | Expression = float(inner)
+            if not math.isfinite(value):
+                fail(start, f"the value of frame {frame} is not finite")
+        else:
+            value = parse_expression(inner, field, variables=VARIABLES, offset=start, shown=text)
+        keys.append(ScheduleKey(frame, value))
+        pos = _skip_space(text, end + 1)
+        if pos == n:
+            break
+        if text[pos] != ",":
+            fail(pos, "expected ',' between keyframes")
+        pos += 1
+    return tuple(keys)
+
+
+def _skip_space(text: str, pos: int) -> int:
+    while pos < len(text) and text[pos].isspace():
+        pos += 1
+    return pos
+
+
+def _matching_parenthesis(text: str, start: int) -> int | None:
+    depth = 1
+    for i in range(start, len(text)):
+        depth += {"(": 1, ")": -1}.get(text[i], 0)
+        if depth == 0:
+            return i
+    return None
+
+
+def schedule_values(text, n_frames: int, field: str = "schedule") -> np.ndarray:
+    """The per-frame values (n_frames,) Deforum's `get_inbetweens` would produce."""
+    keys = parse_schedule(text, field)
+    series = np.full(n_frames, np.nan)
+    for i, key in enumerate(keys):
+        if key.frame >= n_frames:
+            break
+        if isinstance(key.value, float):
+            series[key.frame] = key.value
+            continue
+        stop = min(keys[i + 1].frame if i + 1 < len(keys) else n_frames, n_frames)
+        frames = np.arange(key.frame, stop, dtype=np.float64)
+        values = np.asarray(key.value.evaluate(frames, max_f=float(n_frames - 1)))
+        bad = np.flatnonzero(~np.isfinite(values))
+        if bad.size:
+            frame = key.frame + int(bad[0])
+            raise InvalidInput(field, text, f"must give a finite number on every frame, but "
+                                            f"{key.value.text!r} gives {values[bad[0]]} at frame {frame} (t={frame})")
+        series[key.frame:stop] = values
+    known = np.flatnonzero(~np.isnan(series))
+    if known.size == 0:
+        raise InvalidInput(field, text, f"needs a keyframe before frame {n_frames} "
+                                        f"(the animation has {n_frames} frames)")
+    return np.interp(np.arange(n_frames), known, series[known])
+
+
+def deforum_camera(schedules, height: int, n_frames: int | None = None, field: str = "camera") -> np.ndarray:
+    """Deforum 2D schedules -> our per-frame camera (n_frames, 4). Without n_frames:
+    Deforum's default max_frames (120), or up to the last keyframe if that is later."""
+    if not isinstance(schedules, dict) or not schedules:
+        raise InvalidInput(field, schedules, "must be a dict of Deforum schedules with keys "
+                                             + ", ".join(DEFORUM_2D_KEYS))
+    unknown = sorted(set(schedules) - set(DEFORUM_2D_KEYS))
+    if unknown:
+        raise InvalidInput(f"{field}.{unknown[0]}", schedules[unknown[0]],
+                           "is not a Deforum 2D motion schedule; allowed: " + ", ".join(DEFORUM_2D_KEYS))
+    if n_frames is None:
+        last = max(key.frame for k, v in schedules.items() for key in parse_schedule(v, f"{field}.{k}"))
+        n_frames = max(DEFORUM_DEFAULTS["max_frames"], last + 1)
+    n_frames = int(check_number(f"{field}.n_frames", n_frames, low=2, high=100_000, integer=True))
+    values = {k: (schedule_values(schedules[k], n_frames, f"{field}.{k}") if k in schedules
+                  else np.full(n_frames, NEUTRAL[k])) for k in DEFORUM_2D_KEYS}
+    return deforum_to_camera(values, height, field)
+
+
+def deforum_to_camera(values: dict[str, np.ndarray], height: int, field: str = "camera") -> np.ndarray:
+    """Per-frame Deforum 2D warps -> our per-frame camera (n, 4) [x, y, zoom, roll].
+
+    Frame j's warp maps frame j-1's screen s (frame heights, y up) to
+    z R(a) (s + tau) with tau = (tx, -ty) / height. Our camera maps the world w to
+    s = Z R(roll) (w - c). Matching the two gives Z_j = Z_{j-1} z_j, roll_j =
+    roll_{j-1} + a_j and c_j = c_{j-1} - R(-roll_{j-1}) tau_j / Z_{j-1}.
+    """
+    zoom, angle = values["zoom"], values["angle"]
+    n = len(zoom)
+    if np.any(zoom[1:] <= 0):
+        j = 1 + int(np.flatnonzero(zoom[1:] <= 0)[0])
+        raise InvalidInput(f"{field}.zoom", float(zoom[j]), f"must stay above 0 on every frame (frame {j})")
+    roll = np.concatenate([[0.0], np.cumsum(angle[1:])])
+    scale = np.concatenate([[1.0], np.cumprod(zoom[1:])])
+    tau_x = values["translation_x"][1:] / height
+    tau_y = -values["translation_y"][1:] / height
+    theta = np.deg2rad(-roll[:-1])
+    step_x = (np.cos(theta) * tau_x - np.sin(theta) * tau_y) / scale[:-1]
+    step_y = (np.sin(theta) * tau_x + np.cos(theta) * tau_y) / scale[:-1]
+    cam = np.empty((n, 4))
+    cam[:, 0] = np.concatenate([[0.0], -np.cumsum(step_x)])
+    cam[:, 1] = np.concatenate([[0.0], -np.cumsum(step_y)])
+    cam[:, 2], cam[:, 3] = scale, roll
+    return cam
+
+
+def camera_to_deforum(cam: np.ndarray, height: int) -> dict[str, np.ndarray]:
+    """Inverse of `deforum_to_camera`. Frame 0's warp is never applied by Deforum, so it
+    repeats frame 1's: a constant-speed move becomes a single keyframe."""
+    n = len(cam)
+    out = {key: np.full(n, NEUTRAL[key]) for key in DEFORUM_2D_KEYS}
+    if n < 2:
+        return out
+    x, y, scale, roll = cam.T
+    out["zoom"][1:] = scale[1:] / scale[:-1]
+    out["angle"][1:] = np.diff(roll)
+    back_x, back_y = x[:-1] - x[1:], y[:-1] - y[1:]          # c_{j-1} - c_j
+    theta = np.deg2rad(roll[:-1])
+    tau_x = scale[:-1] * (np.cos(theta) * back_x - np.sin(theta) * back_y)
+    tau_y = scale[:-1] * (np.sin(theta) * back_x + np.cos(theta) * back_y)
+    out["translation_x"][1:] = tau_x * height
+    out["translation_y"][1:] = -tau_y * height
+    for key in DEFORUM_2D_KEYS:
+        out[key][0] = out[key][1]
+        if key != "zoom":
+            out[key][np.abs(out[key]) < _SNAP] = 0.0
+    return out
+
+
+def format_schedule(values: np.ndarray, tolerance: float = 1e-12) -> str:
+    """Per-frame values -> the shortest schedule string whose linear in-betweens give
+    them back (to `tolerance`, relative), each written with 15 significant digits."""
+    values = np.asarray(values, dtype=np.float64)
+    keep = bends(values[:, None], tolerance)
+    while len(keep) > 1 and abs(values[keep[-1]] - values[keep[-2]]) <= tolerance * (1.0 + abs(values[keep[-1]])):
+        keep.pop()   # Deforum holds the last value anyway
+    return ", ".join(f"{j}:({tidy_number(values[j])})" for j in keep)
+
+
+def bends(track: np.ndarray, tolerance: float = 1e-12) -> list[int]:
+    """Indices where a per-frame track (n, k) stops being a straight line, plus both
+    ends: the keyframes that linear in-betweens need to give every frame back."""
+    n = len(track)
+    keep, start, end = [0], 0, 2
+    while end < n:
+        inside = np.arange(start + 1, end)
+        line = track[start] + (track[end] - track[start]) * ((inside - start) / (end - start))[:, None]
+        if np.all(np.abs(track[inside] - line) <= tolerance * (1.0 + np.abs(track[inside]))):
+            end += 1
+        else:
+            start = end - 1
+            keep.append(start)
+            end = start + 2
+    return keep + [n - 1] if n > 1 else keep
+
+
+def tidy_number(value: float) -> str:
+    """15 significant digits: float noise lives in the 16th and 17th, so this keeps it
+    out of the text (7.04, not 7.039999999999992) and changes nothing else."""
+    return repr(float(f"{float(value):.15g}") + 0.0)   # + 0.0 turns -0.0 into 0.0

@@ -1,0 +1,98 @@
+"""Every form a user may type for a camera move, and clear refusals for the rest."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from runway_nb.camera import CameraPath, as_camera_path
+from runway_nb.errors import InvalidInput
+from runway_nb.shot import Shot
+
+CUSTOM = CameraPath([{"time": 0}, {"time": 1.5, "pan": -0.3, "zoom": 1.2, "easing": "ease_in_out"}])
+DEFORUM = {"zoom": "0:(1.0), 24:(1.04)", "translation_x": "0:(0)", "angle": "0:(0)"}
+
+
+def test_a_camera_path_passes_through_unchanged():
+    assert as_camera_path(CUSTOM) is CUSTOM
+
+
+def test_our_dict_and_its_json_and_a_json_file(tmp_path):
+    assert as_camera_path(CUSTOM.to_dict()) == CUSTOM
+    assert as_camera_path(json.dumps(CUSTOM.to_dict())) == CUSTOM
+    file = tmp_path / "move.json"
+    file.write_text(json.dumps(CUSTOM.to_dict()))
+    assert as_camera_path(file) == CUSTOM
+    assert as_camera_path(str(file)) == CUSTOM
+
+
+def test_a_deforum_dict_its_json_and_a_deforum_settings_file(tmp_path):
+    direct = CameraPath.from_deforum(DEFORUM, fps=15, width=512, height=512)
+    assert as_camera_path(DEFORUM) == direct
+    assert as_camera_path(json.dumps(DEFORUM)) == direct
+    settings = {**DEFORUM, "animation_mode": "2D", "W": 640, "H": 384, "fps": 12, "max_frames": 30,
+                "strength_schedule": "0: (0.65)", "translation_z": "0:(10)"}   # other keys are Deforum's own
+    file = tmp_path / "deforum_settings.json"
+    file.write_text(json.dumps(settings))
+    assert as_camera_path(file) == CameraPath.from_deforum(DEFORUM, fps=12, width=640, height=384, n_frames=30)
+
+
+def test_deforum_dict_zoom_grows_as_deforum_would():
+    cam = as_camera_path({"zoom": "0:(1.04)"}).per_frame(4, 15)
+    np.testing.assert_allclose(cam[:, 2], 1.04 ** np.arange(4))
+
+
+def test_3d_deforum_settings_are_refused_not_misread():
+    with pytest.raises(InvalidInput) as err:
+        as_camera_path({**DEFORUM, "animation_mode": "3D"})
+    assert err.value.field == "camera.animation_mode"
+
+
+@pytest.mark.parametrize("value", [42, 1.5, ["pan_left"], ("pan_left", 1), b"pan_left", None, "wobble",
+                                   {"colour": "red"}, "[1, 2]", '"pan_left"'])
+def test_anything_else_is_refused_with_the_allowed_forms_and_preset_names(value):
+    with pytest.raises(InvalidInput) as err:
+        as_camera_path(value)
+    message = str(err.value)
+    assert err.value.field == "camera"
+    assert "pan_left:0.5" in message and "Deforum" in message and "orbit" in message
+
+
+def test_errors_name_the_callers_field():
+    with pytest.raises(InvalidInput) as err:
+        as_camera_path({"zoom": "0:(1.0), 24:(1.04"}, field="shot.camera")
+    assert err.value.field == "shot.camera.zoom" and "never closed" in str(err.value)
+
+
+def test_bad_json_and_missing_files_say_so(tmp_path):
+    with pytest.raises(InvalidInput, match="valid JSON"):
+        as_camera_path('{"preset": "pan_left",}')
+    with pytest.raises(InvalidInput, match="readable .json file"):
+        as_camera_path(str(tmp_path / "nowhere.json"))
+    with pytest.raises(InvalidInput, match="readable .json file"):
+        as_camera_path(Path(tmp_path))
+
+
+def test_shot_takes_any_camera_form_and_round_trips_through_json():
+    shot = Shot("a red ball on a green field", seed=1, camera="pan_left:0.5")
+    assert shot.camera == CameraPath.preset("pan_left", 0.5)
+    assert Shot.from_json(shot.to_json()) == shot
+    deforum_shot = Shot("a red ball", seed=1, camera=DEFORUM)
+    again = Shot.from_json(deforum_shot.to_json())
+    assert again == deforum_shot
+    np.testing.assert_array_equal(again.camera.per_frame(16, 8), deforum_shot.camera.per_frame(16, 8))
+    with pytest.raises(InvalidInput, match="camera"):
+        Shot("a red ball", camera="pan_sideways")
+
+
+def test_importing_the_camera_layer_pulls_in_neither_torch_nor_widgets():
+    code = ("import sys, runway_nb.camera; "
+            "print(sorted(m for m in ('torch', 'ipywidgets', 'matplotlib') if m in sys.modules))")
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, check=True)
+    assert out.stdout.strip() == "[]"

@@ -1,0 +1,227 @@
+"""Keyframed paths: easing, JSON, validation, display."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from runway_nb.camera import AXES, EASINGS, CameraPath, Keyframe, Speed
+from runway_nb.errors import InvalidInput
+
+
+def pan_path(easing: str) -> CameraPath:
+    """Pan from 0 to 1 frame height between t=0 and t=1 s, then hold."""
+    return CameraPath((Keyframe(0.0, easing=easing), Keyframe(1.0, pan=1.0)))
+
+
+def pan_at(path: CameraPath, fps: float = 10.0, n: int = 21) -> np.ndarray:
+    return path.per_frame(n, fps)[:, 0]
+
+
+# ---- easing ---------------------------------------------------------------------------
+
+def test_linear_moves_at_constant_speed_then_holds():
+    x = pan_at(pan_path("linear"))
+    np.testing.assert_allclose(x[:11], np.linspace(0, 1, 11), atol=1e-12)
+    assert np.all(x[10:] == 1.0)
+
+
+def test_ease_in_out_starts_and_ends_at_rest_and_is_symmetric():
+    x = pan_at(pan_path("ease_in_out"), fps=100, n=101)
+    steps = np.diff(x)
+    assert steps[0] < 0.05 * steps[50] and steps[-1] < 0.05 * steps[50]
+    assert x[50] == pytest.approx(0.5)
+    np.testing.assert_allclose(x[:51], 1 - x[100:49:-1], atol=1e-12)
+
+
+def test_ease_in_is_slow_first_and_ease_out_slow_last():
+    ease_in, ease_out = pan_at(pan_path("ease_in")), pan_at(pan_path("ease_out"))
+    assert ease_in[3] < 0.3 < ease_out[3]
+    assert ease_in[10] == ease_out[10] == 1.0
+
+
+def test_hold_stays_until_the_next_keyframe_then_jumps():
+    x = pan_at(pan_path("hold"))
+    assert np.all(x[:10] == 0.0) and np.all(x[10:] == 1.0)
+
+
+def test_value_before_the_first_keyframe_is_held():
+    path = CameraPath((Keyframe(0.5, pan=0.3), Keyframe(1.0, pan=0.8)))
+    x = path.per_frame(11, 10)[:, 0]
+    assert np.all(x[:6] == 0.0)   # relative to frame 0, which already sits at 0.3
+    assert x[10] == pytest.approx(0.5)
+
+
+def test_zoom_is_interpolated_geometrically():
+    path = CameraPath((Keyframe(0.0), Keyframe(1.0, zoom=4.0)))
+    assert path.per_frame(3, 2)[1, 2] == pytest.approx(2.0)   # halfway in time = ×2, not ×2.5
+
+
+def test_per_frame_is_relative_to_frame_zero():
+    path = CameraPath((Keyframe(0.0, pan=0.4, tilt=-0.2, roll=10, zoom=2.0), Keyframe(1.0, pan=0.5, zoom=3.0)))
+    cam = path.per_frame(3, 2)
+    np.testing.assert_allclose(cam[0], [0, 0, 1, 0])
+    np.testing.assert_allclose(cam[2], [0.1, 0.2, 1.5, -10])
+
+
+def test_axes_feed_the_four_columns():
+    path = CameraPath((Keyframe(0.0), Keyframe(1.0, truck=0.1, pedestal=0.2, pan=0.3, tilt=0.4, roll=5, zoom=2)))
+    axes = path.per_frame_axes(2, 1)
+    np.testing.assert_allclose(axes[1], [0.1, 0.2, 0.3, 0.4, 5, 2])
+    np.testing.assert_allclose(path.per_frame(2, 1)[1], [0.4, 0.6, 2, 5])
+    assert AXES == ("truck", "pedestal", "pan", "tilt", "roll", "zoom")
+
+
+def test_speed_adds_a_drift_on_top_of_keyframes():
+    path = CameraPath((Keyframe(0.0), Keyframe(1.0, roll=10)), speed=Speed(pan=0.5))
+    cam = path.per_frame(3, 1)   # t = 0, 1, 2
+    np.testing.assert_allclose(cam[:, 0], [0, 0.5, 1.0])
+    np.testing.assert_allclose(cam[:, 3], [0, 10, 10])
+
+
+def test_after_last_holds_or_continues_the_last_segment():
+    frames = (Keyframe(0.0), Keyframe(1.0, pan=0.5, roll=10, zoom=2.0))
+    held = CameraPath(frames).per_frame(3, 1)
+    going = CameraPath(frames, after_last="continue").per_frame(3, 1)
+    np.testing.assert_allclose(held[2], [0.5, 0, 2, 10])
+    np.testing.assert_allclose(going[2], [1.0, 0, 4, 20])
+
+
+# ---- immutability and equality -----------------------------------------------------------
+
+def test_paths_are_immutable_values():
+    a = CameraPath((Keyframe(0.0), Keyframe(2.0, pan=1.0)))
+    b = CameraPath([{"time": 0}, {"time": 2, "pan": 1}])
+    assert a == b and hash(a) == hash(b)
+    assert a != CameraPath((Keyframe(0.0), Keyframe(2.0, pan=1.5)))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        a.strength = 2.0
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        a.keyframes[0].pan = 3.0
+
+
+# ---- JSON ----------------------------------------------------------------------------------
+
+finite = st.floats(-5, 5, allow_nan=False, allow_infinity=False)
+
+
+@st.composite
+def camera_paths(draw):
+    times = sorted(draw(st.sets(st.floats(0, 6, allow_nan=False), min_size=1, max_size=5)))
+    keyframes = [Keyframe(t, truck=draw(finite), pedestal=draw(finite), pan=draw(finite), tilt=draw(finite),
+                          roll=draw(st.floats(-180, 180)), zoom=draw(st.floats(0.25, 4)),
+                          easing=draw(st.sampled_from(sorted(EASINGS)))) for t in times]
+    speed = Speed(**{axis: draw(st.floats(-1, 1)) for axis in AXES})
+    return CameraPath(tuple(keyframes), speed=speed, strength=draw(st.floats(0, 3)),
+                      after_last=draw(st.sampled_from(["hold", "continue"])),
+                      label=draw(st.none() | st.text(max_size=10)))
+
+
+@settings(max_examples=50, deadline=None)
+@given(camera_paths())
+def test_json_round_trip_is_exact(path):
+    text = json.dumps(path.to_dict())
+    again = CameraPath.from_dict(json.loads(text))
+    assert again == path and again.label == path.label
+    np.testing.assert_array_equal(again.per_frame(12, 5), path.per_frame(12, 5))
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.sampled_from(["pan_left", "orbit", "crane_up", "static"]), st.floats(0, 10), st.floats(0, 10))
+def test_presets_round_trip_in_compact_form(name, intensity, strength):
+    path = CameraPath.preset(name, intensity).with_strength(strength)
+    data = json.loads(json.dumps(path.to_dict()))
+    assert data["preset"] == name and "keyframes" not in data
+    again = CameraPath.from_dict(data)
+    assert again == path and again.describe() == path.describe()
+
+
+def test_a_changed_preset_is_not_written_as_the_preset():
+    edited = dataclasses.replace(CameraPath.preset("pan_left"), keyframes=(Keyframe(0), Keyframe(1, roll=5)))
+    data = edited.to_dict()
+    assert "preset" not in data and CameraPath.from_dict(data) == edited
+
+
+# ---- bad input -----------------------------------------------------------------------------
+
+GOOD = [{"time": 0.0}, {"time": 1.0, "pan": 0.5}, {"time": 2.0, "zoom": 1.5}]
+
+
+def with_change(index, **change):
+    frames = [dict(k) for k in GOOD]
+    frames[index].update(change)
+    return {"keyframes": frames}
+
+
+@pytest.mark.parametrize("data, field", [
+    (with_change(2, time=0.5), "camera.keyframes[2].time"),            # out of order
+    (with_change(1, time=0.0), "camera.keyframes[1].time"),            # duplicated time
+    (with_change(0, time=-1.0), "camera.keyframes[0].time"),
+    (with_change(1, pan=float("nan")), "camera.keyframes[1].pan"),
+    (with_change(1, roll=float("inf")), "camera.keyframes[1].roll"),
+    (with_change(2, zoom=0.0), "camera.keyframes[2].zoom"),
+    (with_change(2, zoom=-2.0), "camera.keyframes[2].zoom"),
+    (with_change(1, easing="bouncy"), "camera.keyframes[1].easing"),
+    (with_change(1, wobble=1.0), "camera.keyframes[1].wobble"),
+    (with_change(1, pan="left"), "camera.keyframes[1].pan"),
+    ({"keyframes": GOOD, "duration": 1.5}, "camera.keyframes[2].time"),  # outside the clip
+    ({"keyframes": []}, "camera.keyframes"),
+    ({"keyframes": GOOD, "speed": {"pan": float("nan")}}, "camera.speed.pan"),
+    ({"keyframes": GOOD, "speed": {"dolly": 1.0}}, "camera.speed.dolly"),
+    ({"keyframes": GOOD, "strength": -0.5}, "camera.strength"),
+    ({"keyframes": GOOD, "after_last": "loop"}, "camera.after_last"),
+    ({"keyframes": GOOD, "colour": "red"}, "camera.colour"),
+    ({"runway_nb_camera": 99, "keyframes": GOOD}, "camera.runway_nb_camera"),
+    ({"preset": "pan_left", "intensity": -1}, "camera.intensity"),
+])
+def test_bad_paths_are_refused_with_the_field_named(data, field):
+    snapshot = json.dumps(data)
+    with pytest.raises(InvalidInput) as err:
+        CameraPath.from_dict(data)
+    assert err.value.field == field
+    assert "allowed" in str(err.value) or "must" in str(err.value)
+    assert json.dumps(data) == snapshot   # the caller's dict is untouched
+
+
+def test_errors_name_the_callers_field():
+    with pytest.raises(InvalidInput) as err:
+        CameraPath.from_dict(with_change(2, time=0.5), field="shots[3].camera")
+    assert err.value.field == "shots[3].camera.keyframes[2].time"
+
+
+def test_zoom_error_says_what_zoom_means():
+    with pytest.raises(InvalidInput, match="1 = no zoom"):
+        Keyframe(0.0, zoom=0.0)
+
+
+@pytest.mark.parametrize("n_frames, fps", [(0, 8), (2.5, 8), (8, 0), (8, float("nan"))])
+def test_per_frame_refuses_bad_sizes(n_frames, fps):
+    with pytest.raises(InvalidInput):
+        CameraPath.static().per_frame(n_frames, fps)
+
+
+# ---- display -------------------------------------------------------------------------------
+
+def test_describe_and_repr():
+    assert CameraPath.preset("pan_left", 0.5).describe() == "pan_left ×0.5"
+    assert CameraPath.preset("zoom_in").with_strength(0.5).describe() == "zoom_in ×1, strength 0.5"
+    custom = CameraPath([{"time": 0}, {"time": 1, "pan": 1}, {"time": 2}])
+    assert custom.describe() == "custom path, 3 keyframes"
+    assert repr(custom) == "CameraPath('custom path, 3 keyframes')"
+    assert CameraPath.from_axes(pan=-5, zoom=2).describe() == "pan -5, zoom +2"
+
+
+@pytest.mark.parametrize("path", [CameraPath.static(), CameraPath.preset("orbit"),
+                                  CameraPath([{"time": 0}, {"time": 3, "roll": 30, "zoom": 2}])])
+def test_svg_plot_is_well_formed_and_self_contained(path):
+    svg = path._repr_svg_()
+    root = ET.fromstring(svg)
+    assert root.tag.endswith("svg") and root.findall(".//{http://www.w3.org/2000/svg}polyline")
+    assert "<script" not in svg and "http" not in svg.replace("http://www.w3.org/2000/svg", "")
+    assert path.describe() in path._repr_html_()

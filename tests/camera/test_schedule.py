@@ -1,0 +1,210 @@
+"""Deforum 2D schedules: Deforum's in-betweens, its sign conventions, and round trips."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from runway_nb.camera import (
+    AXES,
+    EASINGS,
+    CameraPath,
+    Keyframe,
+    Speed,
+    parse_schedule,
+    schedule_values,
+)
+from runway_nb.camera.schedule import format_schedule
+from runway_nb.errors import InvalidInput
+
+DEFORUM_DEFAULT_ZOOM = "0: (1.0025+0.002*sin(1.25*3.14*t/30))"
+
+
+# ---- parsing and in-betweens (Deforum's get_inbetweens) -----------------------------------
+
+def test_numeric_keyframes_are_joined_linearly_and_held_at_the_ends():
+    values = schedule_values("4:(1.0), 8:(3.0)", 12)
+    np.testing.assert_allclose(values, [1, 1, 1, 1, 1, 1.5, 2, 2.5, 3, 3, 3, 3])
+
+
+def test_a_formula_is_evaluated_on_every_frame_until_the_next_keyframe():
+    values = schedule_values("0:(t*t), 3:(10), 5:(t)", 8)
+    # frame 4 lies between the number at 3 and the formula's first value at 5: linear, as pandas does
+    np.testing.assert_allclose(values, [0, 1, 4, 10, 7.5, 5, 6, 7])
+
+
+def test_deforum_default_zoom_per_frame():
+    values = schedule_values(DEFORUM_DEFAULT_ZOOM, 31)
+    assert values[0] == pytest.approx(1.0025, abs=1e-15)
+    assert values[30] == pytest.approx(1.0025 + 0.002 * math.sin(1.25 * 3.14), abs=1e-15)
+
+
+def test_max_f_is_the_last_frame_and_keys_past_the_end_are_ignored():
+    np.testing.assert_allclose(schedule_values("0:(t/max_f)", 5), [0, 0.25, 0.5, 0.75, 1])
+    np.testing.assert_allclose(schedule_values("0:(1), 10:(5)", 3), [1, 1, 1])
+
+
+def test_parse_keeps_numbers_and_formulas_apart():
+    keys = parse_schedule(" 0 : ( 1.5 ) ,24:(1+t), ")
+    assert [k.frame for k in keys] == [0, 24]
+    assert keys[0].value == 1.5 and keys[1].value.text == "1+t"
+    assert parse_schedule(1.04)[0].value == 1.04
+
+
+@pytest.mark.parametrize("text, words", [
+    ("", "empty"),
+    ("(1.0)", "expected a frame number at character 1"),
+    ("0 (1.0)", "expected ':' after frame 0"),
+    ("0:1.0", "expected '(' after frame 0"),
+    ("0:(1.0), 24:(1.04", "never closed"),
+    ("0:(1.0) 24:(1.04)", "expected ','"),
+    ("0:(1.0), 0:(2.0)", "frames must increase"),
+    ("24:(1.0), 12:(2.0)", "frames must increase"),
+    ("0:(1.0), 24:(1.04 +* 2)", "found '*' at character 20"),
+    ("0:(__import__('os').system('ls'))", "calling '__import__' is not allowed"),
+    ("0:(open('/etc/passwd'))", "calling 'open' is not allowed"),
+    ("0:(1e999)", "not finite"),
+])
+def test_malformed_schedules_name_the_field_and_where_they_broke(text, words):
+    with pytest.raises(InvalidInput) as err:
+        parse_schedule(text, "camera.zoom")
+    assert err.value.field == "camera.zoom"
+    assert words in str(err.value)
+
+
+def test_formulas_that_blow_up_name_the_frame():
+    with pytest.raises(InvalidInput, match="frame 3"):
+        schedule_values("0:(1/(t-3))", 8, "camera.zoom")
+    with pytest.raises(InvalidInput, match="frame 0"):
+        schedule_values("0:(log(t))", 8, "camera.zoom")
+
+
+# ---- sign conventions --------------------------------------------------------------------
+
+def from_deforum(n=9, **schedules):
+    return CameraPath.from_deforum(schedules, fps=8, width=512, height=256, n_frames=n).per_frame(n, 8)
+
+
+def test_positive_translation_x_slides_the_scene_right_so_the_camera_moves_left():
+    cam = from_deforum(translation_x="0:(2.56)")
+    np.testing.assert_allclose(cam[:, 0], -np.arange(9) * 2.56 / 256, atol=1e-15)   # pixels / height
+
+
+def test_positive_translation_y_slides_the_scene_down_so_the_camera_moves_up():
+    cam = from_deforum(translation_y="0:(2.56)")
+    np.testing.assert_allclose(cam[:, 1], np.arange(9) * 2.56 / 256, atol=1e-15)
+
+
+def test_positive_angle_turns_the_scene_counter_clockwise_which_is_our_positive_roll():
+    np.testing.assert_allclose(from_deforum(angle="0:(1.5)")[:, 3], 1.5 * np.arange(9))
+
+
+def test_zoom_is_multiplied_each_frame_and_frame_zero_is_never_warped():
+    cam = from_deforum(zoom="0:(2.0), 1:(1.04)")
+    np.testing.assert_allclose(cam[:, 2], 1.04 ** np.arange(9))
+
+
+def test_translation_is_measured_in_the_previous_frames_pixels():
+    # zoomed in ×2, the same 10 pixels are half as far in the world
+    cam = from_deforum(n=3, zoom="0:(1), 1:(2), 2:(1)", translation_x="0:(0), 1:(0), 2:(10)")
+    assert cam[2, 0] == pytest.approx(-10 / 256 / 2)
+
+
+def test_presets_export_to_the_pixels_deforum_needs():
+    schedules = CameraPath.preset("pan_left").to_deforum(24, 12, 768, 512)
+    assert len(parse_schedule(schedules["translation_x"])) == 1   # constant speed: one keyframe
+    assert parse_schedule(schedules["translation_x"])[0].value == pytest.approx(0.22 / 12 * 512, rel=1e-14)
+    assert schedules["zoom"] == "0:(1.0)" and schedules["angle"] == "0:(0.0)"
+    zoom = CameraPath.preset("zoom_in", 2).to_deforum(24, 12, 768, 512)["zoom"]
+    assert parse_schedule(zoom)[0].value == pytest.approx(math.exp(0.44 / 12), rel=1e-14)
+
+
+# ---- round trips (property tests) ---------------------------------------------------------
+
+@st.composite
+def camera_paths(draw):
+    times = sorted(draw(st.sets(st.floats(0, 3, allow_nan=False), min_size=1, max_size=4)))
+    keyframes = [Keyframe(t, truck=draw(st.floats(-1, 1)), pedestal=draw(st.floats(-1, 1)),
+                          pan=draw(st.floats(-1, 1)), tilt=draw(st.floats(-1, 1)), roll=draw(st.floats(-90, 90)),
+                          zoom=draw(st.floats(0.5, 2)), easing=draw(st.sampled_from(sorted(EASINGS))))
+                 for t in times]
+    speed = Speed(**{axis: draw(st.floats(-0.5, 0.5)) for axis in AXES})
+    return CameraPath(tuple(keyframes), speed=speed, strength=draw(st.floats(0, 2)))
+
+
+@settings(max_examples=50, deadline=None)
+@given(camera_paths(), st.integers(2, 40), st.sampled_from([6, 8, 12.5, 24, 30]),
+       st.integers(64, 1024), st.integers(64, 1024))
+def test_path_to_deforum_and_back_gives_the_same_camera(path, n_frames, fps, width, height):
+    schedules = path.to_deforum(n_frames, fps, width, height)
+    assert set(schedules) == {"zoom", "angle", "translation_x", "translation_y"}
+    again = CameraPath.from_deforum(schedules, fps, width, height, n_frames=n_frames)
+    np.testing.assert_allclose(again.per_frame(n_frames, fps), path.per_frame(n_frames, fps), rtol=0, atol=1e-9)
+
+
+per_frame_values = st.lists(st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False), min_size=1, max_size=60)
+
+
+@settings(max_examples=50, deadline=None)
+@given(per_frame_values)
+def test_schedule_strings_give_their_values_back(values):
+    values = np.array(values)
+    text = format_schedule(values)
+    np.testing.assert_allclose(schedule_values(text, len(values)), values, rtol=1e-13, atol=1e-12)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.floats(0.8, 1.25), min_size=2, max_size=30), st.lists(st.floats(-20, 20), min_size=2, max_size=30))
+def test_deforum_to_path_and_back_gives_the_same_schedules(zooms, shifts):
+    n = min(len(zooms), len(shifts))
+    zooms[0], shifts[0] = zooms[1], shifts[1]   # frame 0's warp is never applied, so it is written as frame 1's
+    schedules = {"zoom": format_schedule(zooms[:n]), "translation_x": format_schedule(shifts[:n]),
+                 "angle": format_schedule(np.array(shifts[:n]) / 4)}
+    path = CameraPath.from_deforum(schedules, 10, 640, 480, n_frames=n)
+    again = path.to_deforum(n, 10, 640, 480)
+    for key, text in schedules.items():
+        np.testing.assert_allclose(schedule_values(again[key], n), schedule_values(text, n), rtol=1e-9, atol=1e-9)
+
+
+def test_motion_continues_after_the_imported_frames_as_deforum_holds_the_last_value():
+    path = CameraPath.from_deforum({"translation_x": "0:(0), 4:(5.12)"}, fps=8, width=512, height=512, n_frames=5)
+    cam = path.per_frame(9, 8)
+    np.testing.assert_allclose(np.diff(cam[4:, 0]), -0.01, atol=1e-15)
+
+
+def test_a_zoom_that_turns_around_imports_exactly():
+    schedule = {"zoom": "0:(1.02), 100:(0.9)"}
+    cam = CameraPath.from_deforum(schedule, fps=15, width=512, height=512).per_frame(120, 15)
+    per_frame = schedule_values(schedule["zoom"], 120)
+    expected = np.concatenate([[1.0], np.cumprod(per_frame[1:])])
+    np.testing.assert_allclose(cam[:, 2], expected, rtol=1e-12)
+
+
+# ---- bad input -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("schedules, kwargs, field", [
+    ({"zoom": "0:(1.0), 5:(0)"}, {}, "camera.zoom"),
+    ({"zoom": "0:(1.0), 5:(-1)"}, {}, "camera.zoom"),
+    ({"translation_z": "0:(10)"}, {}, "camera.translation_z"),
+    ({"angle": "0:(x)"}, {}, "camera.angle"),
+    ({"angle": "0:(1)"}, {"fps": 0}, "camera.fps"),
+    ({"angle": "0:(1)"}, {"height": 0}, "camera.height"),
+    ({"angle": "0:(1)"}, {"n_frames": 1}, "camera.n_frames"),
+    ({"angle": "30:(1)"}, {"n_frames": 10}, "camera.angle"),
+])
+def test_bad_deforum_input_is_refused(schedules, kwargs, field):
+    options = {"fps": 15, "width": 512, "height": 512, "n_frames": 20} | kwargs
+    with pytest.raises(InvalidInput) as err:
+        CameraPath.from_deforum(schedules, **options)
+    assert err.value.field == field
+
+
+def test_default_length_covers_deforums_default_or_the_last_keyframe():
+    short = CameraPath.from_deforum({"zoom": DEFORUM_DEFAULT_ZOOM}, fps=15, width=512, height=512)
+    assert short.keyframes[-1].time == pytest.approx(119 / 15)
+    long = CameraPath.from_deforum({"angle": "0:(0), 300:(t)"}, fps=15, width=512, height=512)
+    assert long.keyframes[-1].time == pytest.approx(300 / 15)
