@@ -1,0 +1,182 @@
+"""Clip: frames + fps + the Shot that made them + parent + provenance.
+
+Pure numpy (no torch, no widgets). A clip shows itself as an inline HTML5 player
+when it ends a notebook cell, with a PNG contact sheet and text as fallbacks so
+saved notebooks, nbconvert and GitHub still show something.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+from .errors import InvalidInput
+from .shot import Shot
+
+SUFFIXES = (".mp4", ".webm", ".gif")
+
+
+class Clip:
+    def __init__(self, frames, fps: float, shot: Shot | None = None, parent=None,
+                 provenance: dict | None = None):
+        arr = np.asarray(frames)
+        if arr.dtype != np.uint8 or arr.ndim != 4 or arr.shape[-1] != 3 or len(arr) == 0:
+            raise InvalidInput("frames", f"array {arr.dtype} {arr.shape}",
+                               "must be uint8 frames of shape (T, H, W, 3) with T ≥ 1")
+        if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not math.isfinite(fps) or fps <= 0:
+            raise InvalidInput("fps", fps, "must be a finite number > 0")
+        if shot is not None and not isinstance(shot, Shot):
+            raise InvalidInput("shot", shot, "must be a runway_nb.Shot or None")
+        arr = np.array(arr, copy=True)
+        arr.setflags(write=False)
+        self._frames = arr
+        self.fps = float(fps)
+        self.shot = shot
+        self.parent = parent                  # a Clip, a clip id (str) or None
+        self.provenance = dict(provenance or {})
+        self._mp4: bytes | None = None
+        self._id: str | None = None
+
+    # ---- basics ---------------------------------------------------------------------
+    @property
+    def frames(self) -> np.ndarray:
+        return self._frames
+
+    @property
+    def id(self) -> str:
+        """A stable content id: the same render always has the same id."""
+        if self._id is None:
+            h = hashlib.sha256(self._frames.tobytes())
+            h.update(repr(self._frames.shape).encode() + f"{self.fps:g}".encode())
+            h.update(b"" if self.shot is None else self.shot.to_json().encode())
+            self._id = h.hexdigest()[:12]
+        return self._id
+
+    @property
+    def parent_id(self) -> str | None:
+        return self.parent.id if isinstance(self.parent, Clip) else self.parent
+
+    num_frames = property(lambda self: len(self._frames))
+    height = property(lambda self: self._frames.shape[1])
+    width = property(lambda self: self._frames.shape[2])
+
+    @property
+    def duration(self) -> float:
+        return len(self._frames) / self.fps
+
+    def __len__(self) -> int:
+        return len(self._frames)
+
+    def __getitem__(self, index):
+        frames = self._frames[index]
+        if frames.ndim == 3:
+            frames = frames[None]
+        return Clip(frames, self.fps, shot=self.shot, parent=self, provenance=self.provenance)
+
+    def __repr__(self) -> str:
+        prompt = "" if self.shot is None else self.shot.prompt
+        prompt = prompt if len(prompt) <= 40 else prompt[:39] + "…"
+        return (f"<Clip {len(self)} frames {self.width}×{self.height} @ {self.fps:g} fps, "
+                f"{self.duration:.1f} s, {prompt!r}>")
+
+    # ---- operations (each returns a new clip whose parent is this one) ---------------------
+    def extend(self, seconds: float, prompt: str | None = None, camera=None, engine=None, **kw) -> "Clip":
+        """Continue this clip from its last frames; the result holds these frames + the new ones."""
+        from .ops.extend import extend
+
+        return extend(self, seconds, prompt=prompt, camera=camera, engine=engine, **kw)
+
+    def upscale(self, factor: int = 2, method: str = "auto") -> "Clip":
+        from .ops.upscale import upscale
+
+        return upscale(self, factor, method)
+
+    def interpolate(self, factor: int = 2, method: str = "flow") -> "Clip":
+        from .ops.interpolate import interpolate
+
+        return interpolate(self, factor, method)
+
+    # ---- files ------------------------------------------------------------------------
+    def sidecar(self) -> dict:
+        return {"id": self.id, "fps": self.fps, "frames": len(self), "parent_id": self.parent_id,
+                "shot": None if self.shot is None else self.shot.to_dict(),
+                "provenance": self.provenance}
+
+    def save(self, path) -> Path:
+        """Write the clip (format by suffix: .mp4, .webm, .gif) and `<stem>.json` beside it.
+        Both are written atomically; a failure leaves earlier files untouched."""
+        from .export.video import write_video
+
+        path = Path(path)
+        if path.suffix.lower() not in SUFFIXES:
+            raise InvalidInput("path", str(path), f"must end in one of {', '.join(SUFFIXES)}")
+        tags = {"comment": f"made with runway_nb; clip {self.id}",
+                "encoder_software": f"runway_nb {self.provenance.get('runway_nb', '')}".strip()}
+        write_video(path, self._frames, self.fps, metadata=tags)
+        side = path.with_suffix(".json")
+        tmp = side.with_name(f".{side.name}.tmp")
+        tmp.write_text(json.dumps(self.sidecar(), indent=1, ensure_ascii=False))
+        tmp.replace(side)
+        return path
+
+    @classmethod
+    def load(cls, path) -> "Clip":
+        from .export.video import read_video
+
+        path = Path(path)
+        frames, fps = read_video(path)
+        side = path.with_suffix(".json")
+        shot, parent, provenance = None, None, {}
+        if side.is_file():
+            data = json.loads(side.read_text())
+            shot = None if data.get("shot") is None else Shot.from_dict(data["shot"])
+            parent, provenance, fps = data.get("parent_id"), data.get("provenance", {}), data.get("fps", fps)
+        return cls(frames, fps, shot=shot, parent=parent, provenance=provenance)
+
+    # ---- display ------------------------------------------------------------------------
+    def contact_sheet(self, n: int = 8, height: int = 96) -> bytes:
+        """PNG bytes: n frames side by side."""
+        from PIL import Image
+
+        idx = np.linspace(0, len(self) - 1, min(n, len(self))).round().astype(int)
+        strip = np.concatenate([self._frames[i] for i in idx], axis=1)
+        scale = max(1, height // self.height)
+        img = Image.fromarray(strip).resize((strip.shape[1] * scale, strip.shape[0] * scale),
+                                            Image.NEAREST)
+        buf = io.BytesIO()
+        img.save(buf, format="PNG")
+        return buf.getvalue()
+
+    def thumbnail(self, size: int = 128) -> bytes:
+        from PIL import Image
+
+        img = Image.fromarray(self._frames[len(self) // 2])
+        scale = max(1, size // max(self.width, self.height))
+        img = img.resize((self.width * scale, self.height * scale), Image.NEAREST)
+        buf = io.BytesIO()
+        img.save(buf, format="PNG")
+        return buf.getvalue()
+
+    def mp4_bytes(self) -> bytes:
+        if self._mp4 is None:
+            from .export.video import encode_mp4_bytes
+
+            self._mp4 = encode_mp4_bytes(self._frames, self.fps)
+        return self._mp4
+
+    def _repr_html_(self) -> str:
+        data = base64.b64encode(self.mp4_bytes()).decode()
+        # toy clips are 64×64: show them bigger, with crisp pixels
+        width = max(256, self.width)
+        return (f"<video controls loop autoplay muted playsinline style='width:{width}px;"
+                f"image-rendering:pixelated' src='data:video/mp4;base64,{data}'></video>")
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return {"text/html": self._repr_html_(), "image/png": self.contact_sheet(),
+                "text/plain": repr(self)}

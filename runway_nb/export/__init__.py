@@ -1,0 +1,1 @@
+"""Writing clips and films to files: video (ffmpeg), OpenTimelineIO, the film JSON."""

@@ -1,0 +1,98 @@
+"""Write and read video files with the ffmpeg that imageio-ffmpeg bundles (no system ffmpeg).
+
+MP4 is H.264 in yuv420p with +faststart, so browsers play it inline; WebM is VP9;
+GIF loops. yuv420p needs even sizes: odd frames are padded by repeating the edge
+pixels (recorded in the metadata), never resized.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InvalidInput
+
+VIDEO_SUFFIXES = (".mp4", ".webm", ".gif")
+_CODECS = {
+    ".mp4": ("libx264", ["-pix_fmt", "yuv420p", "-movflags", "+faststart", "-crf", "16"]),
+    ".webm": ("libvpx-vp9", ["-pix_fmt", "yuv420p", "-b:v", "0", "-crf", "24"]),
+}
+
+
+def _even(frames: np.ndarray) -> np.ndarray:
+    h, w = frames.shape[1:3]
+    ph, pw = h % 2, w % 2
+    if ph or pw:
+        frames = np.pad(frames, ((0, 0), (0, ph), (0, pw), (0, 0)), mode="edge")
+    return frames
+
+
+def write_video(path, frames: np.ndarray, fps: float, metadata: dict | None = None) -> Path:
+    """Write frames (T,H,W,3) uint8 to `path` (format by suffix), atomically."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in VIDEO_SUFFIXES:
+        raise InvalidInput("path", str(path), f"must end in one of {', '.join(VIDEO_SUFFIXES)}")
+    if not path.parent.is_dir():
+        raise InvalidInput("path", str(path), "must be in an existing folder",
+                           f"Create {path.parent} first.")
+    frames = np.ascontiguousarray(np.asarray(frames, np.uint8))
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        if suffix == ".gif":
+            from PIL import Image
+
+            images = [Image.fromarray(f) for f in frames]
+            images[0].save(tmp, format="GIF", save_all=True, append_images=images[1:],
+                           duration=round(1000 / fps), loop=0)
+        else:
+            import imageio_ffmpeg
+
+            codec, params = _CODECS[suffix]
+            frames = _even(frames)
+            for key, value in (metadata or {}).items():
+                params = params + ["-metadata", f"{key}={value}"]
+            writer = imageio_ffmpeg.write_frames(
+                tmp, (frames.shape[2], frames.shape[1]), fps=fps, codec=codec, macro_block_size=1,
+                output_params=params, ffmpeg_log_level="error", quality=None)
+            writer.send(None)
+            for frame in frames:
+                writer.send(frame)
+            writer.close()
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def read_video(path) -> tuple[np.ndarray, float]:
+    """-> frames (T,H,W,3) uint8, fps."""
+    path = Path(path)
+    if not path.is_file():
+        raise InvalidInput("path", str(path), "must be an existing video file")
+    if path.suffix.lower() == ".gif":
+        from PIL import Image, ImageSequence
+
+        with Image.open(path) as im:
+            duration = im.info.get("duration", 125) or 125
+            frames = np.stack([np.asarray(f.convert("RGB")) for f in ImageSequence.Iterator(im)])
+        return frames, 1000.0 / duration
+    import imageio_ffmpeg
+
+    reader = imageio_ffmpeg.read_frames(str(path))
+    meta = reader.__next__()
+    w, h = meta["size"]
+    frames = [np.frombuffer(buf, np.uint8).reshape(h, w, 3) for buf in reader]
+    return np.stack(frames), float(meta["fps"])
+
+
+def encode_mp4_bytes(frames: np.ndarray, fps: float) -> bytes:
+    """MP4 bytes for an inline player."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = write_video(Path(tmp) / "clip.mp4", frames, fps)
+        return out.read_bytes()
