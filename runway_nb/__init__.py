@@ -21,12 +21,14 @@ from .shot import Shot
 if TYPE_CHECKING:
     from .clip import Clip
 
-__all__ = ["Cancelled", "Clip", "EngineNotFound", "InvalidInput", "MissingDependency", "RunwayError",
+__all__ = ["CameraPath", "Sequence", "Store", "Studio", "Cancelled", "Clip", "EngineNotFound", "InvalidInput", "MissingDependency", "RunwayError",
            "Shot", "StoreError", "UnsupportedCapability", "WeightsError", "__version__", "generate",
            "list_engines", "load_engine", "parse_size"]
 
 _LAZY = {"Clip": ("clip", "Clip"), "load_engine": ("engines.registry", "load_engine"),
-         "list_engines": ("engines.registry", "list_engines")}
+         "list_engines": ("engines.registry", "list_engines"), "Sequence": ("sequence", "Sequence"),
+         "Store": ("store", "Store"), "Studio": ("ui.studio", "Studio"),
+         "CameraPath": ("camera", "CameraPath")}
 
 
 def __getattr__(name):
@@ -66,3 +68,10 @@ def generate(prompt: str, *, engine="tiny", seconds=None, frames=None, fps=None,
                 engine=str(engine), camera=camera, camera_mode=camera_mode)
     eng = load_engine(engine, device=device)
     return eng.render(shot, on_step=on_step, cancel=cancel, progress=progress)
+
+
+def load_ipython_extension(ipython) -> None:
+    """`%load_ext runway_nb`: the %%runway cell magic and %runway line magics."""
+    from .magics import load_ipython_extension as load
+
+    load(ipython)

@@ -24,7 +24,7 @@ SUFFIXES = (".mp4", ".webm", ".gif")
 
 class Clip:
     def __init__(self, frames, fps: float, shot: Shot | None = None, parent=None,
-                 provenance: dict | None = None):
+                 provenance: dict | None = None, id: str | None = None):
         arr = np.asarray(frames)
         if arr.dtype != np.uint8 or arr.ndim != 4 or arr.shape[-1] != 3 or len(arr) == 0:
             raise InvalidInput("frames", f"array {arr.dtype} {arr.shape}",
@@ -41,7 +41,7 @@ class Clip:
         self.parent = parent                  # a Clip, a clip id (str) or None
         self.provenance = dict(provenance or {})
         self._mp4: bytes | None = None
-        self._id: str | None = None
+        self._id: str | None = id   # given when a stored clip is reloaded (its frames may be re-encoded)
 
     # ---- basics ---------------------------------------------------------------------
     @property
@@ -132,12 +132,13 @@ class Clip:
         path = Path(path)
         frames, fps = read_video(path)
         side = path.with_suffix(".json")
-        shot, parent, provenance = None, None, {}
+        shot, parent, provenance, clip_id = None, None, {}, None
         if side.is_file():
             data = json.loads(side.read_text())
             shot = None if data.get("shot") is None else Shot.from_dict(data["shot"])
             parent, provenance, fps = data.get("parent_id"), data.get("provenance", {}), data.get("fps", fps)
-        return cls(frames, fps, shot=shot, parent=parent, provenance=provenance)
+            clip_id = data.get("id")   # the id of the frames as made (video files are lossy)
+        return cls(frames, fps, shot=shot, parent=parent, provenance=provenance, id=clip_id)
 
     # ---- display ------------------------------------------------------------------------
     def contact_sheet(self, n: int = 8, height: int = 96) -> bytes:

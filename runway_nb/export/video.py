@@ -78,16 +78,23 @@ def read_video(path) -> tuple[np.ndarray, float]:
     if path.suffix.lower() == ".gif":
         from PIL import Image, ImageSequence
 
+        # GIF writers merge identical neighbouring frames into one longer frame:
+        # expand them again by their duration.
         with Image.open(path) as im:
-            duration = im.info.get("duration", 125) or 125
-            frames = np.stack([np.asarray(f.convert("RGB")) for f in ImageSequence.Iterator(im)])
-        return frames, 1000.0 / duration
+            items = [(np.asarray(f.convert("RGB")), f.info.get("duration", 125) or 125)
+                     for f in ImageSequence.Iterator(im)]
+        base = min(d for _, d in items)
+        frames = [f for f, d in items for _ in range(max(1, round(d / base)))]
+        return np.stack(frames), 1000.0 / base
     import imageio_ffmpeg
 
     reader = imageio_ffmpeg.read_frames(str(path))
-    meta = reader.__next__()
-    w, h = meta["size"]
-    frames = [np.frombuffer(buf, np.uint8).reshape(h, w, 3) for buf in reader]
+    try:
+        meta = reader.__next__()
+        w, h = meta["size"]
+        frames = [np.frombuffer(buf, np.uint8).reshape(h, w, 3).copy() for buf in reader]
+    finally:
+        reader.close()
     return np.stack(frames), float(meta["fps"])
 
 

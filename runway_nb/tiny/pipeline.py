@@ -133,7 +133,7 @@ class TinyVideoPipeline(DiffusionPipeline):
         # 3. Encode given first frames (image→video, extend) to latents.
         known = None
         if known_frames is not None:
-            px = torch.from_numpy(np.asarray(known_frames)).permute(0, 3, 1, 2).float() / 127.5 - 1
+            px = torch.from_numpy(np.array(known_frames)).permute(0, 3, 1, 2).float() / 127.5 - 1
             known = self.vae.encode(px)                                      # (K, C, 16, 16)
 
         # 4. Window by window: denoise, keep the new frames, carry the last CONTEXT over.

@@ -1,0 +1,193 @@
+"""How fast and how big is generating a clip? (A benchmark, not a test.)
+
+    python benchmarks/bench_generate.py                      # shipped tiny engine, 2 threads
+    python benchmarks/bench_generate.py --threads 1 --runs 9 --json out.json
+    python benchmarks/bench_generate.py --engine runs/tiny/pipeline
+
+Measures, for a 2-second clip at the engine's default size and steps (guidance on):
+  * generate: wall time of `rn.generate(...)`, median of --runs after one warm-up run;
+  * first preview: time from calling `rn.generate` to the first `on_step` call (median);
+  * peak RSS: the process's peak resident memory (getrusage), model and all;
+  * denoiser FLOP/s: FLOPs of one denoiser forward (torch's FlopCounterMode) divided by
+    its measured time, as a fraction of this machine's float32 matmul FLOP/s measured
+    here with the same thread count — how well the model uses the CPU;
+  * denoiser share: forwards per clip × time per forward, as a fraction of the clip time.
+
+Default threads: 2, the core count of the machines this project targets (a laptop, Binder,
+CI). Prints a table and writes JSON (--json) for the README's "Benchmarks" section.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+PROMPT = "a red circle moving right on a blue background"
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def peak_rss_mb() -> float:
+    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss      # KiB on Linux, bytes on macOS
+    return kb / 1024 / (1024 if sys.platform == "darwin" else 1)
+
+
+def matmul_flops(torch, n: int = 1024, repeats: int = 20) -> float:
+    """Measured float32 matmul FLOP/s: the best of `repeats` n×n @ n×n products."""
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    for _ in range(3):
+        a @ b
+    best = float("inf")
+    for _ in range(repeats):
+        t = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - t)
+    return 2 * n**3 / best
+
+
+def _denoiser(engine):
+    pipe = getattr(engine, "pipe", None)
+    for name in ("transformer", "unet"):
+        if pipe is not None and getattr(pipe, name, None) is not None:
+            return getattr(pipe, name)
+    return None
+
+
+def denoiser_numbers(torch, rn, engine_id, denoiser, repeats: int) -> dict:
+    """Capture one real denoiser call during a render, then count and time it alone."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    calls = []
+
+    def hook(module, args, kwargs):
+        if not calls:
+            calls.append((args, kwargs))
+        else:
+            calls.append(None)                 # just count the rest
+
+    handle = denoiser.register_forward_pre_hook(hook, with_kwargs=True)
+    try:
+        rn.generate(PROMPT, engine=engine_id, seconds=2, seed=0, progress=False)
+    finally:
+        handle.remove()
+    args, kwargs = calls[0]
+    with torch.no_grad():
+        with FlopCounterMode(display=False) as counter:
+            denoiser(*args, **kwargs)
+        flops = counter.get_total_flops()
+        denoiser(*args, **kwargs)              # warm-up
+        times = []
+        for _ in range(repeats):
+            t = time.perf_counter()
+            denoiser(*args, **kwargs)
+            times.append(time.perf_counter() - t)
+    seconds = statistics.median(times)
+    return {"forwards_per_clip": len(calls), "flops_per_forward": flops,
+            "seconds_per_forward": seconds, "flops_per_second": flops / seconds,
+            "batch": int(args[0].shape[0]) if args and hasattr(args[0], "shape") else None}
+
+
+def run(args) -> dict:
+    import torch
+
+    torch.set_num_threads(args.threads)
+    import runway_nb as rn
+
+    t0 = time.perf_counter()
+    engine = rn.load_engine(args.engine)
+    load_s = time.perf_counter() - t0
+    caps = engine.capabilities
+
+    def once(seed: int) -> tuple[float, float]:
+        first = []
+        start = time.perf_counter()
+        clip = rn.generate(PROMPT, engine=args.engine, seconds=2, seed=seed, progress=False,
+                           on_step=lambda info: first or first.append(time.perf_counter()))
+        total = time.perf_counter() - start
+        assert clip.frames.shape[0] == round(2 * clip.fps)
+        return total, first[0] - start
+
+    once(0)                                                   # warm-up (lazy init, caches)
+    results = [once(seed) for seed in range(1, args.runs + 1)]
+    clip_s = statistics.median(r[0] for r in results)
+    preview_s = statistics.median(r[1] for r in results)
+
+    out = {
+        "engine": args.engine, "prompt": PROMPT, "seconds_of_video": 2,
+        "frames": round(2 * caps.default_fps), "size": list(caps.default_size),
+        "steps": caps.default_steps, "guidance": caps.default_guidance,
+        "threads": args.threads, "runs": args.runs,
+        "load_s": load_s, "generate_s_median": clip_s,
+        "generate_s_all": [r[0] for r in results], "first_preview_s_median": preview_s,
+        "machine": {"cpu": _cpu_name(), "cores": os.cpu_count(), "python": platform.python_version(),
+                    "torch": torch.__version__, "runway_nb": rn.__version__},
+    }
+    denoiser = _denoiser(engine)
+    if denoiser is not None:
+        d = denoiser_numbers(torch, rn, args.engine, denoiser, args.runs)
+        peak = matmul_flops(torch)
+        out["denoiser"] = {**d, "matmul_flops_per_second": peak,
+                           "fraction_of_matmul": d["flops_per_second"] / peak,
+                           "share_of_generate": d["forwards_per_clip"] * d["seconds_per_forward"] / clip_s}
+    out["peak_rss_mb"] = peak_rss_mb()
+    return out
+
+
+def table(r: dict) -> str:
+    rows = [
+        ("engine", r["engine"]),
+        ("clip", f"{r['frames']} frames {r['size'][0]}x{r['size'][1]}, {r['steps']} steps, "
+                 f"guidance {r['guidance']:g}"),
+        ("threads", f"{r['threads']} (of {r['machine']['cores']} cores, {r['machine']['cpu']})"),
+        ("load engine", f"{r['load_s']:.2f} s"),
+        ("generate 2 s clip", f"{r['generate_s_median']:.3f} s (median of {r['runs']})"),
+        ("first preview", f"{r['first_preview_s_median']:.3f} s"),
+        ("peak RSS", f"{r['peak_rss_mb']:.0f} MB"),
+    ]
+    if "denoiser" in r:
+        d = r["denoiser"]
+        rows += [
+            ("denoiser forward", f"{d['flops_per_forward'] / 1e9:.3f} GFLOP, "
+                                 f"{d['seconds_per_forward'] * 1e3:.1f} ms (batch {d['batch']})"),
+            ("denoiser FLOP/s", f"{d['flops_per_second'] / 1e9:.2f} GFLOP/s = "
+                                f"{100 * d['fraction_of_matmul']:.0f}% of matmul "
+                                f"({d['matmul_flops_per_second'] / 1e9:.1f} GFLOP/s)"),
+            ("denoiser share", f"{d['forwards_per_clip']} forwards = "
+                               f"{100 * d['share_of_generate']:.0f}% of generate time"),
+        ]
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--engine", default="tiny", help="engine id or pipeline folder (default: tiny)")
+    ap.add_argument("--threads", type=int, default=2, help="torch threads (default: 2)")
+    ap.add_argument("--runs", type=int, default=5, help="timed runs after the warm-up (default: 5)")
+    ap.add_argument("--json", type=Path, default=Path("bench_generate.json"),
+                    help="where to write the results (default: ./bench_generate.json)")
+    args = ap.parse_args(argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    result = run(args)
+    print(table(result))
+    args.json.write_text(json.dumps(result, indent=1))
+    print(f"wrote {args.json}")
+
+
+if __name__ == "__main__":
+    main()

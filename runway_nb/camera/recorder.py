@@ -1,0 +1,470 @@
+"""Record a camera move from pointer gestures: what the camera pad *means*, without a canvas.
+
+`runway_nb.ui.camera_pad` only forwards canvas events here and draws what this class
+reports, so every gesture is testable from plain Python (numpy only, no widgets):
+
+    pad = CameraPadLogic(duration=2.0, width=256, height=256)
+    pad.pointer_down(128, 128, t=0.0)
+    pad.pointer_move(192, 128, t=0.5)
+    pad.pointer_up(192, 128, t=1.0)          # -> a CameraPath that pans right
+    pad.path.per_frame(16, 8)
+
+Pad pixels -> world units. The pad shows the first frame filling the pad (W × H
+pixels, y down). The camera path is in frame heights with y up (see
+`runway_nb.camera.path`), so a drag of (dx, dy) pixels moves the camera by
+(dx / H, -dy / H): dragging one frame width sideways moves it `aspect` = W / H units.
+Film convention: you drag the *camera frame*, so a drag to the right means the camera
+moves right (x increases) and the scene slides left in the clip.
+
+Time. The drag's own timing is kept: its first and last events map to 0 and the
+clip's duration, so slowing down mid-drag slows the camera there. Events carry `t`
+in seconds; without it the event index is used (a uniform speed along the events).
+
+Gestures on the camera pad:
+    drag anywhere           draws a pan (or truck, `drag_axis`) path, replacing the old one
+    wheel                   zooms the target keyframe (up = in, ×1.1 per 100 units of delta)
+    drag the corner handle  zooms the target keyframe (outline bigger = zoom out)
+    turn the round handle   rolls the target keyframe (clockwise on screen = + roll)
+The target keyframe is the selected one, else the keyframe at the end of the clip
+(made when missing). Dense pointer streams are thinned twice: while dragging, a point
+is kept only every `min_px` pixels (or after a pause of `hold_s`), and at the end the
+keyframes are simplified (Ramer–Douglas–Peucker, `tolerance_px`) to at most
+`max_keyframes`, so a one-second scribble does not make 500 keyframes.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import replace
+
+import numpy as np
+
+from ..errors import InvalidInput, check_number
+from . import as_camera_path
+from .path import AXES, EASINGS, CameraPath, Keyframe
+
+STATE_VERSION = 1
+ZOOM_STEP = 1.1            # zoom factor per wheel notch (a delta of 100, as browsers send)
+ZOOM_LIMITS = (1 / 16, 16.0)
+HANDLE_RADIUS = 9.0        # pixels within which a press grabs a handle
+ROLL_ARM = 18.0            # the roll knob sits this far inside the outline, below its top edge
+ZOOM_INSET = 8.0           # the zoom handle sits this far inside the bottom-right corner
+UNDO_DEPTH = 100
+DRAG_AXES = ("pan", "truck")
+_PAIR = {"pan": ("pan", "tilt"), "truck": ("truck", "pedestal")}
+
+
+def rdp(points: np.ndarray, tol: float) -> np.ndarray:
+    """Ramer–Douglas–Peucker: indices of the points to keep so that no dropped point is
+    farther than `tol` from the polyline through the kept ones. points: (n, d)."""
+    n = len(points)
+    keep = np.zeros(n, bool)
+    keep[[0, n - 1]] = True
+    stack = [(0, n - 1)]
+    while stack:
+        a, b = stack.pop()
+        if b - a < 2:
+            continue
+        seg = points[b] - points[a]
+        rel = points[a + 1:b] - points[a]
+        length2 = float(seg @ seg)
+        if length2 == 0.0:
+            dist = np.linalg.norm(rel, axis=1)
+        else:               # distance to the chord, by removing the component along it
+            dist = np.linalg.norm(rel - np.outer(rel @ seg / length2, seg), axis=1)
+        i = int(np.argmax(dist))
+        if dist[i] > tol:
+            keep[a + 1 + i] = True
+            stack += [(a, a + 1 + i), (a + 1 + i, b)]
+    return np.flatnonzero(keep)
+
+
+def _values_at(kfs, t: np.ndarray) -> np.ndarray:
+    """The keyframes' own values (no drift, no strength) at times t: (len(t), 6) in AXES
+    order, zoom as log-zoom (as CameraPath interpolates it)."""
+    times = np.array([k.time for k in kfs])
+    values = np.array([[getattr(k, a) for a in AXES[:5]] + [math.log(k.zoom)] for k in kfs])
+    if len(kfs) == 1:
+        return np.repeat(values, len(t), axis=0)
+    seg = np.clip(np.searchsorted(times, t, side="right") - 1, 0, len(kfs) - 2)
+    u = np.clip((t - times[seg]) / (times[seg + 1] - times[seg]), 0.0, 1.0)
+    eased = np.array([EASINGS[kfs[s].easing](np.float64(v)) for s, v in zip(seg, u)], dtype=float)
+    return values[seg] + eased[:, None] * (values[seg + 1] - values[seg])
+
+
+def _keyframe(time: float, row, easing: str = "linear") -> Keyframe:
+    axes = {a: round(float(v), 6) + 0.0 for a, v in zip(AXES[:5], row[:5])}
+    return Keyframe(round(float(time), 4), zoom=round(math.exp(row[5]), 6), easing=easing, **axes)
+
+
+class CameraPadLogic:
+    """Pointer gestures, presets and timeline edits -> a `CameraPath` (see the module doc)."""
+
+    def __init__(self, path=None, *, duration: float = 2.0, width: int = 256, height: int = 256,
+                 drag_axis: str = "pan", min_px: float = 3.0, hold_s: float = 0.15,
+                 tolerance_px: float = 1.5, max_keyframes: int = 24):
+        self.width = int(check_number("width", width, low=16, high=4096, integer=True))
+        self.height = int(check_number("height", height, low=16, high=4096, integer=True))
+        self.min_px, self.hold_s, self.tolerance_px = float(min_px), float(hold_s), float(tolerance_px)
+        self.max_keyframes = int(check_number("max_keyframes", max_keyframes, low=2, high=1000, integer=True))
+        self.duration = float(check_number("duration", duration, low=0, low_inclusive=False, high=3600))
+        self.drag_axis = drag_axis
+        self.preset: str | None = None
+        self.intensity = 1.0
+        self.selected: int | None = None
+        self._path = CameraPath()
+        self._undo: list[dict] = []
+        self._gesture: dict | None = None
+        self._stroke: list[tuple[float, float, float]] = []      # kept (x, y, t) of the drag
+        self._events, self._timed = 0, False
+        if path is not None:
+            self.set_path(path, remember=False)
+
+    # ---- the result ------------------------------------------------------------------
+    @property
+    def path(self) -> CameraPath:
+        return self._path
+
+    def set_path(self, path, remember: bool = True) -> CameraPath:
+        path = as_camera_path(path)
+        if remember:
+            self._remember()
+        self._path, self.selected = path, None
+        self.preset = path.preset_name
+        if path.intensity is not None:
+            self.intensity = path.intensity
+        last = path.keyframes[-1].time
+        if path.duration is not None:
+            self.duration = path.duration
+        elif last > self.duration:
+            self.duration = last
+        return path
+
+    def set_duration(self, duration: float) -> CameraPath:
+        """Follow a new clip length: a drawn path stretches in time, a preset's drift keeps
+        its speed (so it travels further in a longer clip)."""
+        duration = float(check_number("duration", duration, low=0, low_inclusive=False, high=3600))
+        kfs = self._path.keyframes
+        if len(kfs) > 1 or self._path.duration is not None:
+            data = self._path.to_dict()
+            for k in data["keyframes"]:
+                k["time"] = round(k["time"] * duration / self.duration, 4)
+            self.set_path({**data, "duration": duration})
+        self.duration = duration
+        return self._path
+
+    @property
+    def drag_axis(self) -> str:
+        return self._drag_axis
+
+    @drag_axis.setter
+    def drag_axis(self, value: str):
+        if value not in DRAG_AXES:
+            raise InvalidInput("drag_axis", value, "must be 'pan' (turn the camera) or 'truck' (move it)")
+        self._drag_axis = value
+
+    def _build(self, kfs) -> CameraPath:
+        """A drawn path: keyframes plus the current drift (from a preset), fit to the clip."""
+        return CameraPath(keyframes=tuple(kfs), speed=self._path.speed, strength=self._path.strength,
+                          duration=self.duration)
+
+    # ---- geometry: world (frame heights, y up, frame-0 centre = 0) <-> pad pixels ----
+    def to_pad(self, x, y):
+        return self.width / 2 + np.asarray(x) * self.height, self.height / 2 - np.asarray(y) * self.height
+
+    def camera_at(self, t: float) -> np.ndarray:
+        """[x, y, zoom, roll] of the camera at time t (seconds), as engines will see it."""
+        if t <= 0:
+            return np.array([0.0, 0.0, 1.0, 0.0])
+        return self._path.per_frame(2, 1.0 / t)[1]
+
+    def outline(self, t: float) -> np.ndarray:
+        """(4, 2) pad pixels of the camera frame at time t: top-left, top-right, bottom-right,
+        bottom-left as seen on screen (a clockwise roll turns it clockwise)."""
+        x, y, zoom, roll = self.camera_at(t)
+        half = np.array([[-1, 1], [1, 1], [1, -1], [-1, -1]]) * [self.width / self.height / 2, 0.5]
+        th = math.radians(-roll)
+        rot = np.array([[math.cos(th), -math.sin(th)], [math.sin(th), math.cos(th)]])
+        world = np.array([x, y]) + half @ rot.T / zoom
+        return np.stack(self.to_pad(world[:, 0], world[:, 1]), axis=1)
+
+    def trace(self, n: int = 48) -> np.ndarray:
+        """(n, 2) pad pixels of the frame centre over the clip."""
+        cam = self._path.per_frame(n, (n - 1) / self.duration)
+        return np.stack(self.to_pad(cam[:, 0], cam[:, 1]), axis=1)
+
+    def target_time(self) -> float:
+        return self._path.keyframes[self.selected].time if self.selected is not None else self.duration
+
+    def handles(self) -> dict[str, tuple[float, float]]:
+        """Where the zoom handle (a corner) and the roll handle (a knob) of the target are."""
+        box = self.outline(self.target_time())
+        centre = box.mean(axis=0)
+
+        def inward(point, by):
+            away = point - centre
+            return tuple(float(v) for v in point - by * away / max(float(np.linalg.norm(away)), 1e-9))
+
+        return {"zoom": inward(box[2], ZOOM_INSET), "roll": inward((box[0] + box[1]) / 2, ROLL_ARM)}
+
+    @property
+    def gesture(self) -> str | None:
+        """The gesture in progress: 'path', 'zoom', 'roll', or None."""
+        return None if self._gesture is None else self._gesture["kind"]
+
+    # ---- pointer gestures ---------------------------------------------------------------
+    def pointer_down(self, x: float, y: float, t: float | None = None) -> str:
+        """Start a gesture; returns which: 'zoom', 'roll' (a handle was hit) or 'path'."""
+        self._events = 0
+        t = self._time(t)
+        kind = "path"
+        for name, (hx, hy) in self.handles().items():
+            if math.hypot(x - hx, y - hy) <= HANDLE_RADIUS:
+                kind = name
+        self._gesture = {"kind": kind, "start": self.state()}
+        if kind == "path":
+            self._stroke = [(float(x), float(y), t)]
+        else:
+            i = self._target_index()
+            box = self.outline(self.target_time())
+            centre = box.mean(axis=0)
+            self._gesture.update(index=i, centre=centre, kf=self._path.keyframes[i],
+                                 r0=max(math.hypot(x - centre[0], y - centre[1]), 1.0),
+                                 angle=math.atan2(y - centre[1], x - centre[0]), turned=0.0)
+        return kind
+
+    def pointer_move(self, x: float, y: float, t: float | None = None) -> bool:
+        """Continue the gesture; False when the event was thinned away (nothing to redraw)."""
+        g, t = self._gesture, self._time(t)
+        if g is None:
+            return False
+        if g["kind"] == "path":
+            px, py, pt = self._stroke[-1]
+            if math.hypot(x - px, y - py) < self.min_px and not (self._timed and t - pt >= self.hold_s):
+                return False
+            self._stroke.append((float(x), float(y), t))
+            return True
+        k, s = g["kf"], self._path.strength or 1.0
+        if g["kind"] == "zoom":
+            ratio = g["r0"] / max(math.hypot(x - g["centre"][0], y - g["centre"][1]), 1.0)
+            kf = replace(k, zoom=round(float(np.clip(k.zoom * ratio ** (1 / s), *ZOOM_LIMITS)), 6))
+        else:   # roll: add up the turn in small steps so that several turns count
+            angle = math.atan2(y - g["centre"][1], x - g["centre"][0])
+            g["turned"] += (angle - g["angle"] + math.pi) % (2 * math.pi) - math.pi
+            g["angle"] = angle
+            kf = replace(k, roll=round(k.roll + math.degrees(g["turned"]) / s, 3))
+        self._replace_keyframe(g["index"], kf)
+        return True
+
+    def pointer_up(self, x: float, y: float, t: float | None = None) -> CameraPath:
+        """End the gesture; a drag becomes the new pan/truck path. Returns the path."""
+        g = self._gesture
+        if g is None:
+            return self._path
+        if not self.pointer_move(x, y, t) and g["kind"] == "path" and len(self._stroke) > 1:
+            # fold the last few pixels into the last kept point: a pause before release is no hold
+            self._stroke[-1] = (float(x), float(y), self._stroke[-1][2])
+        self._gesture = None
+        if g["kind"] != "path":
+            if self.state() != g["start"]:
+                self._undo.append(g["start"])
+            return self._path
+        stroke, self._stroke = np.array(self._stroke), []
+        if len(stroke) < 2 or np.hypot(*(stroke[:, :2] - stroke[0, :2]).T).max() < self.min_px:
+            return self._path                      # a click, not a drag
+        self._remember()
+        self._path = self._merge_drag(stroke)
+        self.preset = None
+        return self._path
+
+    @property
+    def stroke(self) -> np.ndarray:
+        """(n, 2) pad pixels of the drag in progress (for drawing it live)."""
+        return np.array([p[:2] for p in self._stroke]).reshape(-1, 2)
+
+    def wheel(self, delta_y: float) -> CameraPath:
+        """Zoom the target keyframe: negative delta (wheel up) zooms in."""
+        delta_y = float(check_number("wheel delta", delta_y))
+        if delta_y == 0:
+            return self._path
+        self._remember()
+        i = self._target_index()
+        k = self._path.keyframes[i]
+        factor = ZOOM_STEP ** (-delta_y / 100.0 / (self._path.strength or 1.0))
+        self._replace_keyframe(i, replace(k, zoom=round(float(np.clip(k.zoom * factor, *ZOOM_LIMITS)), 6)))
+        return self._path
+
+    def _time(self, t):
+        self._events += 1
+        self._timed = t is not None
+        return float(self._events if t is None else check_number("t", t))
+
+    def _merge_drag(self, stroke: np.ndarray) -> CameraPath:
+        xy, t = stroke[:, :2], stroke[:, 2]
+        span = t[-1] - t[0]
+        if span <= 0 or np.any(np.diff(t) < 0):
+            t, span = np.arange(len(t), dtype=float), len(t) - 1.0
+        tau = (t - t[0]) / span * self.duration
+        s = self._path.strength or 1.0
+        dx, dy = (xy[:, 0] - xy[0, 0]) / self.height / s, -(xy[:, 1] - xy[0, 1]) / self.height / s
+        old = list(self._path.keyframes)
+        times = np.union1d(np.round(tau, 4), [k.time for k in old if k.time <= self.duration])
+        rows = _values_at(old, times)
+        ix, iy = (AXES.index(a) for a in _PAIR[self.drag_axis])
+        rows[:, ix], rows[:, iy] = np.interp(times, tau, dx), np.interp(times, tau, dy)
+        easing = {k.time: k.easing for k in old}
+        return self._build(self._simplify(times, rows, [easing.get(float(x), "linear") for x in times]))
+
+    def _simplify(self, times, rows, easings) -> list[Keyframe]:
+        """Drop keyframes a straight line through their neighbours reproduces within
+        tolerance_px (pixels: time scaled so the clip spans the pad width, log-zoom ×H/2,
+        roll 1° = H/180), keeping eased ones; tolerance grows until ≤ max_keyframes."""
+        scale = np.array([self.height] * 4 + [self.height / 180, self.height / 2])
+        pts = np.column_stack([times / self.duration * self.width, rows * scale])
+        fixed = [i for i, e in enumerate(easings) if e != "linear"]
+        fixed = sorted({0, len(times) - 1, *fixed, *(i + 1 for i in fixed if i + 1 < len(times))})
+        tol = self.tolerance_px
+        while True:
+            keep = sorted({a + i for a, b in itertools.pairwise(fixed) for i in rdp(pts[a:b + 1], tol)} | set(fixed))
+            if len(keep) <= self.max_keyframes or len(fixed) >= self.max_keyframes:
+                return [_keyframe(times[i], rows[i], easings[i]) for i in keep]
+            tol *= 1.5
+
+    # ---- keyframe timeline ------------------------------------------------------------
+    def _check_index(self, i, what: str = "keyframe") -> int:
+        n = len(self._path.keyframes)
+        if isinstance(i, bool) or not isinstance(i, (int, np.integer)) or not -n <= i < n:
+            raise InvalidInput(what, i, f"must be a keyframe index from 0 to {n - 1} "
+                                        f"(the path has {n} keyframe{'s' if n != 1 else ''})")
+        return int(i) % n
+
+    def select(self, i: int | None):
+        self.selected = None if i is None else self._check_index(i)
+
+    def _target_index(self) -> int:
+        if self.selected is not None:
+            return self.selected
+        kfs = self._path.keyframes
+        if len(kfs) > 1 and abs(kfs[-1].time - self.duration) < 1e-6:
+            return len(kfs) - 1
+        return self._insert(self.duration)
+
+    def _insert(self, time: float) -> int:
+        kfs = list(self._path.keyframes)
+        times = [k.time for k in kfs]
+        if time in times:
+            return times.index(time)
+        row = _values_at(kfs, np.array([time]))[0]
+        kfs.append(_keyframe(time, row))
+        kfs.sort(key=lambda k: k.time)
+        self._path = self._build(kfs)
+        return [k.time for k in kfs].index(round(time, 4))
+
+    def _replace_keyframe(self, i: int, kf: Keyframe):
+        kfs = list(self._path.keyframes)
+        kfs[i] = kf
+        self._path = self._build(kfs)
+
+    def add_keyframe(self, time: float) -> int:
+        """Add a keyframe at `time` seconds where the path already is; returns its index."""
+        time = float(check_number("keyframe time", time, low=0, high=self.duration))
+        self._remember()
+        self.selected = self._insert(round(time, 4))
+        return self.selected
+
+    def move_keyframe(self, i: int, time: float) -> CameraPath:
+        i = self._check_index(i)
+        kfs = list(self._path.keyframes)
+        lo = kfs[i - 1].time if i > 0 else 0.0
+        hi = kfs[i + 1].time if i + 1 < len(kfs) else self.duration
+        time = check_number(f"keyframes[{i}].time", time)
+        if not ((time >= 0 if i == 0 else time > lo) and (time <= hi if i + 1 == len(kfs) else time < hi)):
+            raise InvalidInput(f"keyframes[{i}].time", time,
+                               f"must lie between its neighbours, {lo:g} … {hi:g} s",
+                               "Keyframes keep their order; delete one to pass it.")
+        self._remember()
+        self._replace_keyframe(i, replace(kfs[i], time=round(float(time), 4)))
+        return self._path
+
+    def delete_keyframe(self, i: int) -> CameraPath:
+        i = self._check_index(i)
+        kfs = list(self._path.keyframes)
+        if len(kfs) == 1:
+            raise InvalidInput("keyframe", i, "cannot be deleted: a path keeps at least one keyframe",
+                               "Use clear() for a static camera.")
+        self._remember()
+        del kfs[i]
+        self._path = self._build(kfs)
+        self.selected = None
+        return self._path
+
+    def set_easing(self, i: int, easing: str) -> CameraPath:
+        i = self._check_index(i)
+        if easing not in EASINGS:
+            raise InvalidInput(f"keyframes[{i}].easing", easing, "must be one of " + ", ".join(EASINGS))
+        self._remember()
+        self._replace_keyframe(i, replace(self._path.keyframes[i], easing=easing))
+        return self._path
+
+    # ---- presets, undo, clear -------------------------------------------------------------
+    def apply_preset(self, name: str, intensity: float | None = None) -> CameraPath:
+        """Replace the path by a named preset (`CameraPath.preset`) at this intensity."""
+        path = CameraPath.preset(name, self.intensity if intensity is None else intensity)
+        self._remember()
+        self._path, self.selected = path, None
+        self.preset, self.intensity = path.preset_name, path.intensity
+        return path
+
+    def set_intensity(self, intensity: float) -> CameraPath:
+        """Change the intensity; re-applies the current preset if the path is one."""
+        if self.preset is not None and self._path.preset_name == self.preset:
+            return self.apply_preset(self.preset, intensity)
+        self.intensity = float(check_number("intensity", intensity, low=0, high=10))
+        return self._path
+
+    def clear(self) -> CameraPath:
+        self._remember()
+        self._path, self.selected, self.preset = CameraPath(), None, None
+        return self._path
+
+    def undo(self) -> CameraPath:
+        """Go back one edit (a drag, a wheel turn, a handle gesture, a timeline edit…)."""
+        if self._undo:
+            self._restore(self._undo.pop())
+        return self._path
+
+    @property
+    def can_undo(self) -> bool:
+        return bool(self._undo)
+
+    def _remember(self):
+        self._undo = self._undo[-(UNDO_DEPTH - 1):] + [self.state()]
+
+    # ---- JSON state (what the widget syncs) ---------------------------------------------
+    def state(self) -> dict:
+        """Everything needed to redraw the pad, JSON-able (undo history is not included)."""
+        return {"version": STATE_VERSION, "path": self._path.to_dict(), "duration": self.duration,
+                "width": self.width, "height": self.height, "selected": self.selected,
+                "drag_axis": self.drag_axis, "preset": self.preset, "intensity": self.intensity}
+
+    def _restore(self, data: dict):
+        self.duration = data["duration"]
+        self._path = CameraPath.from_dict(data["path"])
+        self.selected, self.drag_axis = data["selected"], data["drag_axis"]
+        self.preset, self.intensity = data["preset"], data["intensity"]
+
+    @classmethod
+    def from_state(cls, data, **options) -> CameraPadLogic:
+        if not isinstance(data, dict) or data.get("version") != STATE_VERSION:
+            raise InvalidInput("pad state", data, f"must be a dict from CameraPadLogic.state() "
+                                                  f"(version {STATE_VERSION})")
+        missing = sorted({"path", "duration", "width", "height"} - set(data))
+        if missing:
+            raise InvalidInput(f"pad state.{missing[0]}", None, "is required")
+        pad = cls(data["path"], duration=data["duration"], width=data["width"], height=data["height"],
+                  drag_axis=data.get("drag_axis", "pan"), **options)
+        pad.preset, pad.intensity = data.get("preset"), float(data.get("intensity", 1.0))
+        if data.get("selected") is not None:
+            pad.select(data["selected"])
+        return pad

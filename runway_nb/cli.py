@@ -1,0 +1,172 @@
+"""`runway-nb`: the command-line skin over `runway_nb.generate` and the engine registry.
+
+    runway-nb generate "a red circle moving right on a blue background" -o a.mp4
+    runway-nb generate "a yellow square on a night sky" --camera zoom_in:0.5 --seed 7 -o b.gif
+    runway-nb engines
+
+`generate` writes the video (format from the suffix: .mp4, .webm or .gif) and, beside
+it, `<name>.json`: the complete Shot plus provenance (engine id, weights hash, package
+version), so `Shot.from_json` re-makes the same frames. It runs offline.
+
+Bad input gets one line on stderr naming the field, the value and what is allowed,
+exit status 2, and no output file. Nothing here validates on its own: the core does,
+and this module only turns its errors into that line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+VIDEO_SUFFIXES = (".mp4", ".webm", ".gif")
+
+
+def _parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    ap = argparse.ArgumentParser(
+        prog="runway-nb", description="Text-to-video on runway_nb's engines (offline, CPU by default).")
+    ap.add_argument("--version", action="version", version=f"runway_nb {__version__}")
+    sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    gen = sub.add_parser("generate", help="make a clip from a text prompt",
+                         description="Make a clip from a text prompt; write the video and its shot JSON.")
+    gen.add_argument("prompt", help="what the clip shows, e.g. 'a red ball bouncing on a green field'")
+    gen.add_argument("-o", "--output", required=True, type=Path, metavar="OUT.mp4",
+                     help="video file to write (.mp4, .webm or .gif); OUT.json is written beside it")
+    gen.add_argument("--engine", default="tiny", help="engine id or a local pipeline folder (default: tiny)")
+    length = gen.add_mutually_exclusive_group()
+    length.add_argument("--seconds", type=float, metavar="S", help="clip length in seconds")
+    length.add_argument("--frames", type=int, metavar="N", help="clip length in frames")
+    gen.add_argument("--fps", type=float, metavar="F", help="frames per second (engine default)")
+    gen.add_argument("--size", metavar="WxH", help="width x height, e.g. 64x64 (engine default)")
+    gen.add_argument("--seed", type=int, metavar="N", help="random seed (default: drawn and recorded)")
+    gen.add_argument("--steps", type=int, metavar="K", help="denoising steps (engine default)")
+    gen.add_argument("--guidance", type=float, metavar="G", help="classifier-free guidance scale")
+    gen.add_argument("--camera", metavar="PRESET[:INTENSITY]|FILE.json",
+                     help="camera move: a preset such as pan_left or zoom_in:0.5, or a camera JSON file")
+    gen.add_argument("--negative", metavar="TEXT", help="negative prompt: what the clip should not show")
+    gen.add_argument("--device", default="cpu", help="torch device (default: cpu)")
+    gen.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    gen.set_defaults(run=_generate)
+
+    eng = sub.add_parser("engines", help="list engines, their capabilities and whether weights are here")
+    eng.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    eng.set_defaults(run=_engines)
+    return ap
+
+
+# ---- generate ------------------------------------------------------------------------------
+def _generate(args) -> int:
+    from . import InvalidInput, generate
+
+    out = Path(args.output).expanduser()
+    if out.suffix.lower() not in VIDEO_SUFFIXES:
+        raise InvalidInput("output", str(args.output), "must end in " + ", ".join(VIDEO_SUFFIXES))
+    if not out.parent.is_dir():
+        raise InvalidInput("output", str(args.output), "must be in an existing folder",
+                           f"Create {out.parent} first.")
+    clip = generate(args.prompt, engine=args.engine, seconds=args.seconds, frames=args.frames,
+                    fps=args.fps, size=args.size, seed=args.seed, steps=args.steps,
+                    guidance=args.guidance, camera=args.camera, negative_prompt=args.negative,
+                    progress=not args.no_progress, device=args.device)
+    written = _save_atomically(clip, out)
+    shot = clip.shot
+    print(f"wrote {written[0]} and {written[1]} ({shot.frames} frames, {shot.width}x{shot.height}, "
+          f"{shot.fps:g} fps, seed {shot.seed})")
+    return EXIT_OK
+
+
+def _save_atomically(clip, out: Path) -> tuple[Path, Path]:
+    """Save into a hidden temp folder beside `out`, then move video and JSON into place:
+    a failed or interrupted save leaves no half-written file under the user's name."""
+    sidecar = out.with_suffix(".json")
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.stem}.", suffix=".tmp", dir=out.parent))
+    try:
+        clip.save(tmp / out.name)
+        tmp_sidecar = tmp / sidecar.name
+        if not tmp_sidecar.is_file():  # Clip.save writes it; keep the CLI's promise regardless
+            tmp_sidecar.write_text(_shot_json(clip), encoding="utf-8")
+        os.replace(tmp_sidecar, sidecar)
+        os.replace(tmp / out.name, out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out, sidecar
+
+
+def _shot_json(clip) -> str:
+    import json
+
+    return json.dumps({"shot": clip.shot.to_dict(), "provenance": clip.provenance}, indent=1)
+
+
+# ---- engines -------------------------------------------------------------------------------
+def _capabilities(row: dict) -> dict | None:
+    """Capabilities from the registry row, or from loading the engine when its weights are here."""
+    caps = row.get("capabilities")
+    if caps is None and row.get("weights_available"):
+        from .engines.registry import load_engine
+
+        caps = load_engine(row["id"]).capabilities
+    if caps is not None and hasattr(caps, "as_dict"):
+        caps = caps.as_dict()
+    return caps
+
+
+def _engines(args) -> int:
+    import json
+
+    from .engines.registry import list_engines
+
+    rows = []
+    for row in list_engines():
+        rows.append({**row, "capabilities": _capabilities(row)})
+    if args.json:
+        print(json.dumps(rows, indent=1, default=list))
+        return EXIT_OK
+    for row in rows:
+        here = "weights here" if row.get("weights_available") else "weights NOT installed"
+        print(f"{row['id']:<12} {row.get('description', '')}  [{here}]")
+        caps = row["capabilities"]
+        if caps:
+            modes = [m for m in ("text_to_video", "image_to_video", "extend") if caps.get(m)]
+            sizes = ", ".join(f"{w}x{h}" for w, h in caps.get("sizes", ()))
+            fps = ", ".join(f"{f:g}" for f in caps.get("fps", ()))
+            camera = ", ".join(caps.get("camera_modes", ())) or "none"
+            print(f"{'':<12} {', '.join(modes)}; sizes {sizes}; fps {fps}; camera {camera}; "
+                  f"up to {caps.get('max_frames')} frames; defaults {caps.get('default_frames')} frames, "
+                  f"{caps.get('default_steps')} steps, guidance {caps.get('default_guidance'):g}")
+    return EXIT_OK
+
+
+# ---- entry point ---------------------------------------------------------------------------
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; return the exit status (also used as `sys.exit(main())`)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the embedded engine never needs the network
+    from .errors import EngineNotFound, InvalidInput, RunwayError
+
+    args = _parser().parse_args(argv)   # argparse itself exits 2 on a malformed command line
+    try:
+        return args.run(args)
+    except (InvalidInput, EngineNotFound) as exc:     # the user asked for something not allowed
+        print(f"runway-nb: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except RunwayError as exc:                        # e.g. missing weights, a folder not writable
+        print(f"runway-nb: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("runway-nb: interrupted; nothing was written", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def run() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

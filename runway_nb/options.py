@@ -1,0 +1,54 @@
+"""The generation options shared by the CLI (`runway-nb generate`) and `%%runway`.
+
+    parser = argparse.ArgumentParser(parents=[generate_options()])
+    args = parser.parse_args(["--seconds", "2", "--camera", "zoom_in:0.5"])
+    rn.generate(prompt, **generate_kwargs(args))
+
+One definition, so the magic and the command line accept the same flags with the same
+meaning. argparse only checks types here; ranges (fps > 0, seed ≤ 2**63 − 1, sizes the
+engine makes…) are checked by `Shot` and the engine, whose messages name the field.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def _seed(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid seed {text!r}: must be a whole number "
+                                         "from 0 to 2**63 - 1") from None
+
+
+def generate_options() -> argparse.ArgumentParser:
+    """An argparse parent parser (add_help=False) with the options of one generation."""
+    p = argparse.ArgumentParser(add_help=False)
+    g = p.add_argument_group("generation")
+    g.add_argument("--engine", default="tiny", help="engine id or pipeline folder (default: tiny)")
+    length = g.add_mutually_exclusive_group()
+    length.add_argument("--seconds", type=float, help="clip length in seconds")
+    length.add_argument("--frames", type=int, help="clip length in frames (instead of --seconds)")
+    g.add_argument("--fps", type=float, help="frames per second (default: the engine's)")
+    g.add_argument("--size", metavar="WxH", help="frame size, e.g. 64x64 (default: the engine's)")
+    g.add_argument("--seed", type=_seed, help="random seed (default: a fresh one, recorded in the shot)")
+    g.add_argument("--steps", type=int, help="denoising steps")
+    g.add_argument("--guidance", type=float, help="classifier-free guidance scale")
+    g.add_argument("--negative", "--negative-prompt", dest="negative_prompt", metavar="TEXT",
+                   help="what to avoid")
+    g.add_argument("--camera", metavar="MOVE",
+                   help="camera preset with intensity (zoom_in:0.5), a Deforum schedule JSON, "
+                        "or a path .json file")
+    g.add_argument("--camera-mode", default="auto", choices=("auto", "native", "warp", "virtual"),
+                   help="how the engine follows the camera (default: auto)")
+    return p
+
+
+GENERATE_KEYS = ("engine", "seconds", "frames", "fps", "size", "seed", "steps", "guidance",
+                 "negative_prompt", "camera", "camera_mode")
+
+
+def generate_kwargs(args: argparse.Namespace) -> dict:
+    """The parsed options as keyword arguments of `runway_nb.generate`."""
+    return {k: getattr(args, k) for k in GENERATE_KEYS if hasattr(args, k)}

@@ -1,0 +1,440 @@
+"""The camera pad: draw a camera move over the first frame (ipycanvas), or set six sliders.
+
+    from runway_nb.ui.camera_pad import CameraPad
+    pad = CameraPad(preview=first_frame, duration=2.0)   # drag, wheel, turn the knob
+    pad                                                  # shows itself in the notebook
+    pad.path                                             # -> CameraPath, e.g. for a Shot
+
+What each gesture means lives in `runway_nb.camera.recorder.CameraPadLogic`; this module forwards
+the canvas events there and draws what it reports. Durable state is in synced traits
+(`path_json`, `state`), so a re-displayed pad, or one whose browser reconnected,
+redraws itself from them (`on_client_ready`). Drawing is batched in `hold_canvas()`
+and, while dragging, the live stroke is redrawn at most 30 times a second.
+
+Where ipycanvas cannot render (no front-end extension), `CameraPad(mode="sliders")`
+or `CameraPad.fallback()` gives the six −10…+10 axis sliders of commercial tools plus
+a strength, feeding `CameraPath.from_axes`. No torch is imported here.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import time
+
+import ipywidgets as widgets
+import numpy as np
+import traitlets
+
+from ..camera import (
+    EASINGS,
+    SPEED_AT_INTENSITY_1,
+    UI_PER_INTENSITY,
+    UI_RANGE,
+    CameraPath,
+)
+from ..camera.recorder import CameraPadLogic
+from ..errors import InvalidInput, check_number
+from .pad_logic import first_frame, fit, pad_size
+
+PRESET_BUTTONS = {"pan_left": "◀ pan", "pan_right": "pan ▶", "tilt_up": "▲ tilt", "tilt_down": "tilt ▼",
+                  "zoom_in": "zoom +", "zoom_out": "zoom −", "roll_cw": "roll ↻", "roll_ccw": "roll ↺",
+                  "orbit_left": "orbit ◀", "orbit_right": "orbit ▶", "static": "static"}
+SLIDER_AXES = ("truck", "pedestal", "pan", "tilt", "roll", "zoom")
+_UI_SPEED = {"truck": "pan", "pan": "pan", "pedestal": "tilt", "tilt": "tilt", "roll": "roll", "zoom": "zoom"}
+REDRAW_EVERY = 1 / 30       # seconds between live redraws while dragging
+_STRIP = 30                 # timeline strip height, pixels
+_PAD_X = 8                  # timeline strip margin, pixels
+
+
+def shown_errors(method):
+    """Canvas and button callbacks run inside the comm handler, where JupyterLab would hide
+    an exception: show it in the pad's status line (and `pad.error`) instead."""
+    @functools.wraps(method)
+    def run(self, *args, **kwargs):
+        try:
+            result = method(self, *args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - shown to the user in the status line
+            self.error = f"{type(exc).__name__}: {exc}"
+            self._status()
+            return None
+        if self.error:
+            self.error = ""
+            self._status()
+        return result
+    return run
+
+
+def draw_grid(canvas, width: int, height: int):
+    canvas.fill_style = "#2a2d33"
+    canvas.fill_rect(0, 0, width, height)
+    canvas.line_width = 1
+    for k in range(1, 8):
+        canvas.stroke_style = "#50555e" if k % 4 else "#7a808a"
+        canvas.stroke_line(k * width / 8, 0, k * width / 8, height)
+        canvas.stroke_line(0, k * height / 8, width, k * height / 8)
+
+
+class CameraPad(widgets.VBox):
+    """Draw a camera path. `pad.path` is the CameraPath; observe `path_json` for changes."""
+
+    path_json = traitlets.Unicode("").tag(sync=True)   # json.dumps(CameraPath.to_dict())
+    state = traitlets.Dict().tag(sync=True)             # CameraPadLogic.state(): the redraw source
+    error = traitlets.Unicode("").tag(sync=True)        # the last callback error, shown in the status
+
+    def __init__(self, path=None, preview=None, size: int = 256, *, duration: float = 2.0, fps: float = 8.0,
+                 aspect: float | None = None, mode: str = "auto", clock=time.monotonic, **kwargs):
+        super().__init__(**kwargs)
+        if mode not in ("auto", "canvas", "sliders"):
+            raise InvalidInput("mode", mode, "must be 'auto', 'canvas' (ipycanvas) or 'sliders' (plain ipywidgets)")
+        if mode == "auto":
+            try:
+                import ipycanvas  # noqa: F401
+                mode = "canvas"
+            except ImportError:
+                mode = "sliders"
+        self.mode, self._clock, self._last_draw, self._syncing = mode, clock, -1.0, False
+        self.fps = float(check_number("fps", fps, low=0, low_inclusive=False, high=240))
+        self.status = widgets.HTML()
+        self._preview = first_frame(preview)
+        if aspect is None:
+            aspect = 1.0 if self._preview is None else self._preview.shape[1] / self._preview.shape[0]
+        width, height = pad_size(size, aspect)
+        self.logic = CameraPadLogic(path, duration=duration, width=width, height=height)
+        self.observe(self._on_path_json, "path_json")
+        if mode == "canvas":
+            self._build_canvas(width, height)
+        else:
+            self._build_sliders()
+        self._sync()
+
+    @classmethod
+    def fallback(cls, path=None, **kwargs) -> CameraPad:
+        """The plain-ipywidgets pad: six axis sliders and a strength (no ipycanvas needed)."""
+        return cls(path, mode="sliders", **kwargs)
+
+    # ---- the path, read and written from Python -------------------------------------------
+    @property
+    def path(self) -> CameraPath:
+        return self.logic.path
+
+    @path.setter
+    def path(self, value):
+        self.logic.set_path(value)
+        self._sync(sliders=True)
+
+    @property
+    def preview(self) -> np.ndarray | None:
+        return self._preview
+
+    @preview.setter
+    def preview(self, value):
+        self._preview = first_frame(value)
+        if self.mode == "canvas":
+            self._draw_background()
+
+    def set_clip(self, duration: float | None = None, fps: float | None = None):
+        """Follow the clip's length (keyframe times scale with it) and frame rate."""
+        if fps is not None:
+            self.fps = float(check_number("fps", fps, low=0, low_inclusive=False, high=240))
+        if duration is not None:
+            self.logic.set_duration(duration)
+        self._sync()
+
+    def _sync(self, sliders: bool = False):
+        """Logic -> synced traits -> controls and drawing."""
+        self._syncing = True
+        try:
+            self.state = self.logic.state()
+            self.path_json = json.dumps(self.logic.path.to_dict())
+        finally:
+            self._syncing = False
+        if self.mode == "canvas":
+            self._update_controls()
+            self.redraw()
+        elif sliders:
+            self._path_to_sliders()
+        self._status()
+
+    @shown_errors
+    def _on_path_json(self, change):
+        """The path was set from outside (the front end, jslink, a test): adopt it, or refuse
+        it visibly and put the trait back to the path the pad has."""
+        if self._syncing or not change["new"]:
+            return
+        try:
+            self.path = change["new"]
+        except Exception:
+            self._sync()
+            raise
+
+    def _status(self):
+        text = f"<b>{self.logic.path.describe()}</b>"
+        if self.error:
+            text += f" <span style='color:#d33'>⚠ {self.error}</span>"
+        self.status.value = f"<span style='font:12px sans-serif'>{text}</span>"
+
+    # ---- canvas mode: layout and events -------------------------------------------------------
+    def _build_canvas(self, width: int, height: int):
+        from ipycanvas import Canvas, MultiCanvas
+
+        self.canvas = MultiCanvas(3, width=width, height=height)   # preview | path | live
+        self.strip = Canvas(width=width, height=_STRIP)
+        self.canvas.on_mouse_down(self._on_mouse_down)
+        self.canvas.on_mouse_move(self._on_mouse_move)
+        self.canvas.on_mouse_up(self._on_mouse_up)
+        self.canvas.on_mouse_out(self._on_mouse_up)                # leaving the pad ends the drag
+        self.canvas.on_mouse_wheel(self._on_mouse_wheel)
+        self.canvas.on_client_ready(self.redraw_all)
+        self.strip.on_mouse_down(self._on_strip_down)
+        self.strip.on_mouse_up(self._on_strip_up)
+        self.strip.on_client_ready(self.redraw_all)
+        button = functools.partial(widgets.Button, layout=widgets.Layout(width="auto"))
+        self.preset_buttons = {}
+        for name, label in PRESET_BUTTONS.items():
+            self.preset_buttons[name] = b = button(description=label, tooltip=name)
+            b.on_click(functools.partial(self._on_preset, name))
+        self.intensity = widgets.FloatSlider(1.0, min=0.0, max=3.0, step=0.1, description="intensity")
+        self.intensity.observe(self._on_intensity, "value")
+        self.drag_axis = widgets.ToggleButtons(options=["pan", "truck"], value="pan",
+                                               tooltips=["drag turns the camera", "drag moves the camera"])
+        self.drag_axis.observe(self._on_drag_axis, "value")
+        self.easing = widgets.Dropdown(options=list(EASINGS), description="easing", disabled=True)
+        self.easing.observe(self._on_easing, "value")
+        self.add_key, self.delete_key = button(description="+ key"), button(description="delete key")
+        self.undo_button, self.clear_button = button(description="undo"), button(description="clear")
+        self.add_key.on_click(lambda _: self._edit(self.logic.add_keyframe, self.cursor_time))
+        self.delete_key.on_click(lambda _: self._edit(self.logic.delete_keyframe, self.logic.selected))
+        self.undo_button.on_click(lambda _: self._edit(self.logic.undo))
+        self.clear_button.on_click(lambda _: self._edit(self.logic.clear))
+        self.animate = widgets.ToggleButton(False, description="animate", icon="play")
+        self.frame = widgets.IntSlider(0, min=0, max=1, description="frame", readout=True)
+        self.play = widgets.Play(0, min=0, max=1, interval=125)
+        widgets.jslink((self.play, "value"), (self.frame, "value"))    # the browser drives the frames
+        self.frame.observe(lambda _: self._draw_live(), "value")
+        self.animate.observe(lambda _: self._draw_live(), "value")
+        self.children = [
+            widgets.HBox([self.drag_axis, self.undo_button, self.clear_button]), self.canvas, self.strip,
+            widgets.HBox([self.animate, self.play, self.frame]),
+            widgets.HBox([self.add_key, self.delete_key, self.easing]),
+            widgets.HBox(list(self.preset_buttons.values()), layout=widgets.Layout(flex_flow="row wrap")),
+            self.intensity, self.status]
+
+    @property
+    def cursor_time(self) -> float:
+        return min(self.frame.value / self.fps, self.logic.duration) if self.mode == "canvas" else 0.0
+
+    @shown_errors
+    def _edit(self, action, *args):
+        action(*args)
+        self._sync()
+
+    @shown_errors
+    def _on_mouse_down(self, x, y):
+        self.logic.pointer_down(x, y, self._clock())
+        self._draw_live(strip=False)
+
+    @shown_errors
+    def _on_mouse_move(self, x, y):
+        if self.logic.gesture is None or not self.logic.pointer_move(x, y, self._clock()):
+            return
+        if self.logic.gesture == "path":
+            self._throttled(lambda: self._draw_live(strip=False))
+        else:                                   # a handle: the outline follows the pointer
+            self._throttled(self.redraw)
+
+    @shown_errors
+    def _on_mouse_up(self, x, y):
+        if self.logic.gesture is not None:
+            self.logic.pointer_up(x, y, self._clock())
+            self._sync()
+
+    @shown_errors
+    def _on_mouse_wheel(self, delta_x, delta_y):
+        self.logic.wheel(delta_y)
+        self._sync()
+
+    def _throttled(self, draw):
+        now = self._clock()
+        if now - self._last_draw >= REDRAW_EVERY:
+            self._last_draw = now
+            draw()
+
+    def _on_preset(self, name, _button=None):
+        self._edit(self.logic.apply_preset, name, self.intensity.value)
+
+    def _on_intensity(self, change):
+        if not self._syncing:
+            self._edit(self.logic.set_intensity, change["new"])
+
+    def _on_drag_axis(self, change):
+        if not self._syncing:
+            self.logic.drag_axis = change["new"]
+            self._sync()
+
+    def _on_easing(self, change):
+        if not self._syncing and self.logic.selected is not None and change["new"]:
+            self._edit(self.logic.set_easing, self.logic.selected, change["new"])
+
+    def _strip_x(self, t: float) -> float:
+        return _PAD_X + t / self.logic.duration * (self.logic.width - 2 * _PAD_X)
+
+    @shown_errors
+    def _on_strip_down(self, x, y):
+        """Press on a keyframe's diamond to select it (and drag it in time); elsewhere to unselect."""
+        near = [abs(self._strip_x(k.time) - x) for k in self.logic.path.keyframes]
+        i = int(np.argmin(near))
+        self.logic.select(i if near[i] <= 8 else None)
+        self._sync()
+
+    @shown_errors
+    def _on_strip_up(self, x, y):
+        i, kfs = self.logic.selected, self.logic.path.keyframes
+        if i is None or abs(self._strip_x(kfs[i].time) - x) < 3:
+            return
+        t = (x - _PAD_X) / (self.logic.width - 2 * _PAD_X) * self.logic.duration
+        lo = kfs[i - 1].time + 0.01 if i > 0 else 0.0            # a drag stops at the neighbours
+        hi = kfs[i + 1].time - 0.01 if i + 1 < len(kfs) else self.logic.duration
+        self._edit(self.logic.move_keyframe, i, float(np.clip(t, lo, hi)))
+
+    def _update_controls(self):
+        self._syncing = True
+        try:
+            n = max(2, round(self.logic.duration * self.fps))
+            self.frame.max = self.play.max = n - 1
+            self.play.interval = max(16, round(1000 / self.fps))
+            self.intensity.value = min(self.logic.intensity, self.intensity.max)
+            self.drag_axis.value = self.logic.drag_axis
+            sel = self.logic.selected
+            self.easing.disabled = self.delete_key.disabled = sel is None
+            self.easing.value = None if sel is None else self.logic.path.keyframes[sel].easing
+            self.undo_button.disabled = not self.logic.can_undo
+        finally:
+            self._syncing = False
+
+    # ---- canvas mode: drawing ------------------------------------------------------------
+    # The _paint_* methods only issue commands; the public entry points wrap them in one
+    # hold_canvas() each, so every redraw reaches the browser as a single message.
+    def redraw_all(self, *_):
+        """Everything, from state: what a new or reconnected view needs."""
+        self._batch(self._paint_background, self._paint_path, self._paint_strip, self._paint_live)
+
+    def redraw(self):
+        """The path layer, the timeline strip and the live layer."""
+        self._batch(self._paint_path, self._paint_strip, self._paint_live)
+
+    def _draw_live(self, strip: bool = True):
+        """The stroke being drawn and the animated camera frame (and the strip's cursor)."""
+        self._batch(self._paint_live, *([self._paint_strip] if strip else []))
+
+    def _draw_background(self):
+        self._batch(self._paint_background)
+
+    @staticmethod
+    def _batch(*painters):
+        from ipycanvas import hold_canvas
+
+        with hold_canvas():
+            for paint in painters:
+                paint()
+
+    def _paint_background(self):
+        bg, (w, h) = self.canvas[0], (self.logic.width, self.logic.height)
+        bg.clear()
+        if self._preview is None:
+            draw_grid(bg, w, h)
+        else:
+            bg.put_image_data(fit(self._preview, w, h), 0, 0)   # sent as binary JPEG bytes
+
+    def _paint_path(self):
+        lg, fg = self.logic, self.canvas[1]
+        fg.clear()
+        fg.line_width, fg.stroke_style = 2, "#ffd400"
+        fg.stroke_lines(lg.trace())
+        for i, k in enumerate(lg.path.keyframes):
+            x, y = lg.to_pad(*lg.camera_at(k.time)[:2])
+            fg.fill_style = "#ff3b30" if i == lg.selected else "#ffd400"
+            fg.fill_circle(float(x), float(y), 5 if i == lg.selected else 3)
+        fg.stroke_style, fg.line_width = "#ff3b30", 2
+        box = lg.outline(lg.target_time())
+        fg.stroke_polygon(box)
+        handles = lg.handles()
+        fg.fill_style = "#ffffff"
+        fg.fill_rect(handles["zoom"][0] - 5, handles["zoom"][1] - 5, 10, 10)
+        top = (box[0] + box[1]) / 2
+        fg.stroke_line(float(top[0]), float(top[1]), *handles["roll"])
+        fg.fill_circle(*handles["roll"], 6)
+
+    def _paint_strip(self):
+        s, lg, mid = self.strip, self.logic, _STRIP / 2
+        s.clear()
+        s.fill_style = "#2a2d33"
+        s.fill_rect(0, 0, lg.width, _STRIP)
+        s.stroke_style, s.line_width = "#7a808a", 1
+        s.stroke_line(_PAD_X, mid, lg.width - _PAD_X, mid)
+        for i, k in enumerate(lg.path.keyframes):
+            x, r = self._strip_x(k.time), 7 if i == lg.selected else 5
+            s.fill_style = "#ff3b30" if i == lg.selected else "#ffd400"
+            s.fill_polygon([(x, mid - r), (x + r, mid), (x, mid + r), (x - r, mid)])
+        s.stroke_style = "#ffffff"
+        cursor = self._strip_x(self.cursor_time)
+        s.stroke_line(cursor, 2, cursor, _STRIP - 2)
+
+    def _paint_live(self):
+        live, lg = self.canvas[2], self.logic
+        live.clear()
+        stroke = lg.stroke
+        if len(stroke) > 1:
+            live.stroke_style, live.line_width = "#ffffff", 2
+            live.stroke_lines(stroke)
+        if self.animate.value:
+            live.stroke_style, live.line_width = "#33c3ff", 3
+            live.stroke_polygon(lg.outline(self.cursor_time))
+
+    # ---- sliders mode (plain ipywidgets) ---------------------------------------------------
+    def _build_sliders(self):
+        self.sliders = {axis: widgets.FloatSlider(0.0, min=-UI_RANGE, max=UI_RANGE, step=0.5, description=axis)
+                        for axis in SLIDER_AXES}
+        self.strength = widgets.FloatSlider(1.0, min=0.0, max=2.0, step=0.05, description="strength")
+        for w in (*self.sliders.values(), self.strength):
+            w.observe(self._on_slider, "value")
+        self.reset = widgets.Button(description="static")
+        self.reset.on_click(lambda _: self._set_sliders(dict.fromkeys(SLIDER_AXES, 0.0), 1.0))
+        self.children = [*self.sliders.values(), self.strength, self.reset, self.status]
+        self._path_to_sliders()
+
+    @shown_errors
+    def _on_slider(self, _change=None):
+        if self._syncing:
+            return
+        values = {axis: s.value for axis, s in self.sliders.items()}
+        self.logic.set_path(CameraPath.from_axes(**values, strength=self.strength.value))
+        self._sync()
+
+    def _set_sliders(self, values: dict, strength: float):
+        self._syncing = True
+        try:
+            for axis, v in values.items():
+                self.sliders[axis].value = v
+            self.strength.value = strength
+        finally:
+            self._syncing = False
+        self._on_slider()
+
+    def _path_to_sliders(self):
+        """Show a constant-speed path (a preset, from_axes) on the sliders; others stay as drawn."""
+        path = self.logic.path
+        if len(path.keyframes) > 1 or path.keyframes[0] != CameraPath().keyframes[0]:
+            return
+        values = {axis: float(np.clip(getattr(path.speed, axis) / SPEED_AT_INTENSITY_1[_UI_SPEED[axis]]
+                                      * UI_PER_INTENSITY, -UI_RANGE, UI_RANGE)) for axis in SLIDER_AXES}
+        self._syncing = True
+        try:
+            for axis, v in values.items():
+                self.sliders[axis].value = v
+            self.strength.value = min(path.strength, self.strength.max)
+        finally:
+            self._syncing = False
+
+
+__all__ = ["CameraPad", "draw_grid", "shown_errors"]

@@ -1,0 +1,375 @@
+"""What the brush pad *means*, without a canvas; and small picture helpers both pads share.
+
+Pure numpy: no widgets, no torch. `brush_pad.BrushPad` forwards canvas events to
+`BrushPadLogic` and draws what it reports, so tests drive every gesture from Python:
+
+    pad = BrushPadLogic(clip_width=64, clip_height=64, duration=2.0)   # pad 256 × 256
+    pad.pointer_down(60, 60); pad.pointer_move(90, 70); pad.pointer_up(90, 70)   # paint
+    pad.tool = "arrow"
+    pad.pointer_down(75, 65); pad.pointer_up(175, 65)                  # move it right
+    pad.brushes()                                                      # -> [MotionBrush]
+
+Coordinates. Events are pad pixels (the first frame shown at W × H pixels, y down).
+Regions are kept at the clip's size (clip_width × clip_height): a stroke paints every
+clip pixel whose centre lies within `radius` pad pixels of it, so what you see on the
+pad is what the engine gets. Anything outside the pad is clipped away.
+
+Motion. An arrow from a to b says "over the whole clip, this region travels from a to
+b": its horizontal / vertical speed is the arrow's length in frame widths / heights per
+second (+ = right, up). Proximity (+ = toward the camera, it grows) and ambient (a
+jitter amount) come from sliders. The "path" tool draws a trajectory instead of an
+arrow (thinned like the camera pad's drags).
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+
+from ..camera.recorder import rdp
+from ..errors import InvalidInput, check_number
+
+STATE_VERSION = 1
+MAX_BRUSHES = 8
+TOOLS = ("paint", "erase", "box", "arrow", "path")
+PROXIMITY_RANGE = (-1.0, 1.0)   # per second: + = toward the camera (the region grows)
+AMBIENT_RANGE = (0.0, 1.0)      # jitter, 0 = none
+UNDO_DEPTH = 50
+
+
+# ---- pictures: shared by both pads ----------------------------------------------------------
+
+def first_frame(preview) -> np.ndarray | None:
+    """A (H, W, 3) uint8 picture from None, a frame, a clip's (T, H, W, 3) frames or a Clip."""
+    if preview is None:
+        return None
+    arr = np.asarray(getattr(preview, "frames", preview))
+    if arr.ndim == 4:
+        arr = arr[0]
+    if arr.ndim != 3 or arr.shape[2] not in (3, 4) or arr.dtype != np.uint8 or min(arr.shape[:2]) < 2:
+        raise InvalidInput("preview", f"array of shape {arr.shape} and dtype {arr.dtype}",
+                           "must be a uint8 frame (H, W, 3) or clip frames (T, H, W, 3)")
+    return arr[:, :, :3]
+
+
+def pad_size(size, aspect: float) -> tuple[int, int]:
+    """(width, height) of a pad whose longer side is `size` pixels."""
+    size = int(check_number("size", size, low=64, high=2048, integer=True))
+    aspect = float(check_number("aspect", aspect, low=0.1, high=10))
+    return (size, max(16, round(size / aspect))) if aspect >= 1 else (max(16, round(size * aspect)), size)
+
+
+def fit(image: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Nearest-neighbour resize to (height, width, C): cheap, and exact on pixel art."""
+    rows = (np.arange(height) * image.shape[0] / height).astype(int)
+    cols = (np.arange(width) * image.shape[1] / width).astype(int)
+    return np.ascontiguousarray(image[rows][:, cols])
+
+
+def mask_to_runs(mask: np.ndarray) -> list[int]:
+    """Run lengths of a bool mask in row-major order, starting with a run of False."""
+    flat = mask.ravel().astype(np.int8)
+    bounds = np.r_[0, np.flatnonzero(np.diff(flat)) + 1, flat.size]
+    runs = np.diff(bounds).tolist()
+    return [0, *runs] if flat.size and flat[0] else runs
+
+
+def runs_to_mask(runs, height: int, width: int) -> np.ndarray:
+    if not isinstance(runs, list) or any(not isinstance(r, int) or r < 0 for r in runs) \
+            or sum(runs) != height * width:
+        raise InvalidInput("brush.mask", runs, f"must be run lengths adding up to {height} × {width}")
+    return np.repeat(np.arange(len(runs)) % 2 == 1, runs).reshape(height, width)
+
+
+# ---- the brush pad ----------------------------------------------------------------------------
+
+def _empty_brush() -> dict:
+    return {"mask": None, "box": None, "arrow": None, "trajectory": None, "proximity": 0.0, "ambient": 0.0}
+
+
+class BrushPadLogic:
+    """Paint or box regions, give each a motion; `brushes()` -> MotionBrush list."""
+
+    def __init__(self, *, clip_width: int = 64, clip_height: int = 64, width: int = 256, height: int = 256,
+                 duration: float = 2.0, radius: float = 12.0, tolerance_px: float = 1.5):
+        self.clip_width = int(check_number("clip_width", clip_width, low=2, high=8192, integer=True))
+        self.clip_height = int(check_number("clip_height", clip_height, low=2, high=8192, integer=True))
+        self.width = int(check_number("width", width, low=16, high=4096, integer=True))
+        self.height = int(check_number("height", height, low=16, high=4096, integer=True))
+        self.duration = float(check_number("duration", duration, low=0, low_inclusive=False, high=3600))
+        self.radius = float(check_number("radius", radius, low=0.5, high=1000))
+        self.tolerance_px = float(tolerance_px)
+        self.tool = "paint"
+        self.items: list[dict] = []
+        self.selected: int | None = None
+        self._undo: list[tuple] = []
+        self._down: tuple[float, float] | None = None
+        self._points: list[tuple[float, float]] = []
+
+    @property
+    def tool(self) -> str:
+        return self._tool
+
+    @tool.setter
+    def tool(self, value: str):
+        if value not in TOOLS:
+            raise InvalidInput("tool", value, "must be one of " + ", ".join(TOOLS))
+        self._tool = value
+
+    # ---- brushes: add, select, delete, sliders --------------------------------------------
+    def _check_index(self, i) -> int:
+        n = len(self.items)
+        if isinstance(i, bool) or not isinstance(i, (int, np.integer)) or not 0 <= i < n:
+            allowed = f"must be a brush number from 0 to {n - 1}" if n else "has no brush to refer to: none drawn yet"
+            raise InvalidInput("brush", i, allowed)
+        return int(i)
+
+    def add_brush(self) -> int:
+        if len(self.items) >= MAX_BRUSHES:
+            raise InvalidInput("brushes", len(self.items) + 1, f"must be at most {MAX_BRUSHES} per shot",
+                               "Delete one, or paint more of an existing brush.")
+        self._remember()
+        self.items.append(_empty_brush())
+        self.selected = len(self.items) - 1
+        return self.selected
+
+    def select(self, i: int | None):
+        self.selected = None if i is None else self._check_index(i)
+
+    def delete(self, i: int):
+        i = self._check_index(i)
+        self._remember()
+        del self.items[i]
+        self.selected = None if not self.items else min(i, len(self.items) - 1)
+
+    def set_proximity(self, i: int, value: float):
+        self._set(i, "proximity", float(check_number("brush.proximity", value, low=PROXIMITY_RANGE[0],
+                                                     high=PROXIMITY_RANGE[1])))
+
+    def set_ambient(self, i: int, value: float):
+        self._set(i, "ambient", float(check_number("brush.ambient", value, low=AMBIENT_RANGE[0],
+                                                   high=AMBIENT_RANGE[1])))
+
+    def set_box(self, i: int, box):
+        """A box (x0, y0, x1, y1) in clip pixels replaces brush i's region (sliders use this)."""
+        i = self._check_index(i)
+        x0, y0, x1, y1 = (float(check_number("brush.box", v)) for v in box)
+        x0, x1 = sorted((np.clip(x0, 0, self.clip_width), np.clip(x1, 0, self.clip_width)))
+        y0, y1 = sorted((np.clip(y0, 0, self.clip_height), np.clip(y1, 0, self.clip_height)))
+        if x1 - x0 < 1 or y1 - y0 < 1:
+            raise InvalidInput("brush.box", box, f"must cover at least one pixel of the "
+                                                 f"{self.clip_width} × {self.clip_height} clip")
+        self._set(i, "box", [float(v) for v in (x0, y0, x1, y1)], mask=None)
+
+    def set_motion(self, i: int, horizontal: float, vertical: float):
+        """Speed in frame widths / heights per second (+ = right, up), as an arrow from the
+        region's centre: what the slider fallback uses."""
+        i = self._check_index(i)
+        cx, cy = self.centre(i) if self.region(i) is not None else (self.clip_width / 2, self.clip_height / 2)
+        d = self.duration
+        arrow = [cx, cy, cx + horizontal * d * self.clip_width, cy - vertical * d * self.clip_height]
+        self._set(i, "arrow", [float(v) for v in arrow], trajectory=None)
+
+    def _set(self, i, key, value, **also):
+        i = self._check_index(i)
+        self._remember()
+        self.items[i].update({key: value, **also})
+
+    def set_clip(self, clip_width: int | None = None, clip_height: int | None = None,
+                 duration: float | None = None):
+        """Follow the clip's size (masks are resampled, boxes and arrows scaled) and length
+        (an arrow still spans the whole clip, so its speed per second changes)."""
+        if duration is not None:
+            self.duration = float(check_number("duration", duration, low=0, low_inclusive=False, high=3600))
+        w = self.clip_width if clip_width is None else int(check_number("clip_width", clip_width, low=2,
+                                                                        high=8192, integer=True))
+        h = self.clip_height if clip_height is None else int(check_number("clip_height", clip_height, low=2,
+                                                                          high=8192, integer=True))
+        sx, sy = w / self.clip_width, h / self.clip_height
+        for b in self.items:
+            if b["mask"] is not None:
+                b["mask"] = fit(b["mask"], w, h)
+            for key in ("box", "arrow"):
+                if b[key] is not None:
+                    b[key] = [v * (sx if k % 2 == 0 else sy) for k, v in enumerate(b[key])]
+            if b["trajectory"] is not None:
+                b["trajectory"] = [[x * sx, y * sy] for x, y in b["trajectory"]]
+        self.clip_width, self.clip_height = w, h
+
+    # ---- regions and motion, read back -----------------------------------------------------
+    def region(self, i: int) -> np.ndarray | None:
+        """Brush i's region as a (clip_height, clip_width) bool mask, None if empty."""
+        b = self.items[self._check_index(i)]
+        if b["box"] is not None:
+            x0, y0, x1, y1 = b["box"]
+            ys, xs = np.arange(self.clip_height) + 0.5, np.arange(self.clip_width) + 0.5
+            m = ((ys >= y0) & (ys <= y1))[:, None] & ((xs >= x0) & (xs <= x1))[None, :]
+        else:
+            m = b["mask"]
+        return m if m is not None and m.any() else None
+
+    def area(self, i: int) -> float:
+        """Fraction of the frame brush i covers."""
+        m = self.region(i)
+        return 0.0 if m is None else float(m.mean())
+
+    def centre(self, i: int) -> tuple[float, float]:
+        ys, xs = np.nonzero(self.region(i))
+        return float(xs.mean() + 0.5), float(ys.mean() + 0.5)
+
+    def motion(self, i: int) -> tuple[float, float]:
+        """(horizontal, vertical) speed in frame widths / heights per second, + = right, up."""
+        b = self.items[self._check_index(i)]
+        if b["arrow"] is not None:
+            x0, y0, x1, y1 = b["arrow"]
+        elif b["trajectory"] is not None:
+            (x0, y0), (x1, y1) = b["trajectory"][0], b["trajectory"][-1]
+        else:
+            return 0.0, 0.0
+        return (x1 - x0) / self.clip_width / self.duration, (y0 - y1) / self.clip_height / self.duration
+
+    # ---- pointer gestures ----------------------------------------------------------------
+    def to_clip(self, x, y) -> tuple[float, float]:
+        return float(x) * self.clip_width / self.width, float(y) * self.clip_height / self.height
+
+    def to_pad(self, x, y) -> tuple[float, float]:
+        return float(x) * self.width / self.clip_width, float(y) * self.height / self.clip_height
+
+    def pointer_down(self, x: float, y: float):
+        if self.tool in ("arrow", "path") and self.selected is None:
+            raise InvalidInput("tool", self.tool, "needs a brush: paint a region or drag a box first")
+        if self.tool == "erase" and self.selected is None:
+            raise InvalidInput("tool", "erase", "needs a selected brush to erase from")
+        self._down, self._points = (float(x), float(y)), [(float(x), float(y))]
+        if self.tool in ("paint", "erase"):
+            if self.selected is None:        # paint starts a brush; "+ brush" starts another
+                self.add_brush()
+            else:
+                self._remember()
+            b = self.items[self.selected]
+            if b["mask"] is None:      # a box becomes paint the first time it is painted on
+                b["mask"] = self.region(self.selected) if b["box"] is not None else \
+                    np.zeros((self.clip_height, self.clip_width), bool)
+                b["box"] = None
+            self._stamp(x, y, x, y)
+
+    def pointer_move(self, x: float, y: float) -> bool:
+        if self._down is None:
+            return False
+        px, py = self._points[-1]
+        if np.hypot(x - px, y - py) < 1.0:
+            return False
+        if self.tool in ("paint", "erase"):
+            self._stamp(px, py, x, y)
+        self._points.append((float(x), float(y)))
+        return True
+
+    def pointer_up(self, x: float, y: float):
+        if self._down is None:
+            return
+        self.pointer_move(x, y)
+        (x0, y0), (x1, y1), self._down = self._down, (float(x), float(y)), None
+        points, self._points = np.array(self._points), []
+        if self.tool == "box":               # replaces the selected brush's region, or starts one
+            box = np.clip([*self.to_clip(x0, y0), *self.to_clip(x1, y1)], 0,
+                          [self.clip_width, self.clip_height] * 2)
+            if abs(box[2] - box[0]) >= 1 and abs(box[3] - box[1]) >= 1:   # else a click, or off the pad
+                if self.selected is None:
+                    self.add_brush()
+                self.set_box(self.selected, box.tolist())
+        elif self.tool == "arrow" and np.hypot(x1 - x0, y1 - y0) >= 2:
+            self._set(self.selected, "arrow", [*self.to_clip(x0, y0), *self.to_clip(x1, y1)], trajectory=None)
+        elif self.tool == "path" and len(points) >= 2:
+            keep = rdp(points, self.tolerance_px)
+            traj = [list(self.to_clip(*points[k])) for k in keep]
+            self._set(self.selected, "trajectory", traj, arrow=None)
+
+    @property
+    def rubber_band(self) -> dict | None:
+        """The gesture in progress, for drawing it live: tool, start, points (pad pixels)."""
+        if self._down is None:
+            return None
+        return {"tool": self.tool, "start": self._down, "points": np.array(self._points)}
+
+    def _stamp(self, ax, ay, bx, by):
+        """Paint (or erase) a capsule of `radius` pad pixels from a to b into the selected mask."""
+        mask = self.items[self.selected]["mask"]
+        sx, sy = self.clip_width / self.width, self.clip_height / self.height
+        a, b = np.array([ax * sx, ay * sy]), np.array([bx * sx, by * sy])
+        r = self.radius * sx
+        lo = np.floor(np.minimum(a, b) - r).astype(int).clip(0, [self.clip_width, self.clip_height])
+        hi = np.ceil(np.maximum(a, b) + r).astype(int).clip(0, [self.clip_width, self.clip_height])
+        if np.any(hi <= lo):
+            return                                   # wholly off the pad
+        ys, xs = np.mgrid[lo[1]:hi[1], lo[0]:hi[0]] + 0.5
+        p = np.stack([xs, ys], axis=-1) - a
+        ab = b - a
+        u = np.clip((p @ ab) / max(float(ab @ ab), 1e-12), 0.0, 1.0)
+        inside = np.linalg.norm(p - u[..., None] * ab, axis=-1) <= max(r, 0.5)
+        window = mask[lo[1]:hi[1], lo[0]:hi[0]]      # a view: painted in place
+        if self.tool == "paint":
+            window |= inside
+        else:
+            window &= ~inside
+
+    # ---- output ----------------------------------------------------------------------------
+    def brush_dicts(self) -> list[dict]:
+        """One dict per brush: mask (bool, clip size), horizontal / vertical (per second),
+        proximity, ambient, trajectory (clip pixels, or None). Empty brushes are refused."""
+        out = []
+        for i, b in enumerate(self.items):
+            mask = self.region(i)
+            if mask is None:
+                raise InvalidInput(f"brushes[{i}]", "an empty region", "must cover part of the frame",
+                                   "Paint or drag a box for it, or delete it.")
+            h, v = self.motion(i)
+            out.append({"mask": mask, "box": b["box"], "horizontal": h, "vertical": v,
+                        "proximity": b["proximity"], "ambient": b["ambient"], "trajectory": b["trajectory"]})
+        return out
+
+    def brushes(self) -> list:
+        """What a Shot takes. Until `runway_nb.camera.brush.MotionBrush` lands these are the
+        `brush_dicts()`; then this becomes `[MotionBrush(...) for d in brush_dicts()]`."""
+        return self.brush_dicts()
+
+    # ---- undo and state --------------------------------------------------------------------
+    def _remember(self):
+        self._undo = self._undo[-(UNDO_DEPTH - 1):] + [(copy.deepcopy(self.items), self.selected)]
+
+    def undo(self):
+        if self._undo:
+            self.items, self.selected = self._undo.pop()
+
+    def clear(self):
+        self._remember()
+        self.items, self.selected = [], None
+
+    @property
+    def can_undo(self) -> bool:
+        return bool(self._undo)
+
+    def state(self) -> dict:
+        """JSON-able: masks as run lengths (see `mask_to_runs`); undo history left out."""
+        items = [{**b, "mask": None if b["mask"] is None else mask_to_runs(b["mask"])} for b in self.items]
+        return {"version": STATE_VERSION, "clip_width": self.clip_width, "clip_height": self.clip_height,
+                "width": self.width, "height": self.height, "duration": self.duration, "radius": self.radius,
+                "tool": self.tool, "selected": self.selected, "brushes": copy.deepcopy(items)}
+
+    @classmethod
+    def from_state(cls, data) -> BrushPadLogic:
+        keys = ("clip_width", "clip_height", "width", "height", "duration", "radius")
+        if not isinstance(data, dict) or data.get("version") != STATE_VERSION or not set(keys) <= set(data):
+            raise InvalidInput("brush pad state", data, f"must be a dict from BrushPadLogic.state() "
+                                                        f"(version {STATE_VERSION})")
+        pad = cls(**{k: data[k] for k in keys})
+        pad.tool = data.get("tool", "paint")
+        for j, b in enumerate(data.get("brushes", [])):
+            if not isinstance(b, dict) or set(b) != set(_empty_brush()):
+                raise InvalidInput(f"brush pad state.brushes[{j}]", b, "must have the keys "
+                                   + ", ".join(_empty_brush()))
+            mask = None if b["mask"] is None else runs_to_mask(b["mask"], pad.clip_height, pad.clip_width)
+            pad.items.append({**copy.deepcopy(b), "mask": mask})
+        if data.get("selected") is not None:
+            pad.select(data["selected"])
+        return pad

@@ -1,0 +1,143 @@
+"""`%load_ext runway_nb.magics`, `%%runway` and `%runway engines|append`, in a real IPython shell."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
+
+from runway_nb.options import generate_kwargs, generate_options
+from runway_nb.sequence import Sequence
+
+
+@pytest.fixture(scope="module")
+def ip():
+    import torch
+
+    torch.set_num_threads(1)
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "runway_nb.magics")
+    return shell
+
+
+@pytest.fixture
+def small(smoke_pipeline):
+    return f"--engine {smoke_pipeline} --frames 4 --steps 2 --quiet"
+
+
+def run(ip, code):
+    """Run a cell like a notebook does; return (result, error shown)."""
+    result = ip.run_cell(code)
+    return result, result.error_before_exec or result.error_in_exec
+
+
+def test_cell_magic_binds_and_displays_the_clip(ip, small, monkeypatch):
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda *objs, **kw: shown.extend(objs))
+    _, error = run(ip, f"%%runway -o shot1 --seed 7 --camera zoom_in:0.5 {small}\n"
+                            "a red ball bouncing\n")
+    assert error is None
+    clip = ip.user_ns["shot1"]
+    assert clip.frames.shape == (4, 64, 64, 3)
+    assert (clip.shot.prompt, clip.shot.seed, clip.shot.steps) == ("a red ball bouncing", 7, 2)
+    assert clip.shot.camera.preset_name == "zoom_in" and clip.shot.camera.intensity == 0.5
+    assert shown == [clip]                          # displayed: the cell's output is the player
+    # the same cell again gives the same frames: the options are the whole recipe
+    run(ip, f"%%runway -o shot2 --seed 7 --camera zoom_in:0.5 {small}\na red ball bouncing\n")
+    np.testing.assert_array_equal(ip.user_ns["shot2"].frames, clip.frames)
+
+
+@pytest.mark.parametrize("options, words", [
+    ("--fps abc", "argument --fps: invalid float value: 'abc'"),
+    ("--seed many", "invalid seed 'many'"),
+    ("--frames 4 --seconds 2", "not allowed with argument"),
+    ("--bogus 1", "unrecognized arguments: --bogus"),
+    ("-o 1x", "'1x' is not a Python variable name"),
+    ("--fps 0", "fps=0.0 is not allowed: must be > 0"),
+    ("--seed 99999999999999999999", "seed=99999999999999999999 is not allowed"),
+    ("--size big", "size='big' is not allowed"),
+    ("--engine no-such-engine", "is neither a known engine"),
+    ("--camera wobble", "camera='wobble' is not allowed"),
+    ("--prompt 'unclosed", "check the quotes"),
+])
+def test_bad_options_are_one_clear_line(ip, small, options, words, capsys):
+    line = f"{small} {options}" if "engine" not in options else f"--frames 4 {options}"
+    _, error = run(ip, f"%%runway {line}\na red ball\n")
+    assert isinstance(error, UsageError) and words in str(error)
+    shown = capsys.readouterr()
+    assert "Traceback" not in shown.out + shown.err
+    assert "\n" not in str(error).strip()
+
+
+def test_an_empty_cell_says_what_a_prompt_is(ip, small):
+    _, error = run(ip, f"%%runway {small}\n   \n")
+    assert isinstance(error, UsageError) and "prompt" in str(error) and "must contain some words" in str(error)
+
+
+def test_engines_lists_the_engines(ip, capsys):
+    _, error = run(ip, "%runway engines")
+    assert error is None
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].split() == ["engine", "weights", "description"] and "tiny" in out
+
+
+def test_append_the_last_clip_to_the_current_sequence(ip, small, capsys):
+    ip.user_ns.pop("sequence", None)
+    run(ip, f"%%runway -o a {small} --seed 1\na red ball\n")
+    _, error = run(ip, "%runway append")
+    assert error is None
+    seq = ip.user_ns["sequence"]
+    assert isinstance(seq, Sequence) and seq.clips[0] is ip.user_ns["a"]
+    run(ip, f"%%runway {small} --seed 2\na blue ball\n")
+    run(ip, "%runway append")
+    assert len(ip.user_ns["sequence"]) == 2 and ip.user_ns["sequence"] is seq
+    _, error = run(ip, "%runway append film --clip a")
+    assert error is None and ip.user_ns["film"].clips[0] is ip.user_ns["a"]
+    assert "new sequence `film`" in capsys.readouterr().out
+
+
+def test_append_refuses_what_is_not_a_sequence(ip, small):
+    ip.user_ns["notes"] = "a string"
+    run(ip, f"%%runway {small} --seed 1\na red ball\n")
+    _, error = run(ip, "%runway append notes")
+    assert isinstance(error, UsageError) and "not a runway_nb Sequence" in str(error)
+    assert ip.user_ns["notes"] == "a string"
+
+
+@pytest.mark.parametrize("line, words", [
+    ("", "needs a command"),
+    ("render", "invalid choice: 'render'"),
+    ("append --clip nothing_here", "no such variable"),
+])
+def test_bad_line_magics_are_one_clear_line(ip, line, words):
+    _, error = run(ip, f"%runway {line}")
+    assert isinstance(error, UsageError) and words in str(error)
+
+
+def test_help_prints_and_is_not_an_error(ip, capsys):
+    _, error = run(ip, "%%runway --help\nignored\n")
+    assert error is None and "--camera" in capsys.readouterr().out
+
+
+def test_load_ext_runway_nb_registers_the_magics():
+    shell = InteractiveShell.instance()
+    result = shell.extension_manager.load_extension("runway_nb")   # what %load_ext runway_nb does
+    assert result in (None, "already loaded"), "runway_nb must re-export load_ipython_extension"
+    assert "runway" in shell.magics_manager.magics["cell"]
+    assert "runway" in shell.magics_manager.magics["line"]
+
+
+def test_the_shared_options_map_to_generate_arguments():
+    args = generate_options().parse_args(["--seconds", "2", "--camera", "zoom_in:0.5", "--seed", "7",
+                                          "--size", "64x64", "--negative", "blur"])
+    kw = generate_kwargs(args)
+    assert kw["seconds"] == 2.0 and kw["camera"] == "zoom_in:0.5" and kw["seed"] == 7
+    assert kw["size"] == "64x64" and kw["negative_prompt"] == "blur" and kw["engine"] == "tiny"
+    import inspect
+
+    import runway_nb as rn
+
+    assert set(kw) <= set(inspect.signature(rn.generate).parameters)

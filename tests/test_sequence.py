@@ -1,0 +1,281 @@
+"""Sequence: transition math, duration rules, edits that never touch the clips, refusals
+that leave the sequence as it was, and exports that read back."""
+
+import json
+import subprocess
+import wave
+
+import numpy as np
+import pytest
+
+from runway_nb import InvalidInput, Shot
+from runway_nb.clip import Clip
+from runway_nb.export.film import load_film
+from runway_nb.export.video import read_video
+from runway_nb.sequence import Sequence
+
+
+def solid(value, frames=8, size=32, fps=8, prompt="a red ball"):
+    return Clip(np.full((frames, size, size, 3), value, np.uint8), fps=fps, shot=Shot(prompt, seed=1))
+
+
+def noise(seed, frames=8, size=32, fps=8):
+    rng = np.random.default_rng(seed)
+    return Clip(rng.integers(0, 256, (frames, size, size, 3), dtype=np.uint8), fps=fps,
+                shot=Shot(f"noise {seed}", seed=seed))
+
+
+def ramp(frames=8, size=32, fps=8):
+    """Frame k is filled with 10·k: shows which source frame ended up where."""
+    arr = np.repeat((np.arange(frames, dtype=np.uint8) * 10)[:, None, None, None], size, 1)
+    return Clip(np.broadcast_to(arr, (frames, size, size, 3)).copy(), fps=fps, shot=Shot("ramp", seed=2))
+
+
+def state(seq):
+    """What an edit may change (entries are immutable, so identity tells a change)."""
+    return ([id(e) for e in seq.entries], seq.transition, seq.soundtrack)
+
+
+# ---- transition math --------------------------------------------------------------------
+def test_cut_concatenates_and_durations_add():
+    a, b = noise(1), noise(2, frames=5)
+    seq = Sequence([a, b])
+    out = seq.frames()
+    assert out.shape == (13, 32, 32, 3) and out.dtype == np.uint8
+    assert np.array_equal(out[:8], a.frames) and np.array_equal(out[8:], b.frames)
+    assert seq.frame_count == 13 and seq.duration == pytest.approx(13 / 8)
+
+
+def test_crossfade_blends_the_overlap_and_shortens_the_film():
+    a, b = noise(1), noise(2)
+    seq = Sequence([a, b], transition="crossfade", transition_seconds=3 / 8)   # n = 3 frames
+    out = seq.frames()
+    assert len(out) == 8 + 8 - 3 == seq.frame_count
+    assert np.array_equal(out[:5], a.frames[:5]) and np.array_equal(out[8:], b.frames[3:])
+    mid = (a.frames[6].astype(int) + b.frames[1].astype(int)) / 2       # k = 1 of 3: α = ½
+    assert np.abs(out[6].astype(int) - mid).max() <= 1
+    # α grows through the overlap: a solid 0 → 200 crossfade brightens monotonically
+    fade = Sequence([solid(0), solid(200)], transition="crossfade", transition_seconds=0.5).frames()
+    levels = fade[:, 0, 0, 0].astype(int)
+    assert list(levels[3:9]) == sorted(levels[3:9]) and levels[4] == 40 and levels[7] == 160
+
+
+def test_fade_to_black_dips_without_losing_frames():
+    seq = Sequence([solid(200), solid(100)], transition="fade_to_black", transition_seconds=0.5)
+    levels = seq.frames()[:, 0, 0, 0].astype(int)
+    assert len(levels) == 16 == seq.frame_count                    # a dip overlaps nothing
+    # n = 4: A's last 2 frames ramp 200 → 100 → 0, B's first 2 ramp 0 → 50 → 100
+    assert list(levels[5:11]) == [200, 100, 0, 0, 50, 100]
+
+
+def test_title_card_shows_text_on_a_solid_frame_and_joins_the_timing():
+    seq = Sequence([solid(90)])
+    seq.title("Act one", seconds=1.5, at=0, background=(0, 0, 64))
+    out = seq.frames()
+    assert len(out) == 12 + 8 and seq.frame_count == 20
+    card = out[0]
+    assert tuple(card[0, 0]) == (0, 0, 64)                       # the background colour
+    assert (card.min(axis=2) > 150).sum() >= 10                      # white text was drawn
+    assert np.array_equal(out[0], out[11]) and np.array_equal(out[12:], solid(90).frames)
+
+
+def test_titles_alone_need_a_format_given_up_front():
+    with pytest.raises(InvalidInput, match="size= and fps="):
+        Sequence().title("Opening").frames()
+    assert Sequence(size="48x32", fps=4).title("Opening", seconds=2).frames().shape == (8, 32, 48, 3)
+
+
+def test_per_entry_transition_overrides_the_default():
+    seq = Sequence([solid(0), solid(50), solid(100)], transition="crossfade", transition_seconds=0.25)
+    seq.set_transition(2, "cut")
+    assert seq.frame_count == 24 - 2 == len(seq.frames())
+    seq.set_transition(2, None)                                    # back to the default
+    assert seq.frame_count == 24 - 4
+
+
+# ---- edits ------------------------------------------------------------------------------
+def test_edits_leave_the_original_clips_untouched():
+    a, b, c = ramp(), solid(7), solid(9)
+    before = a.frames.copy()
+    seq = Sequence([a])
+    seq.append(b)
+    seq += c
+    assert len(seq) == 3 and seq.clips == (a, b, c)
+    seq.trim(0, start=0.5, end=0.875)                               # frames 4:7 of the clip
+    assert np.array_equal(seq.frames()[:3], a.frames[4:7])
+    seq.trim(0, end=1.0)                                            # keeps the start
+    assert (seq[0].start, seq[0].stop) == (4, 8)
+    seq.move(0, 2)
+    assert seq.clips == (b, c, a)
+    removed = seq.remove(1)
+    assert removed.clip is c and seq.clips == (b, a)
+    assert np.array_equal(a.frames, before) and len(a.frames) == 8 and not a.frames.flags.writeable
+    assert list(seq) == list(seq.entries) and seq[-1].clip is a
+
+
+@pytest.mark.parametrize("edit, field", [
+    (lambda s: s.append(solid(0, size=64)), "sequence[2]"),
+    (lambda s: s.append(solid(0, fps=12)), "sequence[2]"),
+    (lambda s: s.append(solid(0), transition="wipe"), "transition"),
+    (lambda s: s.append(solid(0), transition="crossfade", transition_seconds=-1), "transition_seconds"),
+    (lambda s: s.append(solid(0, frames=2), transition="crossfade", transition_seconds=1),
+     "sequence[2] transition"),
+    (lambda s: s.append(np.zeros((8, 32, 32, 3), np.uint8)), "sequence[2]"),
+    (lambda s: s.title("   "), "text"),
+    (lambda s: s.title("Fin", seconds=0), "seconds"),
+    (lambda s: s.trim(0, start=0.9, end=0.5), "sequence[0] trim"),
+    (lambda s: s.trim(0, end=5), "sequence[0] trim"),
+    (lambda s: s.move(0, 7), "j"),
+    (lambda s: s.remove(2), "index"),
+    (lambda s: s.set_transition(1, "crossfade", 2.0), "sequence[1] transition"),
+    (lambda s: setattr(s, "soundtrack", "missing.wav"), "soundtrack"),
+    (lambda s: setattr(s, "soundtrack", __file__), "soundtrack"),
+])
+def test_bad_edits_are_refused_by_name_and_change_nothing(edit, field):
+    seq = Sequence([solid(0), solid(1)], transition="crossfade", transition_seconds=0.25)
+    before = state(seq)
+    with pytest.raises(InvalidInput) as err:
+        edit(seq)
+    assert err.value.field == field
+    assert state(seq) == before
+
+
+def test_size_mismatch_message_names_the_clip_and_both_sizes():
+    with pytest.raises(InvalidInput, match=r"sequence\[1\].*64x64 at 8 fps.*32x32 at 8 fps.*conform=True"):
+        Sequence([solid(0), solid(0, size=64)])
+
+
+def test_conform_resizes_and_retimes_to_the_first_clip():
+    big, fast = solid(120, size=64), solid(60, fps=16, frames=16)
+    seq = Sequence([solid(0), big, fast], conform=True)
+    out = seq.frames()
+    assert out.shape == (8 + 8 + 8, 32, 32, 3)                    # 16 frames at 16 fps = 8 at 8
+    assert (out[8:16] == 120).all() and (out[16:] == 60).all()
+
+
+def test_empty_sequence_refuses_to_render_or_save(tmp_path):
+    with pytest.raises(InvalidInput, match="at least one clip"):
+        Sequence().frames()
+    with pytest.raises(InvalidInput):
+        Sequence().save(tmp_path / "x.mp4")
+
+
+# ---- export -------------------------------------------------------------------------------
+def test_mp4_export_reads_back_with_every_frame_and_provenance(tmp_path):
+    seq = Sequence([noise(1), noise(2)], transition="crossfade", transition_seconds=0.25)
+    seq.title("The end", seconds=0.5, transition="cut")
+    out = seq.save(tmp_path / "film.mp4")
+    frames = read_video(out)[0]
+    assert len(frames) == seq.frame_count == 8 + 8 - 2 + 4
+    assert frames.shape[1:] == (32, 32, 3)
+    film = json.loads((tmp_path / "film.json").read_text())                  # the sidecar
+    assert [e["type"] for e in film["entries"]] == ["clip", "clip", "title"]
+    assert film["clips"][seq.clips[0].id]["shot"]["prompt"] == "noise 1"
+    probe = _probe(out)
+    assert "runway_nb" in probe.stderr and "film.json" in probe.stderr       # container tags
+
+
+@pytest.mark.parametrize("suffix", [".gif", ".webm"])
+def test_gif_and_webm_exports_read_back(tmp_path, suffix):
+    seq = Sequence([solid(30), solid(220)], transition="fade_to_black", transition_seconds=0.5)
+    path = seq.save(tmp_path / f"film{suffix}")
+    assert len(read_video(path)[0]) == 16 and (tmp_path / "film.json").exists()
+
+
+def test_soundtrack_is_muxed_into_the_mp4(tmp_path):
+    wav = tmp_path / "music.wav"
+    with wave.open(str(wav), "wb") as w:                       # 3 s of a 440 Hz tone
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        t = np.arange(3 * 8000) / 8000
+        w.writeframes((np.sin(2 * np.pi * 440 * t) * 8000).astype("<i2").tobytes())
+    seq = Sequence([solid(40), solid(80)], soundtrack=wav)
+    out = seq.save(tmp_path / "film.mp4")
+    probe = _probe(out)
+    assert "Audio:" in probe.stderr and "Video: h264" in probe.stderr and "yuv420p" in probe.stderr
+    assert len(read_video(out)[0]) == 16
+    assert json.loads((tmp_path / "film.json").read_text())["sequence"]["soundtrack"] == "music.wav"
+
+
+@pytest.mark.parametrize("name, match", [("film.avi", r"\.mp4, \.gif, \.webm, \.otio, \.json"),
+                                         ("no/such/folder/film.mp4", "does not exist")])
+def test_bad_export_paths_are_refused_before_writing(tmp_path, name, match):
+    seq = Sequence([solid(0)])
+    with pytest.raises(InvalidInput, match=match):
+        seq.save(tmp_path / name)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_film_json_round_trips_the_edit(tmp_path):
+    a, b = noise(1), ramp()
+    seq = Sequence([a, b], transition="crossfade", transition_seconds=0.25)
+    seq.title("Fin", seconds=0.5, transition="fade_to_black", transition_seconds=0.5)
+    seq.trim(1, start=0.25)
+    seq.save(tmp_path / "film.json")
+    again = load_film(tmp_path / "film.json").to_sequence(clips={a.id: a, b.id: b})
+    assert np.array_equal(again.frames(), seq.frames())
+    assert [(e.start, e.end, e.transition) for e in again] == [(e.start, e.end, e.transition) for e in seq]
+
+
+@pytest.mark.parametrize("edit, field", [
+    (lambda f: f["entries"][1].__setitem__("transition", {"kind": "wipe", "seconds": 1}), "entries[1].transition"),
+    (lambda f: f["entries"][0].__setitem__("clip", "nope"), "entries[0].clip"),
+    (lambda f: f["entries"][0].__setitem__("end", 99), "entries[0].start/end"),
+    (lambda f: f["entries"][0].__setitem__("transtion", None), "entries[0].transtion"),
+    (lambda f: f["entries"][2].__setitem__("text", ""), "entries[2].text"),
+    (lambda f: next(iter(f["clips"].values()))["shot"].__setitem__("seed", -4), ".shot.seed"),
+    (lambda f: next(iter(f["clips"].values())).__setitem__("file", "../../etc/passwd"), ".file"),
+    (lambda f: f.__setitem__("runway_nb_film", 7), "runway_nb_film"),
+])
+def test_hand_edited_film_file_is_refused_naming_the_entry(tmp_path, edit, field):
+    seq = Sequence([noise(1), noise(2)], transition="crossfade", transition_seconds=0.25)
+    seq.title("Fin")
+    path = seq.save(tmp_path / "film.json")
+    data = json.loads(path.read_text())
+    edit(data)
+    path.write_text(json.dumps(data))
+    with pytest.raises(InvalidInput) as err:
+        load_film(path)
+    assert err.value.field.endswith(field)
+
+
+def test_corrupt_film_file_is_refused(tmp_path):
+    path = tmp_path / "film.json"
+    path.write_text('{"runway_nb_film": 1, "entries": [')
+    with pytest.raises(InvalidInput, match="valid JSON"):
+        load_film(path)
+
+
+def test_film_rerenders_from_shots_when_asked(tmp_path):
+    a = noise(3)
+    Sequence([a]).save(tmp_path / "film.json")
+    film = load_film(tmp_path / "film.json")
+    with pytest.raises(InvalidInput, match="render=True"):
+        film.to_sequence()
+
+    class FakeEngine:                       # renders every shot as a solid frame of its seed
+        def render(self, shot, progress=True, **kw):
+            return Clip(np.full((8, 32, 32, 3), shot.seed, np.uint8), fps=8, shot=shot)
+
+    seq = film.to_sequence(render=True, load_engine=lambda name: FakeEngine())
+    assert seq.clips[0].shot == a.shot and (seq.frames() == 3).all()
+
+
+# ---- display ------------------------------------------------------------------------------
+def test_displays_a_player_and_a_thumbnail_strip():
+    seq = Sequence([solid(10), solid(200)], transition="crossfade", transition_seconds=0.25)
+    bundle = seq._repr_mimebundle_()
+    assert "<video" in bundle["text/html"] and bundle["image/png"].startswith(b"\x89PNG")
+    assert bundle["text/plain"] == repr(seq) == (
+        "Sequence(2 clips, 1.75 s at 8 fps, 32x32, transition='crossfade')")
+    assert "empty" in Sequence()._repr_mimebundle_()["text/plain"]
+
+
+def _probe(path) -> subprocess.CompletedProcess:
+    """ffmpeg's description of a file (streams, codecs, metadata tags) on stderr."""
+    import imageio_ffmpeg
+
+    # ffmpeg exits 1 when given no output file: that is expected, hence check=False
+    return subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(path)],
+                          capture_output=True, text=True, check=False)

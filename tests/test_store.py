@@ -1,0 +1,187 @@
+"""Store: exact round trips, reload after a restart, crash safety, refused names, and a
+clear error (with earlier entries intact) when the disk is full or the folder read-only."""
+
+import errno
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from runway_nb import InvalidInput, Shot, StoreError
+from runway_nb.clip import Clip
+from runway_nb.sequence import Sequence
+from runway_nb.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def noise(seed, frames=8, size=32, fps=8, parent=None):
+    rng = np.random.default_rng(seed)
+    return Clip(rng.integers(0, 256, (frames, size, size, 3), dtype=np.uint8), fps=fps,
+                shot=Shot(f"clip {seed}", seed=seed), parent=parent)
+
+
+def files(folder):
+    return sorted(p.name for p in Path(folder).iterdir())
+
+
+def test_add_writes_every_file_and_reloads_bit_exact(tmp_path):
+    store = Store(tmp_path / "proj")
+    clip = noise(1)
+    entry = store.add(clip)
+    cid = clip.id
+    assert files(store.clips_dir) == sorted(f"{cid}{s}" for s in (".json", ".mp4", ".npz", ".png"))
+    again = store.load_clip(cid)
+    assert np.array_equal(again.frames, clip.frames)             # lossless, unlike the mp4
+    assert again.id == cid and again.fps == 8 and again.shot == clip.shot
+    assert entry.video.stat().st_size > 0 and entry.thumbnail.read_bytes().startswith(b"\x89PNG")
+    assert store.add(clip).id == cid and len(store) == 1          # adding again is a no-op
+
+
+def test_a_new_store_on_the_folder_sees_everything_newest_first(tmp_path):
+    first = Store(tmp_path)
+    a, b = noise(1), noise(2)
+    child = noise(3, parent=a)
+    for clip in (a, b, child):
+        first.add(clip)
+        time.sleep(0.01)
+    restarted = Store(tmp_path)                                  # as after a kernel restart
+    gallery = restarted.gallery()
+    assert [e.id for e in gallery] == [child.id, b.id, a.id]
+    assert gallery[0].parent == a.id and gallery[0].prompt == "clip 3"
+    assert restarted.load_clip(child.id).parent in (a.id, getattr(restarted.load_clip(child.id).parent, "id", None))
+
+
+def test_sequences_autosave_and_reload_after_a_restart(tmp_path):
+    store = Store(tmp_path)
+    a, b = noise(1), noise(2)
+    seq = Sequence([a], transition="crossfade", transition_seconds=0.25).autosave(store, "my_film")
+    seq += b
+    seq.title("Fin", seconds=0.5)
+    again = Store(tmp_path).load_sequence("my_film")
+    assert np.array_equal(again.frames(), seq.frames()) and len(again) == 3
+    assert Store(tmp_path).sequences() == ["my_film"]
+
+
+def test_a_failed_autosave_undoes_the_edit(tmp_path, monkeypatch):
+    store = Store(tmp_path)
+    seq = Sequence([noise(1)]).autosave(store, "film")
+
+    def full(*a, **k):
+        raise StoreError("disk full")
+
+    monkeypatch.setattr(store, "save_sequence", full)
+    with pytest.raises(StoreError):
+        seq += noise(2)
+    assert len(seq) == 1
+
+
+@pytest.mark.parametrize("name", ["../escape", "/tmp/abs", "a/b", "a\0b", "", ".hidden", "x" * 101, 7])
+def test_names_cannot_leave_the_project_folder(tmp_path, name):
+    store = Store(tmp_path / "proj")
+    with pytest.raises(InvalidInput) as err:
+        store.save_sequence(name, Sequence([noise(1)]))
+    assert err.value.field == "name"
+    with pytest.raises(InvalidInput):
+        store.load_clip(name)
+    assert files(tmp_path) == ["proj"] and files(store.sequences_dir) == []
+
+
+def _fail_with(code):
+    def fail(*a, **k):
+        raise OSError(code, os.strerror(code))
+    return fail
+
+
+@pytest.mark.parametrize("code, words", [(errno.ENOSPC, "disk is full"), (errno.EROFS, "read-only"),
+                                         (errno.EACCES, "read-only")])
+def test_full_disk_or_read_only_folder_is_a_clear_error_and_keeps_earlier_entries(
+        tmp_path, monkeypatch, code, words):
+    store = Store(tmp_path)
+    kept = noise(1)
+    store.add(kept)
+    monkeypatch.setattr(os, "replace", _fail_with(code))
+    with pytest.raises(StoreError, match=words) as err:
+        store.add(noise(2))
+    assert "intact" in str(err.value)
+    with pytest.raises(StoreError, match=words):
+        store.save_sequence("film", Sequence([kept]))
+    monkeypatch.undo()
+    assert [e.id for e in store.gallery()] == [kept.id]
+    assert np.array_equal(store.load_clip(kept.id).frames, kept.frames)
+    assert not [n for n in files(store.clips_dir) if ".tmp" in n]         # no temp file left
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes through chmod; covered by the EROFS case")
+def test_read_only_folder_for_real(tmp_path):
+    store = Store(tmp_path)
+    store.clips_dir.chmod(0o555)
+    try:
+        with pytest.raises(StoreError, match="read-only"):
+            store.add(noise(1))
+    finally:
+        store.clips_dir.chmod(0o755)
+
+
+# A writer process that stops inside a chosen os.replace (the first file, or the JSON that
+# makes the entry visible) and waits there to be killed.
+WRITER = textwrap.dedent("""
+    import os, sys, time
+    import numpy as np
+    sys.path.insert(0, {root!r})
+    from runway_nb import Shot
+    from runway_nb.clip import Clip
+    from runway_nb.store import Store
+    stage, ready = {stage!r}, {ready!r}
+    real, calls = os.replace, []
+    def replace(src, dst):
+        calls.append(dst)
+        if (stage == "first" and len(calls) == 1) or (stage == "json" and str(dst).endswith(".json")):
+            open(ready, "w").close()
+            time.sleep(120)
+        return real(src, dst)
+    os.replace = replace
+    frames = np.random.default_rng(5).integers(0, 256, (16, 64, 64, 3), dtype=np.uint8)
+    Store({folder!r}).add(Clip(frames, fps=8, shot=Shot("doomed", seed=5)))
+""")
+
+
+@pytest.mark.parametrize("stage", ["first", "json"])
+def test_a_writer_killed_mid_save_leaves_only_complete_entries(tmp_path, stage):
+    folder, ready = tmp_path / "proj", tmp_path / "ready"
+    kept = noise(1)
+    Store(folder).add(kept)
+    code = WRITER.format(root=str(ROOT), stage=stage, ready=str(ready), folder=str(folder))
+    proc = subprocess.Popen([sys.executable, "-c", code], env={**os.environ, "OMP_NUM_THREADS": "1"})
+    try:
+        deadline = time.time() + 120
+        while not ready.exists():
+            assert proc.poll() is None, "the writer died before reaching the chosen stage"
+            assert time.time() < deadline
+            time.sleep(0.05)
+        assert any(".tmp" in n for n in files(folder / "clips"))     # caught mid-write
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.kill()
+        proc.wait()
+    store = Store(folder)
+    assert [e.id for e in store.gallery()] == [kept.id]          # the half entry is invisible
+    assert not [n for n in files(store.clips_dir) if ".tmp" in n]  # its temp file is cleaned up
+    store.repair(grace=0)                                         # and so are its orphans
+    assert files(store.clips_dir) == sorted(f"{kept.id}{s}" for s in (".json", ".mp4", ".npz", ".png"))
+    assert np.array_equal(store.load_clip(kept.id).frames, kept.frames)
+    assert json.loads((store.clips_dir / f"{kept.id}.json").read_text())["id"] == kept.id
+
+
+def test_unknown_clip_id_is_a_clear_error(tmp_path):
+    with pytest.raises(InvalidInput, match="gallery"):
+        Store(tmp_path).load_clip("abc123")
+    with pytest.raises(InvalidInput, match="none yet"):
+        Store(tmp_path).load_sequence("film")

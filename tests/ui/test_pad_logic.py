@@ -1,0 +1,403 @@
+"""The pads' pure logic, driven by synthetic pointer streams (no canvas, no widgets)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from runway_nb import Shot
+from runway_nb.camera import CameraPath
+from runway_nb.camera.recorder import CameraPadLogic
+from runway_nb.errors import InvalidInput
+from runway_nb.ui.pad_logic import (
+    MAX_BRUSHES,
+    BrushPadLogic,
+    mask_to_runs,
+    runs_to_mask,
+)
+
+
+def drag(pad, points, times=None):
+    """Press at points[0], move through the rest, release at the last one."""
+    times = [None] * len(points) if times is None else times
+    pad.pointer_down(*points[0], t=times[0])
+    for (x, y), t in zip(points[1:-1], times[1:-1]):
+        pad.pointer_move(x, y, t=t)
+    return pad.pointer_up(*points[-1], t=times[-1])
+
+
+def line(start, end, n=100):
+    return [tuple(p) for p in np.linspace(start, end, n)]
+
+
+def end(pad, fps=8.0):
+    """[x, y, zoom, roll] at the clip's last frame."""
+    n = round(pad.duration * fps) + 1
+    return pad.path.per_frame(n, fps)[-1]
+
+
+# ---- drag -> pan path, film convention -------------------------------------------------
+
+def test_dragging_the_frame_right_moves_the_camera_right_by_the_dragged_distance():
+    pad = CameraPadLogic(duration=2.0, width=256, height=256)
+    drag(pad, line((128, 128), (192, 128)))
+    x, y, zoom, roll = end(pad)
+    assert x == pytest.approx(64 / 256) and y == 0 and zoom == 1 and roll == 0
+    assert pad.path.keyframes[-1].pan == pytest.approx(0.25)          # pan, not truck, by default
+    assert pad.path.duration == 2.0 and pad.path.keyframes[-1].time == 2.0
+
+
+def test_dragging_up_tilts_up_and_one_frame_width_is_aspect_units():
+    pad = CameraPadLogic(duration=1.0, width=256, height=128)          # a 2:1 frame
+    drag(pad, line((0, 100), (256, 36)))                               # one frame width right, 64 px up
+    x, y, _, _ = end(pad)
+    assert x == pytest.approx(2.0) and y == pytest.approx(0.5)
+
+
+def test_truck_mode_draws_on_the_truck_and_pedestal_axes():
+    pad = CameraPadLogic(drag_axis="truck")
+    drag(pad, line((100, 100), (60, 140)))
+    last = pad.path.keyframes[-1]
+    assert last.truck < 0 and last.pedestal < 0 and last.pan == 0 and last.tilt == 0
+    assert end(pad)[0] == pytest.approx(-40 / 256)
+    with pytest.raises(InvalidInput, match="drag_axis"):
+        pad.drag_axis = "dolly"
+
+
+def test_the_drags_timing_is_kept_and_scaled_to_the_clip():
+    """Slow over the first 20 px (0.8 s), fast over the next 60 px (0.2 s): at mid-clip the
+    camera has gone less than a third of the way."""
+    pad = CameraPadLogic(duration=4.0)
+    pts = line((100, 100), (120, 100), 41)[:-1] + line((120, 100), (180, 100), 41)
+    times = list(np.linspace(0, 0.8, 41)[:-1]) + list(np.linspace(0.8, 1.0, 41))
+    drag(pad, pts, times)
+    x_mid = pad.path.per_frame(3, 1 / 2.0)[1, 0]                       # t = 2 s of 4
+    assert x_mid < (80 / 256) / 3
+    assert pad.path.keyframes[-1].time == 4.0
+
+
+def test_without_times_the_event_index_is_the_clock():
+    pad = CameraPadLogic(duration=2.0)
+    drag(pad, line((0, 128), (200, 128), 201))                          # uniform steps
+    x = pad.path.per_frame(5, 2.0)[:, 0]
+    assert np.allclose(np.diff(x), 50 / 256, atol=1e-3)
+
+
+def test_a_click_is_not_a_drag():
+    pad = CameraPadLogic(path="pan_left")
+    drag(pad, [(50, 50), (51, 50)])
+    assert pad.path == CameraPath.preset("pan_left") and not pad.can_undo
+
+
+# ---- thinning ----------------------------------------------------------------------------
+
+def test_a_fast_straight_drag_of_500_events_becomes_two_keyframes():
+    pad = CameraPadLogic()
+    pts = line((10, 128), (250, 128), 500)
+    pad.pointer_down(*pts[0], t=0)
+    kept = sum(pad.pointer_move(x, y, t=i / 1000) for i, (x, y) in enumerate(pts[1:-1], 1))
+    assert kept < 100                                   # the stream is throttled to one per 3 px
+    pad.pointer_up(*pts[-1], t=0.5)
+    assert len(pad.path.keyframes) == 2
+
+
+def test_a_scribbled_circle_is_simplified_to_at_most_max_keyframes_but_keeps_its_shape():
+    pad = CameraPadLogic(max_keyframes=12)
+    a = np.linspace(0, 2 * np.pi, 500)
+    pts = list(zip(128 + 60 * np.sin(a), 68 + 60 * np.cos(a)))
+    drag(pad, pts, list(np.linspace(0, 1, 500)))
+    assert 5 <= len(pad.path.keyframes) <= 12
+    xy = pad.path.per_frame(33, 16)[:, :2] * 256
+    assert np.abs(np.hypot(xy[:, 0], xy[:, 1] - 60) - 60).max() < 6     # still a circle of radius 60
+
+
+def test_a_pause_mid_drag_is_a_hold_when_events_carry_seconds():
+    pad = CameraPadLogic(duration=3.0)
+    pts = line((0, 128), (60, 128), 21) + [(60.5, 128)] + line((61, 128), (121, 128), 21)
+    times = list(np.linspace(0, 1, 21)) + [2.0] + list(np.linspace(2.05, 3.0, 21))
+    drag(pad, pts, times)
+    x = pad.path.per_frame(4, 1.0)[:, 0] * 256                           # at 0, 1, 2, 3 s
+    assert x[1] == pytest.approx(x[2], abs=1.0)                          # held still from 1 s to 2 s
+
+
+# ---- zoom and roll -------------------------------------------------------------------------
+
+def test_wheel_up_zooms_in_at_the_end_of_the_clip_and_wheel_down_zooms_out():
+    pad = CameraPadLogic(duration=2.0)
+    pad.wheel(-100)
+    assert pad.path.keyframes[-1].time == 2.0 and end(pad)[2] == pytest.approx(1.1)
+    zoom = pad.path.per_frame(17, 8)[:, 2]
+    assert np.all(np.diff(zoom) > 0)                                    # it grows over the clip
+    pad.wheel(300)
+    assert end(pad)[2] == pytest.approx(1.1 * 1.1 ** -3)
+    for _ in range(100):
+        pad.wheel(-500)
+    assert end(pad)[2] == pytest.approx(16.0)                            # the pad's limit
+
+
+def test_dragging_the_zoom_handle_outward_zooms_out_and_inward_zooms_in():
+    pad = CameraPadLogic()
+    hx, hy = pad.handles()["zoom"]
+    assert 0 < hx < 256 and 0 < hy < 256                                # reachable on a static path
+    assert pad.pointer_down(hx, hy) == "zoom"
+    pad.pointer_move(hx - 60, hy - 60)                                   # towards the centre
+    assert end(pad)[2] > 1.5
+    pad.pointer_up(128 + (hx - 128) * 2, 128 + (hy - 128) * 2)           # twice as far out
+    assert end(pad)[2] == pytest.approx(0.5, rel=1e-3)
+    pad.undo()
+    assert end(pad)[2] == 1.0
+
+
+def test_turning_the_roll_handle_clockwise_rolls_clockwise():
+    pad = CameraPadLogic()
+    hx, hy = pad.handles()["roll"]
+    assert pad.pointer_down(hx, hy) == "roll"
+    pad.pointer_move(128 + 50, 128 - 50)                                 # a quarter turn clockwise,
+    pad.pointer_move(128 + 70, 128)                                      # seen on screen (y down)
+    pad.pointer_up(128 + 70, 128)
+    assert end(pad)[3] == pytest.approx(90.0)
+    tl, tr = pad.outline(pad.duration)[:2]
+    assert tr[1] > tl[1] + 100                                           # the top edge now points down
+
+
+def test_a_new_drag_keeps_the_zoom_already_drawn():
+    pad = CameraPadLogic()
+    pad.wheel(-200)
+    drag(pad, line((100, 100), (150, 100)))
+    x, _, zoom, _ = end(pad)
+    assert x == pytest.approx(50 / 256, abs=1e-5) and zoom == pytest.approx(1.21)   # values kept to 1e-6
+
+
+# ---- timeline, presets, undo, state ---------------------------------------------------------
+
+def test_keyframe_timeline_edits():
+    pad = CameraPadLogic(duration=2.0)
+    drag(pad, line((0, 128), (100, 128)))
+    i = pad.add_keyframe(1.0)
+    assert i == 1 and [k.time for k in pad.path.keyframes] == [0.0, 1.0, 2.0]
+    assert pad.selected == 1
+    pad.set_easing(0, "ease_in_out")
+    assert pad.path.keyframes[0].easing == "ease_in_out"
+    pad.move_keyframe(1, 1.5)
+    assert pad.path.keyframes[1].time == 1.5
+    with pytest.raises(InvalidInput, match=r"keyframes\[1\].time.*0 … 2 s"):
+        pad.move_keyframe(1, 2.5)
+    with pytest.raises(InvalidInput, match="easing.*linear"):
+        pad.set_easing(1, "bouncy")
+    pad.delete_keyframe(1)
+    assert len(pad.path.keyframes) == 2
+    with pytest.raises(InvalidInput, match="from 0 to 1"):
+        pad.delete_keyframe(7)
+
+
+def test_the_selected_keyframe_is_what_the_wheel_zooms():
+    pad = CameraPadLogic(duration=2.0)
+    drag(pad, line((0, 128), (100, 128)))
+    pad.add_keyframe(1.0)
+    pad.wheel(-100)
+    zooms = [k.zoom for k in pad.path.keyframes]
+    assert zooms == [1.0, pytest.approx(1.1), 1.0]
+
+
+def test_the_last_keyframe_cannot_be_deleted():
+    pad = CameraPadLogic()
+    with pytest.raises(InvalidInput, match="at least one keyframe"):
+        pad.delete_keyframe(0)
+
+
+def test_presets_and_intensity_make_the_named_preset():
+    pad = CameraPadLogic()
+    assert pad.apply_preset("pan_left", 0.5) == CameraPath.preset("pan_left", 0.5)
+    pad.set_intensity(2.0)
+    assert pad.path.to_dict() == CameraPath.preset("pan_left", 2.0).to_dict()
+    with pytest.raises(InvalidInput, match="camera preset"):
+        pad.apply_preset("pan_sideways")
+
+
+def test_undo_goes_back_one_edit_at_a_time_and_clear_is_undoable():
+    pad = CameraPadLogic()
+    pad.apply_preset("zoom_in")
+    drag(pad, line((0, 128), (100, 128)))
+    drawn = pad.path
+    pad.clear()
+    assert pad.path == CameraPath()
+    assert pad.undo() == drawn
+    assert pad.undo() == CameraPath.preset("zoom_in")
+    assert pad.undo() == CameraPath() and not pad.can_undo
+
+
+def test_state_round_trips_through_json():
+    pad = CameraPadLogic(duration=3.0, width=320, height=180, drag_axis="truck")
+    drag(pad, line((10, 90), (200, 40)), list(np.linspace(0, 1, 100)))
+    pad.wheel(-100)
+    pad.select(1)
+    again = CameraPadLogic.from_state(json.loads(json.dumps(pad.state())))
+    assert again.path == pad.path and again.state() == pad.state()
+    assert Shot("a red ball", camera=again.path).camera == pad.path     # a Shot takes the drawn path
+    with pytest.raises(InvalidInput, match="pad state"):
+        CameraPadLogic.from_state({"path": {}})
+
+
+def test_outline_at_time_zero_is_the_whole_pad():
+    pad = CameraPadLogic(width=200, height=100)
+    assert np.allclose(pad.outline(0.0), [[0, 0], [200, 0], [200, 100], [0, 100]])
+    pad.apply_preset("zoom_in", 1.0)
+    box = pad.outline(pad.duration)
+    assert math.dist(box[0], box[1]) < 200                              # zoomed in: a smaller frame
+
+
+# ---- brush pad logic -----------------------------------------------------------------------
+
+def brush_pad(**options):
+    options = {"clip_width": 64, "clip_height": 64, "width": 256, "height": 256, "duration": 2.0, **options}
+    return BrushPadLogic(**options)
+
+
+def gesture(pad, points):
+    pad.pointer_down(*points[0])
+    for p in points[1:]:
+        pad.pointer_move(*p)
+    pad.pointer_up(*points[-1])
+
+
+def test_a_dab_and_a_stroke_paint_the_expected_area_at_the_clip_size():
+    pad = brush_pad(radius=16)                                   # 16 pad px = 4 clip px
+    gesture(pad, [(128, 128)])
+    mask = pad.brush_dicts()[0]["mask"]
+    assert mask.shape == (64, 64) and mask.sum() == pytest.approx(np.pi * 4 ** 2, rel=0.2)
+    gesture(pad, line((64, 64), (64, 192), 30))                  # a 32-clip-px stroke, same brush
+    expected = np.pi * 16 + 2 * 4 * 32 + np.pi * 16
+    assert pad.brush_dicts()[0]["mask"].sum() == pytest.approx(expected, rel=0.15)
+    assert len(pad.items) == 1                                   # painting adds to the selected brush
+
+
+def test_erase_removes_paint():
+    pad = brush_pad(radius=16)
+    gesture(pad, line((40, 128), (216, 128), 40))
+    before = pad.area(0)
+    pad.tool = "erase"
+    gesture(pad, line((128, 60), (128, 196), 20))
+    assert 0 < pad.area(0) < before
+    assert not pad.region(0)[:, 31:33].any()                     # a clean cut down the middle
+
+
+def test_a_stroke_partly_off_the_pad_is_clipped_and_one_wholly_off_leaves_an_empty_brush():
+    pad = brush_pad(radius=8)
+    gesture(pad, line((-200, -200), (20, 20), 50))
+    ys, xs = np.nonzero(pad.region(0))
+    assert ys.max() <= 8 and xs.max() <= 8                       # only the corner is painted
+    pad.add_brush()
+    gesture(pad, line((-300, 50), (-100, 90), 20))
+    assert pad.region(1) is None
+    with pytest.raises(InvalidInput, match=r"brushes\[1\].*delete it"):
+        pad.brush_dicts()
+
+
+def test_a_dragged_box_is_kept_in_clip_pixels_and_clipped_to_the_frame():
+    pad = brush_pad()
+    pad.tool = "box"
+    gesture(pad, [(200, 300), (64, 128)])                        # dragged up-left, from below the pad
+    assert pad.items[0]["box"] == [16.0, 32.0, 50.0, 64.0]
+    assert pad.area(0) == pytest.approx(34 * 32 / 64 ** 2)
+    gesture(pad, [(-50, -50), (-10, -10)])                       # wholly off the pad: nothing
+    assert len(pad.items) == 1 and pad.items[0]["box"] == [16.0, 32.0, 50.0, 64.0]
+
+
+def test_an_arrow_gives_the_region_its_direction_and_speed_per_clip():
+    pad = brush_pad(duration=2.0)
+    pad.tool = "box"
+    gesture(pad, [(20, 20), (80, 80)])
+    pad.tool = "arrow"
+    gesture(pad, [(50, 50), (150, 50)])                          # 100 px right over the 2 s clip
+    assert pad.motion(0) == pytest.approx((100 / 256 / 2, 0.0))
+    gesture(pad, [(50, 50), (50, 10)])                           # up is +
+    d = pad.brush_dicts()[0]
+    assert d["horizontal"] == pytest.approx(0) and d["vertical"] == pytest.approx(40 / 256 / 2)
+
+
+def test_the_path_tool_draws_a_thinned_trajectory():
+    pad = brush_pad()
+    pad.tool = "box"
+    gesture(pad, [(20, 20), (80, 80)])
+    pad.tool = "path"
+    gesture(pad, line((50, 50), (200, 50), 100) + line((200, 50), (200, 200), 100)[1:])
+    traj = pad.items[0]["trajectory"]
+    assert len(traj) == 3 and traj[1] == pytest.approx([50.0, 12.5])   # the corner, in clip pixels
+    assert pad.items[0]["arrow"] is None and pad.motion(0) == pytest.approx((150 / 256 / 2, -150 / 256 / 2))
+
+
+def test_arrow_before_any_region_is_refused_clearly():
+    pad = brush_pad()
+    pad.tool = "arrow"
+    with pytest.raises(InvalidInput, match="paint a region or drag a box first"):
+        pad.pointer_down(10, 10)
+
+
+def test_five_brushes_each_with_its_own_motion_and_a_limit_with_a_clear_message():
+    pad = brush_pad()
+    for i in range(5):
+        pad.add_brush()
+        pad.set_box(i, (i * 12, 0, i * 12 + 10, 10))
+        pad.set_motion(i, 0.1 * (i + 1), -0.05)
+        pad.set_proximity(i, 0.2)
+        pad.set_ambient(i, 0.1 * i)
+    out = pad.brush_dicts()
+    assert len(out) == 5
+    assert [round(d["horizontal"], 6) for d in out] == [0.1, 0.2, 0.3, 0.4, 0.5]
+    assert all(d["vertical"] == pytest.approx(-0.05) and d["proximity"] == 0.2 for d in out)
+    assert not np.any(out[0]["mask"] & out[1]["mask"])
+    for _ in range(MAX_BRUSHES - 5):
+        pad.add_brush()
+    with pytest.raises(InvalidInput, match=f"at most {MAX_BRUSHES}"):
+        pad.add_brush()
+    with pytest.raises(InvalidInput, match="proximity"):
+        pad.set_proximity(0, 5.0)
+
+
+def test_selecting_and_deleting_brushes_and_a_missing_one_is_a_clear_error():
+    pad = brush_pad()
+    with pytest.raises(InvalidInput, match="none drawn yet"):
+        pad.delete(0)
+    for i in range(3):
+        pad.add_brush()
+        pad.set_box(i, (0, 0, 10 + i, 10))
+    pad.delete(1)
+    assert [b["box"][2] for b in pad.items] == [10.0, 12.0] and pad.selected == 1
+    with pytest.raises(InvalidInput, match="from 0 to 1"):
+        pad.delete(5)
+    with pytest.raises(InvalidInput, match="tool"):
+        pad.tool = "lasso"
+    pad.undo()
+    assert len(pad.items) == 3
+
+
+def test_brush_state_round_trips_through_json():
+    pad = brush_pad(clip_width=48, clip_height=32, width=384, height=256)
+    gesture(pad, line((30, 30), (200, 120), 40))
+    pad.tool = "arrow"
+    gesture(pad, [(100, 80), (300, 80)])
+    pad.add_brush()
+    pad.set_box(1, (2, 3, 20, 30))
+    pad.set_ambient(1, 0.5)
+    data = json.loads(json.dumps(pad.state()))
+    again = BrushPadLogic.from_state(data)
+    assert again.state() == pad.state()
+    assert np.array_equal(again.region(0), pad.region(0)) and again.motion(0) == pad.motion(0)
+    assert mask_to_runs(runs_to_mask([0, 3, 5], 2, 4)) == [0, 3, 5]
+    with pytest.raises(InvalidInput, match="run lengths"):
+        runs_to_mask([3, 4], 2, 4)
+
+
+def test_a_new_clip_size_resamples_regions_and_a_new_length_changes_speed_not_travel():
+    pad = brush_pad(duration=2.0)
+    pad.tool = "box"
+    gesture(pad, [(0, 0), (128, 64)])                                 # left half, top quarter
+    pad.tool = "arrow"
+    gesture(pad, [(64, 32), (128, 32)])
+    before = pad.area(0)
+    pad.set_clip(128, 32, duration=4.0)
+    assert pad.region(0).shape == (32, 128) and pad.area(0) == pytest.approx(before)
+    assert pad.motion(0) == pytest.approx((64 / 256 / 4, 0.0))      # same travel over a longer clip
