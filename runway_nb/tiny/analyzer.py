@@ -1,0 +1,191 @@
+"""Read a toy-world clip back from its pixels: background, object colour and shape,
+object motion, camera move, flicker. It is the evaluation oracle, so it is checked
+against the toy world's own renders (tests/test_analyzer.py).
+
+Method, deliberately simple and explainable:
+  * background: the median colour of the top rows, nearest sky palette entry;
+  * object: pixels near one of the object palette colours (or its darker rim) and far
+    from the background; the colour with most such pixels wins;
+  * shape: fill ratio of the mask in its bounding box (square ≈ 0.9, circle ≈ 0.7,
+    triangle ≈ 0.5), voted over frames;
+  * camera: a brute-force similarity fit (scale × rotation grid, translation by phase
+    correlation) from the first to the last frame, on the background only;
+  * object motion: where the object ends up relative to where the camera alone would
+    have carried it; size change beyond the camera's zoom is grow/shrink.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import toyworld
+
+_SKY_MEANS = {bg: np.mean(np.array(c), axis=0) for bg, c in toyworld.SKY.items()}
+_OBJ = {c: np.array(v) for c, v in toyworld.OBJECT_RGB.items()}
+
+
+@dataclass
+class Analysis:
+    background: str
+    color: str | None
+    shape: str | None
+    motion: str | None
+    camera: str
+    flicker: float
+    camera_fit: dict = field(default_factory=dict)        # scale, angle°, tx, ty (px)
+    track: list = field(default_factory=list)             # object centroid (x, y) per frame
+
+
+def _background(frames: np.ndarray) -> str:
+    top = frames[:, : max(2, frames.shape[1] // 6)].reshape(-1, 3) / 255.0
+    med = np.median(top, axis=0)
+    return min(_SKY_MEANS, key=lambda bg: np.sum((_SKY_MEANS[bg] - med) ** 2))
+
+
+def _object_masks(frames: np.ndarray):
+    """-> colour name, masks (T, H, W) bool."""
+    x = frames.astype(np.float32) / 255.0                                   # (T, H, W, 3)
+    # the background around each pixel: a heavy median over the frame's rows
+    bg = np.median(x, axis=2, keepdims=True)                                 # (T, H, 1, 3)
+    far_from_bg = np.sqrt(((x - bg) ** 2).sum(-1)) > 0.25
+    best, best_count, best_masks = None, 0, None
+    for name, rgb in _OBJ.items():
+        d = np.minimum(np.sqrt(((x - rgb) ** 2).sum(-1)), np.sqrt(((x - 0.72 * rgb) ** 2).sum(-1)))
+        masks = (d < 0.22) & far_from_bg
+        count = int(masks.sum())
+        if count > best_count:
+            best, best_count, best_masks = name, count, masks
+    if best is None or best_count < 4 * len(frames):
+        return None, None
+    return best, best_masks
+
+
+def _shape(masks: np.ndarray) -> str | None:
+    votes = []
+    for m in masks:
+        ys, xs = np.nonzero(m)
+        if len(ys) < 12:
+            continue
+        box = (ys.max() - ys.min() + 1) * (xs.max() - xs.min() + 1)
+        fill = len(ys) / box
+        votes.append("square" if fill > 0.86 else "triangle" if fill < 0.62 else "circle")
+    if not votes:
+        return None
+    return max(set(votes), key=votes.count)
+
+
+def _fit_camera(a: np.ndarray, b: np.ndarray, mask_a: np.ndarray | None, mask_b: np.ndarray | None):
+    """Similarity (scale, angle, tx, ty) with b ≈ warp(a). Angle > 0 = counter-clockwise on screen."""
+    import cv2
+
+    ga = cv2.cvtColor(a, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    gb = cv2.cvtColor(b, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    for g, m in ((ga, mask_a), (gb, mask_b)):
+        if m is not None and m.any():
+            g[cv2.dilate(m.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0] = np.median(g)
+    h, w = ga.shape
+    centre = (w / 2 - 0.5, h / 2 - 0.5)
+    window = cv2.createHanningWindow((w, h), cv2.CV_32F)
+    best = None
+    for scale in np.exp(np.linspace(-0.7, 0.7, 15)):
+        for angle in np.linspace(-60, 60, 25):
+            m = cv2.getRotationMatrix2D(centre, float(angle), float(scale))
+            warped = cv2.warpAffine(ga, m, (w, h), borderMode=cv2.BORDER_REFLECT)
+            # phaseCorrelate may scale its inputs in place: give it copies
+            (tx, ty), _ = cv2.phaseCorrelate(warped.copy(), gb.copy(), window)
+            m[:, 2] += (tx, ty)
+            aligned = cv2.warpAffine(ga, m, (w, h), borderMode=cv2.BORDER_CONSTANT, borderValue=-1)
+            valid = aligned >= 0
+            if valid.sum() < 0.3 * h * w:
+                continue
+            err = float(np.mean(np.abs(aligned[valid] - gb[valid])))
+            if best is None or err < best[0]:
+                best = (err, float(scale), float(angle), float(tx), float(ty), m)
+    return best
+
+
+def _camera_move(scale, angle, tx, ty, size) -> str:
+    if abs(np.log(scale)) > 0.1:
+        return "zoom_in" if scale > 1 else "zoom_out"
+    if abs(angle) > 7:
+        return "roll_cw" if angle > 0 else "roll_ccw"    # scene turns CCW on screen = camera rolls CW
+    if max(abs(tx), abs(ty)) > 0.05 * size:
+        if abs(tx) >= abs(ty):
+            return "pan_left" if tx > 0 else "pan_right"  # scene slides right = camera pans left
+        return "tilt_up" if ty > 0 else "tilt_down"       # scene slides down = camera tilts up
+    return "static"
+
+
+def flicker(frames: np.ndarray) -> float:
+    """Mean |second temporal difference| (0–255): motion at constant speed scores ~0,
+    frames that jump back and forth score high."""
+    x = frames.astype(np.float32)
+    if len(x) < 3:
+        return 0.0
+    return float(np.mean(np.abs(x[2:] - 2 * x[1:-1] + x[:-2])))
+
+
+def analyze(frames: np.ndarray) -> Analysis:
+    frames = np.asarray(frames)
+    t, h, w, _ = frames.shape
+    background = _background(frames)
+    color, masks = _object_masks(frames)
+    fit = _fit_camera(frames[0], frames[-1], None if masks is None else masks[0],
+                      None if masks is None else masks[-1])
+    _, scale, angle, tx, ty, m = fit
+    camera = _camera_move(scale, angle, tx, ty, w)
+    shape = motion = None
+    track = []
+    if masks is not None:
+        shape = _shape(masks)
+        present = [i for i in range(t) if masks[i].sum() >= 4]
+        track = [(float(np.nonzero(masks[i])[1].mean()), float(np.nonzero(masks[i])[0].mean()))
+                 if i in present else None for i in range(t)]
+        if len(present) >= 2:
+            i0, i1 = present[0], present[-1]
+            c0 = np.array(track[i0])
+            # where the camera alone would carry the object between these frames
+            frac = (i1 - i0) / max(1, t - 1)
+            s_part = scale ** frac
+            mm = m.copy()
+            mm[:, :2] = mm[:, :2] / scale * s_part
+            mm[:, 2] *= frac
+            predicted = mm[:, :2] @ c0 + mm[:, 2]
+            d = np.array(track[i1]) - predicted
+            # size change only between frames where the object is wholly inside the frame
+            inside = [i for i in present if not (masks[i][0].any() or masks[i][-1].any()
+                                                  or masks[i][:, 0].any() or masks[i][:, -1].any())]
+            area = 1.0
+            if len(inside) >= 2:
+                j0, j1 = inside[0], inside[-1]
+                zoom_part = scale ** ((j1 - j0) / max(1, t - 1))
+                area = masks[j1].sum() / max(1, masks[j0].sum()) / zoom_part ** 2
+            ys = np.array([track[i][1] for i in present])
+            rise = ys[0] - ys.min()
+            if rise > 0.08 * h and abs(ys[-1] - ys[0]) < 0.5 * rise and abs(d[0]) < 0.09 * w:
+                motion = "bounce"          # up and back down again
+            elif area > 1.4:
+                motion = "grow"
+            elif area < 0.7:
+                motion = "shrink"
+            elif max(abs(d[0]), abs(d[1])) > 0.09 * w:
+                if abs(d[0]) >= abs(d[1]):
+                    motion = "right" if d[0] > 0 else "left"
+                else:
+                    motion = "down" if d[1] > 0 else "up"
+            else:
+                motion = "still"
+    return Analysis(background, color, shape, motion, camera, flicker(frames),
+                    {"scale": scale, "angle": angle, "tx": tx, "ty": ty}, track)
+
+
+def score(analysis: Analysis, scene: toyworld.ToyScene) -> dict[str, bool]:
+    """Compare with the scene that was asked for (its first object)."""
+    obj = scene.objects[0]
+    return {"background": analysis.background == scene.background,
+            "color": analysis.color == obj.color,
+            "shape": analysis.shape == obj.shape,
+            "motion": analysis.motion == obj.motion,
+            "camera": analysis.camera == scene.camera}
