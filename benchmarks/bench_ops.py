@@ -20,7 +20,9 @@ from runway_nb.tiny import toyworld
 
 
 def psnr(a, b):
-    return 10 * np.log10(255.0**2 / np.mean((a.astype(np.float64) - b) ** 2))
+    # identical frames (a still scene) would be infinite: cap at 60 dB so means stay finite
+    mse = max(np.mean((a.astype(np.float64) - b) ** 2), 255.0**2 * 1e-6)
+    return 10 * np.log10(255.0**2 / mse)
 
 
 def ssim(a, b):
