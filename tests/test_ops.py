@@ -46,7 +46,7 @@ def test_interpolation_refuses_what_it_cannot_do():
 @pytest.mark.parametrize("factor", [2, 4])
 def test_upscale_beats_bicubic_on_ground_truth(factor):
     ours, bicubic = [], []
-    for scene in scenes(4, seed=factor):
+    for scene in scenes(16, seed=2024 + factor):
         low = toyworld.render(scene, 2, 8.0, 64, 64)
         high = toyworld.render(scene, 2, 8.0, 64 * factor, 64 * factor)
         up, used = upscale_frames(low, factor)
