@@ -55,6 +55,16 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     gen.set_defaults(run=_generate)
 
+    ren = sub.add_parser("render", help="re-render a film file (seq.save('film.json')) to a video",
+                         description="Rebuild a film from its JSON: clips come from the video files "
+                                     "beside it or are re-rendered from their Shots.")
+    ren.add_argument("film", type=Path, help="the film .json written by Sequence.save")
+    ren.add_argument("-o", "--output", required=True, type=Path, metavar="OUT.mp4",
+                     help="video to write (.mp4, .webm or .gif)")
+    ren.add_argument("--rerender", action="store_true",
+                     help="re-make every clip from its Shot, even when its video file is there")
+    ren.set_defaults(run=_render)
+
     eng = sub.add_parser("engines", help="list engines, their capabilities and whether weights are here")
     eng.add_argument("--json", action="store_true", help="print JSON instead of a table")
     eng.set_defaults(run=_engines)
@@ -103,6 +113,19 @@ def _shot_json(clip) -> str:
     import json
 
     return json.dumps({"shot": clip.shot.to_dict(), "provenance": clip.provenance}, indent=1)
+
+
+# ---- render --------------------------------------------------------------------------------
+def _render(args) -> int:
+    from .export.film import load_film
+
+    film = load_film(args.film)
+    if args.rerender:
+        film.folder = None          # ignore the video files: every clip comes from its Shot
+    seq = film.to_sequence(render=True)
+    out = seq.save(Path(args.output).expanduser())
+    print(f"wrote {out} ({len(seq.frames())} frames)")
+    return EXIT_OK
 
 
 # ---- engines -------------------------------------------------------------------------------
