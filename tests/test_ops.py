@@ -65,3 +65,19 @@ def test_upscale_refuses_unsupported_factors_and_methods():
         upscale_frames(frames, 3)
     with pytest.raises(InvalidInput, match="method"):
         upscale_frames(frames, 2, "nearest-ish")
+
+
+def test_clip_methods_keep_the_parent_and_leave_the_original_untouched():
+    import warnings
+
+    from runway_nb import Clip, Shot
+
+    frames = toyworld.render(scenes(1)[0], 4, 8.0, 64, 64)
+    clip = Clip(frames, 8, shot=Shot("a ball", seed=1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")            # read-only frames must not trouble torch
+        big = clip.upscale(2)
+    smooth = clip.interpolate(2)
+    assert big.frames.shape == (4, 128, 128, 3) and big.parent is clip
+    assert smooth.fps == 16 and len(smooth) == 7 and smooth.parent is clip
+    np.testing.assert_array_equal(clip.frames, frames)

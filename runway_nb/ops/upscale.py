@@ -36,7 +36,7 @@ def _learned(factor: int):
     folder = UPSCALERS / f"x{factor}"
     if not (folder / "config.json").is_file():
         return None
-    return TinyUpscaler.from_pretrained(folder, use_safetensors=True).eval()
+    return TinyUpscaler.from_pretrained(folder, use_safetensors=True, low_cpu_mem_usage=False).eval()
 
 
 def classical(frames: np.ndarray, factor: int, method: str = "lanczos") -> np.ndarray:

@@ -89,7 +89,7 @@ class TinyVideoPipeline(DiffusionPipeline):
         """Load a pipeline folder written by `save` (safetensors only, never pickle)."""
         folder = Path(folder)
         classes = {"vae": TinyAutoencoder, "text_encoder": TinyTextEncoder, "transformer": TinyVideoDiT}
-        parts = {name: klass.from_pretrained(folder / name, use_safetensors=True)
+        parts = {name: klass.from_pretrained(folder / name, use_safetensors=True, low_cpu_mem_usage=False)
                  for name, klass in classes.items()}
         scheduler = FlowMatchEulerDiscreteScheduler.from_pretrained(folder / "scheduler")
         return cls.from_components(parts["vae"], parts["text_encoder"], parts["transformer"],

@@ -50,7 +50,7 @@ class TinyUpscaler(ModelMixin, ConfigMixin):
         """(T, H, W, 3) uint8 -> (T, H·f, W·f, 3) uint8."""
         out = []
         for i in range(0, len(frames), batch):
-            x = torch.from_numpy(np.ascontiguousarray(frames[i:i + batch])).permute(0, 3, 1, 2).float() / 255
+            x = torch.from_numpy(np.array(frames[i:i + batch])).permute(0, 3, 1, 2).float() / 255
             y = self(x)
             out.append((y * 255).round().to(torch.uint8).permute(0, 2, 3, 1).numpy())
         return np.concatenate(out)
