@@ -57,3 +57,15 @@ def test_command_line_entry_point(tmp_path, capsys):
     main(["--preset", "smoke", "--out", str(tmp_path / "cli"), "--steps", "2"])
     assert (tmp_path / "cli" / "pipeline" / "model_index.json").is_file()
     assert "wrote" in capsys.readouterr().out
+
+
+def test_classroom_style_run_reuses_the_shipped_autoencoder(tmp_path, shipped_weights):
+    out = train(replace(SMOKE, vae_from="shipped"), tmp_path / "reuse")
+    vae = "vae/diffusion_pytorch_model.safetensors"
+    mine, shipped = load_file(out / vae), load_file(shipped_weights / vae)
+    assert mine.keys() == shipped.keys() and all((mine[k] == shipped[k]).all() for k in mine)
+
+
+def test_vae_from_a_folder_without_an_autoencoder_says_so(tmp_path):
+    with pytest.raises(FileNotFoundError, match="vae_from"):
+        train(replace(SMOKE, vae_from=str(tmp_path / "nowhere")), tmp_path / "run")
