@@ -11,6 +11,10 @@ from __future__ import annotations
 
 import importlib
 
+from .colab import enable_custom_widgets
+
+enable_custom_widgets()      # on Colab, third-party widgets render only once this is on
+
 __all__ = ["BrushPad", "CameraPad", "Gallery", "Player", "Renderer", "Studio"]
 
 _LAZY = {"Studio": "studio", "Player": "player", "Gallery": "gallery", "Renderer": "worker",
