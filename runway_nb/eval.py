@@ -1,6 +1,8 @@
 """Evaluate an engine on held-out toy-world prompts.
 
     python -m runway_nb.eval --n 100 --json eval.json
+    python -m runway_nb.eval --camera --n 64        # Director Mode: camera path per mode
+    python -m runway_nb.eval --brushes --n 32       # Director Mode: motion brushes
 
 Draws a fixed, seeded set of scenes whose (colour, shape, background, motion)
 combinations never appear in training, generates each through `rn.generate` with the
@@ -8,6 +10,7 @@ scene's camera move, reads the clip back with the toy-world analyzer, and prints
 share of clips whose background, object colour, shape, object motion and camera
 move are right, plus flicker. The same analyzer run on the toy world's own renders
 of the same scenes is printed beside it: that is the ceiling the oracle allows.
+`--camera` and `--brushes` run Director Mode's evaluation instead (runway_nb/eval_director.py).
 """
 
 from __future__ import annotations
@@ -58,8 +61,31 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--steps", type=int)
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--camera", action="store_true", help="camera paths: direction and error per mode")
+    ap.add_argument("--modes", default="native,warp,virtual", help="camera modes for --camera")
+    ap.add_argument("--camera-words", action="store_true",
+                    help="with --camera: also name the move in the prompt (default: the path alone)")
+    ap.add_argument("--brushes", action="store_true", help="motion brushes: trajectory and background")
     args = ap.parse_args(argv)
     import runway_nb as rn
+
+    if args.camera or args.brushes:
+        from . import eval_director as director
+
+        engine = rn.load_engine(args.engine)
+        report = {"engine": args.engine, "n": args.n, "steps": args.steps}
+        if args.camera:
+            modes = tuple(m.strip() for m in args.modes.split(",") if m.strip())
+            combos = director.camera_combos(args.n, args.seed, camera_words=args.camera_words)
+            report["camera"] = director.evaluate_camera(engine, combos, modes=modes, steps=args.steps)
+            director.print_camera(report["camera"])
+        if args.brushes:
+            report["brushes"] = director.evaluate_brushes(engine, director.brush_combos(args.n, args.seed),
+                                                          steps=args.steps)
+            director.print_brushes(report["brushes"])
+        if args.json:
+            args.json.write_text(json.dumps(report, indent=1))
+        return
 
     scenes = eval_scenes(args.n, args.seed)
 

@@ -42,6 +42,8 @@ def generate_options() -> argparse.ArgumentParser:
                         "or a path .json file")
     g.add_argument("--camera-mode", default="auto", choices=("auto", "native", "warp", "virtual"),
                    help="how the engine follows the camera (default: auto)")
+    g.add_argument("--brush", action="append", metavar="FILE.json",
+                   help="a motion brush JSON file (MotionBrush.to_dict(), or a list); repeat for more")
     return p
 
 
@@ -50,5 +52,10 @@ GENERATE_KEYS = ("engine", "seconds", "frames", "fps", "size", "seed", "steps", 
 
 
 def generate_kwargs(args: argparse.Namespace) -> dict:
-    """The parsed options as keyword arguments of `runway_nb.generate`."""
-    return {k: getattr(args, k) for k in GENERATE_KEYS if hasattr(args, k)}
+    """The parsed options as keyword arguments of `runway_nb.generate` (brush files read)."""
+    kwargs = {k: getattr(args, k) for k in GENERATE_KEYS if hasattr(args, k)}
+    if getattr(args, "brush", None):
+        from .camera.brush import brushes_from_files
+
+        kwargs["brushes"] = brushes_from_files(args.brush)
+    return kwargs

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from .errors import InvalidInput, check_number
@@ -42,6 +42,7 @@ class Shot:
     engine: str = "tiny"
     camera: Any = None               # a CameraPath (or a preset string / dict, converted)
     camera_mode: str = "auto"        # auto | native | warp | virtual
+    brushes: tuple = ()              # MotionBrush regions that move (dicts are converted)
     parent: str | None = None        # id of the clip this one continues (extend)
     context_frames: int | None = None  # how many of the parent's last frames condition this one
     meta: dict = field(default_factory=dict, compare=True)  # free-form notes (title, tags…)
@@ -89,6 +90,10 @@ class Shot:
             from .camera import as_camera_path
 
             set_(self, "camera", as_camera_path(self.camera, field="camera"))
+        if not (isinstance(self.brushes, tuple) and not self.brushes):
+            from .camera.brush import as_brushes
+
+            set_(self, "brushes", as_brushes(self.brushes, field="brushes"))
         if self.parent is not None and not isinstance(self.parent, str):
             raise InvalidInput("parent", self.parent, "must be a clip id (a str) or None")
         if self.context_frames is not None:
@@ -112,6 +117,9 @@ class Shot:
     def to_dict(self) -> dict:
         data = {f.name: getattr(self, f.name) for f in fields(self)}
         data["camera"] = None if self.camera is None else self.camera.to_dict()
+        data["brushes"] = [b.to_dict() for b in self.brushes]
+        if not self.brushes:         # shots without brushes read the same as before brushes existed
+            del data["brushes"]
         data["meta"] = json.loads(json.dumps(self.meta))
         return {"runway_nb_shot": SCHEMA_VERSION, **data}
 
@@ -149,9 +157,12 @@ class Shot:
 
     # ---- display ----------------------------------------------------------------------
     def _rows(self):
-        for name, value in asdict(self).items():
+        for f in fields(self):
+            name, value = f.name, getattr(self, f.name)
             if name == "camera" and self.camera is not None:
                 value = self.camera.describe() if hasattr(self.camera, "describe") else "custom path"
+            if name == "brushes":
+                value = "; ".join(b.describe() for b in value)
             if value not in (None, "", {}, ()):
                 yield name, value
 

@@ -18,6 +18,7 @@ Contract every engine keeps (tests/engines/contract.py checks it):
 
 from __future__ import annotations
 
+import threading
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
@@ -34,7 +35,8 @@ class Capabilities:
     text_to_video: bool = True
     image_to_video: bool = False
     extend: bool = False
-    camera_modes: tuple[str, ...] = ()      # of "native", "warp", "virtual"
+    camera_modes: tuple[str, ...] = ()      # of "native", "warp", "virtual"; best first ("auto" takes it)
+    motion_brushes: bool = False            # applies Shot.brushes (MotionBrush regions)
     negative_prompt: bool = True
     max_frames: int = 16
     sizes: tuple[tuple[int, int], ...] = ((64, 64),)   # allowed (width, height)
@@ -105,18 +107,48 @@ class Engine(ABC):
         if shot.negative_prompt and not caps.negative_prompt:
             raise UnsupportedCapability("negative_prompt", shot.negative_prompt,
                                         f"the {self.id} engine does not use a negative prompt")
-        mode = shot.camera_mode
-        if shot.camera is not None and mode != "auto" and mode not in caps.camera_modes:
-            raise UnsupportedCapability("camera_mode", mode, f"the {self.id} engine supports "
-                                        f"{', '.join(caps.camera_modes) or 'no camera control'}")
-        if shot.camera is not None and not caps.camera_modes:
-            raise UnsupportedCapability("camera", shot.camera.describe() if hasattr(
-                shot.camera, "describe") else shot.camera, f"the {self.id} engine has no camera control")
+        mode = self._resolve_camera_mode(shot)
+        self._check_brushes(shot, mode, width, height)
         if shot.engine != self.id:
             shot = shot.replace(engine=self.id)
         return shot.replace(frames=frames, seconds=None, fps=float(fps), width=width, height=height,
+                            camera_mode=mode,
                             steps=shot.steps or caps.default_steps,
                             guidance=caps.default_guidance if shot.guidance is None else shot.guidance)
+
+    def _resolve_camera_mode(self, shot: Shot) -> str:
+        """The concrete way this engine follows `shot.camera`: the user's choice if the engine
+        has it; for "auto" the engine's best, the first of its `camera_modes` (each engine lists
+        them best first, from measurement). No camera: left as given."""
+        modes = self.capabilities.camera_modes
+        mode = shot.camera_mode
+        if shot.camera is None:
+            return mode
+        if not modes:
+            raise UnsupportedCapability("camera", shot.camera.describe() if hasattr(
+                shot.camera, "describe") else shot.camera, f"the {self.id} engine has no camera control")
+        if mode == "auto":
+            return modes[0]
+        if mode not in modes:
+            raise UnsupportedCapability("camera_mode", mode, f"the {self.id} engine follows a camera "
+                                        f"path with camera_mode {', '.join(modes)} (or auto)",
+                                        "Use camera_mode='auto' to let the engine pick the best.")
+        return mode
+
+    def _check_brushes(self, shot: Shot, mode: str, width: int, height: int) -> None:
+        if not shot.brushes:
+            return
+        if not self.capabilities.motion_brushes:
+            raise UnsupportedCapability("brushes", f"{len(shot.brushes)} motion brush(es)",
+                                        f"the {self.id} engine cannot apply motion brushes",
+                                        "Render brushed shots with engine='tiny', or drop the brushes.")
+        if shot.camera is not None and mode == "virtual":
+            raise UnsupportedCapability("brushes", f"{len(shot.brushes)} motion brush(es)",
+                                        "cannot be combined with camera_mode='virtual' (the window "
+                                        "would move the brushed regions a second time)",
+                                        "Use camera_mode 'native' or 'warp', or drop the camera.")
+        for i, brush in enumerate(shot.brushes):
+            brush.check_size(width, height, field=f"brushes[{i}]")
 
     # ---- rendering ----------------------------------------------------------------------
     def render(self, shot: Shot, on_step: Callable[[StepInfo], None] | None = None,
@@ -130,15 +162,55 @@ class Engine(ABC):
         shot = self.resolve(shot)
         if init_frames is not None:
             init_frames = self._check_init_frames(shot, init_frames)
-        started = time.perf_counter()
-        if cancel_requested(cancel):
-            raise Cancelled("cancelled before the first step; nothing was rendered")
-        frames = self._render(shot, on_step, cancel, init_frames, progress, started)
+        # One render at a time per engine: a pipeline keeps per-render state (its scheduler's
+        # timesteps and step index, the interrupt flag, the x0 tap), and engines are cached and
+        # shared — by the Studio's worker, a notebook cell and render_many's threads alike. A
+        # second caller waits its turn; processes (Dask workers) have their own engines.
+        with self.__dict__.setdefault("_render_lock", threading.Lock()):
+            started = time.perf_counter()
+            if cancel_requested(cancel):
+                raise Cancelled("cancelled before the first step; nothing was rendered")
+            extra = {}
+            if shot.camera is not None and shot.camera_mode == "virtual":
+                frames, plan = self._render_virtual(shot, on_step, cancel, init_frames, progress, started)
+                extra["virtual_camera"] = plan.as_dict()
+            else:
+                frames = self._render(shot, on_step, cancel, init_frames, progress, started)
         if cancel_requested(cancel):
             raise Cancelled("render cancelled; earlier clips are untouched and nothing was saved")
-        provenance = {**self.provenance(), "seconds": round(time.perf_counter() - started, 3),
+        provenance = {**self.provenance(), **extra, "seconds": round(time.perf_counter() - started, 3),
                       "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
         return Clip(frames, shot.fps, shot=shot, provenance=provenance)
+
+    def _render_virtual(self, shot: Shot, on_step, cancel, init_frames, progress, started):
+        """camera_mode="virtual", for every engine: render the shot with a static camera on a
+        source frame (bigger where the engine can), then move the window along the path
+        (runway_nb/camera/virtual.py). The Clip still carries `shot`, camera and all."""
+        from ..camera.geometry import relative_camera
+        from ..camera.virtual import apply_window, plan_window
+
+        k = 0 if init_frames is None else len(init_frames)
+        camera = shot.camera.per_frame(k + shot.frames, shot.fps)
+        if k:
+            # continue from the last given frame's view: no margin, so there is no jump at
+            # the join; what the path uncovers is mirrored from the picture's edge
+            camera = relative_camera(camera, k - 1)
+            plan = plan_window(camera[k - 1:], shot.width, shot.height, max_margin=1.0, oversample=False)
+        else:
+            plan = plan_window(camera, shot.width, shot.height, sizes=self.capabilities.sizes)
+        camera = camera[k:]
+        ws, hs = plan.source_size
+        source_shot = shot.replace(camera=None, camera_mode="auto", width=ws, height=hs)
+
+        def windowed(info: StepInfo):
+            rows = camera[info.frame_offset - k: info.frame_offset - k + len(info.preview)]
+            if info.frame_offset >= k and len(rows) == len(info.preview):
+                info.preview = apply_window(info.preview, rows, plan)
+            on_step(info)
+
+        frames = self._render(source_shot, None if on_step is None else windowed, cancel, init_frames,
+                              progress, started)
+        return apply_window(frames, camera, plan), plan
 
     def _check_init_frames(self, shot: Shot, init_frames) -> np.ndarray:
         caps = self.capabilities

@@ -23,7 +23,9 @@ import torch
 from diffusers import FlowMatchEulerDiscreteScheduler
 from diffusers.pipelines.pipeline_utils import DiffusionPipeline
 
+from ..camera.noise_warp import warped_noise
 from .autoencoder import TinyAutoencoder
+from .guidance import LayoutGuide, window_brushes
 from .model import TinyVideoDiT, camera_features
 from .text import TinyTextEncoder, WordTokenizer
 
@@ -115,6 +117,9 @@ class TinyVideoPipeline(DiffusionPipeline):
         generator: torch.Generator | None = None,
         callback_on_step_end: Callable | None = None,
         show_progress: bool = True,
+        warp_camera: np.ndarray | None = None,  # (num_frames, 4) camera followed training-free
+        brushes: list | None = None,            # [(mask (H, W) bool, motion (num_frames, 3))]
+        guide_steps: float = 0.7,               # share of the first steps with layout guidance
     ) -> TinyVideoPipelineOutput:
         # 1. Check inputs (the engine validates user input; these guard direct callers).
         if height != 64 or width != 64:
@@ -123,6 +128,8 @@ class TinyVideoPipeline(DiffusionPipeline):
             raise ValueError(f"known_frames must hold 1 to {WINDOW // 2} frames, got {len(known_frames)}")
         if camera is not None and np.asarray(camera).shape != (num_frames, 4):
             raise ValueError(f"camera must have shape ({num_frames}, 4), got {np.asarray(camera).shape}")
+        if warp_camera is not None and np.asarray(warp_camera).shape != (num_frames, 4):
+            raise ValueError(f"warp_camera must have shape ({num_frames}, 4), got {np.asarray(warp_camera).shape}")
         self._interrupt = False
         generator = generator or torch.Generator().manual_seed(0)
 
@@ -148,9 +155,16 @@ class TinyVideoPipeline(DiffusionPipeline):
             context = known if not made else torch.stack(made[-CONTEXT:])
             k = 0 if context is None else len(context)
             window_cam = self._window_camera(camera, start, total)
+            # warp mode and brushes (training-free): warped noise and early-step x0 guidance
+            warp_cam = self._window_camera(warp_camera, start, total)
+            guide = None
+            if warp_cam is not None or brushes:
+                guide = LayoutGuide(warp_cam if warp_cam is not None else window_cam,
+                                    window_brushes(brushes or [], start, total, WINDOW), height // h,
+                                    (h, w), steps=round(guide_steps * num_inference_steps))
             latents = self._denoise_window(text, mask, context, window_cam, generator, (WINDOW, c, h, w),
                                            num_inference_steps, guidance_scale, callback_on_step_end,
-                                           bar, window_start=start)
+                                           bar, window_start=start, noise_camera=warp_cam, guide=guide)
             if latents is None:                  # interrupted
                 break
             made.extend(latents[k:] if made else latents)
@@ -188,12 +202,16 @@ class TinyVideoPipeline(DiffusionPipeline):
         return relative_camera(cam, 0)
 
     def _denoise_window(self, text, text_mask, context, camera, generator, shape, steps, guidance,
-                        callback, bar, window_start):
+                        callback, bar, window_start, noise_camera=None, guide=None):
         t, c, h, w = shape
         # 4a. Timesteps: σ from 1 (pure noise) to 0, as the scheduler lays them out.
         self.scheduler.set_timesteps(steps)
-        # 4b. Initial noise from the caller's CPU generator: same seed → same video.
-        x = torch.randn((1, t, c, h, w), generator=generator)
+        # 4b. Initial noise from the caller's CPU generator: same seed → same video. In warp
+        #     mode the noise moves along the camera path (runway_nb/camera/noise_warp.py).
+        if noise_camera is None:
+            x = torch.randn((1, t, c, h, w), generator=generator)
+        else:
+            x = warped_noise(t, c, h, w, noise_camera, generator)[None]
         known = torch.zeros_like(x)
         known_mask = torch.zeros(1, t, dtype=torch.bool)
         noise_known = torch.randn((1, t, c, h, w), generator=generator)
@@ -219,6 +237,12 @@ class TinyVideoPipeline(DiffusionPipeline):
             if batch == 2:   # classifier-free guidance (Ho & Salimans 2022)
                 v = v[1:] + guidance * (v[:1] - v[1:])
             x0 = x - sigma * v                                        # the current clean estimate
+            if guide is not None:
+                # move the layout, keep the noise estimate ε = x + (1 − σ) v (x = (1−σ) x0 + σ ε)
+                eps = x + (1 - sigma) * v
+                x0 = guide(i, x0[0], 0 if context is None else len(context),
+                           anchor=None if context is None else context[0])[None]
+                v = eps - x0
             x = self.scheduler.step(v, tstep, x).prev_sample
             if bar is not None:
                 bar.update(1)

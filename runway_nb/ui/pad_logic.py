@@ -24,9 +24,11 @@ arrow (thinned like the camera pad's drags).
 from __future__ import annotations
 
 import copy
+import json
 
 import numpy as np
 
+from ..camera.brush import MotionBrush, as_brushes, mask_to_runs, runs_to_mask
 from ..camera.recorder import rdp
 from ..errors import InvalidInput, check_number
 
@@ -67,21 +69,6 @@ def fit(image: np.ndarray, width: int, height: int) -> np.ndarray:
     return np.ascontiguousarray(image[rows][:, cols])
 
 
-def mask_to_runs(mask: np.ndarray) -> list[int]:
-    """Run lengths of a bool mask in row-major order, starting with a run of False."""
-    flat = mask.ravel().astype(np.int8)
-    bounds = np.r_[0, np.flatnonzero(np.diff(flat)) + 1, flat.size]
-    runs = np.diff(bounds).tolist()
-    return [0, *runs] if flat.size and flat[0] else runs
-
-
-def runs_to_mask(runs, height: int, width: int) -> np.ndarray:
-    if not isinstance(runs, list) or any(not isinstance(r, int) or r < 0 for r in runs) \
-            or sum(runs) != height * width:
-        raise InvalidInput("brush.mask", runs, f"must be run lengths adding up to {height} × {width}")
-    return np.repeat(np.arange(len(runs)) % 2 == 1, runs).reshape(height, width)
-
-
 # ---- the brush pad ----------------------------------------------------------------------------
 
 def _empty_brush() -> dict:
@@ -106,6 +93,7 @@ class BrushPadLogic:
         self._undo: list[tuple] = []
         self._down: tuple[float, float] | None = None
         self._points: list[tuple[float, float]] = []
+        self._restored: tuple[str, list[MotionBrush]] | None = None   # see set_brushes
 
     @property
     def tool(self) -> str:
@@ -328,10 +316,61 @@ class BrushPadLogic:
                         "proximity": b["proximity"], "ambient": b["ambient"], "trajectory": b["trajectory"]})
         return out
 
-    def brushes(self) -> list:
-        """What a Shot takes. Until `runway_nb.camera.brush.MotionBrush` lands these are the
-        `brush_dicts()`; then this becomes `[MotionBrush(...) for d in brush_dicts()]`."""
-        return self.brush_dicts()
+    def brushes(self) -> list[MotionBrush]:
+        """What a Shot takes (`Shot(brushes=pad.brushes())`): a box stays a box (as fractions
+        of the frame), painted regions are masks at the clip's size, a drawn path becomes the
+        brush's trajectory. Empty brushes are refused, naming them. Brushes put on the pad
+        with `set_brushes` come back as they were until something on the pad changes."""
+        if self._restored is not None and self._restored[0] == self._fingerprint():
+            return list(self._restored[1])
+        out = []
+        w, h = self.clip_width, self.clip_height
+        for i, d in enumerate(self.brush_dicts()):
+            region = {"box": (d["box"][0] / w, d["box"][1] / h, d["box"][2] / w, d["box"][3] / h)} \
+                if d["box"] is not None else {"mask": d["mask"]}
+            if d["trajectory"] is not None:
+                motion = {"trajectory": [(x / w, y / h) for x, y in d["trajectory"]]}
+            else:
+                motion = {"horizontal": d["horizontal"], "vertical": d["vertical"]}
+            try:
+                out.append(MotionBrush(**region, **motion, proximity=d["proximity"], ambient=d["ambient"]))
+            except InvalidInput as exc:
+                raise InvalidInput(f"brushes[{i}]" + exc.field[len("brush"):], exc.value, exc.allowed,
+                                   exc.hint) from None
+        return out
+
+    def set_brushes(self, brushes) -> None:
+        """Put MotionBrush objects (a shot's `brushes`) on the pad, replacing what is there
+        (undo brings that back). Boxes, arrows and paths are held in clip pixels here, and
+        converting fractions and speeds to pixels and back can change the last digit of a
+        float; so until the pad is edited (or the clip's size or length changes) `brushes()`
+        gives back these very objects, and a restored shot is re-made exactly."""
+        brushes = as_brushes(brushes)
+        w, h, d = self.clip_width, self.clip_height, self.duration
+        items, exact = [], True
+        for b in brushes:
+            item = {**_empty_brush(), "proximity": b.proximity, "ambient": b.ambient}
+            if b.box is not None:
+                item["box"] = [b.box[0] * w, b.box[1] * h, b.box[2] * w, b.box[3] * h]
+            elif b.mask.shape == (h, w):
+                item["mask"] = np.array(b.mask, dtype=bool)
+            else:                  # painted on a clip of another size: resampled, so not exact
+                item["mask"], exact = fit(b.mask, w, h), False
+            if b.trajectory is not None:
+                item["trajectory"] = [[x * w, y * h] for x, y in b.trajectory]
+            items.append(item)
+        self._remember()
+        self.items, self.selected = items, (0 if items else None)
+        for i, b in enumerate(brushes):       # speeds as an arrow from the region's centre, over the clip
+            if (b.horizontal or b.vertical) and self.region(i) is not None:
+                cx, cy = self.centre(i)
+                self.items[i]["arrow"] = [cx, cy, cx + b.horizontal * d * w, cy - b.vertical * d * h]
+        self._restored = (self._fingerprint(), list(brushes)) if exact else None
+
+    def _fingerprint(self) -> str:
+        """Everything `brushes()` is computed from, as text (to tell whether it changed)."""
+        items = [{**b, "mask": None if b["mask"] is None else mask_to_runs(b["mask"])} for b in self.items]
+        return json.dumps([self.clip_width, self.clip_height, self.duration, items])
 
     # ---- undo and state --------------------------------------------------------------------
     def _remember(self):

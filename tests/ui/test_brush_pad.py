@@ -58,9 +58,9 @@ def test_paint_then_arrow_on_the_canvas_makes_a_moving_brush_synced_in_state():
     pad.tool_buttons.value = "arrow"
     stroke(pad, [(80, 60), (130, 60), (180, 60)])
     (brush,) = pad.brushes
-    assert brush["horizontal"] == pytest.approx(100 / 256 / 2) and brush["mask"].any()
+    assert brush.horizontal == pytest.approx(100 / 256 / 2) and brush.mask.any()
     again = BrushPadLogic.from_state(json.loads(json.dumps(pad.state)))   # the synced copy is complete
-    assert np.array_equal(again.region(0), brush["mask"]) and again.motion(0) == pad.logic.motion(0)
+    assert np.array_equal(again.region(0), brush.mask) and again.motion(0) == pad.logic.motion(0)
     assert "→ +0.20" in pad.status.value
 
 
@@ -119,12 +119,12 @@ def test_the_slider_fallback_sets_a_box_and_its_motion():
     pad.horizontal.value = -0.5
     pad.vertical.value = 0.25
     (brush,) = pad.brushes
-    assert brush["box"] == [32.0, 0.0, 64.0, 16.0]
-    assert (brush["horizontal"], brush["vertical"]) == pytest.approx((-0.5, 0.25))
+    assert brush.box == (0.5, 0.0, 1.0, 0.25)          # fractions of the frame
+    assert (brush.horizontal, brush.vertical) == pytest.approx((-0.5, 0.25))
     assert (pad.horizontal.value, pad.vertical.value) == (-0.5, 0.25)
     pad.add_button.click()
     pad.box_x.value = (0.0, 0.1)
-    assert len(pad.brushes) == 2 and pad.brushes[1]["box"][:3:2] == [0.0, 6.4]
+    assert len(pad.brushes) == 2 and pad.brushes[1].box[:3:2] == pytest.approx((0.0, 0.1))
 
 
 def test_the_brush_pad_does_not_import_torch():

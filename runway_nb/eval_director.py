@@ -1,0 +1,223 @@
+"""Director Mode's evaluation: does a clip follow its camera path, and do brushes move
+one object while the rest holds still? (`python -m runway_nb.eval --camera / --brushes`)
+
+Camera. Held-out prompts (colour, shape, background, motion combinations never seen in
+training; no camera words in the text, so the path is the only instruction) × the eight
+single-axis presets at random intensities 0.6–1.5, rendered in each camera mode. The
+camera each clip shows is measured (`runway_nb.tiny.motion.measure_camera`, moving
+objects left out) and compared with the requested path:
+  * direction: the measured move, classified by the analyzer's rule, is the requested one;
+  * translation error: how far apart the two cameras put frame 0's centre, mean over
+    frames, in % of the frame width (and in pixels);
+  * zoom error: |log measured zoom − log requested zoom| × 100 (≈ %), mean over frames;
+  * roll error: |measured − requested roll| in degrees, mean over frames.
+The same measurement of the toy world's own render of each combination is the ceiling
+("truth"); "virtual on truth" is the virtual camera's window over the toy world's static
+render (oversampled, as for an engine that can render bigger frames) — what the window
+applies, without the model's own drift.
+
+Brushes. Image→video: the toy world's first frame of a two-object scene (both still) is
+given, a brush painted over one object (its mask, dilated like a generous stroke) asks
+it to travel a quarter of the frame in one of four directions; the clip is tracked:
+  * trajectory error: brushed object's centroid vs where the brush says, % of width;
+  * background motion: the measured camera's centre shift (objects left out), % of width;
+  * the other object's drift, % of width; and the same clips without the brush;
+  * success: the object is tracked in ≥ 75 % of frames and its error is ≤ 10 %
+    (the trajectory error averages the frames where it is seen; "lost" says how many not).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from .camera import CameraPath
+from .camera.brush import MotionBrush
+from .tiny import toyworld
+from .tiny.motion import centre_error_px, classify_move, measure_camera, object_masks, track
+
+MOVES = ("pan_left", "pan_right", "tilt_up", "tilt_down", "zoom_in", "zoom_out", "roll_cw", "roll_ccw")
+FRAMES, FPS, SIZE = 16, 8.0, 64
+CAMERA_TARGETS = {"native": {"direction": 95, "translation_pct": 5},
+                  "warp": {"direction": 80}, "virtual": {"translation_px": 1}}
+BRUSH_TARGETS = {"trajectory_pct": 10, "background_pct": 2}
+
+
+# ---- combinations ----------------------------------------------------------------------------
+
+def camera_combos(n: int, seed: int = 0, camera_words: bool = False) -> list[dict]:
+    """n held-out prompt × path combinations: moves cycle through MOVES. With
+    `camera_words` the prompt also names the move ("camera pans left"), as the plain
+    evaluation's prompts do; by default the path is the only instruction."""
+    combos = []
+    for i in range(n):
+        rng = np.random.default_rng([seed, 11, i])
+        scene = toyworld.sample_scene(rng, "eval", camera_probability=0.0, two_object_probability=0.0)
+        move, intensity = MOVES[i % len(MOVES)], float(rng.uniform(0.6, 1.5))
+        worded = toyworld.ToyScene(scene.background, scene.objects, move, intensity, scene.texture_seed)
+        caption = toyworld.caption_for(worded, rng, camera_in_text=camera_words)
+        combos.append({"scene": scene, "prompt": caption, "move": move, "intensity": round(intensity, 3),
+                       "seed": 1000 + i})
+    return combos
+
+
+def _describe(obj: toyworld.ToyObject, rng) -> str:
+    color = rng.choice(toyworld.COLOR_WORDS[obj.color])
+    art = "an" if color[0] in "aeiou" else "a"
+    return f"{art} {color} {rng.choice(toyworld.SHAPE_WORDS[obj.shape])}"
+
+
+def brush_combos(n: int, seed: int = 0) -> list[dict]:
+    """n two-object scenes (the first object from a held-out combination), both still;
+    the brush moves one of them a quarter of the frame in one of four directions."""
+    combos = []
+    directions = {"right": (1, 0), "left": (-1, 0), "up": (0, 1), "down": (0, -1)}
+    for i in range(n):
+        rng = np.random.default_rng([seed, 13, i])
+        base = toyworld.sample_scene(rng, "eval", camera_probability=0.0, two_object_probability=0.0)
+        first = base.objects[0]
+        while True:
+            color = str(rng.choice(toyworld.COLORS))
+            if color != first.color and (color, base.background) not in toyworld.CLASHES:
+                break
+        # two objects side by side, each with room to travel a quarter of the frame
+        a = toyworld.ToyObject(first.shape, first.color, "still", -0.2, float(rng.uniform(-0.05, 0.1)), 0.1)
+        b = toyworld.ToyObject(str(rng.choice(toyworld.SHAPES)), color, "still", 0.2,
+                               float(rng.uniform(-0.05, 0.1)), 0.1)
+        scene = toyworld.ToyScene(base.background, (a, b), "static", 1.0, base.texture_seed)
+        prompt = f"{_describe(a, rng)} and {_describe(b, rng)} {rng.choice(toyworld.BACKGROUND_WORDS[scene.background])}"
+        which = i % 2
+        name = list(directions)[(i // 2) % 4]
+        dx, dy = directions[name]
+        speed = 0.25 / ((FRAMES) / FPS)        # a quarter of the frame over the clip
+        combos.append({"scene": scene, "prompt": prompt, "object": which, "direction": name,
+                       "horizontal": dx * speed, "vertical": dy * speed, "seed": 2000 + i})
+    return combos
+
+
+# ---- camera -----------------------------------------------------------------------------------
+
+def camera_row(requested: np.ndarray, measured: np.ndarray, move: str) -> dict:
+    err_px = centre_error_px(requested, measured, SIZE, SIZE)
+    return {"move": move, "seen": classify_move(measured[-1], SIZE, SIZE),
+            "direction": classify_move(measured[-1], SIZE, SIZE) == move,
+            "translation_px": float(err_px.mean()), "translation_pct": float(100 * err_px.mean() / SIZE),
+            "zoom_pct": float(100 * np.abs(np.log(measured[:, 2]) - np.log(requested[:, 2])).mean()),
+            "roll_deg": float(np.abs(measured[:, 3] - requested[:, 3]).mean())}
+
+
+def summarize(rows: list[dict]) -> dict:
+    keys = [k for k in rows[0] if isinstance(rows[0][k], (bool, float, np.bool_))]
+    return {k: float(np.mean([r[k] for r in rows]) * (100 if isinstance(rows[0][k], (bool, np.bool_)) else 1))
+            for k in keys}
+
+
+def evaluate_camera(engine, combos, modes=("native", "warp", "virtual"), steps=None, progress=True) -> dict:
+    """Per mode (and "truth", the toy world's own renders): summary metrics and rows."""
+    from .shot import Shot
+
+    from .camera.virtual import apply_window, plan_window
+
+    out = {}
+    static = np.tile([0.0, 0.0, 1.0, 0.0], (FRAMES, 1))
+    for mode in ("truth", "virtual on truth", *modes):
+        rows = []
+        for c in tqdm(combos, desc=f"camera {mode}", disable=not progress):
+            path = CameraPath.preset(c["move"], c["intensity"])
+            requested = path.per_frame(FRAMES, FPS)
+            if mode == "truth":          # the toy world filmed with the path: the oracle's ceiling
+                frames = toyworld.render(c["scene"], FRAMES, FPS, SIZE, SIZE, camera=requested)
+            elif mode == "virtual on truth":   # the window alone, over a truly static source
+                # rendered as an engine that can oversample would: at a bigger size showing the
+                # margin around the shot, so the window never enlarges and the scale is the truth's
+                plan = plan_window(requested, SIZE, SIZE, sizes=[(s, s) for s in (64, 96, 128, 192)])
+                ws, hs = plan.source_size
+                wide = static * [1, 1, 1 / plan.margin, 1]
+                source = toyworld.render(c["scene"], FRAMES, FPS, ws, hs, camera=wide)
+                frames = apply_window(source, requested, plan)
+            else:
+                shot = Shot(c["prompt"], seed=c["seed"], frames=FRAMES, fps=FPS, steps=steps,
+                            camera=path, camera_mode=mode)
+                frames = engine.render(shot, progress=False).frames
+            measured = measure_camera(frames, object_masks(frames, c["scene"].objects[0].color))
+            rows.append({"prompt": c["prompt"], **camera_row(requested, measured, c["move"]),
+                         "measured": measured.round(4).tolist()})
+        out[mode] = {"metrics": summarize(rows), "rows": rows}
+    return out
+
+
+# ---- brushes ------------------------------------------------------------------------------------
+
+def brush_for(frame0: np.ndarray, color: str, horizontal: float, vertical: float) -> MotionBrush:
+    """A brush painted over the object of `color` in the first frame (a generous stroke:
+    the object's pixels grown by 2)."""
+    import cv2
+
+    mask = object_masks(frame0[None], color)[0].astype(np.uint8)
+    mask = cv2.dilate(mask, np.ones((5, 5), np.uint8)) > 0
+    return MotionBrush(mask=mask, horizontal=horizontal, vertical=vertical)
+
+
+def brush_row(frames: np.ndarray, frame0: np.ndarray, combo: dict, brush: MotionBrush | None) -> dict:
+    """Track both objects in [frame0, *frames] against what the brush asked for."""
+    scene = combo["scene"]
+    clip = np.concatenate([frame0[None], frames])
+    moved, other = scene.objects[combo["object"]], scene.objects[1 - combo["object"]]
+    want = MotionBrush(box=(0, 0, 1, 1), horizontal=combo["horizontal"], vertical=combo["vertical"]) \
+        .per_frame(len(clip), FPS, SIZE, SIZE)[:, :2]
+    a, b = track(clip, moved.color), track(clip, other.color)
+    target = a[0] + want
+    seen = ~np.isnan(a[:, 0])
+    traj = np.hypot(*(a[seen] - target[seen]).T) if seen.any() else np.array([SIZE])
+    masks = object_masks(clip, moved.color) | object_masks(clip, other.color)
+    cam = measure_camera(clip, masks)
+    still = np.tile([0.0, 0.0, 1.0, 0.0], (len(clip), 1))
+    bg = centre_error_px(still, cam, SIZE, SIZE)
+    drift = np.hypot(*(b - b[0]).T)
+    traj_pct = float(100 * traj.mean() / SIZE)
+    return {"prompt": combo["prompt"], "direction": combo["direction"],
+            # a clip succeeds when the object is tracked in ≥ 75 % of frames and stays on course
+            "success": bool(seen.mean() >= 0.75 and traj_pct <= BRUSH_TARGETS["trajectory_pct"]),
+            "trajectory_pct": traj_pct, "lost_pct": float(100 * (1 - seen.mean())),
+            "background_pct": float(100 * bg.mean() / SIZE),
+            "other_object_pct": float(100 * np.nanmean(drift) / SIZE) if np.isfinite(drift).any() else 100.0,
+            "moved_pct": float(100 * np.hypot(*(a[seen][-1] - a[0])) / SIZE) if seen.any() else 0.0}
+
+
+def evaluate_brushes(engine, combos, steps=None, progress=True, baseline=True) -> dict:
+    """Brushed clips (and, with `baseline`, the same clips without the brush)."""
+    from .shot import Shot
+
+    out = {}
+    for label in ("brush", "no brush") if baseline else ("brush",):
+        rows = []
+        for c in tqdm(combos, desc=f"brushes ({label})", disable=not progress):
+            frame0 = toyworld.render(c["scene"], 1, FPS, SIZE, SIZE)[0]
+            color = c["scene"].objects[c["object"]].color
+            brush = brush_for(frame0, color, c["horizontal"], c["vertical"]) if label == "brush" else None
+            shot = Shot(c["prompt"], seed=c["seed"], frames=FRAMES, fps=FPS, steps=steps,
+                        brushes=() if brush is None else (brush,))
+            frames = engine.render(shot, init_frames=frame0[None], progress=False).frames
+            rows.append(brush_row(frames, frame0, c, brush))
+        out[label] = {"metrics": summarize(rows), "rows": rows}
+    return out
+
+
+def print_camera(result: dict) -> None:
+    print(f"\n{'mode':<17}{'direction %':>12}{'transl. % W':>12}{'transl. px':>11}{'zoom err %':>11}"
+          f"{'roll err °':>11}")
+    for mode, r in result.items():
+        m = r["metrics"]
+        print(f"{mode:<17}{m['direction']:>12.1f}{m['translation_pct']:>12.2f}{m['translation_px']:>11.2f}"
+              f"{m['zoom_pct']:>11.2f}{m['roll_deg']:>11.2f}")
+    print("targets: native ≥ 95 % direction and ≤ 5 % translation; warp ≥ 80 %; virtual ≤ 1 px")
+
+
+def print_brushes(result: dict) -> None:
+    print(f"\n{'clips':<10}{'trajectory % W':>15}{'lost %':>8}{'success %':>10}{'background % W':>16}"
+          f"{'other obj % W':>15}{'moved % W':>11}")
+    for label, r in result.items():
+        m = r["metrics"]
+        print(f"{label:<10}{m['trajectory_pct']:>15.2f}{m['lost_pct']:>8.1f}{m['success']:>10.1f}"
+              f"{m['background_pct']:>16.2f}{m['other_object_pct']:>15.2f}{m['moved_pct']:>11.2f}")
+    print("targets: trajectory error ≤ 10 % of the width, background motion ≤ 2 %")

@@ -1,0 +1,167 @@
+"""MotionBrush: validation, motion per frame, exact JSON, inside a Shot, from the pad and files."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from runway_nb import Shot
+from runway_nb.camera.brush import MAX_BRUSHES, MotionBrush, as_brushes, brushes_from_files
+from runway_nb.errors import InvalidInput
+from runway_nb.ui.pad_logic import BrushPadLogic
+
+
+def disc(h=64, w=64, cx=20, cy=30, r=6) -> np.ndarray:
+    ys, xs = np.mgrid[0:h, 0:w]
+    return (xs - cx) ** 2 + (ys - cy) ** 2 <= r * r
+
+
+# ---- validation ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kwargs, field, words", [
+    ({}, "brush.mask", "exactly one region"),
+    ({"mask": disc(), "box": (0, 0, 1, 1)}, "brush.mask", "exactly one region"),
+    ({"mask": np.zeros((8, 8), bool)}, "brush.mask", "cover part of the frame"),
+    ({"mask": np.full((8, 8), 2)}, "brush.mask", "booleans"),
+    ({"mask": np.ones(8, bool)}, "brush.mask", "2-D"),
+    ({"box": (0.5, 0.1, 0.2, 0.9)}, "brush.box", "x1 > x0"),
+    ({"box": (0, 0, 1.5, 1)}, "brush.box", "≤ 1"),
+    ({"box": (0, 0, 1)}, "brush.box", "x0, y0, x1, y1"),
+    ({"box": (0, 0, 1, 1), "horizontal": float("nan")}, "brush.horizontal", "finite"),
+    ({"box": (0, 0, 1, 1), "vertical": 50}, "brush.vertical", "≤ 10"),
+    ({"box": (0, 0, 1, 1), "proximity": 2}, "brush.proximity", "≤ 1"),
+    ({"box": (0, 0, 1, 1), "ambient": -0.1}, "brush.ambient", "≥ 0"),
+    ({"box": (0, 0, 1, 1), "trajectory": [(0.1, 0.1)]}, "brush.trajectory", "2 to"),
+    ({"box": (0, 0, 1, 1), "trajectory": [(0.1, 0.1), (0.2, float("inf"))]}, "brush.trajectory[1].y", "finite"),
+    ({"box": (0, 0, 1, 1), "trajectory": [(0, 0), (1, 1)], "horizontal": 0.1}, "brush.trajectory", "not both"),
+])
+def test_bad_brushes_name_the_field_and_what_is_allowed(kwargs, field, words):
+    with pytest.raises(InvalidInput) as err:
+        MotionBrush(**kwargs)
+    assert err.value.field == field and words in str(err.value)
+
+
+def test_a_mask_is_copied_and_frozen():
+    mask = disc()
+    brush = MotionBrush(mask=mask, horizontal=0.2)
+    mask[:] = False                                   # the caller's array changing later ...
+    assert brush.mask.any()                           # ... does not change the brush
+    with pytest.raises(ValueError):
+        brush.mask[0, 0] = True
+    assert MotionBrush(mask=disc().astype(np.uint8)).mask.dtype == bool   # 0 / 1 is fine
+
+
+def test_a_mask_must_match_the_clip_size():
+    brush = MotionBrush(mask=disc(32, 48))
+    assert brush.region(48, 32).sum() == disc(32, 48).sum()
+    with pytest.raises(InvalidInput, match="48×32 mask.*64×64"):
+        brush.region(64, 64)
+    with pytest.raises(InvalidInput) as err:
+        brush.check_size(64, 64, field="brushes[2]")
+    assert err.value.field == "brushes[2].mask"
+
+
+# ---- motion ----------------------------------------------------------------------------------
+
+def test_speeds_become_pixels_per_frame_in_screen_directions():
+    brush = MotionBrush(box=(0.2, 0.2, 0.4, 0.4), horizontal=0.25, vertical=0.5, proximity=0.3)
+    m = brush.per_frame(9, 8.0, 64, 32)                # 1 s
+    np.testing.assert_allclose(m[0], [0, 0, 1])
+    np.testing.assert_allclose(m[-1], [0.25 * 64, -0.5 * 32, np.exp(0.3)])   # up = smaller y
+
+
+def test_a_trajectory_is_followed_at_constant_speed_to_its_end():
+    brush = MotionBrush(box=(0.1, 0.4, 0.3, 0.6), trajectory=[(0.2, 0.5), (0.6, 0.5), (0.6, 0.1)])
+    m = brush.per_frame(17, 8.0, 100, 100)
+    np.testing.assert_allclose(m[-1, :2], [40, -40])
+    np.testing.assert_allclose(m[8, :2], [40, 0])      # half way along its length: the corner
+    steps = np.hypot(*np.diff(m[:, :2], axis=0).T)
+    np.testing.assert_allclose(steps, steps[0])
+
+
+def test_ambient_jitter_is_small_starts_still_and_comes_from_the_seed():
+    brush = MotionBrush(box=(0, 0, 1, 1), ambient=1.0)
+    a, b = brush.per_frame(40, 8.0, 64, 64, seed=1), brush.per_frame(40, 8.0, 64, 64, seed=2)
+    np.testing.assert_allclose(a[0], [0, 0, 1])
+    assert 0 < np.abs(a[:, :2]).max() <= 0.03 * 64 * 2
+    np.testing.assert_array_equal(a, brush.per_frame(40, 8.0, 64, 64, seed=1))
+    assert not np.array_equal(a, b)
+
+
+# ---- JSON and the Shot ------------------------------------------------------------------------
+
+@settings(max_examples=40, deadline=None)
+@given(mask=arrays(bool, st.tuples(st.integers(1, 12), st.integers(1, 12))).filter(lambda m: m.any()),
+       h=st.floats(-2, 2, allow_nan=False), v=st.floats(-2, 2, allow_nan=False),
+       ambient=st.floats(0, 1, allow_nan=False))
+def test_json_round_trip_is_exact(mask, h, v, ambient):
+    brush = MotionBrush(mask=mask, horizontal=h, vertical=v, ambient=ambient)
+    again = MotionBrush.from_dict(json.loads(json.dumps(brush.to_dict())))
+    assert again == brush and np.array_equal(again.mask, mask)
+
+
+def test_shot_round_trip_with_five_brushes():
+    brushes = [MotionBrush(mask=disc(cx=10 + 10 * i), horizontal=0.1 * i) for i in range(4)]
+    brushes.append(MotionBrush(box=(0.6, 0.6, 0.9, 0.9), trajectory=[(0.7, 0.7), (0.8, 0.2)], ambient=0.3))
+    shot = Shot("two balls", seed=1, brushes=brushes)
+    assert isinstance(shot.brushes, tuple) and len(shot.brushes) == 5
+    again = Shot.from_json(shot.to_json())
+    assert again == shot and again.brushes[4].trajectory == ((0.7, 0.7), (0.8, 0.2))
+    assert shot != shot.replace(brushes=brushes[:4])
+    assert "brushes" not in Shot("a ball", seed=1).to_dict()      # old shot files are unchanged
+    assert "trajectory of 2 points" in repr(shot)
+
+
+def test_a_shot_takes_dicts_and_refuses_bad_brushes_naming_which():
+    shot = Shot("a ball", seed=1, brushes=[{"box": [0, 0, 0.5, 0.5], "horizontal": 0.2}])
+    assert shot.brushes == (MotionBrush(box=(0, 0, 0.5, 0.5), horizontal=0.2),)
+    with pytest.raises(InvalidInput) as err:
+        Shot("a ball", brushes=[{"box": [0, 0, 1, 1]}, {"box": [0, 0, 1, 1], "speed": 3}])
+    assert err.value.field == "brushes[1].speed" and "allowed" in str(err.value)
+    with pytest.raises(InvalidInput, match="at most 8"):
+        Shot("a ball", brushes=[MotionBrush(box=(0, 0, 1, 1))] * (MAX_BRUSHES + 1))
+    with pytest.raises(InvalidInput, match="brushes"):
+        Shot("a ball", brushes="left ball")
+    with pytest.raises(InvalidInput) as err:
+        Shot("a ball", brushes=[{"mask": {"width": 2, "height": 2, "runs": [1, 1]}}])
+    assert err.value.field == "brushes[0].mask.runs"
+
+
+# ---- where brushes come from -------------------------------------------------------------------
+
+def test_the_brush_pad_gives_motion_brushes():
+    pad = BrushPadLogic(clip_width=64, clip_height=64, duration=2.0)
+    pad.tool = "box"
+    pad.pointer_down(32, 32), pad.pointer_up(96, 128)          # pad pixels: 256 × 256
+    pad.tool = "arrow"
+    pad.pointer_down(60, 80), pad.pointer_up(188, 80)          # half the frame to the right
+    pad.add_brush()
+    pad.tool = "paint"
+    pad.pointer_down(200, 200), pad.pointer_up(200, 200)
+    pad.tool = "path"
+    for x, y in ((200, 200), (220, 180), (240, 200)):
+        (pad.pointer_down if x == 200 else pad.pointer_move)(x, y)
+    pad.pointer_up(240, 200)
+    box, painted = pad.brushes()
+    assert box.box == (0.125, 0.125, 0.375, 0.5) and box.horizontal == pytest.approx(0.25)
+    assert painted.mask.shape == (64, 64) and painted.trajectory[0] == pytest.approx((200 / 256, 200 / 256))
+    Shot("two balls", brushes=pad.brushes())                   # what a shot takes
+
+
+def test_brush_files(tmp_path):
+    one, many = tmp_path / "one.json", tmp_path / "many.json"
+    one.write_text(json.dumps(MotionBrush(mask=disc(), vertical=0.2).to_dict()))
+    many.write_text(json.dumps({"brushes": [{"box": [0, 0, 0.3, 0.3]}, {"box": [0.5, 0.5, 1, 1]}]}))
+    assert len(brushes_from_files([one, many])) == 3 and brushes_from_files(None) == ()
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    with pytest.raises(InvalidInput, match="line 1"):
+        brushes_from_files([bad])
+    with pytest.raises(InvalidInput, match="readable"):
+        brushes_from_files([tmp_path / "missing.json"])
+    assert as_brushes(None) == ()

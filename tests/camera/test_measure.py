@@ -1,0 +1,65 @@
+"""The Director Mode oracle: on toy-world renders of known paths, the measured camera path
+is the requested one (so eval numbers measure the engine, not the estimator)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from runway_nb.camera import CameraPath
+from runway_nb.camera.plot import compare_paths, compare_tracks
+from runway_nb.eval_director import brush_combos, camera_combos, camera_row
+from runway_nb.tiny import toyworld
+from runway_nb.tiny.motion import centre_error_px, classify_move, measure_camera, object_masks, track
+
+MOVES = ("pan_left", "pan_right", "tilt_up", "tilt_down", "zoom_in", "zoom_out", "roll_cw", "roll_ccw")
+
+
+@pytest.mark.parametrize("background", ["blue", "night", "sunset"])
+@pytest.mark.parametrize("move", MOVES)
+def test_a_rendered_path_is_measured_back(move, background):
+    scene = toyworld.ToyScene(background, (toyworld.ToyObject("square", "red", "left", 0.1, 0.05, 0.1),),
+                              texture_seed=7)
+    requested = CameraPath.preset(move, 0.8).per_frame(16, 8.0)
+    frames = toyworld.render(scene, 16, 8.0, 64, 64, camera=requested)
+    measured = measure_camera(frames, object_masks(frames, "red"))   # the object's own motion left out
+    assert classify_move(measured[-1], 64, 64) == move
+    assert centre_error_px(requested, measured, 64, 64).mean() < 0.5
+    row = camera_row(requested, measured, move)
+    assert row["direction"] and row["zoom_pct"] < 3 and row["roll_deg"] < 1.5
+
+
+def test_a_still_clip_measures_static():
+    frames = np.repeat(toyworld.render(toyworld.ToyScene("green", ()), 1, 8.0, 64, 64), 6, axis=0)
+    measured = measure_camera(frames)
+    np.testing.assert_allclose(measured, np.tile([0, 0, 1, 0], (6, 1)), atol=1e-2)
+    assert classify_move(measured[-1], 64, 64) == "static"
+
+
+def test_track_follows_an_object_and_says_when_it_is_gone():
+    scene = toyworld.ToyScene("blue", (toyworld.ToyObject("circle", "yellow", "right", -0.3, 0.0, 0.08),))
+    frames = toyworld.render(scene, 8, 8.0, 64, 64)
+    xy = track(frames, "yellow")
+    assert (np.diff(xy[:, 0]) > 0).all() and np.ptp(xy[:, 1]) < 0.5
+    assert np.isnan(track(frames, "red")).all()
+
+
+def test_held_out_combinations_are_fixed_and_cover_every_move():
+    a, b = camera_combos(16), camera_combos(16)
+    assert [c["prompt"] for c in a] == [c["prompt"] for c in b]
+    assert {c["move"] for c in a} == set(MOVES)
+    assert all(toyworld.is_held_out(c["scene"].objects[0].color, c["scene"].objects[0].shape,
+                                    c["scene"].background, c["scene"].objects[0].motion) for c in a)
+    camera_words = [w for words in toyworld.CAMERA_WORDS.values() for w in words]
+    assert not any(w in c["prompt"] for c in a for w in camera_words)     # the path is the only cue
+    brushes = brush_combos(8)
+    assert {c["direction"] for c in brushes} == {"right", "left", "up", "down"}
+    assert all(len(c["scene"].objects) == 2 for c in brushes)
+
+
+def test_plots_are_svg():
+    cam = CameraPath.preset("orbit").per_frame(16, 8.0)
+    svg = compare_paths(cam, {"measured": cam * 1.1}, fps=8)._repr_svg_()
+    assert svg.startswith("<svg") and svg.count("<polyline") >= 8 and "requested" in svg
+    xy = np.stack([np.linspace(10, 50, 16), np.full(16, 30.0)], 1)
+    assert "<circle" in compare_tracks(xy, {"seen": xy + 1}, 64, 64)._repr_svg_()

@@ -1,0 +1,163 @@
+"""How Engine.resolve / Engine.render apply a camera path and brushes, for every engine:
+mode resolution, the base class's virtual camera, clear refusals; then the tiny engine's
+warp mode and brushes on the shipped weights."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import runway_nb as rn
+from runway_nb import Shot
+from runway_nb.camera.brush import MotionBrush
+from runway_nb.engines.base import Capabilities, Engine
+from runway_nb.engines.tiny import TinyEngine
+from runway_nb.errors import InvalidInput, UnsupportedCapability
+from runway_nb.tiny import toyworld
+from runway_nb.tiny.motion import centre_error_px, classify_move, measure_camera, object_masks, track
+
+SCENE = toyworld.ToyScene("green", (toyworld.ToyObject("square", "red", "still", -0.1, 0.0, 0.1),),
+                          texture_seed=3)
+
+
+class StaticWorld(Engine):
+    """An engine without any camera control of its own: it films the toy world with a locked
+    camera at whatever size it is asked for, and records the shots it was given."""
+
+    id = "static-world"
+
+    def __init__(self, camera_modes=("virtual",), sizes=((64, 64), (128, 128), (256, 256))):
+        self.capabilities = Capabilities(camera_modes=camera_modes, sizes=sizes, max_frames=32,
+                                         default_steps=2)
+        self.seen: list[Shot] = []
+
+    def _render(self, shot, on_step, cancel, init_frames, progress, started):
+        self.seen.append(shot)
+        # the shot's view is the central 1/2 of a 128-px picture at any size: zoom ½ × 128 / H
+        zoom = np.full(shot.frames, 0.5 * 128 / shot.height)
+        cam = np.stack([np.zeros(shot.frames), np.zeros(shot.frames), zoom, np.zeros(shot.frames)], 1)
+        frames = toyworld.render(SCENE, shot.frames, shot.fps, shot.width, shot.height, camera=cam)
+        if on_step is not None:
+            from runway_nb.engines.base import StepInfo
+
+            on_step(StepInfo(step=1, total=1, preview=frames.copy(), elapsed=0.0))
+        return frames
+
+
+def test_auto_picks_the_engines_best_mode_and_the_shot_records_it():
+    pan = Shot("a red square", camera="pan_left")
+    # engines list their modes best first (measured per engine), and auto takes the first
+    assert StaticWorld(("native", "warp", "virtual")).resolve(pan).camera_mode == "native"
+    assert StaticWorld(("warp", "virtual")).resolve(pan).camera_mode == "warp"
+    assert StaticWorld(("virtual",)).resolve(pan).camera_mode == "virtual"
+    assert StaticWorld(("virtual",)).resolve(Shot("a red square")).camera_mode == "auto"   # no camera
+
+
+def test_auto_on_the_tiny_engine_picks_its_measured_best_mode(shipped_weights):
+    import runway_nb as rn
+
+    engine = rn.load_engine("tiny")
+    assert engine.resolve(Shot("a red square", camera="pan_left")).camera_mode == "warp"
+    assert engine.resolve(Shot("a red square", camera="pan_left", camera_mode="native")).camera_mode == "native"
+    # a locked-off camera keeps the native input, which holds the sky far better when static
+    assert engine.resolve(Shot("a red square", camera="static")).camera_mode == "native"
+    assert engine.resolve(Shot("a red square", camera="static", camera_mode="warp")).camera_mode == "warp"
+
+
+def test_a_mode_the_engine_lacks_is_refused_naming_the_ones_it_has():
+    engine = StaticWorld(("warp", "virtual"))
+    with pytest.raises(UnsupportedCapability) as err:
+        engine.render(Shot("a red square", camera="zoom_in", camera_mode="native"), progress=False)
+    assert err.value.field == "camera_mode" and "warp, virtual" in str(err.value)
+    assert engine.seen == []                                  # refused before any work
+    with pytest.raises(UnsupportedCapability, match="no camera control"):
+        StaticWorld(()).resolve(Shot("a red square", camera="zoom_in"))
+
+
+def test_the_base_class_films_a_static_render_through_the_virtual_camera():
+    engine = StaticWorld()
+    shot = Shot("a red square", seed=1, frames=16, fps=8, camera="pan_right:1.0", camera_mode="auto")
+    previews = []
+    clip = engine.render(shot, on_step=previews.append, progress=False)
+    # the engine rendered a static, oversampled shot; the clip carries the shot with its camera
+    (source,) = engine.seen
+    assert source.camera is None and (source.width, source.height) == (128, 128)
+    assert clip.shot.camera == shot.camera and clip.shot.camera_mode == "virtual"
+    assert clip.frames.shape == (16, 64, 64, 3) and previews[0].preview.shape == (16, 64, 64, 3)
+    assert clip.provenance["virtual_camera"]["source_size"] == [128, 128]
+    # and the clip moves exactly as asked
+    requested = shot.camera.per_frame(16, 8)
+    measured = measure_camera(clip.frames, object_masks(clip.frames, "red"))
+    assert centre_error_px(requested, measured, 64, 64).max() <= 1.0
+
+
+def test_brushes_need_an_engine_that_applies_them():
+    brush = MotionBrush(box=(0.2, 0.3, 0.5, 0.7), horizontal=0.2)
+    with pytest.raises(UnsupportedCapability) as err:
+        StaticWorld().resolve(Shot("a red square", brushes=[brush]))
+    assert err.value.field == "brushes" and "tiny" in str(err.value)
+
+
+@pytest.fixture(scope="module")
+def smoke(smoke_pipeline):
+    return TinyEngine(smoke_pipeline)
+
+
+@pytest.mark.parametrize("mode", ["native", "warp", "virtual"])
+def test_the_tiny_engine_renders_every_mode(smoke, mode):
+    shot = Shot("a ball", seed=2, steps=2, frames=20, camera="orbit", camera_mode=mode)
+    clip = smoke.render(shot, progress=False)
+    assert clip.frames.shape == (20, 64, 64, 3) and clip.shot.camera_mode == mode
+    again = smoke.render(Shot.from_json(clip.shot.to_json()), progress=False)
+    np.testing.assert_array_equal(again.frames, clip.frames)
+
+
+def test_tiny_brushes_are_checked_against_the_clip_size_before_any_work(smoke):
+    seen = []
+    with pytest.raises(InvalidInput) as err:
+        smoke.render(Shot("a ball", steps=2, brushes=[MotionBrush(mask=np.ones((32, 32), bool))]),
+                     on_step=seen.append, progress=False)
+    assert err.value.field == "brushes[0].mask" and "64×64" in str(err.value) and seen == []
+    with pytest.raises(UnsupportedCapability, match="virtual"):
+        smoke.resolve(Shot("a ball", camera="pan_left", camera_mode="virtual",
+                           brushes=[MotionBrush(box=(0, 0, 0.5, 0.5))]))
+
+
+def test_tiny_brushes_render_over_several_windows_and_with_given_frames(smoke):
+    brush = MotionBrush(box=(0.2, 0.3, 0.5, 0.7), horizontal=0.2, ambient=0.5)
+    long = smoke.render(Shot("a ball", seed=1, steps=2, frames=30, brushes=[brush]), progress=False)
+    assert long.frames.shape == (30, 64, 64, 3)
+    first = toyworld.render(SCENE, 1, 8.0, 64, 64)
+    clip = smoke.render(Shot("a ball", seed=1, steps=2, frames=8, brushes=[brush], camera="zoom_in"),
+                        init_frames=first, progress=False)
+    assert clip.frames.shape == (8, 64, 64, 3)
+
+
+# ---- the shipped weights: what the user relies on -------------------------------------------------
+
+@pytest.fixture(scope="module")
+def shipped():
+    return rn.load_engine("tiny")
+
+
+def test_warp_mode_follows_the_path_with_the_camera_input_off(shipped):
+    shot = Shot("a yellow square resting on a blue background", seed=11, frames=16, camera="pan_right:1.2",
+                camera_mode="warp")
+    frames = shipped.render(shot, progress=False).frames
+    measured = measure_camera(frames, object_masks(frames, "yellow"))
+    assert classify_move(measured[-1], 64, 64) == "pan_right"
+
+
+def test_a_brush_moves_its_object_and_holds_the_rest(shipped):
+    scene = toyworld.ToyScene("green", (toyworld.ToyObject("circle", "yellow", "still", -0.2, 0.0, 0.1),
+                                        toyworld.ToyObject("circle", "red", "still", 0.2, 0.0, 0.1)))
+    first = toyworld.render(scene, 1, 8.0, 64, 64)
+    mask = object_masks(first, "red")[0]
+    prompt = "a golden sphere and a crimson sphere on green"
+    brush = MotionBrush(mask=mask | np.roll(mask, 2, 1) | np.roll(mask, -2, 1), vertical=0.15)
+    moved = shipped.render(Shot(prompt, seed=3, frames=16, brushes=[brush]), init_frames=first,
+                           progress=False).frames
+    red, yellow = track(moved, "red"), track(moved, "yellow")
+    start = track(first, "red")[0]
+    assert start[1] - red[-1, 1] > 0.1 * 64                       # the red ball rose
+    assert np.nanmean(np.hypot(*(yellow - track(first, "yellow")[0]).T)) < 0.05 * 64   # the other holds
