@@ -50,6 +50,10 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--guidance", type=float, metavar="G", help="classifier-free guidance scale")
     gen.add_argument("--camera", metavar="PRESET[:INTENSITY]|FILE.json",
                      help="camera move: a preset such as pan_left or zoom_in:0.5, or a camera JSON file")
+    gen.add_argument("--camera-mode", default="auto", choices=("auto", "native", "warp", "virtual"),
+                     help="how the engine follows the camera (default: auto, the best it has)")
+    gen.add_argument("--brush", action="append", metavar="FILE.json",
+                     help="a motion brush JSON file (MotionBrush.to_dict(), or a list); repeat for more")
     gen.add_argument("--negative", metavar="TEXT", help="negative prompt: what the clip should not show")
     gen.add_argument("--device", default="cpu", help="torch device (default: cpu)")
     gen.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
@@ -74,6 +78,7 @@ def _parser() -> argparse.ArgumentParser:
 # ---- generate ------------------------------------------------------------------------------
 def _generate(args) -> int:
     from . import InvalidInput, generate
+    from .camera.brush import brushes_from_files
 
     out = Path(args.output).expanduser()
     if out.suffix.lower() not in VIDEO_SUFFIXES:
@@ -84,6 +89,7 @@ def _generate(args) -> int:
     clip = generate(args.prompt, engine=args.engine, seconds=args.seconds, frames=args.frames,
                     fps=args.fps, size=args.size, seed=args.seed, steps=args.steps,
                     guidance=args.guidance, camera=args.camera, negative_prompt=args.negative,
+                    camera_mode=args.camera_mode, brushes=brushes_from_files(args.brush),
                     progress=not args.no_progress, device=args.device)
     written = _save_atomically(clip, out)
     shot = clip.shot
@@ -152,16 +158,17 @@ def _engines(args) -> int:
     if args.json:
         print(json.dumps(rows, indent=1, default=list))
         return EXIT_OK
+    width = max((len(row["id"]) for row in rows), default=0)     # the id column fits the longest id
     for row in rows:
         here = "weights here" if row.get("weights_available") else "weights NOT installed"
-        print(f"{row['id']:<12} {row.get('description', '')}  [{here}]")
+        print(f"{row['id']:<{width}} {row.get('description', '')}  [{here}]")
         caps = row["capabilities"]
         if caps:
             modes = [m for m in ("text_to_video", "image_to_video", "extend") if caps.get(m)]
             sizes = ", ".join(f"{w}x{h}" for w, h in caps.get("sizes", ()))
             fps = ", ".join(f"{f:g}" for f in caps.get("fps", ()))
             camera = ", ".join(caps.get("camera_modes", ())) or "none"
-            print(f"{'':<12} {', '.join(modes)}; sizes {sizes}; fps {fps}; camera {camera}; "
+            print(f"{'':<{width}} {', '.join(modes)}; sizes {sizes}; fps {fps}; camera {camera}; "
                   f"up to {caps.get('max_frames')} frames; defaults {caps.get('default_frames')} frames, "
                   f"{caps.get('default_steps')} steps, guidance {caps.get('default_guidance'):g}")
     return EXIT_OK

@@ -142,6 +142,15 @@ def test_engines_lists_tiny(capsys):
         assert caps["text_to_video"] and "native" in caps["camera_modes"]
 
 
+
+def test_engines_descriptions_line_up_after_the_longest_id(capsys):
+    from runway_nb.engines.registry import list_engines
+
+    assert main(["engines"]) == 0
+    width = max(len(row["id"]) for row in list_engines())
+    id_lines = [line for line in capsys.readouterr().out.splitlines() if line and not line[0].isspace()]
+    assert id_lines and all(line[width] == " " and line[width + 1] != " " for line in id_lines)
+
 def test_python_dash_m_is_the_same_cli(tmp_path):
     """A real process: `python -m runway_nb`, no traceback, exit 2, nothing written."""
     run = subprocess.run([sys.executable, "-m", "runway_nb", "generate", PROMPT, "--frames", "0",

@@ -23,6 +23,7 @@ class EngineEntry:
     factory: Callable[..., Engine]
     weights_available: Callable[[], bool]
     recognizes: Callable[[Path], bool] | None = None   # for local pipeline folders
+    capabilities: Callable[[], object] | None = None   # documented capabilities, without loading
 
 
 _ENTRIES: dict[str, EngineEntry] = {}
@@ -42,6 +43,36 @@ def _register_builtins() -> None:
         lambda path=None, **kw: tiny.TinyEngine(path, **kw),
         lambda: (tiny.WEIGHTS / "model_index.json").is_file(),
         recognizes=tiny.is_tiny_folder))
+    _register_diffusers_adapters()
+
+
+def _register_diffusers_adapters() -> None:
+    """The real open models (engines/cogvideox.py, ltx.py, wan.py, animatediff.py, modelscope.py).
+    Their modules import torch but not diffusers until an engine is loaded."""
+    from . import hub
+    from .animatediff import AnimateDiffEngine
+    from .cogvideox import CogVideoXEngine, CogVideoXI2VEngine
+    from .ltx import LTXEngine
+    from .modelscope import ModelScopeEngine
+    from .wan import WanEngine, WanI2VEngine
+
+    def recognizer(cls, i2v: bool | None):
+        # an i2v folder is claimed by the i2v id of the family (same adapter, other defaults)
+        def recognizes(path: Path) -> bool:
+            found = hub.pipeline_class(path)
+            if found not in cls.pipeline_classes:
+                return False
+            return i2v is None or ("ImageToVideo" in found) == i2v
+        return recognizes
+
+    for cls, i2v in ((CogVideoXEngine, False), (CogVideoXI2VEngine, True), (LTXEngine, None),
+                     (WanEngine, False), (WanI2VEngine, True), (AnimateDiffEngine, None),
+                     (ModelScopeEngine, None)):
+        register_engine(EngineEntry(
+            cls.family, f"{cls.description} [{cls.default_repo}]",
+            lambda path=None, _cls=cls, **kw: _cls(path, **kw),
+            lambda _repo=cls.default_repo: hub.is_cached(_repo),
+            recognizes=recognizer(cls, i2v), capabilities=cls.documented_capabilities))
 
 
 def engine_ids() -> list[str]:
@@ -53,8 +84,13 @@ def engine_ids() -> list[str]:
 def list_engines() -> list[dict]:
     """One row per engine: id, description, whether its weights are available locally."""
     engine_ids()
-    return [{"id": e.id, "description": e.description, "weights_available": e.weights_available()}
-            for e in _ENTRIES.values()]
+    rows = []
+    for e in _ENTRIES.values():
+        row = {"id": e.id, "description": e.description, "weights_available": e.weights_available()}
+        if e.capabilities is not None:
+            row["capabilities"] = e.capabilities()
+        rows.append(row)
+    return rows
 
 
 def _check_device(device: str) -> None:
@@ -73,8 +109,11 @@ def _check_device(device: str) -> None:
                        "Use device='cpu' (or a GPU runtime, e.g. Colab's).")
 
 
-def load_engine(name_or_path: str | Path = "tiny", device: str = "cpu", dtype=None) -> Engine:
-    """Load (or reuse) an engine by id, or from a local pipeline folder."""
+def load_engine(name_or_path: str | Path = "tiny", device: str = "cpu", dtype=None, **options) -> Engine:
+    """Load (or reuse) an engine by id, a local pipeline folder or a hub id ("owner/name").
+
+    `options` go to the engine: for the diffusers adapters `cpu_offload`, `vae_slicing`,
+    `vae_tiling`, `allow_pickle`, `revision`, `variant` (see engines/diffusers_base.py)."""
     ids = engine_ids()
     _check_device(device)
     if isinstance(name_or_path, Engine):
@@ -82,22 +121,28 @@ def load_engine(name_or_path: str | Path = "tiny", device: str = "cpu", dtype=No
     if not isinstance(name_or_path, (str, Path)) or not str(name_or_path).strip():
         raise InvalidInput("engine", name_or_path, f"must be an engine id ({', '.join(ids)}) "
                            "or a local pipeline folder")
-    key = (str(name_or_path), device, str(dtype))
+    key = (str(name_or_path), device, str(dtype), repr(sorted(options.items())))
     with _LOCK:
         if key in _CACHE:
             return _CACHE[key]
         name = str(name_or_path)
         if name in _ENTRIES:
-            engine = _ENTRIES[name].factory(device=device, dtype=dtype)
+            engine = _ENTRIES[name].factory(device=device, dtype=dtype, **options)
         else:
             path = Path(name).expanduser()
+            from . import hub
+
+            if not path.exists() and hub.looks_like_hub_id(name):
+                folder = _hub_snapshot(name)
+                path, name = folder, name      # recognised from the cached folder, loaded by id
             if not path.exists():
                 raise EngineNotFound(
                     f"engine={name!r} is neither a known engine ({', '.join(ids)}) nor an existing "
                     "folder. Run `runway-nb engines` to list engines.")
             for entry in _ENTRIES.values():
                 if entry.recognizes is not None and entry.recognizes(path):
-                    engine = entry.factory(path, device=device, dtype=dtype)
+                    source = name if hub.looks_like_hub_id(name) else path
+                    engine = entry.factory(source, device=device, dtype=dtype, **options)
                     break
             else:
                 raise EngineNotFound(
@@ -105,3 +150,17 @@ def load_engine(name_or_path: str | Path = "tiny", device: str = "cpu", dtype=No
                     f"(supported: {', '.join(ids)}).")
         _CACHE[key] = engine
         return engine
+
+
+def _hub_snapshot(repo_id: str) -> Path:
+    """The folder holding a hub pipeline's model_index.json: from the cache, or downloaded
+    (that one small file) when online. Offline and uncached: a WeightsError saying what to do."""
+    from . import hub
+
+    index = hub.cached_model_index(repo_id)
+    if index is None:
+        hub.require_hub_weights(repo_id, f"engine={repo_id!r}")
+        from huggingface_hub import hf_hub_download
+
+        index = Path(hf_hub_download(repo_id, "model_index.json"))
+    return index.parent

@@ -50,6 +50,18 @@ def test_negative_prompt_changes_the_output(shipped):
     assert not np.array_equal(a.frames, b.frames)
 
 
+def test_threads_sharing_one_engine_get_the_serial_frames(engine):
+    """The Studio's worker, a notebook cell and render_many's threads share the cached engine;
+    its scheduler keeps per-render state, so concurrent renders must take turns, not mix."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    shots = [Shot("a red ball", seed=s, steps=3, frames=16) for s in range(4)]
+    serial = [engine.render(s, progress=False).frames for s in shots]
+    with ThreadPoolExecutor(4) as pool:
+        threaded = list(pool.map(lambda s: engine.render(s, progress=False).frames, shots))
+    assert all(np.array_equal(a, b) for a, b in zip(serial, threaded))
+
+
 def test_long_clip_renders_in_windows_and_keeps_length(engine):
     seen = []
     clip = engine.render(Shot("a ball", seed=1, steps=2, frames=30), on_step=seen.append, progress=False)
@@ -64,7 +76,7 @@ def test_extend_continues_from_the_last_frames(shipped):
     assert len(longer) == len(clip) + 8
     np.testing.assert_array_equal(longer.frames[: len(clip)], clip.frames)
     assert longer.parent is clip and longer.shot.parent == clip.id
-    assert longer.shot.context_frames == 4 and longer.shot.frames == 8
+    assert longer.shot.context_frames == shipped.context and longer.shot.frames == 8
     assert longer.shot.seed != clip.shot.seed
 
 
