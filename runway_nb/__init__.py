@@ -21,14 +21,15 @@ from .shot import Shot
 if TYPE_CHECKING:
     from .clip import Clip
 
-__all__ = ["CameraPath", "Sequence", "Store", "Studio", "Cancelled", "Clip", "EngineNotFound", "InvalidInput", "MissingDependency", "RunwayError",
+__all__ = ["CameraPath", "MotionBrush", "Sequence", "Store", "Studio", "Cancelled", "Clip", "EngineNotFound", "InvalidInput", "MissingDependency", "RunwayError",
            "Shot", "StoreError", "UnsupportedCapability", "WeightsError", "__version__", "generate",
-           "list_engines", "load_engine", "parse_size"]
+           "list_engines", "load_engine", "parse_size", "render_many"]
 
 _LAZY = {"Clip": ("clip", "Clip"), "load_engine": ("engines.registry", "load_engine"),
          "list_engines": ("engines.registry", "list_engines"), "Sequence": ("sequence", "Sequence"),
          "Store": ("store", "Store"), "Studio": ("ui.studio", "Studio"),
-         "CameraPath": ("camera", "CameraPath")}
+         "CameraPath": ("camera", "CameraPath"), "render_many": ("batch", "render_many"),
+         "MotionBrush": ("camera.brush", "MotionBrush")}
 
 
 def __getattr__(name):
@@ -56,16 +57,18 @@ def parse_size(size, field: str = "size") -> tuple[int, int] | None:
 
 def generate(prompt: str, *, engine="tiny", seconds=None, frames=None, fps=None, size=None, seed=None,
              steps=None, guidance=None, camera=None, negative_prompt=None, camera_mode="auto",
-             on_step=None, cancel=None, progress: bool = True, device: str = "cpu") -> "Clip":
+             brushes=None, on_step=None, cancel=None, progress: bool = True, device: str = "cpu") -> "Clip":
     """Make a clip from a text prompt. Every argument is validated before any heavy work;
-    a seed of None draws one and records it in `clip.shot`."""
+    a seed of None draws one and records it in `clip.shot`. `camera` is a preset
+    ("pan_left:0.5"), a Deforum schedule, a path JSON or a CameraPath; `camera_mode` is
+    auto | native | warp | virtual; `brushes` a list of MotionBrush (or their dicts)."""
     from .engines.registry import load_engine
 
     wh = parse_size(size)
     shot = Shot(prompt=prompt, negative_prompt=negative_prompt or "", seed=seed, frames=frames,
                 seconds=seconds, fps=fps, width=None if wh is None else wh[0],
                 height=None if wh is None else wh[1], steps=steps, guidance=guidance,
-                engine=str(engine), camera=camera, camera_mode=camera_mode)
+                engine=str(engine), camera=camera, camera_mode=camera_mode, brushes=brushes or ())
     eng = load_engine(engine, device=device)
     return eng.render(shot, on_step=on_step, cancel=cancel, progress=progress)
 

@@ -22,7 +22,9 @@ def continuation_seed(seed: int, frames_so_far: int) -> int:
 
 
 def extend(clip, seconds: float, prompt: str | None = None, camera=None, engine=None, *,
-           on_step=None, cancel=None, progress: bool = True):
+           context: int | None = None, on_step=None, cancel=None, progress: bool = True):
+    """`context`: how many of the clip's last frames condition the new ones (default: the
+    engine's choice, `engine.context`; the tiny engine takes 1 to 8)."""
     from ..clip import Clip
     from ..engines.registry import load_engine
 
@@ -33,14 +35,22 @@ def extend(clip, seconds: float, prompt: str | None = None, camera=None, engine=
     eng = load_engine(engine if engine is not None else clip.shot.engine)
     if not eng.capabilities.extend:
         raise UnsupportedCapability("engine", eng.id, "cannot extend clips",
-                                    "Extend with an engine that can, e.g. engine='tiny'.")
-    context = min(getattr(eng, "context", 1), len(clip))
+                                    "Extend with an engine that can: tiny, ltx, cogvideox-i2v "
+                                    "or wan-i2v (e.g. engine='tiny').")
+    if context is None:
+        context = getattr(eng, "context", 1)
+    else:
+        check_number("context", context, low=1, high=getattr(eng, "max_context", 1000),
+                     integer=True)
+    context = min(int(context), len(clip))
     new_frames = max(1, round(seconds * clip.fps))
     shot = clip.shot.replace(
         prompt=clip.shot.prompt if prompt is None else prompt,
         camera=clip.shot.camera if camera is None else camera,
         frames=new_frames, seconds=None, parent=clip.id, context_frames=context,
-        seed=continuation_seed(clip.shot.seed, len(clip)))
+        # brushes are painted on the parent's first frame; its objects have moved since,
+        # so a continuation starts without them (draw new ones on its first frame)
+        brushes=(), seed=continuation_seed(clip.shot.seed, len(clip)))
     added = eng.render(shot, on_step=on_step, cancel=cancel, progress=progress,
                        init_frames=np.asarray(clip.frames[-context:]))
     frames = np.concatenate([clip.frames, added.frames])

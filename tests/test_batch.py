@@ -1,0 +1,164 @@
+"""rn.render_many: serial, a thread pool and a real 2-process Dask cluster give the same
+frames in input order, land in the Store, survive a failing shot, and refuse bad input."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+import runway_nb as rn
+from runway_nb import Shot
+from runway_nb.batch import RenderManyError, sweep
+
+PROMPTS = ("a red ball bouncing on a green field", "a blue square moving left at night",
+           "a yellow triangle growing on a gray background")
+
+
+@pytest.fixture(scope="module")
+def shots(shipped_weights):
+    # short and few steps: these tests check plumbing and identity, not picture quality
+    return [Shot(p, seed=10 + i, frames=8, steps=2, camera="pan_left" if i == 1 else None)
+            for i, p in enumerate(PROMPTS)]
+
+
+@pytest.fixture(scope="module")
+def serial(shots):
+    return rn.render_many(shots, progress=False)
+
+
+def assert_same(clips, reference):
+    assert [c.shot for c in clips] == [c.shot for c in reference]
+    for a, b in zip(clips, reference):
+        np.testing.assert_array_equal(a.frames, b.frames)
+        assert a.id == b.id
+
+
+def test_serial_matches_rendering_each_shot_by_hand(shots, serial):
+    engine = rn.load_engine("tiny")
+    assert len(serial) == len(shots)
+    for shot, clip in zip(shots, serial):
+        assert clip.shot.prompt == shot.prompt and clip.shot.seed == shot.seed
+        assert clip.frames.shape == (8, 64, 64, 3)
+        np.testing.assert_array_equal(clip.frames, engine.render(shot, progress=False).frames)
+    assert clip.provenance["engine"] == "tiny" and "weights_sha256" in clip.provenance
+
+
+def test_thread_pool_gives_the_serial_frames_in_input_order_and_fills_the_store(shots, serial, tmp_path):
+    store = rn.Store(tmp_path / "project")
+    with ThreadPoolExecutor(2) as pool:
+        clips = rn.render_many(shots, executor=pool, store=store, progress=False)
+    assert_same(clips, serial)
+    assert sorted(e.id for e in store.gallery()) == sorted(c.id for c in serial)
+    np.testing.assert_array_equal(store.load_clip(serial[1].id).frames, serial[1].frames)
+
+
+@pytest.mark.slow
+def test_dask_cluster_of_two_processes_matches_serial_and_fills_the_store(shots, serial, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    store = tmp_path / "project"
+    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        clips = rn.render_many(shots, executor=client.get_executor(), store=store, progress=False)
+        worker_pids = set(client.run(lambda: __import__("os").getpid()).values())
+    assert len(worker_pids) == 2
+    assert_same(clips, serial)
+    assert {e.id for e in rn.Store(store).gallery()} == {c.id for c in serial}
+
+
+@pytest.mark.parametrize("run", ["serial", "threads"])
+def test_a_failing_shot_is_reported_and_the_others_are_saved(shots, serial, tmp_path, run):
+    bad = shots[0].replace(fps=24)                  # the tiny engine makes 8 fps only
+    store = rn.Store(tmp_path / "project")
+    batch = [shots[0], bad, shots[2]]
+    with ThreadPoolExecutor(2) as pool, pytest.raises(RenderManyError) as info:
+        rn.render_many(batch, executor=pool if run == "threads" else None, store=store, progress=False)
+    err = info.value
+    assert "1 of 3 shots failed" in str(err) and "shots[1]" in str(err) and "fps" in str(err)
+    assert list(err.errors) == [1] and isinstance(err.errors[1], rn.UnsupportedCapability)
+    assert err.clips[1] is None
+    assert_same([err.clips[0], err.clips[2]], [serial[0], serial[2]])
+    assert {e.id for e in store.gallery()} == {serial[0].id, serial[2].id}
+
+
+def test_cancel_before_start_renders_nothing(shots, tmp_path):
+    stop = threading.Event()
+    stop.set()
+    store = rn.Store(tmp_path / "project")
+    with ThreadPoolExecutor(1) as pool:
+        for executor in (None, pool):
+            with pytest.raises(rn.Cancelled, match="0 of 3 shots"):
+                rn.render_many(shots, executor=executor, store=store, cancel=stop, progress=False)
+    assert len(store) == 0
+
+
+def test_cancel_midway_keeps_what_finished(shots, serial, tmp_path):
+    store = rn.Store(tmp_path / "project")
+    with pytest.raises(rn.Cancelled, match="1 of 3 shots") as info:
+        rn.render_many(shots, store=store, cancel=lambda: len(store) >= 1, progress=False)
+    assert info.value.clips[1:] == [None, None]
+    np.testing.assert_array_equal(info.value.clips[0].frames, serial[0].frames)
+    assert [e.id for e in store.gallery()] == [serial[0].id]
+
+
+def test_torch_threads_are_restored_after_an_in_process_run(shots):
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        rn.render_many(shots[:1], progress=False)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize("shots_arg, match", [
+    ("a red ball", "list of runway_nb.Shot"),
+    (Shot("a red ball"), "not one Shot"),
+    ([], "at least one Shot"),
+    ([Shot("a red ball"), {"prompt": "a dict"}], r"shots\[1\]"),
+    (42, "list of runway_nb.Shot"),
+])
+def test_bad_shots_are_refused_before_any_work(shots_arg, match):
+    with pytest.raises(rn.InvalidInput, match=match):
+        rn.render_many(shots_arg, progress=False)
+
+
+def test_bad_executor_store_and_engine_are_refused():
+    good = [Shot("a red ball", seed=1, frames=4, steps=1)]
+    with pytest.raises(rn.InvalidInput, match="executor.*Executor"):
+        rn.render_many(good, executor="dask", progress=False)
+
+    class FakeClient:                # what passing a Dask Client itself looks like
+        def get_executor(self):
+            raise AssertionError("not called")
+
+        def submit(self, *args):
+            raise AssertionError("not called")
+
+    with pytest.raises(rn.InvalidInput, match=r"client.get_executor\(\)"):
+        rn.render_many(good, executor=FakeClient(), progress=False)
+    pool = ThreadPoolExecutor(1)
+    pool.shutdown()
+    with pytest.raises(rn.InvalidInput, match="not shut down"):
+        rn.render_many(good, executor=pool, progress=False)
+    with pytest.raises(rn.InvalidInput, match="store"):
+        rn.render_many(good, store=3, progress=False)
+    with pytest.raises(rn.EngineNotFound, match="no-such-engine"):
+        rn.render_many(good, engine="no-such-engine", progress=False)
+    with pytest.raises(rn.InvalidInput, match="engine"):
+        rn.render_many(good, engine=3.5, progress=False)
+
+
+def test_sweep_makes_every_combination():
+    base = Shot("a red ball", seed=1, frames=4)
+    shots = sweep(base, seed=[1, 2, 3], camera=["pan_left", "zoom_in"])
+    assert len(shots) == 6 and {s.seed for s in shots} == {1, 2, 3}
+    assert all(s.prompt == "a red ball" and s.frames == 4 for s in shots)
+    with pytest.raises(rn.InvalidInput, match="seed.*list"):
+        sweep(base, seed=4)
+    with pytest.raises(rn.InvalidInput, match="seed"):
+        sweep(base, seed=[-1])
