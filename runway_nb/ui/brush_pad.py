@@ -10,6 +10,9 @@ events and draws its state (all brushes as one translucent image, then boxes, ar
 and trajectories). The `state` trait carries everything, masks as run lengths, so a
 re-displayed view redraws itself. `BrushPad(mode="sliders")` (or `BrushPad.fallback()`)
 gives plain ipywidgets: a box per brush and its motion as sliders. No torch here.
+
+Rows of buttons wrap in a narrow notebook instead of cutting labels short. Stable CSS
+classes: `rn-brush-pad` (the whole pad) and `rn-brush-canvas` (the painting surface).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import traitlets
 
 from ..errors import InvalidInput, check_number
 from .camera_pad import REDRAW_EVERY, draw_grid, shown_errors
+from .layout import keep_width, row, tool_button
 from .pad_logic import (
     AMBIENT_RANGE,
     MAX_BRUSHES,
@@ -59,6 +63,7 @@ class BrushPad(widgets.VBox):
                 mode = "canvas"
             except ImportError:
                 mode = "sliders"
+        self.add_class("rn-brush-pad")
         self.mode, self._clock, self._last_draw, self._syncing = mode, clock, -1.0, False
         self._frame = first_frame(frame)
         if clip_size is None:
@@ -67,11 +72,12 @@ class BrushPad(widgets.VBox):
         width, height = pad_size(size, cw / ch)
         self.logic = BrushPadLogic(clip_width=cw, clip_height=ch, width=width, height=height, duration=duration)
         self.status = widgets.HTML()
-        self.brush_picker = widgets.ToggleButtons(options=[], style={"button_width": "32px"})
+        self.brush_picker = keep_width(widgets.ToggleButtons(options=[], style={"button_width": "32px"}))
         self.brush_picker.observe(self._on_pick, "value")
-        button = functools.partial(widgets.Button, layout=widgets.Layout(width="auto"))
-        self.add_button, self.delete_button = button(description="+ brush"), button(description="delete")
-        self.undo_button, self.clear_button = button(description="undo"), button(description="clear")
+        self.add_button = tool_button("brush", icon="plus", tooltip="add a brush")
+        self.delete_button = tool_button("delete", icon="trash", tooltip="delete the selected brush")
+        self.undo_button = tool_button("undo", icon="undo", tooltip="undo the last edit")
+        self.clear_button = tool_button("clear", icon="eraser", tooltip="delete every brush")
         self.add_button.on_click(lambda _: self._edit(self.logic.add_brush))
         self.delete_button.on_click(lambda _: self._edit(self.logic.delete, self.logic.selected))
         self.undo_button.on_click(lambda _: self._edit(self.logic.undo))
@@ -82,8 +88,8 @@ class BrushPad(widgets.VBox):
                                            description="ambient")
         self.proximity.observe(functools.partial(self._on_slider, self.logic.set_proximity), "value")
         self.ambient.observe(functools.partial(self._on_slider, self.logic.set_ambient), "value")
-        picker = widgets.HBox([self.brush_picker, self.add_button, self.delete_button, self.undo_button,
-                               self.clear_button])
+        picker = row(self.brush_picker, self.add_button, self.delete_button, self.undo_button,
+                     self.clear_button)
         if mode == "canvas":
             self._build_canvas(width, height)
             self.children = [self.tool, self.canvas, picker, self.proximity, self.ambient, self.status]
@@ -102,6 +108,12 @@ class BrushPad(widgets.VBox):
     def brushes(self) -> list:
         """The motion brushes drawn so far (an empty one raises, naming it)."""
         return self.logic.brushes()
+
+    @brushes.setter
+    def brushes(self, value):
+        """Show a shot's brushes on the pad (undo brings back what was there)."""
+        self.logic.set_brushes(() if value is None else value)
+        self._sync()
 
     @property
     def frame(self) -> np.ndarray | None:
@@ -168,17 +180,22 @@ class BrushPad(widgets.VBox):
     def _build_canvas(self, width: int, height: int):
         from ipycanvas import MultiCanvas
 
-        self.canvas = MultiCanvas(3, width=width, height=height)    # frame | brushes | live
+        self.canvas = MultiCanvas(3, width=width, height=height,      # frame | brushes | live
+                                  layout=widgets.Layout(width=f"{width}px", max_width="100%", height="auto"))
+        self.canvas.add_class("rn-brush-canvas")
         self.canvas.on_mouse_down(self._on_mouse_down)
         self.canvas.on_mouse_move(self._on_mouse_move)
         self.canvas.on_mouse_up(self._on_mouse_up)
         self.canvas.on_mouse_out(self._on_mouse_up)
         self.canvas.on_client_ready(self.redraw_all)
-        self.tool_buttons = widgets.ToggleButtons(options=list(TOOLS), value="paint")
-        self.radius = widgets.IntSlider(int(self.logic.radius), min=2, max=48, description="radius")
+        self.tool_buttons = keep_width(widgets.ToggleButtons(options=list(TOOLS), value="paint",
+                                                             style={"button_width": "auto"}))
+        self.radius = widgets.IntSlider(int(self.logic.radius), min=2, max=48, description="radius",
+                                        style={"description_width": "44px"},
+                                        layout=widgets.Layout(width="auto", flex="1 1 160px", min_width="160px"))
         self.tool_buttons.observe(lambda c: setattr(self.logic, "tool", c["new"]), "value")
         self.radius.observe(lambda c: setattr(self.logic, "radius", float(c["new"])), "value")
-        self.tool = widgets.HBox([self.tool_buttons, self.radius])
+        self.tool = row(self.tool_buttons, self.radius)
 
     @shown_errors
     def _on_mouse_down(self, x, y):

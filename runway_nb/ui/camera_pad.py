@@ -11,6 +11,11 @@ the canvas events there and draws what it reports. Durable state is in synced tr
 redraws itself from them (`on_client_ready`). Drawing is batched in `hold_canvas()`
 and, while dragging, the live stroke is redrawn at most 30 times a second.
 
+The pad is at most `size` pixels wide on screen and shrinks with a narrow notebook; its
+rows of buttons wrap instead of cutting labels short. Stable CSS classes for tests and
+users' CSS: `rn-camera-pad` (the whole pad), `rn-camera-canvas` (the drawing surface),
+`rn-camera-timeline` (the keyframe strip).
+
 Where ipycanvas cannot render (no front-end extension), `CameraPad(mode="sliders")`
 or `CameraPad.fallback()` gives the six −10…+10 axis sliders of commercial tools plus
 a strength, feeding `CameraPath.from_axes`. No torch is imported here.
@@ -35,6 +40,7 @@ from ..camera import (
 )
 from ..camera.recorder import CameraPadLogic
 from ..errors import InvalidInput, check_number
+from .layout import keep_width, row, tool_button
 from .pad_logic import first_frame, fit, pad_size
 
 PRESET_BUTTONS = {"pan_left": "◀ pan", "pan_right": "pan ▶", "tilt_up": "▲ tilt", "tilt_down": "tilt ▼",
@@ -93,6 +99,7 @@ class CameraPad(widgets.VBox):
                 mode = "canvas"
             except ImportError:
                 mode = "sliders"
+        self.add_class("rn-camera-pad")
         self.mode, self._clock, self._last_draw, self._syncing = mode, clock, -1.0, False
         self.fps = float(check_number("fps", fps, low=0, low_inclusive=False, high=240))
         self.status = widgets.HTML()
@@ -169,7 +176,11 @@ class CameraPad(widgets.VBox):
             raise
 
     def _status(self):
-        text = f"<b>{self.logic.path.describe()}</b>"
+        path = self.logic.path
+        if path.to_dict() == CameraPath().to_dict():    # nothing drawn: say what to do
+            text = "<b>no camera move</b> · drag on the picture, or press a preset"
+        else:
+            text = f"<b>{path.describe()}</b>"
         if self.error:
             text += f" <span style='color:#d33'>⚠ {self.error}</span>"
         self.status.value = f"<span style='font:12px sans-serif'>{text}</span>"
@@ -178,8 +189,15 @@ class CameraPad(widgets.VBox):
     def _build_canvas(self, width: int, height: int):
         from ipycanvas import Canvas, MultiCanvas
 
-        self.canvas = MultiCanvas(3, width=width, height=height)   # preview | path | live
-        self.strip = Canvas(width=width, height=_STRIP)
+        # shown at its pixel size, or narrower with the notebook (the height follows: the
+        # browser scales pointer positions back to canvas pixels)
+        def scaled(w):
+            return widgets.Layout(width=f"{w}px", max_width="100%", height="auto")
+
+        self.canvas = MultiCanvas(3, width=width, height=height, layout=scaled(width))  # preview | path | live
+        self.strip = Canvas(width=width, height=_STRIP, layout=scaled(width))
+        self.canvas.add_class("rn-camera-canvas")
+        self.strip.add_class("rn-camera-timeline")
         self.canvas.on_mouse_down(self._on_mouse_down)
         self.canvas.on_mouse_move(self._on_mouse_move)
         self.canvas.on_mouse_up(self._on_mouse_up)
@@ -189,35 +207,44 @@ class CameraPad(widgets.VBox):
         self.strip.on_mouse_down(self._on_strip_down)
         self.strip.on_mouse_up(self._on_strip_up)
         self.strip.on_client_ready(self.redraw_all)
-        button = functools.partial(widgets.Button, layout=widgets.Layout(width="auto"))
         self.preset_buttons = {}
         for name, label in PRESET_BUTTONS.items():
-            self.preset_buttons[name] = b = button(description=label, tooltip=name)
+            self.preset_buttons[name] = b = tool_button(label, tooltip=name)
             b.on_click(functools.partial(self._on_preset, name))
-        self.intensity = widgets.FloatSlider(1.0, min=0.0, max=3.0, step=0.1, description="intensity")
+        self.intensity = widgets.FloatSlider(1.0, min=0.0, max=3.0, step=0.1, description="intensity",
+                                             layout=widgets.Layout(width="auto", max_width="300px"))
         self.intensity.observe(self._on_intensity, "value")
-        self.drag_axis = widgets.ToggleButtons(options=["pan", "truck"], value="pan",
-                                               tooltips=["drag turns the camera", "drag moves the camera"])
+        self.drag_axis = keep_width(widgets.ToggleButtons(
+            options=["pan", "truck"], value="pan", style={"button_width": "auto"},
+            tooltips=["drag turns the camera", "drag moves the camera"]))
         self.drag_axis.observe(self._on_drag_axis, "value")
-        self.easing = widgets.Dropdown(options=list(EASINGS), description="easing", disabled=True)
+        self.easing = widgets.Dropdown(options=list(EASINGS), description="easing", disabled=True,
+                                       style={"description_width": "48px"},
+                                       layout=widgets.Layout(width="190px", flex="0 1 auto"))
         self.easing.observe(self._on_easing, "value")
-        self.add_key, self.delete_key = button(description="+ key"), button(description="delete key")
-        self.undo_button, self.clear_button = button(description="undo"), button(description="clear")
+        self.add_key = tool_button("key", icon="plus", tooltip="add a keyframe at the cursor")
+        self.delete_key = tool_button("key", icon="minus", tooltip="delete the selected keyframe")
+        self.undo_button = tool_button("undo", icon="undo", tooltip="undo the last edit")
+        self.clear_button = tool_button("clear", icon="eraser", tooltip="clear the path (a static camera)")
         self.add_key.on_click(lambda _: self._edit(self.logic.add_keyframe, self.cursor_time))
         self.delete_key.on_click(lambda _: self._edit(self.logic.delete_keyframe, self.logic.selected))
         self.undo_button.on_click(lambda _: self._edit(self.logic.undo))
         self.clear_button.on_click(lambda _: self._edit(self.logic.clear))
-        self.animate = widgets.ToggleButton(False, description="animate", icon="play")
-        self.frame = widgets.IntSlider(0, min=0, max=1, description="frame", readout=True)
-        self.play = widgets.Play(0, min=0, max=1, interval=125)
+        self.animate = keep_width(widgets.ToggleButton(False, description="animate", icon="video",
+                                                       tooltip="show the camera frame moving",
+                                                       layout=widgets.Layout(width="auto")))
+        self.frame = widgets.IntSlider(0, min=0, max=1, description="frame", readout=True,
+                                       style={"description_width": "40px"},
+                                       layout=widgets.Layout(width="auto", flex="1 1 160px", min_width="160px"))
+        self.play = keep_width(widgets.Play(0, min=0, max=1, interval=125, layout=widgets.Layout(width="auto")))
         widgets.jslink((self.play, "value"), (self.frame, "value"))    # the browser drives the frames
         self.frame.observe(lambda _: self._draw_live(), "value")
         self.animate.observe(lambda _: self._draw_live(), "value")
         self.children = [
-            widgets.HBox([self.drag_axis, self.undo_button, self.clear_button]), self.canvas, self.strip,
-            widgets.HBox([self.animate, self.play, self.frame]),
-            widgets.HBox([self.add_key, self.delete_key, self.easing]),
-            widgets.HBox(list(self.preset_buttons.values()), layout=widgets.Layout(flex_flow="row wrap")),
+            row(self.drag_axis, self.undo_button, self.clear_button), self.canvas, self.strip,
+            row(self.animate, self.play, self.frame),
+            row(self.add_key, self.delete_key, self.easing),
+            row(*self.preset_buttons.values()),
             self.intensity, self.status]
 
     @property
@@ -398,7 +425,8 @@ class CameraPad(widgets.VBox):
         self.strength = widgets.FloatSlider(1.0, min=0.0, max=2.0, step=0.05, description="strength")
         for w in (*self.sliders.values(), self.strength):
             w.observe(self._on_slider, "value")
-        self.reset = widgets.Button(description="static")
+        self.reset = tool_button("static", tooltip="all sliders back to 0: a static camera")
+        self.reset.layout.align_self = "flex-start"          # not stretched across the pad
         self.reset.on_click(lambda _: self._set_sliders(dict.fromkeys(SLIDER_AXES, 0.0), 1.0))
         self.children = [*self.sliders.values(), self.strength, self.reset, self.status]
         self._path_to_sliders()

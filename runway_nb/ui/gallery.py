@@ -32,7 +32,7 @@ def thumbnail_bytes(entry) -> bytes:
     return png_bytes(np.full((8, 8, 3), 96, np.uint8), THUMB)
 
 
-def caption(entry, width: int = 18) -> str:
+def caption(entry, width: int = 16) -> str:
     """A one-line tile caption: the prompt's start (whole prompt in the tooltip)."""
     text = " ".join(str(getattr(entry, "prompt", "") or entry.id).split())
     return text if len(text) <= width else text[: width - 1] + "…"
@@ -68,7 +68,7 @@ class Gallery(widgets.VBox):
         self._made.update({e.id: t for e, t in zip(self.entries, self.tiles, strict=True)})
         self.grid.children = self.tiles
         more = len(all_entries) - len(self.entries)
-        self.title.value = (f"<b>Gallery</b> · {len(all_entries)} clips"
+        self.title.value = (f"<b>Gallery</b> · {len(all_entries)} clip{'' if len(all_entries) == 1 else 's'}"
                             + (f" (newest {self.limit} shown)" if more > 0 else ""))
 
     def pick(self, index_or_id) -> None:
@@ -87,7 +87,8 @@ class Gallery(widgets.VBox):
         image = widgets.Image(value=thumbnail_bytes(entry), format="png",
                               layout=widgets.Layout(height=f"{THUMB}px", width=f"{THUMB}px",
                                                     object_fit="contain"))
+        # as wide as its caption (never cut into a second "…"), at least a tile wide
         button = widgets.Button(description=caption(entry), tooltip=getattr(entry, "prompt", ""),
-                                layout=widgets.Layout(width=f"{THUMB + 40}px"))
+                                layout=widgets.Layout(width="auto", min_width=f"{THUMB + 40}px"))
         button.on_click(lambda _b, e=entry: self.on_pick and self.on_pick(e))
         return widgets.VBox([image, button], layout=widgets.Layout(margin="2px", align_items="center"))

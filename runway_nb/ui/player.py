@@ -19,6 +19,8 @@ import io
 import ipywidgets as widgets
 import numpy as np
 
+from .layout import keep_width, row
+
 SPEEDS = (("¼×", 0.25), ("½×", 0.5), ("1×", 1.0), ("2×", 2.0), ("4×", 4.0))
 DISPLAY_HEIGHT = 192        # pixels: toy clips are 64×64, shown crisp (nearest) and larger
 
@@ -37,6 +39,11 @@ def png_bytes(image: np.ndarray, height: int | None = None) -> bytes:
     buf = io.BytesIO()
     Image.fromarray(np.ascontiguousarray(arr)).save(buf, format="PNG", compress_level=1)
     return buf.getvalue()
+
+
+def blank_png(width: int, height: int) -> bytes:
+    """A dark placeholder picture: an <img> with no picture yet would show a broken icon."""
+    return png_bytes(np.full((height, width, 3), 42, np.uint8))
 
 
 def filmstrip(frames: np.ndarray, count: int = 4) -> np.ndarray:
@@ -64,28 +71,34 @@ class Player(widgets.VBox):
 
     def __init__(self, clip=None, *, height: int = DISPLAY_HEIGHT, fallback: bool = True, **kwargs):
         self.height, self.clip, self._pngs = height, None, []
-        self.image = widgets.Image(format="png", layout=widgets.Layout(min_height=f"{height}px"))
-        self.play = widgets.Play(value=0, min=0, max=0, step=1, interval=125, repeat=True,
-                                 description="play", tooltip="play / pause")
+        # shown at its pixel size (not stretched to the column), smaller in a narrow one
+        self.image = widgets.Image(value=blank_png(height, height), format="png", layout=widgets.Layout(
+            min_height=f"{height}px", max_width="100%", margin="2px 0", align_self="flex-start"))
+        self.play = keep_width(widgets.Play(value=0, min=0, max=0, step=1, interval=125, repeat=True,
+                                            description="play", tooltip="play / pause",
+                                            layout=widgets.Layout(width="auto")))
         self.slider = widgets.IntSlider(value=0, min=0, max=0, description="frame",
-                                        continuous_update=True, layout=widgets.Layout(width="260px"))
+                                        continuous_update=True, style={"description_width": "40px"},
+                                        layout=widgets.Layout(width="auto", flex="1 1 160px", min_width="160px",
+                                                              max_width="300px"))
         widgets.jslink((self.play, "value"), (self.slider, "value"))
         self.loop = widgets.Checkbox(value=True, description="loop", indent=False,
-                                     layout=widgets.Layout(width="60px"))
+                                     layout=widgets.Layout(width="auto", flex="0 0 auto"))
         widgets.jslink((self.loop, "value"), (self.play, "repeat"))
         self.back = widgets.Button(icon="step-backward", tooltip="previous frame",
-                                   layout=widgets.Layout(width="36px"))
+                                   layout=widgets.Layout(width="36px", flex="0 0 auto"))
         self.forward = widgets.Button(icon="step-forward", tooltip="next frame",
-                                      layout=widgets.Layout(width="36px"))
+                                      layout=widgets.Layout(width="36px", flex="0 0 auto"))
         self.speed = widgets.Dropdown(options=SPEEDS, value=1.0, description="speed",
-                                      layout=widgets.Layout(width="140px"))
+                                      style={"description_width": "44px"},
+                                      layout=widgets.Layout(width="120px", flex="0 0 auto"))
         self.info = widgets.HTML()
         self.video = widgets.HTML()
         self.back.on_click(lambda _b: self.step(-1))
         self.forward.on_click(lambda _b: self.step(+1))
         self.slider.observe(self._on_frame, "value")
         self.speed.observe(lambda _c: self._set_interval(), "value")
-        controls = widgets.HBox([self.play, self.back, self.forward, self.slider, self.loop, self.speed])
+        controls = row(self.play, self.back, self.forward, self.slider, self.loop, self.speed)
         children = [self.image, controls, self.info]
         if fallback:
             children.append(widgets.Accordion(children=[self.video], titles=("HTML5 video",),

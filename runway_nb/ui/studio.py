@@ -1,7 +1,7 @@
 """`rn.Studio()`: the text-to-video studio as one notebook widget (plain ipywidgets).
 
-    studio = rn.Studio()              # prompt, settings, Generate, live preview, player, gallery
-    studio                            # shows itself
+    studio = rn.Studio()              # prompt, settings, camera pad, Generate, live preview,
+    studio                            # player, gallery: it shows itself
     studio.prompt.value = "a red ball bouncing"
     studio.generate(wait=True)        # every button has a Python twin
     studio.clip                       # the last clip made
@@ -17,8 +17,26 @@ complete, so a failed or cancelled render leaves earlier clips untouched.
 
 Controls follow the engine's capabilities: sizes and frame rates it cannot make are
 not offered, and camera controls are disabled for an engine without camera control.
-The camera slot (`studio.camera_slot`) holds a preset + intensity today; Director
-Mode's drawing pad plugs in with `studio.set_camera_control(pad)`.
+The camera slot (`studio.camera_slot`) holds Director Mode's camera pad
+(`studio.camera_pad`: drag on the picture, or press a preset), or with
+`Studio(camera="presets")` a preset dropdown + intensity. Any other camera widget plugs
+in with `studio.set_camera_control(widget)`. Next to it, behind a "camera | brushes"
+toggle, Director Mode's brush pad (`studio.brush_pad`; `studio.brushes` is what the next
+shot gets): paint a region, draw its motion. An empty pad means no brushes; an engine
+that cannot apply brushes hides the pad and says so in one line.
+
+Once a clip is made, both pads show its first frame to draw on. The render finishes on
+the worker thread, which never draws on a canvas (ipycanvas batches drawing commands
+globally, so two threads drawing at once could mix them): it leaves the frame for the
+main thread, which shows it at the next pad event, Generate or gallery pick.
+
+Layout: the prompt, Generate / Cancel, progress and status on top; the live preview
+and player on the left, the settings and the camera | brushes pads on the right; the
+gallery below.
+The two columns sit side by side from about 740 pixels of notebook width and stack
+(results first, near Generate) when it is narrower, and every row of controls wraps
+rather than cutting a label or a box short (`layout.py`). Each part carries a stable
+CSS class (`Studio.CSS_CLASSES`, listed in the class docstring).
 
 No torch import here: the engine is loaded (and torch with it) when the Studio is made.
 """
@@ -26,6 +44,7 @@ No torch import here: the engine is loaded (and torch with it) when the Studio i
 from __future__ import annotations
 
 import html
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -36,7 +55,8 @@ from ..errors import Cancelled, InvalidInput, RunwayError
 from ..shot import Shot
 from .form import FIELDS, ShotForm
 from .gallery import Gallery
-from .player import Player, filmstrip, png_bytes
+from .layout import row, tool_button
+from .player import Player, blank_png, filmstrip, png_bytes
 from .worker import BUSY_MESSAGE, RUNNING, Renderer, StartResult
 
 _COLOURS = {"info": "#555", "ok": "#1a7f37", "warn": "#9a6700", "error": "#cf222e"}
@@ -49,15 +69,74 @@ def _capabilities(engine):
 
 
 class Studio(widgets.VBox):
-    """Prompt → settings → Generate → live preview → player → gallery → sequence."""
+    """Prompt → settings → camera → Generate → live preview → player → gallery → sequence.
 
-    def __init__(self, engine: str = "tiny", *, store: Any = None, sequence=None,
-                 preview_interval: float = 0.1, clock: Callable[[], float] = time.monotonic):
+    `engine`: an engine id or weights folder; `store`: the project folder (a path, a
+    Store, or False for none); `camera`: "pad" (the camera pad; plain sliders where
+    ipycanvas cannot render) or "presets" (a dropdown and an intensity); `brush_pad`:
+    False leaves the brush pad out.
+
+    Stable CSS classes, set by the Studio on its parts (tests and your own CSS can rely
+    on them; e.g. `.rn-status { font-size: 14px }`):
+
+    =====================  ===========================================================
+    rn-studio              the whole Studio
+    rn-command-bar         the top: prompt, Generate / Cancel / Add, progress, status
+    rn-results             the live preview and the player (left)
+    rn-settings            the settings and the camera (right)
+    rn-prompt              prompt box (a textarea inside)
+    rn-negative-prompt     negative prompt box
+    rn-engine              engine picker
+    rn-seconds rn-fps      duration (seconds) and frame rate
+    rn-size rn-steps       size (WxH) and denoising steps
+    rn-guidance            guidance scale
+    rn-seed rn-dice        seed box and its dice button
+    rn-lock-seed           the seed lock
+    rn-pad-picker          the "camera | brushes" toggle between the two pads
+    rn-camera              the camera slot; the pad inside it is `rn-camera-pad`, its
+                           drawing surface `rn-camera-canvas` (set by CameraPad)
+    rn-brushes             the brush slot; the pad inside it is `rn-brush-pad`, its
+                           painting surface `rn-brush-canvas` (set by BrushPad)
+    rn-brush-note          why the brush pad is hidden (an engine without motion brushes)
+    rn-generate            Generate button
+    rn-cancel              Cancel button
+    rn-add-to-sequence     Add to sequence button
+    rn-progress            progress bar
+    rn-progress-label      "step 3/20 · ~2 s left", "done · 16 frames", "cancelled at …"
+    rn-status              the status line: messages and errors, in words
+    rn-preview             live denoising preview (an <img>)
+    rn-player              the clip player (its HTML5 <video> fallback is inside)
+    rn-gallery             the gallery of the project's clips
+    =====================  ===========================================================
+    """
+
+    CSS_CLASSES = {           # attribute -> CSS class (the table above; the root is rn-studio)
+        "command_bar": "rn-command-bar", "results_column": "rn-results", "settings_column": "rn-settings",
+        "prompt": "rn-prompt", "negative_prompt": "rn-negative-prompt", "engine_picker": "rn-engine",
+        "seconds": "rn-seconds", "fps": "rn-fps", "size": "rn-size", "steps": "rn-steps",
+        "guidance": "rn-guidance", "seed": "rn-seed", "dice": "rn-dice", "lock_seed": "rn-lock-seed",
+        "pad_picker": "rn-pad-picker", "camera_slot": "rn-camera", "brush_slot": "rn-brushes",
+        "brush_note": "rn-brush-note",
+        "generate_button": "rn-generate", "cancel_button": "rn-cancel",
+        "sequence_button": "rn-add-to-sequence", "progress": "rn-progress",
+        "progress_label": "rn-progress-label", "status": "rn-status", "preview": "rn-preview",
+        "player": "rn-player", "gallery": "rn-gallery",
+    }
+    CAMERA_CONTROLS = ("pad", "presets")
+
+    def __init__(self, engine: str = "tiny", *, store: Any = None, sequence=None, camera: str = "pad",
+                 brush_pad: bool = True, preview_interval: float = 0.1,
+                 clock: Callable[[], float] = time.monotonic):
+        if camera not in self.CAMERA_CONTROLS:
+            raise InvalidInput("camera", camera, "must be 'pad' (the camera pad) or 'presets' "
+                               "(a preset dropdown and an intensity)")
         self.clip = None                  # the last clip made (or restored)
         self.clips: list = []             # every clip made by this Studio, in order
         self.error: BaseException | None = None   # the last error shown (full object)
         self.engine = None
         self._closed = False
+        self._background_lock = threading.Lock()
+        self._pending_background = None   # a finished clip's first frame, for the main thread
         self.store = self._open_store(store)
         self._sequence = sequence
         self.renderer = Renderer(on_progress=self._on_progress, on_preview=self._on_preview,
@@ -69,6 +148,22 @@ class Studio(widgets.VBox):
         self.engine_picker.value = str(engine)
         self._load_engine()                          # and apply its capabilities to the form
         self.engine_picker.observe(self._on_engine, "value")
+        if camera == "pad":
+            from .camera_pad import CameraPad
+
+            self.set_camera_control(CameraPad(duration=self.seconds.value))   # follows the form from here
+        if brush_pad:
+            from .brush_pad import BrushPad
+
+            size = _capabilities(self.engine).default_size
+            self.set_brush_control(BrushPad(clip_size=size, duration=self.seconds.value))
+        self.pad_picker.observe(lambda _c: self._show_background(), "value")
+        for pad in (self.camera_pad, self.brush_pad):
+            canvas = getattr(pad, "canvas", None)
+            if canvas is not None and hasattr(canvas, "on_mouse_move"):
+                # runs after the pad's own handler, on the main thread (the comm handler)
+                canvas.on_mouse_down(lambda *_: self._show_background())
+                canvas.on_mouse_move(lambda *_: self._show_background())
 
     # ---- layout -------------------------------------------------------------------------
     def _build(self) -> None:
@@ -78,27 +173,41 @@ class Studio(widgets.VBox):
         for name in FIELDS:                       # studio.prompt, studio.seed, … : the form's widgets
             setattr(self, name, getattr(self.form, name))
         self.dice.on_click(self._shown(lambda _b: self.form.roll_seed()))
-        self.generate_button = W.Button(description="Generate", button_style="primary", icon="play")
-        self.cancel_button = W.Button(description="Cancel", icon="stop", disabled=True)
-        self.sequence_button = W.Button(description="Add to sequence", icon="plus")
+        self.generate_button = tool_button("Generate", icon="play", button_style="primary",
+                                           tooltip="render the shot (studio.generate())")
+        self.cancel_button = tool_button("Cancel", icon="stop", disabled=True,
+                                         tooltip="stop the render within one step (studio.cancel())")
+        self.sequence_button = tool_button("Add to sequence", icon="plus",
+                                           tooltip="append the clip to studio.sequence")
         self.generate_button.on_click(self._shown(lambda _b: self.generate()))
         self.cancel_button.on_click(self._shown(lambda _b: self.cancel()))
         self.sequence_button.on_click(self._shown(lambda _b: self.add_to_sequence()))
-        self.progress = W.IntProgress(value=0, min=0, max=1, layout=W.Layout(width="260px"))
-        self.progress_label = W.Label("")
-        self.status = W.HTML("")
-        self.preview = W.Image(format="png", layout=W.Layout(min_height="128px"))
+        self.progress = W.IntProgress(value=0, min=0, max=1,
+                                      layout=W.Layout(width="auto", flex="1 1 160px", max_width="260px"))
+        self.progress_label = W.Label("", layout=W.Layout(width="auto", flex="0 0 auto"))
+        self.status = W.HTML("", layout=W.Layout(width="auto"))      # the bar's width, wrapping
+        # natural size (the 4-frame strip is 512 px wide), smaller only in a narrow column
+        self.preview = W.Image(value=blank_png(512, 128), format="png", layout=W.Layout(
+            min_height="128px", max_width="100%", margin="2px 0", align_self="flex-start"))
         self.player = Player()
         self.gallery = Gallery(self.store, on_pick=self._shown(self.restore))
-        form = W.VBox([
-            self.form,
-            W.HBox([self.generate_button, self.cancel_button, self.sequence_button]),
-            W.HBox([self.progress, self.progress_label]), self.status,
-        ], layout=W.Layout(width="440px"))
-        right = W.VBox([W.HTML("<b>live preview</b> (denoised estimate)"), self.preview,
-                        W.HTML("<b>clip</b>"), self.player])
-        super().__init__([W.HTML("<h3 style='margin:4px 0'>runway_nb studio</h3>"),
-                          W.HBox([form, right]), self.gallery])
+        # The prompt and Generate on top, so they stay together at any width; below, two
+        # columns that wrap: side by side when both fit (320 + 400 px), else the results
+        # first (what Generate changes stays near it) and the settings under them.
+        self.command_bar = W.VBox([
+            self.prompt, row(self.generate_button, self.cancel_button, self.sequence_button,
+                             self.progress, self.progress_label), self.status])
+        self.results_column = W.VBox([
+            W.HTML("<b>live preview</b> (denoised estimate)"), self.preview,
+            W.HTML("<b>clip</b>"), self.player,
+        ], layout=W.Layout(flex="1 1 320px", min_width="300px", margin="0 12px 0 0"))
+        self.settings_column = W.VBox([self.form], layout=W.Layout(flex="0 1 400px", min_width="300px"))
+        super().__init__([W.HTML("<h3 style='margin:4px 0'>runway_nb studio</h3>"), self.command_bar,
+                          row(self.results_column, self.settings_column, align_items="flex-start"),
+                          self.gallery])
+        self.add_class("rn-studio")
+        for name, css in self.CSS_CLASSES.items():
+            getattr(self, name).add_class(css)
 
     def _shown(self, callback):
         """Wrap a button callback so an exception shows in the status line, not nowhere."""
@@ -150,6 +259,41 @@ class Studio(widgets.VBox):
         takes the move from `get_camera()` (default: `widget.path`)."""
         self.form.set_camera_control(widget, get_camera)
 
+    @property
+    def camera_pad(self):
+        """The widget in the camera slot (the CameraPad by default); None with presets."""
+        return self.form.camera_widget
+
+    def set_brush_control(self, widget, get_brushes: Callable[[], Any] | None = None) -> None:
+        """Plug a brush widget into the brush slot; Generate then takes the shot's motion
+        brushes from `get_brushes()` (default: `widget.brushes`)."""
+        self.form.set_brush_control(widget, get_brushes)
+
+    @property
+    def brush_pad(self):
+        """The widget in the brush slot (the BrushPad by default); None without one."""
+        return self.form.brush_widget
+
+    @property
+    def brushes(self) -> tuple:
+        """The motion brushes the next shot gets: () for an empty pad, or while the engine
+        cannot apply brushes (InvalidInput names a brush with nothing painted)."""
+        return self.form.brushes()
+
+    def _show_background(self, frames=None) -> None:
+        """Show a clip's first frame behind both pads. Main thread only: the worker leaves
+        its frame in `_pending_background` and this picks it up at the next pad event."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+        with self._background_lock:
+            pending, self._pending_background = self._pending_background, None
+        frame = frames[0] if frames is not None else pending
+        if frame is None or self._closed:
+            return
+        for pad, attribute in ((self.camera_pad, "preview"), (self.brush_pad, "frame")):
+            if pad is not None and isinstance(getattr(type(pad), attribute, None), property):
+                setattr(pad, attribute, frame)
+
     def shot(self, *, new_seed: bool = False) -> Shot:
         """The form as a validated Shot (InvalidInput names the field when it is not)."""
         return self.form.shot(new_seed=new_seed)
@@ -175,6 +319,7 @@ class Studio(widgets.VBox):
         if clip is not None:
             self.clip = clip
             self.player.show(clip)
+            self._show_background(clip.frames)
         self._say(f"Restored the settings of {getattr(entry, 'id', 'the shot')} (seed {shot.seed}, "
                   "locked): Generate re-makes it exactly.", "ok")
         return shot
@@ -188,6 +333,7 @@ class Studio(widgets.VBox):
         if self.renderer.busy:
             self._say(BUSY_MESSAGE, "warn")
             return StartResult(False, BUSY_MESSAGE)
+        self._show_background()               # the last clip's first frame, if not shown yet
         try:
             engine = self.engine or self._load_engine()
             if engine is None:
@@ -247,7 +393,8 @@ class Studio(widgets.VBox):
     def close(self) -> None:
         """Closing the Studio cancels its render (the worker stops within one step)."""
         self._closed = True
-        self.renderer.cancel()
+        if hasattr(self, "renderer"):         # not when __init__ refused its arguments
+            self.renderer.cancel()
         stack = list(self.children)
         while stack:                      # close every model, not only this box's view
             w = stack.pop()
@@ -283,6 +430,8 @@ class Studio(widgets.VBox):
             return
         saved = self._save(clip)
         self.player.show(clip)
+        with self._background_lock:           # the main thread draws it (see _show_background)
+            self._pending_background = clip.frames[0]
         self.progress.value, self.progress.bar_style = self.progress.max, "success"
         shot = clip.shot
         self.progress_label.value = f"done · {len(clip.frames)} frames"

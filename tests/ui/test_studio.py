@@ -18,8 +18,11 @@ import pytest
 from runway_nb.camera import CameraPath
 from runway_nb.engines import registry
 from runway_nb.engines.base import Capabilities, Engine
-from runway_nb.errors import InvalidInput
+from runway_nb.errors import InvalidInput, UnsupportedCapability
+from runway_nb.shot import Shot
 from runway_nb.store import Store
+from runway_nb.ui.brush_pad import BrushPad
+from runway_nb.ui.camera_pad import CameraPad
 from runway_nb.ui.player import Player, png_bytes
 from runway_nb.ui.studio import Studio
 
@@ -36,14 +39,38 @@ def _one_thread():
     torch.set_num_threads(threads)
 
 
-@pytest.fixture
-def studio(smoke_pipeline, tmp_path):
-    s = Studio(engine=str(smoke_pipeline), store=Store(tmp_path / "project"))
+def _studio(smoke_pipeline, tmp_path, **kwargs):
+    s = Studio(engine=str(smoke_pipeline), store=Store(tmp_path / "project"), **kwargs)
     s.prompt.value = "a red ball bouncing on a green field"
     s.seconds.value, s.steps.value = 0.5, 2           # 4 frames at 8 fps
+    return s
+
+
+@pytest.fixture
+def studio(smoke_pipeline, tmp_path):
+    """The Studio as `rn.Studio()` makes it: with the camera pad in its camera slot."""
+    s = _studio(smoke_pipeline, tmp_path)
     yield s
     s.close()
     s.wait(10)
+
+
+@pytest.fixture
+def preset_studio(smoke_pipeline, tmp_path):
+    """`rn.Studio(camera="presets")`: a preset dropdown and an intensity instead of the pad."""
+    s = _studio(smoke_pipeline, tmp_path, camera="presets")
+    yield s
+    s.close()
+    s.wait(10)
+
+
+def drag(pad, points):
+    """A mouse drag on the camera pad's canvas, as the browser sends it."""
+    (x0, y0), *rest = points
+    pad._on_mouse_down(x0, y0)
+    for x, y in rest:
+        pad._on_mouse_move(x, y)
+    pad._on_mouse_up(*points[-1])
 
 
 def hold_at_first_preview(studio):
@@ -89,9 +116,9 @@ def test_generate_while_running_is_refused_with_a_message_and_never_interleaved(
     assert studio.generate()
     assert entered.wait(30)
     assert studio.generate_button.disabled                  # the button says so too
-    refused = [studio.generate() for _ in range(20)]       # twenty fast clicks
-    for _ in range(5):
+    for _ in range(20):                                     # twenty fast clicks
         studio.generate_button.click()
+    refused = [studio.generate() for _ in range(20)]       # and twenty from Python
     assert not any(refused) and "already running" in refused[0].message
     assert "already running" in studio.message
     gate.set()
@@ -119,6 +146,7 @@ def test_cancel_mid_run_turns_the_bar_red_and_keeps_earlier_clips(studio):
     ("prompt", "", "prompt", "must contain some words"),
     ("prompt", "ball " * 2000, "prompt", "at most 4000 characters"),
     ("seed", 2**64, "seed", "2**63 - 1"),
+    ("seed", 2**63, "seed", "2**63 - 1"),
     ("seed", -5, "seed", "between 0"),
     ("fps", "0", "fps", "> 0"),
     ("fps", "fast", "fps", "must be a number"),
@@ -135,15 +163,20 @@ def test_bad_input_is_said_in_the_status_line_and_nothing_starts(studio, widget,
     assert not result and studio.renderer.state == "idle" and studio.renderer.outcome is None
     assert isinstance(studio.error, InvalidInput) and studio.error.field == field
     assert field in studio.message and words in studio.message
+    assert len(studio.message) < 400                      # a 10,000-character value is cut short
     assert studio.gallery.entries == []
 
 
 def test_emoji_and_right_to_left_prompts_render(studio):
-    for prompt in ("🎈 a red ball 🎈", "كرة حمراء تقفز"):
+    prompts = ("🎈 a red ball 🎈", "كرة حمراء تقفز")
+    for prompt in prompts:
         studio.prompt.value = prompt
         clip = studio.generate(wait=True) and studio.clip
         assert studio.renderer.outcome == "done", studio.message
         assert clip.shot.prompt == prompt
+    # the gallery keeps each prompt whole in its tile's tooltip, newest first
+    assert [t.children[1].tooltip for t in studio.gallery.tiles] == list(reversed(prompts))
+    assert "dir='auto'" in studio.status.value             # right-to-left text reads right to left
 
 
 def test_unlocked_seed_is_new_each_time_and_shown_locked_seed_stays(studio):
@@ -166,7 +199,8 @@ def test_typing_a_seed_locks_it(studio):
     assert (studio.generate(wait=True) and studio.clip).shot.seed == 1234
 
 
-def test_gallery_click_restores_the_exact_settings_and_remakes_the_clip(studio):
+def test_gallery_click_restores_the_exact_settings_and_remakes_the_clip(preset_studio):
+    studio = preset_studio
     studio.seed.value, studio.steps.value = 77, 3
     studio.negative_prompt.value = "blue"
     studio.camera_preset.value, studio.camera_intensity.value = "zoom_in", 0.5
@@ -212,6 +246,84 @@ def test_closing_the_studio_mid_run_cancels_the_render(studio):
     studio.wait(60)
     assert studio.renderer.outcome == "cancelled" and studio.clips == []
     assert not studio.generate() and studio.gallery.entries == []
+    assert studio.comm is None and studio.camera_pad.comm is None      # the pad is closed too
+    assert Store(studio.store.path).gallery() == []                     # nothing half-written
+
+
+def test_the_studio_has_the_camera_pad_and_a_drag_reaches_the_shot(studio):
+    pad = studio.camera_pad
+    assert isinstance(pad, CameraPad) and studio.camera_slot.children[0] is pad
+    before = studio.shot().camera
+    drag(pad, [(80, 150), (110, 140), (140, 130), (170, 120)])
+    assert studio.shot().camera == pad.path and pad.path != before
+    clip = studio.generate(wait=True) and studio.clip
+    assert studio.renderer.outcome == "done", studio.message
+    assert clip.shot.camera.to_dict()["keyframes"] == pad.path.to_dict()["keyframes"]
+
+
+def test_the_pad_follows_the_clip_length_typed_in_the_form(studio):
+    pad = studio.camera_pad
+    drag(pad, [(80, 150), (110, 140), (140, 130), (170, 120)])
+    last = pad.path.keyframes[-1].time
+    studio.seconds.value = 1.0                             # twice as long: the drawn move stretches
+    assert pad.logic.duration == 1.0
+    assert pad.path.keyframes[-1].time == pytest.approx(2 * last, abs=1e-3)
+    assert pad.frame.max == 8 - 1                          # 1 s at the engine's 8 fps
+    studio.seconds.value = 0.0                             # not followed; Generate says why
+    assert pad.logic.duration == 1.0
+    assert not studio.generate() and "seconds" in studio.message
+
+
+def test_an_empty_pad_means_no_camera_move_and_the_static_preset_a_static_camera(studio):
+    pad = studio.camera_pad
+    assert studio.shot().camera is None                    # untouched: as rn.generate without camera=
+    assert "no camera move" in pad.status.value
+    pad.preset_buttons["static"].click()
+    assert studio.shot().camera.preset_name == "static"    # asked for: the model is told
+    drag(pad, [(80, 150), (110, 140), (140, 130), (170, 120)])
+    assert studio.shot().camera is not None
+    pad.clear_button.click()
+    assert studio.shot().camera is None
+
+
+def test_gallery_click_restores_no_camera_into_the_pad_as_an_empty_pad(studio):
+    original = studio.generate(wait=True) and studio.clip
+    assert original.shot.camera is None
+    drag(studio.camera_pad, [(80, 150), (110, 140), (140, 130), (170, 120)])
+    studio.gallery.pick(0)
+    assert studio.shot().camera is None
+    again = studio.generate(wait=True) and studio.clip
+    np.testing.assert_array_equal(again.frames, original.frames)
+
+
+def test_gallery_click_restores_a_drawn_camera_path_into_the_pad(studio):
+    pad = studio.camera_pad
+    drag(pad, [(80, 150), (110, 140), (140, 130), (170, 120)])
+    original = studio.generate(wait=True) and studio.clip
+    pad.clear_button.click()
+    assert pad.path != original.shot.camera
+    studio.gallery.pick(0)
+    assert pad.path.to_dict()["keyframes"] == original.shot.camera.to_dict()["keyframes"]
+    again = studio.generate(wait=True) and studio.clip
+    np.testing.assert_array_equal(again.frames, original.frames)
+
+
+def test_every_part_carries_its_stable_css_class(studio):
+    assert "rn-studio" in studio._dom_classes and "rn-studio" in Studio.__doc__
+    for name, css in Studio.CSS_CLASSES.items():
+        assert css in getattr(studio, name)._dom_classes, name
+        assert css in Studio.__doc__, f"{css} is not documented"
+    pad = studio.camera_pad
+    assert "rn-camera-pad" in pad._dom_classes and "rn-camera-canvas" in pad.canvas._dom_classes
+    assert "rn-camera-pad" in Studio.__doc__ and "rn-camera-canvas" in Studio.__doc__
+    brushes = studio.brush_pad
+    assert "rn-brush-pad" in brushes._dom_classes and "rn-brush-canvas" in brushes.canvas._dom_classes
+    assert "rn-brush-pad" in Studio.__doc__ and "rn-brush-canvas" in Studio.__doc__
+
+
+def test_unknown_camera_control_is_refused_in_words(smoke_pipeline):
+    with pytest.raises(InvalidInput, match="camera.*'pad'.*'presets'"):
+        Studio(engine=str(smoke_pipeline), store=False, camera="joystick")
 
 
 class FakeEngine(Engine):
@@ -250,10 +362,13 @@ def test_controls_follow_the_engines_capabilities(fake_engines, tmp_path):
     assert list(s.fps.options) == ["8", "12"] and not s.fps.disabled
     assert list(s.size.options) == ["32x32", "64x32"] and s.size.value == "32x32"
     assert s.camera_preset.disabled and s.negative_prompt.disabled
+    assert s.camera_pad.layout.display == "none"            # no camera control: no pad to draw on
     assert "fake" in [v for _, v in s.engine_picker.options]
     s.prompt.value, s.size.value, s.fps.value = "a box", "64x32", "12"
+    assert s.shot().camera is None
     clip = s.generate(wait=True) and s.clip
     assert clip.frames.shape == (6, 32, 64, 3) and clip.fps == 12    # 0.5 s at 12 fps
+    assert s.camera_pad.fps == 12                                  # the (hidden) pad follows the form
     s.size.value = "128x128"
     assert not s.generate() and "64x32" in s.message          # says what the engine makes
 
@@ -302,3 +417,113 @@ def test_player_steps_scrubs_loops_and_sets_speed():
     assert p.frame == 2                                      # not looping: stops at the end
     p.speed.value = 2.0
     assert p.play.interval == round(1000 / 16)
+
+
+# ---- the brush pad in the Studio --------------------------------------------------------------
+
+def paint_and_aim(pad, stroke, arrow):
+    """Paint a region with the pad's pure logic, then draw its arrow (pad pixels)."""
+    lg = pad.logic
+    lg.tool = "paint"
+    lg.pointer_down(*stroke[0])
+    for x, y in stroke[1:]:
+        lg.pointer_move(x, y)
+    lg.pointer_up(*stroke[-1])
+    lg.tool = "arrow"
+    lg.pointer_down(*arrow[0])
+    lg.pointer_up(*arrow[1])
+    lg.tool = "paint"
+
+
+def test_the_studio_has_the_brush_pad_and_a_painted_brush_reaches_the_rendered_shot(studio):
+    pad = studio.brush_pad
+    assert isinstance(pad, BrushPad) and pad in studio.brush_slot.children
+    assert studio.brushes == () and studio.shot().brushes == ()      # an empty pad: no brushes
+    assert studio.brush_slot.layout.display == "none"                 # the camera pad shows first
+    studio.pad_picker.value = "brushes"
+    assert studio.brush_slot.layout.display is None and studio.camera_slot.layout.display == "none"
+    studio.lock_seed.value = True
+    plain = studio.generate(wait=True) and studio.clip
+    paint_and_aim(pad, [(40 + 5 * i, 120) for i in range(8)], [(60, 120), (200, 120)])
+    (brush,) = studio.brushes
+    assert brush.mask.shape == (plain.shot.height, plain.shot.width) and brush.horizontal > 0
+    brushed = studio.generate(wait=True) and studio.clip
+    assert studio.renderer.outcome == "done", studio.message
+    assert brushed.shot.brushes == (brush,) and brushed.shot.seed == plain.shot.seed
+    assert not np.array_equal(brushed.frames, plain.frames)            # the engine moved the region
+
+
+def test_gallery_click_restores_the_brushes_into_the_pad_exactly(studio):
+    pad = studio.brush_pad
+    paint_and_aim(pad, [(40 + 5 * i, 120) for i in range(8)], [(60, 120), (90, 60)])
+    pad.logic.set_proximity(0, 0.4)
+    lg = pad.logic                                     # a second brush: a box following a path
+    lg.add_brush()
+    lg.tool = "box"
+    lg.pointer_down(150, 150)
+    lg.pointer_up(220, 230)
+    lg.tool = "path"
+    lg.pointer_down(185, 190)
+    for x, y in ((160, 160), (140, 120), (150, 80)):
+        lg.pointer_move(x, y)
+    lg.pointer_up(150, 80)
+    original = studio.generate(wait=True) and studio.clip
+    assert len(original.shot.brushes) == 2 and original.shot.brushes[1].trajectory is not None
+    pad.clear_button.click()
+    assert studio.brushes == ()
+    studio.seconds.value = 1.0                         # another length: the restore sets it back
+    studio.gallery.pick(0)
+    assert len(pad.logic.items) == 2                   # shown on the pad, one per brush
+    assert studio.brushes == original.shot.brushes     # MotionBrush equality: masks and floats exact
+    again = studio.generate(wait=True) and studio.clip
+    assert again.shot.brushes == original.shot.brushes
+    np.testing.assert_array_equal(again.frames, original.frames)
+    pad.logic.set_ambient(0, 0.5)                      # edited after the restore: the pad's own brushes
+    assert studio.brushes[0].ambient == 0.5 and studio.brushes[1] == original.shot.brushes[1]
+
+
+def test_an_engine_without_brushes_hides_the_pad_and_says_why(fake_engines, studio):
+    pad = studio.brush_pad
+    paint_and_aim(pad, [(40 + 5 * i, 120) for i in range(8)], [(60, 120), (200, 120)])
+    assert len(studio.brushes) == 1
+    studio.engine_picker.options = [*studio.engine_picker.options, ("fake", "fake")]
+    studio.engine_picker.value = "fake"
+    assert pad.layout.display == "none"
+    assert "fake engine cannot apply motion brushes" in studio.brush_note.value
+    studio.prompt.value = "a box"
+    assert studio.brushes == () and studio.shot().brushes == ()       # hidden: none, not refused
+    clip = studio.generate(wait=True) and studio.clip
+    assert studio.renderer.outcome == "done" and clip.shot.brushes == ()
+    with pytest.raises(UnsupportedCapability, match="brushes.*fake engine cannot apply motion brushes"):
+        studio.engine.resolve(Shot(prompt="a box", brushes=pad.brushes))   # the engine refuses them
+    studio.engine_picker.value = clip_engine = studio.engine_picker.options[-2][1]   # the smoke pipeline
+    assert clip_engine != "fake" and pad.layout.display is None and studio.brush_note.value == ""
+    assert len(studio.brushes) == 1                                    # kept while hidden
+
+
+def test_brush_pad_false_leaves_it_out(smoke_pipeline):
+    s = Studio(engine=str(smoke_pipeline), store=False, brush_pad=False)
+    assert s.brush_pad is None and s.brushes == () and s.pad_picker.layout.display == "none"
+    assert s.camera_slot.layout.display is None
+
+
+def test_a_brush_with_nothing_painted_is_named_when_generating(studio):
+    studio.brush_pad.add_button.click()
+    assert not studio.generate() and "brushes[0]" in studio.message
+    studio.brush_pad.clear_button.click()
+    assert studio.generate(wait=True) and studio.renderer.outcome == "done"
+
+
+def test_a_made_clip_becomes_both_pads_background_drawn_on_the_main_thread(studio, monkeypatch):
+    pytest.importorskip("ipycanvas")
+    drawn_on = []
+    for cls, name in ((CameraPad, "_paint_background"), (BrushPad, "_paint_frame")):
+        real = getattr(cls, name)
+        monkeypatch.setattr(cls, name, lambda self, real=real: (drawn_on.append(threading.current_thread()),
+                                                                real(self))[1])
+    clip = studio.generate(wait=True) and studio.clip
+    assert studio.camera_pad.preview is None and studio.brush_pad.frame is None   # not from the worker
+    studio.brush_pad.canvas._handle_custom_msg({"event": "mouse_move", "x": 10.0, "y": 10.0}, [])
+    np.testing.assert_array_equal(studio.camera_pad.preview, clip.frames[0])
+    np.testing.assert_array_equal(studio.brush_pad.frame, clip.frames[0])
+    assert drawn_on and all(t is threading.main_thread() for t in drawn_on)
