@@ -76,8 +76,11 @@ def camera_from_transform(matrix, width: int, height: int) -> np.ndarray:
 
 
 def relative_camera(camera, start: int) -> np.ndarray:
-    """Express an absolute per-frame camera (T, 4) relative to frame `start`'s view
-    (numpy twin of `runway_nb.tiny.pipeline.relative_camera`)."""
+    """Express an absolute per-frame camera (T, 4) relative to frame `start`'s view.
+
+    A frame's view maps screen s to world c + R(−φ) s / z; in the start frame's
+    screen units, frame i's camera sits at z_s R(φ_s)(c_i − c_s), zoomed z_i / z_s,
+    rolled φ_i − φ_s. (The tiny model is conditioned on paths relative to frame 0.)"""
     cam = _check_camera(camera)
     c0, z0, r0 = cam[start, :2], cam[start, 2], np.deg2rad(cam[start, 3])
     rot = np.array([[np.cos(r0), -np.sin(r0)], [np.sin(r0), np.cos(r0)]])

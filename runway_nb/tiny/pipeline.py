@@ -23,6 +23,7 @@ import torch
 from diffusers import FlowMatchEulerDiscreteScheduler
 from diffusers.pipelines.pipeline_utils import DiffusionPipeline
 
+from ..camera.geometry import relative_camera
 from ..camera.noise_warp import warped_noise
 from .autoencoder import TinyAutoencoder
 from .guidance import LayoutGuide, window_brushes
@@ -37,22 +38,6 @@ COMPONENTS = ("vae", "text_encoder", "transformer")
 @dataclass
 class TinyVideoPipelineOutput:
     frames: np.ndarray          # (T, H, W, 3) uint8
-
-
-def relative_camera(cam: np.ndarray, start: int) -> np.ndarray:
-    """Express an absolute per-frame camera (T, 4) relative to frame `start`'s view.
-
-    A frame's view maps screen s to world c + R(−φ) s / z; in the start frame's
-    screen units, frame i's camera sits at z_s R(φ_s)(c_i − c_s), zoomed z_i / z_s,
-    rolled φ_i − φ_s."""
-    cam = np.asarray(cam, np.float64)
-    c0, z0, r0 = cam[start, :2], cam[start, 2], np.deg2rad(cam[start, 3])
-    rot = np.array([[np.cos(r0), -np.sin(r0)], [np.sin(r0), np.cos(r0)]])
-    out = np.empty_like(cam)
-    out[:, :2] = z0 * (cam[:, :2] - c0) @ rot.T
-    out[:, 2] = cam[:, 2] / z0
-    out[:, 3] = cam[:, 3] - cam[start, 3]
-    return out
 
 
 class TinyVideoPipeline(DiffusionPipeline):
