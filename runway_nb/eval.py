@@ -61,6 +61,8 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--steps", type=int)
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--camera-mode", default="auto", choices=("auto", "native", "warp", "virtual"),
+                    help="how the scenes' camera moves are applied (default: the engine's best)")
     ap.add_argument("--camera", action="store_true", help="camera paths: direction and error per mode")
     ap.add_argument("--modes", default="native,warp,virtual", help="camera modes for --camera")
     ap.add_argument("--camera-words", action="store_true",
@@ -92,7 +94,7 @@ def main(argv=None):
     def generate(scene, i):
         return rn.generate(scene.caption, engine=args.engine, frames=16, fps=8, seed=1000 + i,
                            steps=args.steps, camera=f"{scene.camera}:{scene.camera_intensity}",
-                           progress=False).frames
+                           camera_mode=args.camera_mode, progress=False).frames
 
     model = evaluate(generate, scenes)
     truth = evaluate(lambda s, i: toyworld.render(s, 16, 8.0, 64, 64), scenes, progress=False)
@@ -101,7 +103,8 @@ def main(argv=None):
         print(f"{k:<12}{model['metrics'][k]:>9.1f}{truth['metrics'][k]:>19.1f}{target:>10}")
     print(f"{'flicker':<12}{model['metrics']['flicker']:>9.2f}{truth['metrics']['flicker']:>19.2f}")
     if args.json:
-        args.json.write_text(json.dumps({"engine": args.engine, "n": args.n, "model": model,
+        args.json.write_text(json.dumps({"engine": args.engine, "n": args.n,
+                                         "camera_mode": args.camera_mode, "model": model,
                                          "ground_truth": truth["metrics"]}, indent=1))
 
 

@@ -8,8 +8,9 @@ Method, deliberately simple and explainable:
     from the background; the colour with most such pixels wins;
   * shape: fill ratio of the mask in its bounding box (square ≈ 0.9, circle ≈ 0.7,
     triangle ≈ 0.5), voted over frames;
-  * camera: a brute-force similarity fit (scale × rotation grid, translation by phase
-    correlation) from the first to the last frame, on the background only;
+  * camera: the per-frame camera path from dense optical flow and RANSAC similarity fits,
+    objects masked out (`motion.measure_camera`), classified by its last frame's move
+    (zoom > 10 %, roll > 7°, shift > 5 % of the width);
   * object motion: where the object ends up relative to where the camera alone would
     have carried it; size change beyond the camera's zoom is grow/shrink.
 """
@@ -34,7 +35,7 @@ class Analysis:
     motion: str | None
     camera: str
     flicker: float
-    camera_fit: dict = field(default_factory=dict)        # scale, angle°, tx, ty (px)
+    camera_fit: dict = field(default_factory=dict)        # last frame: scale, roll°, shift tx, ty (px)
     track: list = field(default_factory=list)             # object centroid (x, y) per frame
 
 
@@ -76,36 +77,6 @@ def _shape(masks: np.ndarray) -> str | None:
     return max(set(votes), key=votes.count)
 
 
-def _fit_camera(a: np.ndarray, b: np.ndarray, mask_a: np.ndarray | None, mask_b: np.ndarray | None):
-    """Similarity (scale, angle, tx, ty) with b ≈ warp(a). Angle > 0 = counter-clockwise on screen."""
-    import cv2
-
-    ga = cv2.cvtColor(a, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    gb = cv2.cvtColor(b, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    for g, m in ((ga, mask_a), (gb, mask_b)):
-        if m is not None and m.any():
-            g[cv2.dilate(m.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0] = np.median(g)
-    h, w = ga.shape
-    centre = (w / 2 - 0.5, h / 2 - 0.5)
-    window = cv2.createHanningWindow((w, h), cv2.CV_32F)
-    best = None
-    for scale in np.exp(np.linspace(-0.7, 0.7, 15)):
-        for angle in np.linspace(-60, 60, 25):
-            m = cv2.getRotationMatrix2D(centre, float(angle), float(scale))
-            warped = cv2.warpAffine(ga, m, (w, h), borderMode=cv2.BORDER_REFLECT)
-            # phaseCorrelate may scale its inputs in place: give it copies
-            (tx, ty), _ = cv2.phaseCorrelate(warped.copy(), gb.copy(), window)
-            m[:, 2] += (tx, ty)
-            aligned = cv2.warpAffine(ga, m, (w, h), borderMode=cv2.BORDER_CONSTANT, borderValue=-1)
-            valid = aligned >= 0
-            if valid.sum() < 0.3 * h * w:
-                continue
-            err = float(np.mean(np.abs(aligned[valid] - gb[valid])))
-            if best is None or err < best[0]:
-                best = (err, float(scale), float(angle), float(tx), float(ty), m)
-    return best
-
-
 def _camera_move(scale, angle, tx, ty, size) -> str:
     if abs(np.log(scale)) > 0.1:
         return "zoom_in" if scale > 1 else "zoom_out"
@@ -128,14 +99,24 @@ def flicker(frames: np.ndarray) -> float:
 
 
 def analyze(frames: np.ndarray) -> Analysis:
+    from ..camera.geometry import frame_transform
+    from .motion import classify_move, measure_camera    # motion builds on this module
+
     frames = np.asarray(frames)
     t, h, w, _ = frames.shape
     background = _background(frames)
     color, masks = _object_masks(frames)
-    fit = _fit_camera(frames[0], frames[-1], None if masks is None else masks[0],
-                      None if masks is None else masks[-1])
-    _, scale, angle, tx, ty, m = fit
-    camera = _camera_move(scale, angle, tx, ty, w)
+    path = measure_camera(frames, masks)                     # (T, 4), relative to frame 0
+    maps = frame_transform(path, w, h)                       # frame-0 pixel → frame-i pixel
+    camera = classify_move(path[-1], w, h)
+    centre = np.array([(w - 1) / 2.0, (h - 1) / 2.0])
+    shift = maps[-1][:, :2] @ centre + maps[-1][:, 2] - centre
+
+    def carried(p, i0, i1):
+        """Where the camera alone takes pixel `p` of frame i0 by frame i1."""
+        u0 = np.linalg.solve(maps[i0][:, :2], np.asarray(p) - maps[i0][:, 2])
+        return maps[i1][:, :2] @ u0 + maps[i1][:, 2]
+
     shape = motion = None
     track = []
     if masks is not None:
@@ -145,22 +126,14 @@ def analyze(frames: np.ndarray) -> Analysis:
                  if i in present else None for i in range(t)]
         if len(present) >= 2:
             i0, i1 = present[0], present[-1]
-            c0 = np.array(track[i0])
-            # where the camera alone would carry the object between these frames
-            frac = (i1 - i0) / max(1, t - 1)
-            s_part = scale ** frac
-            mm = m.copy()
-            mm[:, :2] = mm[:, :2] / scale * s_part
-            mm[:, 2] *= frac
-            predicted = mm[:, :2] @ c0 + mm[:, 2]
-            d = np.array(track[i1]) - predicted
+            d = np.array(track[i1]) - carried(track[i0], i0, i1)
             # size change only between frames where the object is wholly inside the frame
             inside = [i for i in present if not (masks[i][0].any() or masks[i][-1].any()
                                                   or masks[i][:, 0].any() or masks[i][:, -1].any())]
             area = 1.0
             if len(inside) >= 2:
                 j0, j1 = inside[0], inside[-1]
-                zoom_part = scale ** ((j1 - j0) / max(1, t - 1))
+                zoom_part = path[j1, 2] / path[j0, 2]
                 area = masks[j1].sum() / max(1, masks[j0].sum()) / zoom_part ** 2
             ys = np.array([track[i][1] for i in present])
             rise = ys[0] - ys.min()
@@ -178,7 +151,8 @@ def analyze(frames: np.ndarray) -> Analysis:
             else:
                 motion = "still"
     return Analysis(background, color, shape, motion, camera, flicker(frames),
-                    {"scale": scale, "angle": angle, "tx": tx, "ty": ty}, track)
+                    {"scale": float(path[-1, 2]), "angle": float(path[-1, 3]),
+                     "tx": float(shift[0]), "ty": float(shift[1])}, track)
 
 
 def score(analysis: Analysis, scene: toyworld.ToyScene) -> dict[str, bool]:
