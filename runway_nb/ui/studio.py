@@ -8,7 +8,7 @@
 
 A thin skin: the form becomes a `Shot` (validated by the core, which names the field
 and the value when something is wrong), the engine renders it on a worker thread
-(`ui/worker.py`), and the Studio only shows what comes back. The kernel stays
+(`ui/worker.py`), and the Studio only shows what comes back (`ui/studio_feedback.py`). The kernel stays
 responsive during a render, so Cancel stops it within one denoising step. Errors show
 in the status line in words (in JupyterLab an exception raised in a button callback
 would otherwise vanish), and the progress bar turns red on failure or cancel, green on
@@ -43,7 +43,6 @@ No torch import here: the engine is loaded (and torch with it) when the Studio i
 
 from __future__ import annotations
 
-import html
 import threading
 import time
 from collections.abc import Callable
@@ -51,16 +50,14 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from ..errors import Cancelled, InvalidInput, RunwayError
+from ..errors import InvalidInput, RunwayError
 from ..shot import Shot
 from .form import FIELDS, ShotForm
 from .gallery import Gallery
 from .layout import row, tool_button
-from .player import Player, blank_png, filmstrip, png_bytes
-from .worker import BUSY_MESSAGE, RUNNING, Renderer, StartResult
-
-_COLOURS = {"info": "#555", "ok": "#1a7f37", "warn": "#9a6700", "error": "#cf222e"}
-
+from .player import Player, blank_png
+from .studio_feedback import RenderFeedback
+from .worker import BUSY_MESSAGE, Renderer, StartResult
 
 def _capabilities(engine):
     from ..engines.base import Capabilities
@@ -68,7 +65,7 @@ def _capabilities(engine):
     return engine.capabilities if engine is not None else Capabilities()
 
 
-class Studio(widgets.VBox):
+class Studio(RenderFeedback, widgets.VBox):
     """Prompt → settings → camera → Generate → live preview → player → gallery → sequence.
 
     `engine`: an engine id or weights folder; `store`: the project folder (a path, a
@@ -208,15 +205,6 @@ class Studio(widgets.VBox):
         self.add_class("rn-studio")
         for name, css in self.CSS_CLASSES.items():
             getattr(self, name).add_class(css)
-
-    def _shown(self, callback):
-        """Wrap a button callback so an exception shows in the status line, not nowhere."""
-        def run(*args):
-            try:
-                return callback(*args)
-            except Exception as exc:  # noqa: BLE001 - shown to the user, kept in studio.error
-                self._show_error(exc)
-        return run
 
     # ---- engine and capabilities ----------------------------------------------------------
     def _engine_options(self, selected: str) -> list[tuple[str, str]]:
@@ -401,88 +389,6 @@ class Studio(widgets.VBox):
             stack.extend(getattr(w, "children", ()))
             w.close()
         super().close()
-
-    # ---- worker callbacks (they run on the worker thread: keep them small) --------------------
-    def _on_state(self, state: str) -> None:
-        if state == RUNNING:
-            self.error = None
-            self.progress.value, self.progress.bar_style = 0, ""
-            self.progress_label.value = "starting…"
-            self._say("Rendering… (Cancel stops it within one step)", "info")
-        self.generate_button.disabled = state == RUNNING
-        self.cancel_button.disabled = state != RUNNING
-
-    def _on_progress(self, p) -> None:
-        if self._closed:
-            return
-        self.progress.max = max(1, p.total)
-        self.progress.value = p.step
-        self.progress_label.value = p.label
-
-    def _on_preview(self, info) -> None:
-        if not self._closed:
-            self.preview.value = png_bytes(filmstrip(info.preview, 4), 128)
-
-    def _on_done(self, clip) -> None:
-        self.clip = clip
-        self.clips.append(clip)
-        if self._closed:
-            return
-        saved = self._save(clip)
-        self.player.show(clip)
-        with self._background_lock:           # the main thread draws it (see _show_background)
-            self._pending_background = clip.frames[0]
-        self.progress.value, self.progress.bar_style = self.progress.max, "success"
-        shot = clip.shot
-        self.progress_label.value = f"done · {len(clip.frames)} frames"
-        self._say(f"Made {clip.id}: {len(clip.frames)} frames at {clip.fps:g} fps, seed "
-                  f"{shot.seed if shot is not None else '?'}{saved}", "ok" if saved.endswith(".") else "warn")
-
-    def _save(self, clip) -> str:
-        if self.store is None:
-            return "."
-        try:
-            self.store.add(clip)
-        except Exception as exc:  # noqa: BLE001 - the clip is kept in studio.clip; say why
-            self.error = exc
-            return (f"; NOT saved to the project ({type(exc).__name__}: {exc}) — it is still in "
-                    "studio.clip")
-        self.gallery.refresh()
-        return f", saved in {self.store.path}."
-
-    def _on_error(self, exc: BaseException) -> None:
-        self.progress.bar_style = "danger"
-        if isinstance(exc, Cancelled):
-            self.error = exc
-            p = self.renderer.progress
-            where = f" at step {p.step}/{p.total}" if p else ""
-            self.progress_label.value = f"cancelled{where}"
-            self._say(f"Cancelled{where}. Earlier clips and the gallery are untouched.", "warn")
-        else:
-            self.progress_label.value = "failed"
-            self._show_error(exc, prefix="The render failed: ")
-
-    # ---- status line ------------------------------------------------------------------------
-    def _show_error(self, exc: BaseException, prefix: str = "") -> None:
-        self.error = exc
-        text = str(exc) if isinstance(exc, RunwayError) else f"{type(exc).__name__}: {exc}"
-        if not isinstance(exc, RunwayError):
-            text += " (details: studio.error)"
-        self._say(prefix + text, "error")
-
-    def _say(self, text: str, level: str = "info") -> None:
-        if not text:
-            self.status.value = ""
-            return
-        self.status.value = (f"<div dir='auto' style='color:{_COLOURS[level]};white-space:pre-wrap;"
-                             f"overflow-wrap:anywhere'>{html.escape(text)}</div>")
-
-    @property
-    def message(self) -> str:
-        """The status line as plain text (what the user reads)."""
-        import re
-
-        return html.unescape(re.sub(r"<[^>]+>", "", self.status.value))
 
     @staticmethod
     def _open_store(store):

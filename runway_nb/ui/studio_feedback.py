@@ -1,0 +1,126 @@
+"""How the Studio reports a render: progress bar, its label, live preview and status line.
+
+The worker thread (`ui/worker.py`) calls back into the Studio as a render starts, steps,
+finishes or fails; this mixin is the Studio's side of those callbacks. It also holds
+the status line, where every message and error is said in words (in JupyterLab an
+exception raised in a button callback would otherwise vanish, hence `_shown`):
+
+    state RUNNING    bar reset, "starting…", Generate disabled, Cancel enabled
+    each step        the bar and "step 3/20 · ~2 s left"; a 4-frame preview strip
+    done             the clip in the player and the project folder, the bar green
+    cancelled/error  the bar red, the reason in the status line; earlier clips untouched
+
+The callbacks run on the worker thread, so they stay small and never draw on a canvas:
+a finished clip's first frame is left in `_pending_background` for the main thread.
+The mixin expects the Studio's widgets (`progress`, `progress_label`, `status`,
+`preview`, `player`, `gallery`, the buttons), `store`, `renderer` and `clips`.
+No torch import here.
+"""
+
+from __future__ import annotations
+
+import html
+
+from ..errors import Cancelled, RunwayError
+from .player import filmstrip, png_bytes
+from .worker import RUNNING
+
+_COLOURS = {"info": "#555", "ok": "#1a7f37", "warn": "#9a6700", "error": "#cf222e"}
+
+
+class RenderFeedback:
+    """The Studio's worker callbacks and status line (a mixin: the state lives in the Studio)."""
+
+    def _shown(self, callback):
+        """Wrap a button callback so an exception shows in the status line, not nowhere."""
+        def run(*args):
+            try:
+                return callback(*args)
+            except Exception as exc:  # noqa: BLE001 - shown to the user, kept in studio.error
+                self._show_error(exc)
+        return run
+
+    # ---- worker callbacks (they run on the worker thread: keep them small) --------------------
+    def _on_state(self, state: str) -> None:
+        if state == RUNNING:
+            self.error = None
+            self.progress.value, self.progress.bar_style = 0, ""
+            self.progress_label.value = "starting…"
+            self._say("Rendering… (Cancel stops it within one step)", "info")
+        self.generate_button.disabled = state == RUNNING
+        self.cancel_button.disabled = state != RUNNING
+
+    def _on_progress(self, p) -> None:
+        if self._closed:
+            return
+        self.progress.max = max(1, p.total)
+        self.progress.value = p.step
+        self.progress_label.value = p.label
+
+    def _on_preview(self, info) -> None:
+        if not self._closed:
+            self.preview.value = png_bytes(filmstrip(info.preview, 4), 128)
+
+    def _on_done(self, clip) -> None:
+        self.clip = clip
+        self.clips.append(clip)
+        if self._closed:
+            return
+        saved = self._save(clip)
+        self.player.show(clip)
+        with self._background_lock:           # the main thread draws it (see _show_background)
+            self._pending_background = clip.frames[0]
+        self.progress.value, self.progress.bar_style = self.progress.max, "success"
+        shot = clip.shot
+        self.progress_label.value = f"done · {len(clip.frames)} frames"
+        self._say(f"Made {clip.id}: {len(clip.frames)} frames at {clip.fps:g} fps, seed "
+                  f"{shot.seed if shot is not None else '?'}{saved}", "ok" if saved.endswith(".") else "warn")
+
+    def _save(self, clip) -> str:
+        if self.store is None:
+            return "."
+        try:
+            self.store.add(clip)
+        except Exception as exc:  # noqa: BLE001 - the clip is kept in studio.clip; say why
+            self.error = exc
+            return (f"; NOT saved to the project ({type(exc).__name__}: {exc}) — it is still in "
+                    "studio.clip")
+        self.gallery.refresh()
+        return f", saved in {self.store.path}."
+
+    def _on_error(self, exc: BaseException) -> None:
+        self.progress.bar_style = "danger"
+        if isinstance(exc, Cancelled):
+            self.error = exc
+            p = self.renderer.progress
+            where = f" at step {p.step}/{p.total}" if p else ""
+            self.progress_label.value = f"cancelled{where}"
+            self._say(f"Cancelled{where}. Earlier clips and the gallery are untouched.", "warn")
+        else:
+            self.progress_label.value = "failed"
+            self._show_error(exc, prefix="The render failed: ")
+
+    # ---- status line ------------------------------------------------------------------------
+    def _show_error(self, exc: BaseException, prefix: str = "") -> None:
+        self.error = exc
+        text = str(exc) if isinstance(exc, RunwayError) else f"{type(exc).__name__}: {exc}"
+        if not isinstance(exc, RunwayError):
+            text += " (details: studio.error)"
+        self._say(prefix + text, "error")
+
+    def _say(self, text: str, level: str = "info") -> None:
+        if not text:
+            self.status.value = ""
+            return
+        self.status.value = (f"<div dir='auto' style='color:{_COLOURS[level]};white-space:pre-wrap;"
+                             f"overflow-wrap:anywhere'>{html.escape(text)}</div>")
+
+    @property
+    def message(self) -> str:
+        """The status line as plain text (what the user reads)."""
+        import re
+
+        return html.unescape(re.sub(r"<[^>]+>", "", self.status.value))
+
+
+__all__ = ["RenderFeedback"]
