@@ -29,12 +29,12 @@ The target keyframe is the selected one, else the keyframe at the end of the cli
 (made when missing). Dense pointer streams are thinned twice: while dragging, a point
 is kept only every `min_px` pixels (or after a pause of `hold_s`), and at the end the
 keyframes are simplified (Ramer–Douglas–Peucker, `tolerance_px`) to at most
-`max_keyframes`, so a one-second scribble does not make 500 keyframes.
+`max_keyframes`, so a one-second scribble does not make 500 keyframes (that math is
+`runway_nb.camera.stroke`).
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 from dataclasses import replace
 
@@ -42,7 +42,9 @@ import numpy as np
 
 from ..errors import InvalidInput, check_number
 from . import as_camera_path
-from .path import AXES, EASINGS, CameraPath, Keyframe
+from .path import EASINGS, CameraPath, Keyframe
+from .stroke import drag_to_keyframes, keyframe_from_row, keyframe_values
+from .stroke import rdp as rdp      # re-exported: the brush pad (ui/pad_logic.py) imports it from here
 
 STATE_VERSION = 1
 ZOOM_STEP = 1.1            # zoom factor per wheel notch (a delta of 100, as browsers send)
@@ -52,50 +54,13 @@ ROLL_ARM = 18.0            # the roll knob sits this far inside the outline, bel
 ZOOM_INSET = 8.0           # the zoom handle sits this far inside the bottom-right corner
 UNDO_DEPTH = 100
 DRAG_AXES = ("pan", "truck")
-_PAIR = {"pan": ("pan", "tilt"), "truck": ("truck", "pedestal")}
 
 
-def rdp(points: np.ndarray, tol: float) -> np.ndarray:
-    """Ramer–Douglas–Peucker: indices of the points to keep so that no dropped point is
-    farther than `tol` from the polyline through the kept ones. points: (n, d)."""
-    n = len(points)
-    keep = np.zeros(n, bool)
-    keep[[0, n - 1]] = True
-    stack = [(0, n - 1)]
-    while stack:
-        a, b = stack.pop()
-        if b - a < 2:
-            continue
-        seg = points[b] - points[a]
-        rel = points[a + 1:b] - points[a]
-        length2 = float(seg @ seg)
-        if length2 == 0.0:
-            dist = np.linalg.norm(rel, axis=1)
-        else:               # distance to the chord, by removing the component along it
-            dist = np.linalg.norm(rel - np.outer(rel @ seg / length2, seg), axis=1)
-        i = int(np.argmax(dist))
-        if dist[i] > tol:
-            keep[a + 1 + i] = True
-            stack += [(a, a + 1 + i), (a + 1 + i, b)]
-    return np.flatnonzero(keep)
-
-
-def _values_at(kfs, t: np.ndarray) -> np.ndarray:
-    """The keyframes' own values (no drift, no strength) at times t: (len(t), 6) in AXES
-    order, zoom as log-zoom (as CameraPath interpolates it)."""
-    times = np.array([k.time for k in kfs])
-    values = np.array([[getattr(k, a) for a in AXES[:5]] + [math.log(k.zoom)] for k in kfs])
-    if len(kfs) == 1:
-        return np.repeat(values, len(t), axis=0)
-    seg = np.clip(np.searchsorted(times, t, side="right") - 1, 0, len(kfs) - 2)
-    u = np.clip((t - times[seg]) / (times[seg + 1] - times[seg]), 0.0, 1.0)
-    eased = np.array([EASINGS[kfs[s].easing](np.float64(v)) for s, v in zip(seg, u)], dtype=float)
-    return values[seg] + eased[:, None] * (values[seg + 1] - values[seg])
-
-
-def _keyframe(time: float, row, easing: str = "linear") -> Keyframe:
-    axes = {a: round(float(v), 6) + 0.0 for a, v in zip(AXES[:5], row[:5])}
-    return Keyframe(round(float(time), 4), zoom=round(math.exp(row[5]), 6), easing=easing, **axes)
+def _duration(value) -> float:
+    """A clip length in seconds, on the keyframes' 4-decimal time grid (a length such as
+    1.23457 s would otherwise put the last keyframe, rounded to 1.2346, outside the clip)."""
+    seconds = float(check_number("duration", value, low=0, low_inclusive=False, high=3600))
+    return max(round(seconds, 4), 1e-4)
 
 
 class CameraPadLogic:
@@ -108,7 +73,7 @@ class CameraPadLogic:
         self.height = int(check_number("height", height, low=16, high=4096, integer=True))
         self.min_px, self.hold_s, self.tolerance_px = float(min_px), float(hold_s), float(tolerance_px)
         self.max_keyframes = int(check_number("max_keyframes", max_keyframes, low=2, high=1000, integer=True))
-        self.duration = float(check_number("duration", duration, low=0, low_inclusive=False, high=3600))
+        self.duration = _duration(duration)
         self.drag_axis = drag_axis
         self.preset: str | None = None
         self.intensity = 1.0
@@ -136,7 +101,7 @@ class CameraPadLogic:
             self.intensity = path.intensity
         last = path.keyframes[-1].time
         if path.duration is not None:
-            self.duration = path.duration
+            self.duration = _duration(path.duration)
         elif last > self.duration:
             self.duration = last
         return path
@@ -144,7 +109,7 @@ class CameraPadLogic:
     def set_duration(self, duration: float) -> CameraPath:
         """Follow a new clip length: a drawn path stretches in time, a preset's drift keeps
         its speed (so it travels further in a longer clip)."""
-        duration = float(check_number("duration", duration, low=0, low_inclusive=False, high=3600))
+        duration = _duration(duration)
         kfs = self._path.keyframes
         if len(kfs) > 1 or self._path.duration is not None:
             data = self._path.to_dict()
@@ -275,7 +240,7 @@ class CameraPadLogic:
             return self._path                      # a click, not a drag
         self._remember()
         self._path = self._merge_drag(stroke)
-        self.preset = None
+        self.preset, self.selected = None, None    # the keyframes were rebuilt: old indices mean nothing
         return self._path
 
     @property
@@ -301,35 +266,11 @@ class CameraPadLogic:
         return float(self._events if t is None else check_number("t", t))
 
     def _merge_drag(self, stroke: np.ndarray) -> CameraPath:
-        xy, t = stroke[:, :2], stroke[:, 2]
-        span = t[-1] - t[0]
-        if span <= 0 or np.any(np.diff(t) < 0):
-            t, span = np.arange(len(t), dtype=float), len(t) - 1.0
-        tau = (t - t[0]) / span * self.duration
-        s = self._path.strength or 1.0
-        dx, dy = (xy[:, 0] - xy[0, 0]) / self.height / s, -(xy[:, 1] - xy[0, 1]) / self.height / s
-        old = list(self._path.keyframes)
-        times = np.union1d(np.round(tau, 4), [k.time for k in old if k.time <= self.duration])
-        rows = _values_at(old, times)
-        ix, iy = (AXES.index(a) for a in _PAIR[self.drag_axis])
-        rows[:, ix], rows[:, iy] = np.interp(times, tau, dx), np.interp(times, tau, dy)
-        easing = {k.time: k.easing for k in old}
-        return self._build(self._simplify(times, rows, [easing.get(float(x), "linear") for x in times]))
-
-    def _simplify(self, times, rows, easings) -> list[Keyframe]:
-        """Drop keyframes a straight line through their neighbours reproduces within
-        tolerance_px (pixels: time scaled so the clip spans the pad width, log-zoom ×H/2,
-        roll 1° = H/180), keeping eased ones; tolerance grows until ≤ max_keyframes."""
-        scale = np.array([self.height] * 4 + [self.height / 180, self.height / 2])
-        pts = np.column_stack([times / self.duration * self.width, rows * scale])
-        fixed = [i for i, e in enumerate(easings) if e != "linear"]
-        fixed = sorted({0, len(times) - 1, *fixed, *(i + 1 for i in fixed if i + 1 < len(times))})
-        tol = self.tolerance_px
-        while True:
-            keep = sorted({a + i for a, b in itertools.pairwise(fixed) for i in rdp(pts[a:b + 1], tol)} | set(fixed))
-            if len(keep) <= self.max_keyframes or len(fixed) >= self.max_keyframes:
-                return [_keyframe(times[i], rows[i], easings[i]) for i in keep]
-            tol *= 1.5
+        """The drag (n, 3) written onto the path's keyframes and thinned (see stroke.py)."""
+        return self._build(drag_to_keyframes(
+            stroke, self._path.keyframes, axis=self.drag_axis, duration=self.duration, width=self.width,
+            height=self.height, strength=self._path.strength or 1.0, tolerance_px=self.tolerance_px,
+            max_keyframes=self.max_keyframes))
 
     # ---- keyframe timeline ------------------------------------------------------------
     def _check_index(self, i, what: str = "keyframe") -> int:
@@ -355,8 +296,8 @@ class CameraPadLogic:
         times = [k.time for k in kfs]
         if time in times:
             return times.index(time)
-        row = _values_at(kfs, np.array([time]))[0]
-        kfs.append(_keyframe(time, row))
+        row = keyframe_values(kfs, np.array([time]))[0]
+        kfs.append(keyframe_from_row(time, row))
         kfs.sort(key=lambda k: k.time)
         self._path = self._build(kfs)
         return [k.time for k in kfs].index(round(time, 4))

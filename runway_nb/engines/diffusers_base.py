@@ -28,11 +28,13 @@ This base does the rest, the same way for all of them:
    exactly the frames its Shot asks for;
 6. image→video and extend through the family's image→video or conditioning pipeline,
    else `UnsupportedCapability` naming engines that can.
+
+How a camera path reaches the pipeline (warp / native) is in diffusers_camera.py; a
+folder's own capabilities file (runway_nb.json) is read by sidecar.py.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import inspect
 import math
 from contextlib import nullcontext
@@ -46,39 +48,15 @@ from ..errors import Cancelled, EngineNotFound, InvalidInput, UnsupportedCapabil
 from ..shot import Shot
 from . import hub
 from .base import Capabilities, Engine, StepInfo, cancel_requested
+from .diffusers_camera import DiffusersCamera
+from .diffusers_camera import warp_available as warp_available   # re-exported (was defined here)
 from .preview import LatentPreview, preview_size, video_frame_index
+from .sidecar import SIDECAR, read_sidecar
 from .x0 import X0Tap
 
 DTYPES = {"float32": torch.float32, "fp32": torch.float32, "float16": torch.float16,
           "fp16": torch.float16, "bfloat16": torch.bfloat16, "bf16": torch.bfloat16}
 EXTEND_ENGINES = "tiny, ltx, cogvideox-i2v or wan-i2v"
-SIDECAR = "runway_nb.json"           # optional capabilities file in a pipeline folder
-_SIDECAR_FIELDS = {"sizes", "fps", "max_frames", "default_size", "default_fps", "default_frames",
-                   "default_steps", "default_guidance", "notes"}
-
-
-def read_sidecar(path: Path) -> dict:
-    """Capabilities fields from a folder's runway_nb.json, checked."""
-    import json
-
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise WeightsError(f"{path} is not valid JSON ({exc}); fix or delete it.") from None
-    unknown = sorted(set(data) - _SIDECAR_FIELDS) if isinstance(data, dict) else ["(not an object)"]
-    if unknown:
-        raise WeightsError(f"{path}: {unknown[0]!r} is not a capabilities field; allowed: "
-                           f"{', '.join(sorted(_SIDECAR_FIELDS))}.")
-    out = dict(data)
-    for key in ("sizes",):
-        if key in out:
-            out[key] = tuple(tuple(int(v) for v in size) for size in out[key])
-    for key in ("fps",):
-        if key in out:
-            out[key] = tuple(float(v) for v in out[key])
-    if "default_size" in out:
-        out["default_size"] = tuple(int(v) for v in out["default_size"])
-    return out
 
 
 def _dtype_argument() -> str:
@@ -107,11 +85,6 @@ def call_default(pipe, name: str):
     return inspect.signature(type(pipe).__call__).parameters[name].default
 
 
-def warp_available() -> bool:
-    """Noise warping (Director Mode 'warp') is in runway_nb.camera.noise_warp, when present."""
-    return importlib.util.find_spec("runway_nb.camera.noise_warp") is not None
-
-
 def parse_dtype(dtype, device: str, default_gpu: str) -> torch.dtype:
     if dtype is None:   # float32 on CPU (exact, and half precision is slow there)
         return torch.float32 if device == "cpu" else DTYPES[default_gpu]
@@ -122,7 +95,7 @@ def parse_dtype(dtype, device: str, default_gpu: str) -> torch.dtype:
     raise InvalidInput("dtype", dtype, "must be float32, float16 or bfloat16 (a string or torch dtype)")
 
 
-class DiffusersEngine(Engine):
+class DiffusersEngine(DiffusersCamera, Engine):
     """Base of the diffusers adapters; subclasses set the class attributes and hooks."""
 
     family = "diffusers"                 # registry id of the family
@@ -380,67 +353,6 @@ class DiffusersEngine(Engine):
 
     def _vae_mean(self, x: torch.Tensor) -> torch.Tensor:
         return self.pipe.vae.encode(x).latent_dist.mean
-
-    # ---- camera ----------------------------------------------------------------------------------
-    warp_with_init_frames = True         # False where the i2v pipeline takes `latents` pre-mixed
-
-    def _resolve_camera_mode(self, shot: Shot) -> str:
-        """As Engine's, but "auto" skips "native" for paths the native control does not cover
-        (AnimateDiff's MotionLoRAs know eight preset moves), and an explicit "native" for such
-        a path is refused, naming what is covered. Extending on a family that cannot warp
-        given frames (LTX) uses the virtual camera."""
-        mode = super()._resolve_camera_mode(shot)
-        if mode == "warp" and shot.parent is not None and not self.warp_with_init_frames:
-            # this family's conditioning pipeline draws its own noise: an extension follows the
-            # (inherited) path with the virtual camera, and its resolved shot says so
-            return "virtual"
-        if shot.camera is None or mode != "native" or self._native_covers(shot):
-            return mode
-        if shot.camera_mode == "native":
-            raise UnsupportedCapability("camera", shot.camera.describe(), self._native_allowed(),
-                                        "Use camera_mode='warp' or 'virtual' (or 'auto') for other paths.")
-        return next(m for m in ("warp", "virtual") if m in self.capabilities.camera_modes)
-
-    def _apply_camera(self, shot: Shot, call: PipelineCall, total: int, generator, given: int) -> None:
-        """'warp': start from noise warped along the camera path; 'native': the adapter's own
-        control. ('virtual' never reaches here: Engine.render crops a static render.)"""
-        if shot.camera is None:
-            return
-        if shot.camera_mode == "warp":
-            from ..camera.noise_warp import warped_noise
-
-            if given and not self.warp_with_init_frames:
-                raise UnsupportedCapability("camera_mode", "warp", f"the {self.id} engine warps noise "
-                                            "only for text→video renders",
-                                            "Use camera_mode='virtual' to move the camera while extending.")
-            f, c, h, w = self._latent_shape(total, shot.height, shot.width)
-            path = shot.camera.per_frame(total, shot.fps)[:: self.temporal_ratio]   # one row per latent frame
-            noise = warped_noise(f, c, h, w, path, generator)                       # (F, C, h, w)
-            call.kwargs["latents"] = self._noise_to_latents(noise, call).to(self.dtype)
-        elif shot.camera_mode == "native":
-            self._native_camera(shot, call)
-
-    def _native_covers(self, shot: Shot) -> bool:
-        return False
-
-    def _native_allowed(self) -> str:
-        return f"the {self.id} engine has no native camera control"
-
-    def _native_camera(self, shot: Shot, call: PipelineCall) -> None:
-        raise UnsupportedCapability("camera_mode", "native", self._native_allowed())
-
-    def _latent_shape(self, frames: int, height: int, width: int) -> tuple[int, int, int, int]:
-        raise NotImplementedError
-
-    def _noise_to_latents(self, noise: torch.Tensor, call: PipelineCall) -> torch.Tensor:
-        return noise.transpose(0, 1)[None]       # (F, C, h, w) → (1, C, F, h, w)
-
-    native_camera = False                # the family has its own camera control
-
-    @classmethod
-    def _camera_modes(cls) -> tuple[str, ...]:
-        modes = ("native",) if cls.native_camera else ()
-        return modes + (("warp",) if warp_available() else ()) + ("virtual",)
 
     # ---- description ---------------------------------------------------------------------------------
     def provenance(self) -> dict:

@@ -401,3 +401,30 @@ def test_a_new_clip_size_resamples_regions_and_a_new_length_changes_speed_not_tr
     pad.set_clip(128, 32, duration=4.0)
     assert pad.region(0).shape == (32, 128) and pad.area(0) == pytest.approx(before)
     assert pad.motion(0) == pytest.approx((64 / 256 / 4, 0.0))      # same travel over a longer clip
+
+
+def test_a_drag_that_rebuilds_the_keyframes_clears_the_selection():
+    """The selected index named a keyframe of the old path; after a drag it would point at
+    nothing (or at a different keyframe), and the next wheel turn must still work."""
+    pad = CameraPadLogic(duration=2.0)
+    for t in (0.5, 1.0, 1.5):
+        pad.add_keyframe(t)
+    assert pad.selected == 3
+    pad.pointer_down(128, 128, t=0.0)
+    pad.pointer_move(200, 128, t=0.5)
+    pad.pointer_up(200, 128, t=1.0)
+    assert pad.selected is None
+    zoomed = pad.wheel(-100)
+    assert zoomed.keyframes[-1].zoom > 1
+
+
+@pytest.mark.parametrize("duration", [1.23457, 2.00004])
+def test_a_duration_finer_than_the_keyframe_grid_still_takes_edits(duration):
+    pad = CameraPadLogic(duration=duration)
+    assert pad.duration == round(duration, 4)
+    pad.wheel(-100)                                   # adds a keyframe at the clip's end
+    pad.pointer_down(128, 128, t=0.0)
+    pad.pointer_move(180, 128, t=0.5)
+    pad.pointer_up(180, 128, t=1.0)
+    pad.set_duration(duration * 2)
+    assert pad.duration == round(duration * 2, 4)
