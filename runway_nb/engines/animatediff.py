@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from ..errors import InvalidInput, MissingDependency, WeightsError
 from . import hub
-from .base import Capabilities
 from .diffusers_base import DiffusersEngine, PipelineCall
 
 MOTION_LORAS = {   # Director Mode preset -> published MotionLoRA
@@ -74,16 +73,6 @@ class AnimateDiffEngine(DiffusersEngine):
             pipe.scheduler.config, clip_sample=False, timestep_spacing="linspace",
             beta_schedule="linear", steps_offset=1)
         return pipe
-
-    @property
-    def spatial_ratio(self) -> int:
-        return self.pipe.vae_scale_factor
-
-    def _capabilities(self) -> Capabilities:
-        fields = self._documented(_SD15)
-        fields.setdefault("notes", self.card["notes"])
-        return Capabilities(text_to_video=True, image_to_video=False, extend=False,
-                            camera_modes=self._camera_modes(), **fields)
 
     def _prepare(self, shot, num_frames, init_frames):
         if self._loaded_loras:      # a render without a native camera runs the plain motion module

@@ -15,7 +15,6 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from .base import Capabilities
 from .diffusers_base import DiffusersEngine, PipelineCall
 
 _COG = dict(sizes=((720, 480),), fps=(8.0,), max_frames=49, default_size=(720, 480), default_fps=8.0,
@@ -26,6 +25,7 @@ class CogVideoXEngine(DiffusersEngine):
     family = "cogvideox"
     description = "CogVideoX text→video (2B, 720×480, 8 fps, 49 frames; 5B via its hub id)"
     default_repo = "THUDM/CogVideoX-2b"
+    image_pipeline = "CogVideoXImageToVideoPipeline"
     pipeline_classes = ("CogVideoXPipeline", "CogVideoXImageToVideoPipeline")
     default_gpu_dtype = "float16"        # the 2B card recommends FP16; the 5B ones BF16
     card = {**_COG, "notes": "text→video; load cogvideox-i2v to start from an image or extend"}
@@ -36,25 +36,6 @@ class CogVideoXEngine(DiffusersEngine):
         if dtype is None and device != "cpu" and "5b" in str(source or self.default_repo).lower():
             dtype = "bfloat16"
         super().__init__(source, device, dtype, **options)
-
-    @property
-    def i2v(self) -> bool:
-        return type(self.pipe).__name__ == "CogVideoXImageToVideoPipeline"
-
-    @property
-    def temporal_ratio(self) -> int:
-        return self.pipe.vae_scale_factor_temporal
-
-    @property
-    def spatial_ratio(self) -> int:
-        return self.pipe.vae_scale_factor_spatial
-
-    def _capabilities(self) -> Capabilities:
-        fields = {**self._documented(_COG), "text_to_video": not self.i2v, "image_to_video": self.i2v,
-                  "extend": self.i2v}
-        fields.setdefault("notes", "image→video and extend start from one frame" if self.i2v else
-                          "text→video; load cogvideox-i2v to start from an image or extend")
-        return Capabilities(camera_modes=self._camera_modes(), **fields)
 
     def _prepare(self, shot, num_frames, init_frames):
         kwargs = dict(prompt=shot.prompt, negative_prompt=shot.negative_prompt or None,

@@ -208,8 +208,23 @@ class DiffusersEngine(DiffusersCamera, Engine):
         return self._variants[class_name]
 
     # ---- hooks each adapter fills in ---------------------------------------------------------------
+    image_pipeline: str | None = None    # the family's image→video pipeline class, if it has one
+    I2V_NOTES = "image→video and extend start from one frame"
+
+    @property
+    def i2v(self) -> bool:
+        """This checkpoint starts from an image (and so can extend) rather than from text."""
+        return self.image_pipeline is not None and type(self.pipe).__name__ == self.image_pipeline
+
     def _capabilities(self) -> Capabilities:
-        raise NotImplementedError
+        """The card's fields, adjusted for an image→video checkpoint of the family, then the
+        checkpoint's own and a folder's `runway_nb.json` (see `_documented`)."""
+        defaults = dict(self.card)
+        if self.image_pipeline is not None:
+            defaults.update(text_to_video=not self.i2v, image_to_video=self.i2v, extend=self.i2v)
+            if self.i2v:
+                defaults["notes"] = self.I2V_NOTES
+        return Capabilities(camera_modes=self._camera_modes(), **self._documented(defaults))
 
     def _prepare(self, shot: Shot, num_frames: int, init_frames: np.ndarray | None) -> PipelineCall:
         """The pipeline and kwargs that make `num_frames` frames of `shot` (init_frames → i2v/extend)."""
@@ -229,13 +244,18 @@ class DiffusersEngine(DiffusersCamera, Engine):
         """(N, 3, H, W) in [-1, 1] → (N, C, h, w) latents as the denoiser sees them."""
         raise NotImplementedError
 
+    # diffusers names the VAE's compression differently per family: the first the pipeline has wins
+    _TEMPORAL_NAMES = ("vae_scale_factor_temporal", "vae_temporal_compression_ratio")
+    _SPATIAL_NAMES = ("vae_scale_factor_spatial", "vae_spatial_compression_ratio", "vae_scale_factor")
+
     @property
     def temporal_ratio(self) -> int:
-        return 1                                 # frames per latent frame (4 or 8 for video VAEs)
+        """Frames per latent frame: 4 or 8 for video VAEs, 1 for per-frame (image) VAEs."""
+        return next((int(getattr(self.pipe, n)) for n in self._TEMPORAL_NAMES if hasattr(self.pipe, n)), 1)
 
     @property
     def spatial_ratio(self) -> int:
-        return 8
+        return next((int(getattr(self.pipe, n)) for n in self._SPATIAL_NAMES if hasattr(self.pipe, n)), 8)
 
     def model_frames(self, frames: int) -> int:
         """The smallest frame count ≥ `frames` this model can make (r·k + 1 for video VAEs)."""

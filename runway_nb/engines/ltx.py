@@ -35,14 +35,6 @@ class LTXEngine(DiffusersEngine):
     warp_with_init_frames = False        # its i2v/condition pipelines take `latents` pre-mixed
 
     @property
-    def temporal_ratio(self) -> int:
-        return self.pipe.vae_temporal_compression_ratio
-
-    @property
-    def spatial_ratio(self) -> int:
-        return self.pipe.vae_spatial_compression_ratio
-
-    @property
     def context(self) -> int:             # frames of a clip that extend conditions on
         return self.temporal_ratio + 1
 

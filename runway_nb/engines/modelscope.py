@@ -17,7 +17,6 @@ DDIM, which this adapter keeps (swap `engine.pipe.scheduler` to follow the card 
 
 from __future__ import annotations
 
-from .base import Capabilities
 from .diffusers_base import DiffusersEngine, PipelineCall
 
 _MS = dict(sizes=((256, 256),), fps=(8.0,), max_frames=32, default_size=(256, 256), default_fps=8.0,
@@ -40,16 +39,6 @@ class ModelScopeEngine(DiffusersEngine):
         if options.get("variant") is None and source is None and device != "cpu":
             options["variant"] = "fp16"      # the half-precision files the diffusers docs load
         super().__init__(source, device, dtype, **options)
-
-    @property
-    def spatial_ratio(self) -> int:
-        return self.pipe.vae_scale_factor
-
-    def _capabilities(self) -> Capabilities:
-        fields = self._documented(_MS)
-        fields.setdefault("notes", self.card["notes"])
-        return Capabilities(text_to_video=True, image_to_video=False, extend=False,
-                            camera_modes=self._camera_modes(), **fields)
 
     def _prepare(self, shot, num_frames, init_frames):
         return PipelineCall(self.pipe, dict(

@@ -14,7 +14,6 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .base import Capabilities
 from .diffusers_base import DiffusersEngine, PipelineCall, call_default
 
 _WAN_480P = dict(sizes=((832, 480), (480, 832)), fps=(16.0,), max_frames=81, default_size=(832, 480),
@@ -25,6 +24,7 @@ class WanEngine(DiffusersEngine):
     family = "wan"
     description = "Wan 2.1 text→video (1.3B, 832×480, 16 fps; about 8 GB VRAM per its card)"
     default_repo = "Wan-AI/Wan2.1-T2V-1.3B-Diffusers"
+    image_pipeline = "WanImageToVideoPipeline"
     pipeline_classes = ("WanPipeline", "WanImageToVideoPipeline")
     default_gpu_dtype = "bfloat16"
     card = {**_WAN_480P, "notes": "text→video; load wan-i2v to start from an image or extend"}
@@ -36,25 +36,6 @@ class WanEngine(DiffusersEngine):
         "Wan-AI/Wan2.1-I2V-14B-720P-Diffusers": {**_WAN_480P, "sizes": ((1280, 720), (720, 1280)),
                                                  "default_size": (1280, 720)},
     }
-
-    @property
-    def i2v(self) -> bool:
-        return type(self.pipe).__name__ == "WanImageToVideoPipeline"
-
-    @property
-    def temporal_ratio(self) -> int:
-        return self.pipe.vae_scale_factor_temporal
-
-    @property
-    def spatial_ratio(self) -> int:
-        return self.pipe.vae_scale_factor_spatial
-
-    def _capabilities(self) -> Capabilities:
-        fields = {**self._documented(_WAN_480P), "text_to_video": not self.i2v,
-                  "image_to_video": self.i2v, "extend": self.i2v}
-        fields.setdefault("notes", "image→video and extend start from one frame" if self.i2v else
-                          "text→video; load wan-i2v to start from an image or extend")
-        return Capabilities(camera_modes=self._camera_modes(), **fields)
 
     def _prepare(self, shot, num_frames, init_frames):
         text_max = min(call_default(self.pipe, "max_sequence_length"),     # 512, Wan's own
