@@ -69,3 +69,39 @@ def test_classroom_style_run_reuses_the_shipped_autoencoder(tmp_path, shipped_we
 def test_vae_from_a_folder_without_an_autoencoder_says_so(tmp_path):
     with pytest.raises(FileNotFoundError, match="vae_from"):
         train(replace(SMOKE, vae_from=str(tmp_path / "nowhere")), tmp_path / "run")
+
+
+def test_init_from_continues_a_trained_pipeline(tmp_path):
+    first = train(SMOKE, tmp_path / "first")
+    second = train(replace(SMOKE, steps=0, init_from=str(first)), tmp_path / "second")
+    # zero further steps: the continued denoiser and text encoder are the first run's
+    for part in ("transformer", "text_encoder"):
+        a = load_file(first / part / "diffusion_pytorch_model.safetensors")
+        b = load_file(second / part / "diffusion_pytorch_model.safetensors")
+        assert a.keys() == b.keys() and all((a[k] == b[k]).all() for k in a)
+
+
+def test_init_from_adds_the_world_camera_embedding_without_changing_the_model(tmp_path):
+    import torch
+
+    from runway_nb.tiny.pipeline import TinyVideoPipeline
+
+    first = train(SMOKE, tmp_path / "first")
+    second = train(replace(SMOKE, steps=0, init_from=str(first), camera_world=True), tmp_path / "second")
+    old, new = TinyVideoPipeline.load(first), TinyVideoPipeline.load(second)
+    assert new.transformer.config.camera_world and not old.transformer.config.camera_world
+    # the new layer starts at zero, so the continued model predicts what the old one did
+    # (to float rounding: the extra addition can change how BLAS blocks the next matmul)
+    g = torch.Generator().manual_seed(0)
+    args = (torch.randn(1, 16, 4, 16, 16, generator=g), torch.tensor([500.0]),
+            torch.randn(1, 8, SMOKE.dim, generator=g), torch.ones(1, 8, dtype=torch.bool),
+            torch.randn(1, 16, 4, generator=g), torch.tensor([True]),
+            torch.zeros(1, 16, 4, 16, 16), torch.zeros(1, 16, dtype=torch.bool))
+    with torch.no_grad():
+        before, after = old.transformer(*args), new.transformer(*args)
+    assert before.abs().max() > 1e-3 and torch.allclose(before, after, rtol=0, atol=1e-7)
+
+
+def test_init_from_a_folder_without_a_pipeline_says_so(tmp_path):
+    with pytest.raises(FileNotFoundError, match="init_from"):
+        train(replace(SMOKE, init_from=str(tmp_path / "nowhere")), tmp_path / "run")

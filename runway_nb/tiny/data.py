@@ -19,13 +19,13 @@ FRAMES, FPS, SIZE = 16, 8.0, 64
 
 
 def _render_chunk(args):
-    seed, start, count = args
+    seed, start, count, camera_in_text = args
     frames = np.empty((count, FRAMES, SIZE, SIZE, 3), np.uint8)
     cameras = np.empty((count, FRAMES, 4), np.float32)
     captions, scenes = [], []
     for i in range(count):
         rng = np.random.default_rng([seed, start + i])
-        scene = toyworld.sample_scene(rng, "train")
+        scene = toyworld.sample_scene(rng, "train", camera_in_text_probability=camera_in_text)
         cam = toyworld.camera_for_move(scene.camera, scene.camera_intensity, FRAMES, FPS)
         frames[i] = toyworld.render(scene, FRAMES, FPS, SIZE, SIZE, camera=cam)
         cameras[i] = cam
@@ -35,17 +35,20 @@ def _render_chunk(args):
     return frames, cameras, captions, scenes
 
 
-def render_pool(n: int, seed: int, cache_dir: Path, workers: int = 2, progress=None):
+def render_pool(n: int, seed: int, cache_dir: Path, workers: int = 2, progress=None,
+                camera_in_text: float = 0.7):
     """Render (or load from cache) n training clips: frames (n,T,H,W,3) uint8,
-    cameras (n,T,4), captions, scene summaries."""
+    cameras (n,T,4), captions, scene summaries. `camera_in_text`: the share of
+    captions that name the camera move."""
     cache_dir = Path(cache_dir)
-    path = cache_dir / f"pool_s{seed}_n{n}.npz"
+    stem = f"pool_s{seed}_n{n}" + ("" if camera_in_text == 0.7 else f"_c{camera_in_text:g}")
+    path = cache_dir / f"{stem}.npz"
     if path.exists():
         data = np.load(path)
-        meta = json.loads((cache_dir / f"pool_s{seed}_n{n}.json").read_text())
+        meta = json.loads((cache_dir / f"{stem}.json").read_text())
         return data["frames"], data["cameras"], meta["captions"], meta["scenes"]
     chunk = 250
-    jobs = [(seed, s, min(chunk, n - s)) for s in range(0, n, chunk)]
+    jobs = [(seed, s, min(chunk, n - s), camera_in_text) for s in range(0, n, chunk)]
     parts = []
     with ProcessPoolExecutor(workers) as pool:
         for part in pool.map(_render_chunk, jobs):
@@ -60,7 +63,7 @@ def render_pool(n: int, seed: int, cache_dir: Path, workers: int = 2, progress=N
     tmp = cache_dir / (path.name + ".tmp.npz")
     np.savez(tmp, frames=frames, cameras=cameras)
     tmp.replace(path)
-    (cache_dir / f"pool_s{seed}_n{n}.json").write_text(json.dumps({"captions": captions, "scenes": scenes}))
+    (cache_dir / f"{stem}.json").write_text(json.dumps({"captions": captions, "scenes": scenes}))
     return frames, cameras, captions, scenes
 
 

@@ -9,7 +9,10 @@ Read it in one sitting. The ideas, each from a paper:
     scale/shift/gate each sub-layer; gates start at zero so every block
     begins as the identity and training is stable                      (DiT, Peebles & Xie 2023)
   * the camera path is a numeric per-frame input (not only words), so the model
-    can be told exactly how far to pan, tilt, zoom or roll
+    can be told exactly how far to pan, tilt, zoom or roll; with `camera_world`
+    each token also gets an embedding of the *world* point it looks at, the 2-D
+    analogue of CameraCtrl's per-pixel Plücker rays: content that stays put in
+    the world keeps its embedding as the camera moves      (He et al. 2024)
   * known frames (for image→video and extend) enter as extra input channels with
     a mask, as in inpainting models
   * trained with rectified flow: predict v = noise − x0                  (Liu et al. 2022, SD3)
@@ -99,6 +102,7 @@ class TinyVideoDiT(ModelMixin, ConfigMixin):
         mlp_ratio: float = 3.0,
         text_dim: int = 128,        # width of the text encoder's features
         camera_dim: int = 4,        # per-frame camera: x, y, log zoom, roll
+        camera_world: bool = False,  # add the world-point embedding (weights from before it: False)
     ):
         super().__init__()
         c, pt, p = latent_channels, patch_t, patch_hw
@@ -110,6 +114,11 @@ class TinyVideoDiT(ModelMixin, ConfigMixin):
         self.camera_mlp = nn.Sequential(nn.Linear(pt * camera_dim, dim), nn.SiLU(),
                                         nn.Linear(dim, dim))
         self.camera_null = nn.Parameter(torch.zeros(dim))   # "no camera given": the text decides
+        if camera_world:
+            # zero-initialised, so a model trained without it starts out unchanged (ControlNet's trick)
+            self.world_embed = nn.Linear(4 * len(WORLD_FREQUENCIES), dim)
+            nn.init.zeros_(self.world_embed.weight)
+            nn.init.zeros_(self.world_embed.bias)
         self.blocks = nn.ModuleList(Block(dim, heads, mlp_ratio) for _ in range(depth))
         self.final_norm = nn.LayerNorm(dim, elementwise_affine=False, eps=1e-6)
         self.final_ada = nn.Sequential(nn.SiLU(), nn.Linear(dim, 2 * dim))
@@ -141,6 +150,9 @@ class TinyVideoDiT(ModelMixin, ConfigMixin):
         gy, gx = torch.meshgrid(torch.arange(gh), torch.arange(gw), indexing="ij")
         pos = torch.cat([sincos(gy.flatten(), d // 2), sincos(gx.flatten(), d // 2)], -1)
         x = x + pos.to(x) + sincos(torch.arange(s), d).to(x)[:, None, :]
+        if self.config.camera_world:
+            world = self.world_embed(world_features(camera.to(x), gh, gw, pt))            # (B, S, N, D)
+            x = x + world * camera_known[:, None, None, None].to(x)
 
         # conditioning vector per time slot: noise level + pooled prompt + camera motion
         cond = self.time_mlp(sincos(timestep, d).to(x)) + self.pool_mlp(text[:, 0])   # (B, D)
@@ -163,3 +175,28 @@ def camera_features(camera: torch.Tensor) -> torch.Tensor:
     Scaled so a typical move spans about ±1 over a clip."""
     x, y, z, r = camera.unbind(-1)
     return torch.stack([x * 2.0, y * 2.0, torch.log(z) * 2.0, r / 30.0], dim=-1)
+
+
+WORLD_FREQUENCIES = (0.25, 0.5, 1.0, 2.0, 4.0)   # cycles per world unit (a frame height at zoom 1)
+
+
+def world_features(camera: torch.Tensor, gh: int, gw: int, pt: int) -> torch.Tensor:
+    """Fourier features of the world point at each token's centre: (B, T, 4) camera
+    features -> (B, T // pt, gh * gw, 4 * len(WORLD_FREQUENCIES)).
+
+    Uses the toy world's camera model (`toyworld.render`): world = c + Rot(-roll) s / zoom,
+    s the token centre in frame heights; averaged over the frames that share a token."""
+    b, t, _ = camera.shape
+    cx, cy = camera[..., 0] / 2.0, camera[..., 1] / 2.0          # undo `camera_features`' scaling
+    zoom, roll = torch.exp(camera[..., 2] / 2.0), camera[..., 3] * 30.0
+    sx = ((torch.arange(gw, dtype=camera.dtype) + 0.5) / gw - 0.5) * (gw / gh)
+    sy = 0.5 - (torch.arange(gh, dtype=camera.dtype) + 0.5) / gh
+    sy, sx = (g.flatten() for g in torch.meshgrid(sy, sx, indexing="ij"))   # (N,)
+    th = torch.deg2rad(-roll)[..., None]
+    wx = cx[..., None] + (th.cos() * sx - th.sin() * sy) / zoom[..., None]  # (B, T, N)
+    wy = cy[..., None] + (th.sin() * sx + th.cos() * sy) / zoom[..., None]
+    wx = wx.view(b, t // pt, pt, -1).mean(2)
+    wy = wy.view(b, t // pt, pt, -1).mean(2)
+    freqs = 2 * math.pi * torch.tensor(WORLD_FREQUENCIES, dtype=camera.dtype)
+    ax, ay = wx[..., None] * freqs, wy[..., None] * freqs
+    return torch.cat([ax.sin(), ax.cos(), ay.sin(), ay.cos()], dim=-1)

@@ -3,6 +3,8 @@
     python -m runway_nb.tiny.train --preset default --out runs/tiny      # ≈ 1–3 h on 2 CPU cores
     python -m runway_nb.tiny.train --preset classroom --out runs/class   # ≈ 12 min, reuses the shipped VAE
     python -m runway_nb.tiny.train --out runs/tiny --resume              # continue a stopped run
+    python -m runway_nb.tiny.train --preset camera --init-from runs/tiny/pipeline --out runs/cam
+                                      # second stage: world-point camera input, fewer camera words
 
 Three stages, each resumable: (1) render a pool of captioned clips, (2) train the
 autoencoder, (3) train the text encoder + denoiser with rectified flow on the pool's
@@ -54,6 +56,9 @@ class TrainConfig:
     checkpoint_minutes: float = 5.0
     max_minutes: float = 0.0     # stop (and export) after this long; 0 = no limit
     vae_from: str = ""           # "" = train the autoencoder; "shipped" or a vae/ folder = reuse it
+    init_from: str = ""          # "" = a fresh denoiser; "shipped" or a pipeline/ folder = continue it
+    camera_world: bool = False   # give the denoiser the world-point camera embedding (model.py)
+    camera_in_text: float = 0.7  # share of captions that also name the camera move in words
 
 
 PRESETS = {
@@ -62,6 +67,11 @@ PRESETS = {
     # quarter hour on the part the lesson is about, the text-conditioned denoiser.
     "classroom": TrainConfig(pool_size=3000, steps=800, dim=96, depth=4, lr=5e-4, warmup=50,
                              vae_from="shipped"),
+    # Second stage on top of `default`: the camera as a world-point embedding, and captions
+    # that name the move less often, so the model must read the numeric path (Director
+    # Mode's native camera) while colours, shapes and motions keep training.
+    "camera": TrainConfig(steps=4000, lr=2e-4, warmup=100, seed=1, camera_world=True,
+                          camera_in_text=0.3, init_from="shipped"),
     "smoke": TrainConfig(pool_size=32, ae_steps=3, ae_batch=8, steps=3, batch=2, dim=32,
                          depth=1, warmup=1, threads=1),
 }
@@ -103,14 +113,20 @@ def _load_optimizer(opt: torch.optim.Optimizer, tensors: dict) -> None:
     opt.load_state_dict(state)
 
 
+def _source(name: str) -> Path:
+    """'shipped' -> the package's own weights folder, anything else -> that path."""
+    return Path(__file__).parent / "weights" if name == "shipped" else Path(name)
+
+
 def train_autoencoder(cfg: TrainConfig, frames: np.ndarray, run: Path) -> TinyAutoencoder:
     done = run / "checkpoint" / "vae"
     if (done / "config.json").exists():
         return TinyAutoencoder.from_pretrained(done)
-    if cfg.vae_from:
-        source = Path(__file__).parent / "weights" / "vae" if cfg.vae_from == "shipped" else Path(cfg.vae_from)
+    vae_from = cfg.vae_from or (str(_source(cfg.init_from) / "vae") if cfg.init_from else "")
+    if vae_from:
+        source = _source(vae_from) / "vae" if vae_from == "shipped" else Path(vae_from)
         if not (source / "config.json").is_file():
-            raise FileNotFoundError(f"vae_from={cfg.vae_from!r}: no autoencoder (config.json) in {source}")
+            raise FileNotFoundError(f"vae_from={vae_from!r}: no autoencoder (config.json) in {source}")
         ae = TinyAutoencoder.from_pretrained(source).eval()
         ae.save_pretrained(done, safe_serialization=True)
         print(f"autoencoder: reusing {source}")
@@ -230,13 +246,33 @@ def _denoiser_loop(cfg, step, started, params, ema, opt, text, dit, latents, cam
     return step
 
 
+def _init_denoiser(cfg: TrainConfig, text, dit, tokenizer) -> None:
+    """Start from a trained pipeline folder; layers it lacks keep their (zero) init."""
+    from .pipeline import TinyVideoPipeline
+
+    source = _source(cfg.init_from)
+    if not (source / "model_index.json").is_file():
+        raise FileNotFoundError(f"init_from={cfg.init_from!r}: no pipeline (model_index.json) in {source}")
+    old = TinyVideoPipeline.load(source)
+    if old.tokenizer.vocab != tokenizer.vocab:
+        raise ValueError(f"init_from={cfg.init_from!r}: its tokenizer differs from the toy world's "
+                         "vocabulary; train from scratch instead")
+    text.load_state_dict(old.text_encoder.state_dict())
+    missing, unexpected = dit.load_state_dict(old.transformer.state_dict(), strict=False)
+    if unexpected or any(not k.startswith("world_embed.") for k in missing):
+        raise ValueError(f"init_from={cfg.init_from!r}: its denoiser does not match this preset "
+                         f"(missing {missing}, unexpected {unexpected})")
+    print(f"denoiser: continuing from {source}" + (" (+ new world-point camera embedding)" if missing else ""))
+
+
 def train(cfg: TrainConfig, run: Path, resume: bool = False) -> Path:
     torch.set_num_threads(cfg.threads)
     run.mkdir(parents=True, exist_ok=True)
     started = time.time()
     bar = tqdm(total=cfg.pool_size, desc="render toy world")
     frames, cameras, captions, _ = data.render_pool(cfg.pool_size, cfg.seed, run / "cache",
-                                                    progress=bar.update)
+                                                    progress=bar.update,
+                                                    camera_in_text=cfg.camera_in_text)
     bar.close()
     ae = train_autoencoder(cfg, frames, run)
     latents = encode_pool(ae, frames, run)
@@ -245,7 +281,10 @@ def train(cfg: TrainConfig, run: Path, resume: bool = False) -> Path:
     tokenizer = WordTokenizer.from_captions(data.caption_vocabulary())
     torch.manual_seed(cfg.seed)
     text = TinyTextEncoder(vocab_size=len(tokenizer), max_length=tokenizer.max_length, dim=cfg.dim)
-    dit = TinyVideoDiT(dim=cfg.dim, depth=cfg.depth, text_dim=cfg.dim, heads=max(2, cfg.dim // 32))
+    dit = TinyVideoDiT(dim=cfg.dim, depth=cfg.depth, text_dim=cfg.dim, heads=max(2, cfg.dim // 32),
+                       camera_world=cfg.camera_world)
+    if cfg.init_from:
+        _init_denoiser(cfg, text, dit, tokenizer)
     params = list(text.parameters()) + list(dit.parameters())
     ema = [p.detach().clone() for p in params]
     opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=0.01)
@@ -303,11 +342,13 @@ def main(argv=None):
     ap.add_argument("--threads", type=int, help="torch threads (default: the preset's)")
     ap.add_argument("--seed", type=int)
     ap.add_argument("--vae-from", help='reuse an autoencoder instead of training one: "shipped" or a vae/ folder')
+    ap.add_argument("--init-from", help='continue a trained denoiser: "shipped" or a pipeline/ folder')
     args = ap.parse_args(argv)
     cfg = PRESETS[args.preset]
     cfg = TrainConfig(**{**asdict(cfg), **{k: v for k, v in {
         "steps": args.steps, "ae_steps": args.ae_steps, "max_minutes": args.max_minutes, "threads": args.threads,
-        "seed": args.seed, "vae_from": args.vae_from}.items() if v is not None}})
+        "seed": args.seed, "vae_from": args.vae_from, "init_from": args.init_from}.items()
+        if v is not None}})
     train(cfg, args.out, resume=args.resume)
 
 
