@@ -4,20 +4,26 @@ against the toy world's own renders (tests/test_analyzer.py).
 
 Method, deliberately simple and explainable:
   * background: the median colour of the top rows, nearest sky palette entry;
-  * object: pixels near one of the object palette colours (or its darker rim) and far
-    from the background; the colour with most such pixels wins;
-  * shape: fill ratio of the mask in its bounding box (square ≈ 0.9, circle ≈ 0.7,
-    triangle ≈ 0.5), voted over frames;
+  * object: pixels near one of the object palette colours (or its darker rim), far
+    from the background around them and unlike any colour the detected background's
+    sky, clouds, stars, hills and ground can take (read off background-only renders);
+    the colour with most such pixels wins;
+  * shape: fill ratio of the mask in its smallest enclosing rotated rectangle (square ≈ 1,
+    circle ≈ π/4, triangle ≈ 1/2, whatever the roll), voted over the frames where the
+    object is whole;
   * camera: the per-frame camera path from dense optical flow and RANSAC similarity fits,
     objects masked out (`motion.measure_camera`), classified by its last frame's move
     (zoom > 10 %, roll > 7°, shift > 5 % of the width);
   * object motion: where the object ends up relative to where the camera alone would
-    have carried it; size change beyond the camera's zoom is grow/shrink.
+    have carried it; size change beyond the camera's zoom is grow/shrink; a rise
+    followed by a fall (however many hops, wherever the clip ends) is a bounce.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -25,6 +31,7 @@ from . import toyworld
 
 _SKY_MEANS = {bg: np.mean(np.array(c), axis=0) for bg, c in toyworld.SKY.items()}
 _OBJ = {c: np.array(v) for c, v in toyworld.OBJECT_RGB.items()}
+SQUARE_FILL, TRIANGLE_FILL = 0.855, 0.67  # shape_fill thresholds, set on training-split renders
 
 
 @dataclass
@@ -45,12 +52,44 @@ def _background(frames: np.ndarray) -> str:
     return min(_SKY_MEANS, key=lambda bg: np.sum((_SKY_MEANS[bg] - med) ** 2))
 
 
-def _object_masks(frames: np.ndarray):
+_BINS = 32   # background palettes are kept as occupied cells of a 32³ RGB grid
+
+
+@lru_cache(maxsize=None)
+def _background_palette(background: str) -> np.ndarray:
+    """(32, 32, 32) bool: the RGB cells a toy-world `background` (sky gradient, clouds or
+    stars, hills, ground) occupies, from background-only renders under several camera
+    moves and texture seeds, grown by one cell (≈ ±0.03) for rendering and model noise."""
+    seen = np.zeros((_BINS,) * 3, bool)
+    for seed in range(3):
+        for move in ("zoom_out", "tilt_up", "tilt_down", "roll_cw"):
+            scene = toyworld.ToyScene(background, (), move, 1.5, seed * 97)
+            q = toyworld.render(scene, 8, 4.0, 48, 48).reshape(-1, 3) // (256 // _BINS)
+            seen[q[:, 0], q[:, 1], q[:, 2]] = True
+    grown = seen.copy()
+    for axis in range(3):
+        for step in (-1, 1):
+            grown |= np.roll(seen, step, axis=axis) & ~_edge(axis, step)
+    return grown
+
+
+def _edge(axis: int, step: int) -> np.ndarray:
+    """Cells that np.roll wrapped around (so they must not count as neighbours)."""
+    edge = np.zeros((_BINS,) * 3, bool)
+    index = [slice(None)] * 3
+    index[axis] = 0 if step == 1 else -1
+    edge[tuple(index)] = True
+    return edge
+
+
+def _object_masks(frames: np.ndarray, background: str):
     """-> colour name, masks (T, H, W) bool."""
     x = frames.astype(np.float32) / 255.0                                   # (T, H, W, 3)
     # the background around each pixel: a heavy median over the frame's rows
     bg = np.median(x, axis=2, keepdims=True)                                 # (T, H, 1, 3)
-    far_from_bg = np.sqrt(((x - bg) ** 2).sum(-1)) > 0.25
+    q = frames // (256 // _BINS)
+    scenery = _background_palette(background)[q[..., 0], q[..., 1], q[..., 2]]
+    far_from_bg = (np.sqrt(((x - bg) ** 2).sum(-1)) > 0.25) & ~scenery
     best, best_count, best_masks = None, 0, None
     for name, rgb in _OBJ.items():
         d = np.minimum(np.sqrt(((x - rgb) ** 2).sum(-1)), np.sqrt(((x - 0.72 * rgb) ** 2).sum(-1)))
@@ -63,18 +102,36 @@ def _object_masks(frames: np.ndarray):
     return best, best_masks
 
 
-def _shape(masks: np.ndarray) -> str | None:
+def _touches_border(mask: np.ndarray) -> bool:
+    return bool(mask[0].any() or mask[-1].any() or mask[:, 0].any() or mask[:, -1].any())
+
+
+def shape_fill(mask: np.ndarray) -> float | None:
+    """Pixels of `mask` over the area of its smallest enclosing rotated rectangle."""
+    import cv2
+
+    ys, xs = np.nonzero(mask)
+    if len(ys) < 12:
+        return None
+    (_, _), (w, h), _ = cv2.minAreaRect(np.stack([xs, ys], 1).astype(np.float32))
+    return len(ys) / ((w + 1) * (h + 1))      # + 1: the rectangle spans pixel centres
+
+
+def _shape(masks: np.ndarray, roll: np.ndarray) -> str | None:
+    """Vote over frames where the object is whole and, where there are such frames, the
+    camera has not rolled it more than a few degrees (digitised tilted squares fill their
+    rectangle like circles do; toy objects never turn by themselves)."""
+    whole = [i for i, m in enumerate(masks) if not _touches_border(m)] or list(range(len(masks)))
+    upright = [i for i in whole if abs(roll[i]) < 8.0]
     votes = []
-    for m in masks:
-        ys, xs = np.nonzero(m)
-        if len(ys) < 12:
-            continue
-        box = (ys.max() - ys.min() + 1) * (xs.max() - xs.min() + 1)
-        fill = len(ys) / box
-        votes.append("square" if fill > 0.86 else "triangle" if fill < 0.62 else "circle")
+    for m in masks[upright or whole]:
+        fill = shape_fill(m)
+        if fill is not None:
+            votes.append("square" if fill > SQUARE_FILL else "triangle" if fill < TRIANGLE_FILL
+                         else "circle")
     if not votes:
         return None
-    return max(set(votes), key=votes.count)
+    return Counter(votes).most_common(1)[0][0]    # a tie goes to the earliest frame's vote
 
 
 def _camera_move(scale, angle, tx, ty, size) -> str:
@@ -105,7 +162,7 @@ def analyze(frames: np.ndarray) -> Analysis:
     frames = np.asarray(frames)
     t, h, w, _ = frames.shape
     background = _background(frames)
-    color, masks = _object_masks(frames)
+    color, masks = _object_masks(frames, background)
     path = measure_camera(frames, masks)                     # (T, 4), relative to frame 0
     maps = frame_transform(path, w, h)                       # frame-0 pixel → frame-i pixel
     camera = classify_move(path[-1], w, h)
@@ -120,7 +177,7 @@ def analyze(frames: np.ndarray) -> Analysis:
     shape = motion = None
     track = []
     if masks is not None:
-        shape = _shape(masks)
+        shape = _shape(masks, path[:, 3])
         present = [i for i in range(t) if masks[i].sum() >= 4]
         track = [(float(np.nonzero(masks[i])[1].mean()), float(np.nonzero(masks[i])[0].mean()))
                  if i in present else None for i in range(t)]
@@ -128,17 +185,18 @@ def analyze(frames: np.ndarray) -> Analysis:
             i0, i1 = present[0], present[-1]
             d = np.array(track[i1]) - carried(track[i0], i0, i1)
             # size change only between frames where the object is wholly inside the frame
-            inside = [i for i in present if not (masks[i][0].any() or masks[i][-1].any()
-                                                  or masks[i][:, 0].any() or masks[i][:, -1].any())]
+            inside = [i for i in present if not _touches_border(masks[i])]
             area = 1.0
             if len(inside) >= 2:
                 j0, j1 = inside[0], inside[-1]
                 zoom_part = path[j1, 2] / path[j0, 2]
                 area = masks[j1].sum() / max(1, masks[j0].sum()) / zoom_part ** 2
-            ys = np.array([track[i][1] for i in present])
-            rise = ys[0] - ys.min()
-            if rise > 0.08 * h and abs(ys[-1] - ys[0]) < 0.5 * rise and abs(d[0]) < 0.09 * w:
-                motion = "bounce"          # up and back down again
+            # the object's own path: where it is minus where the camera alone would have put it
+            own_y = np.array([track[i][1] - carried(track[i0], i0, i)[1] for i in present])
+            rise = -own_y.min()
+            fall = np.max(own_y - np.minimum.accumulate(own_y))   # largest drop after a high point
+            if rise > 0.08 * h and fall > max(0.15 * rise, 1.5) and abs(d[0]) < 0.09 * w:
+                motion = "bounce"          # up, then (at least partly) back down
             elif area > 1.4:
                 motion = "grow"
             elif area < 0.7:

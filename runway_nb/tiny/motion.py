@@ -84,6 +84,7 @@ def measure_camera(frames: np.ndarray, masks: np.ndarray | None = None) -> np.nd
 
     frames = np.asarray(frames)
     t, h, w = frames.shape[:3]
+    cv2.setRNGSeed(0)    # RANSAC draws from OpenCV's global RNG: same frames, same answer
     greys = [cv2.cvtColor(np.ascontiguousarray(f), cv2.COLOR_RGB2GRAY).astype(np.float32) for f in frames]
     ignore = [None if masks is None else cv2.dilate(m.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
               for m in (masks if masks is not None else [None] * t)]
