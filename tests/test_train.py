@@ -105,3 +105,17 @@ def test_init_from_adds_the_world_camera_embedding_without_changing_the_model(tm
 def test_init_from_a_folder_without_a_pipeline_says_so(tmp_path):
     with pytest.raises(FileNotFoundError, match="init_from"):
         train(replace(SMOKE, init_from=str(tmp_path / "nowhere")), tmp_path / "run")
+
+
+def test_the_pool_can_leave_the_camera_out_of_the_captions(tmp_path):
+    from runway_nb.tiny import data, toyworld
+
+    # words only camera phrases use (object motions share "left", "up", "rolls", ...)
+    camera_words = {"camera", "pan", "tilt", "zoom", "clockwise", "counterclockwise", "locked-off"}
+    assert all(set(p.split()) & camera_words for ps in toyworld.CAMERA_WORDS.values() for p in ps)
+    _, cameras, captions, scenes = data.render_pool(12, 5, tmp_path, workers=1, camera_in_text=0.0)
+    assert not any(set(c.replace(",", " ").replace(";", " ").split()) & camera_words for c in captions)
+    assert any(s["camera"] != "static" for s in scenes)        # the moves are still there, as numbers
+    _, _, worded, _ = data.render_pool(12, 5, tmp_path, workers=1, camera_in_text=1.0)
+    assert all(set(c.replace(",", " ").replace(";", " ").replace(":", " ").split()) & camera_words
+               for c in worded)
