@@ -66,20 +66,12 @@ def _background_palette(background: str) -> np.ndarray:
             scene = toyworld.ToyScene(background, (), move, 1.5, seed * 97)
             q = toyworld.render(scene, 8, 4.0, 48, 48).reshape(-1, 3) // (256 // _BINS)
             seen[q[:, 0], q[:, 1], q[:, 2]] = True
+    padded = np.pad(seen, 1)        # zero borders, so np.roll wraps nothing real around
     grown = seen.copy()
     for axis in range(3):
         for step in (-1, 1):
-            grown |= np.roll(seen, step, axis=axis) & ~_edge(axis, step)
+            grown |= np.roll(padded, step, axis=axis)[1:-1, 1:-1, 1:-1]
     return grown
-
-
-def _edge(axis: int, step: int) -> np.ndarray:
-    """Cells that np.roll wrapped around (so they must not count as neighbours)."""
-    edge = np.zeros((_BINS,) * 3, bool)
-    index = [slice(None)] * 3
-    index[axis] = 0 if step == 1 else -1
-    edge[tuple(index)] = True
-    return edge
 
 
 def _object_masks(frames: np.ndarray, background: str):
