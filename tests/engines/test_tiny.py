@@ -129,3 +129,35 @@ def test_unknown_engine_and_non_pipeline_folder(tmp_path):
 def test_unavailable_device_is_refused():
     with pytest.raises(InvalidInput, match="device"):
         rn.load_engine("tiny", device="cuda")
+
+
+def test_a_moving_native_camera_gets_its_own_guidance(engine):
+    """Native mode with a moving path adds a third branch without the camera input; its
+    difference from the prompt + camera branch is pushed along (camera guidance)."""
+    seen = []
+    model = engine.pipe.transformer
+    real_forward = model.forward
+
+    def spy(*args, **kwargs):
+        seen.append(args[5].tolist())            # camera_known of each branch
+        return real_forward(*args, **kwargs)
+
+    model.forward = spy
+    try:
+        engine.render(Shot("a red ball", seed=1, steps=1, camera="pan_left", camera_mode="native"))
+        moving = seen[-1]
+        engine.render(Shot("a red ball", seed=1, steps=1, camera="static", camera_mode="native"))
+        still = seen[-1]
+        engine.render(Shot("a red ball", seed=1, steps=1, camera="pan_left", camera_mode="warp"))
+        warped = seen[-1]
+        path = Shot("x", camera="pan_left").camera.per_frame(16, 8.0)
+        engine.pipe("a red ball", camera=path, num_inference_steps=1, show_progress=False,
+                    camera_guidance_scale=0.0)
+        switched_off = seen[-1]
+    finally:
+        del model.forward
+    assert moving == [True, True, False]       # prompt + camera, negative + camera, prompt alone
+    assert still == [True, True]               # a locked-off camera needs no push
+    assert warped == [False, False]            # warp switches the camera input off
+    assert switched_off == [True, True]        # scale 0: plain classifier-free guidance
+
