@@ -70,7 +70,7 @@ PRESETS = {
     # Second stage on top of `default`: the camera as a world-point embedding, and captions
     # that name the move less often, so the model must read the numeric path (Director
     # Mode's native camera) while colours, shapes and motions keep training.
-    "camera": TrainConfig(steps=4000, lr=2e-4, warmup=100, seed=1, camera_world=True,
+    "camera": TrainConfig(steps=7000, lr=2e-4, warmup=100, seed=1, camera_world=True,
                           camera_in_text=0.3, init_from="shipped"),
     "smoke": TrainConfig(pool_size=32, ae_steps=3, ae_batch=8, steps=3, batch=2, dim=32,
                          depth=1, warmup=1, threads=1),
