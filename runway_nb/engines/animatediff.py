@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from ..errors import InvalidInput, MissingDependency, WeightsError
 from . import hub
-from .diffusers_base import DiffusersEngine, PipelineCall
+from .diffusers_base import DiffusersEngine, ImageVaeLatents, PipelineCall
 
 MOTION_LORAS = {   # Director Mode preset -> published MotionLoRA
     "zoom_in": "guoyww/animatediff-motion-lora-zoom-in",
@@ -37,7 +37,7 @@ _SD15 = dict(sizes=((512, 512), (512, 768), (768, 512)), fps=(8.0,), max_frames=
              default_guidance=7.5)
 
 
-class AnimateDiffEngine(DiffusersEngine):
+class AnimateDiffEngine(ImageVaeLatents, DiffusersEngine):
     family = "animatediff"
     description = "AnimateDiff on SD 1.5 (512×512, 8 fps, 16 frames); camera presets by MotionLoRA"
     default_repo = "SG161222/Realistic_Vision_V5.1_noVAE"
@@ -123,14 +123,3 @@ class AnimateDiffEngine(DiffusersEngine):
             raise WeightsError(f"could not load the {preset} MotionLoRA from {source!r}: "
                                f"{type(exc).__name__}: {exc}") from exc
         self._loaded_loras.add(adapter)
-
-    # ---- preview -----------------------------------------------------------------------------------
-    def _encode_rgb(self, rgb):
-        return self._vae_mean(rgb) * self.pipe.vae.config.scaling_factor
-
-    def _decode_rgb(self, latents):
-        return self.pipe.vae.decode(latents / self.pipe.vae.config.scaling_factor).sample
-
-    def _latent_shape(self, frames, height, width):
-        s = self.spatial_ratio
-        return frames, self.pipe.unet.config.in_channels, height // s, width // s

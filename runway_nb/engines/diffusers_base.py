@@ -401,3 +401,18 @@ class DiffusersEngine(DiffusersCamera, Engine):
         if sidecar.is_file():
             fields.update(read_sidecar(sidecar))
         return fields
+
+
+class ImageVaeLatents:
+    """Latents of families that run an image VAE frame by frame under a UNet (AnimateDiff,
+    ModelScope): Stable Diffusion's `scaling_factor`, no temporal compression."""
+
+    def _encode_rgb(self, rgb):
+        return self._vae_mean(rgb) * self.pipe.vae.config.scaling_factor
+
+    def _decode_rgb(self, latents):
+        return self.pipe.vae.decode(latents / self.pipe.vae.config.scaling_factor).sample
+
+    def _latent_shape(self, frames, height, width):
+        s = self.spatial_ratio
+        return frames, self.pipe.unet.config.in_channels, height // s, width // s

@@ -17,7 +17,7 @@ DDIM, which this adapter keeps (swap `engine.pipe.scheduler` to follow the card 
 
 from __future__ import annotations
 
-from .diffusers_base import DiffusersEngine, PipelineCall
+from .diffusers_base import DiffusersEngine, ImageVaeLatents, PipelineCall
 
 _MS = dict(sizes=((256, 256),), fps=(8.0,), max_frames=32, default_size=(256, 256), default_fps=8.0,
            default_frames=16, default_steps=25, default_guidance=9.0)
@@ -25,7 +25,7 @@ _ZEROSCOPE = dict(sizes=((576, 320),), fps=(8.0,), max_frames=36, default_size=(
                   default_fps=8.0, default_frames=24, default_steps=40, default_guidance=9.0)
 
 
-class ModelScopeEngine(DiffusersEngine):
+class ModelScopeEngine(ImageVaeLatents, DiffusersEngine):
     family = "modelscope"
     description = "ModelScope text→video 1.7B (256×256, 8 fps; deprecated upstream); also Zeroscope"
     default_repo = "ali-vilab/text-to-video-ms-1.7b"   # the hub redirects the old damo-vilab id here
@@ -53,12 +53,3 @@ class ModelScopeEngine(DiffusersEngine):
     def _step_frames(self, tensor, latents, call):
         return tensor        # the pipeline steps on (B·F, C, h, w), and B is 1: (F, C, h, w)
 
-    def _encode_rgb(self, rgb):
-        return self._vae_mean(rgb) * self.pipe.vae.config.scaling_factor
-
-    def _decode_rgb(self, latents):
-        return self.pipe.vae.decode(latents / self.pipe.vae.config.scaling_factor).sample
-
-    def _latent_shape(self, frames, height, width):
-        s = self.spatial_ratio
-        return frames, self.pipe.unet.config.in_channels, height // s, width // s
