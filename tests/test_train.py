@@ -66,6 +66,25 @@ def test_classroom_style_run_reuses_the_shipped_autoencoder(tmp_path, shipped_we
     assert mine.keys() == shipped.keys() and all((mine[k] == shipped[k]).all() for k in mine)
 
 
+def test_decoder_stage_keeps_the_latent_space_and_the_denoiser(tmp_path, shipped_weights):
+    """The decoder preset's promise: only the decoder changes, so the shipped denoiser's
+    latents still mean what they meant (same encoder, same statistics, same preview map)."""
+    first = train(SMOKE, tmp_path / "first")
+    out = train(replace(SMOKE, steps=0, init_from=str(first), decoder_steps=3), tmp_path / "dec")
+    vae = "vae/diffusion_pytorch_model.safetensors"
+    mine, before = load_file(out / vae), load_file(first / vae)
+    encoder = [k for k in mine if k.startswith("encoder.")]
+    decoder = [k for k in mine if k.startswith("decoder.")]
+    assert encoder and all((mine[k] == before[k]).all() for k in encoder)
+    assert any((mine[k] != before[k]).any() for k in decoder)
+    config = lambda folder: json.loads((folder / "vae" / "config.json").read_text())  # noqa: E731
+    for key in ("latent_mean", "latent_std", "latent_rgb"):
+        assert config(out)[key] == config(first)[key]
+    assert "_name_or_path" not in config(out)          # no machine path in weights that ship
+    wa, wb = _weights(out), _weights(first)
+    assert all((wa[k] == wb[k]).all() for k in wa)
+
+
 def test_vae_from_a_folder_without_an_autoencoder_says_so(tmp_path):
     with pytest.raises(FileNotFoundError, match="vae_from"):
         train(replace(SMOKE, vae_from=str(tmp_path / "nowhere")), tmp_path / "run")
