@@ -42,30 +42,36 @@ def frame_changes(frames: np.ndarray) -> np.ndarray:
     return np.abs(x[1:] - x[:-1]).mean(axis=(1, 2, 3))
 
 
-def seam_ratios(frames: np.ndarray, joins: list[int]) -> np.ndarray:
-    """For each join index j (frame j is the first of an extension), the change frame j−1 → j
-    over the median change between frames inside the pieces (joins excluded)."""
+def seam_ratios(frames: np.ndarray, joins: list[int], blended: list[int] | None = None) -> np.ndarray:
+    """For each join index j (frame j is the first new frame of an extension, and the `b`
+    frames before it are the engine's dissolve from the parent into the continuation), the
+    largest change over the join's frame steps, j − b − 1 → … → j, over the median change
+    between frames elsewhere (joins excluded). b = 0: the one step j − 1 → j."""
+    blended = blended or [0] * len(joins)
     d = frame_changes(frames)                      # d[i] = change from frame i to i + 1
-    at_join = np.array([j - 1 for j in joins])
-    inside = np.delete(d, at_join)
+    spans = [np.arange(j - b - 1, j) for j, b in zip(joins, blended)]
+    inside = np.delete(d, np.concatenate(spans))
     # a locked-off still scene changes by < 1 grey level: floor the scale at 0.5 so a
     # ratio means "visibly more change than usual", not "1 grey level over 0.1"
-    return d[at_join] / max(float(np.median(inside)), 0.5)
+    return np.array([d[span].max() for span in spans]) / max(float(np.median(inside)), 0.5)
 
 
-def chain(scene, seed: int, step: float, seconds: float, steps: int | None, context: int | None):
+def chain(scene, seed: int, step: float, seconds: float, steps: int | None, context: int | None,
+          blend: int | None = None):
     """Render 2 s, extend by `step` s until `seconds` long. -> frames, joins, {length: cpu s}."""
     import runway_nb as rn
 
     camera = None if scene.camera == "static" else f"{scene.camera}:{scene.camera_intensity:.2f}"
     cpu0 = time.process_time()
     clip = rn.generate(scene.caption, seconds=2, seed=seed, steps=steps, camera=camera, progress=False)
-    cost, joins = {2: time.process_time() - cpu0}, []
+    cost, joins, blended = {2: time.process_time() - cpu0}, [], []
     while clip.duration < seconds - 1e-9:
         joins.append(len(clip))
-        clip = clip.extend(min(step, seconds - clip.duration), context=context, progress=False)
+        clip = clip.extend(min(step, seconds - clip.duration), context=context, blend=blend,
+                           progress=False)
+        blended.append(clip.provenance.get("blended_frames", 0))
         cost[round(clip.duration, 3)] = time.process_time() - cpu0
-    return clip, joins, cost
+    return clip, joins, blended, cost
 
 
 def run(args) -> dict:
@@ -81,15 +87,17 @@ def run(args) -> dict:
     scenes = eval_scenes(args.start + args.prompts, seed=args.seed)[args.start:]
     rows, fps = [], 8
     for i, scene in enumerate(scenes, start=args.start):
-        clip, joins, cost = chain(scene, 1000 + i, args.step, args.seconds, args.steps, args.context)
+        clip, joins, blended, cost = chain(scene, 1000 + i, args.step, args.seconds, args.steps, args.context,
+                                            args.blend)
         fps = clip.fps
-        ratios = seam_ratios(clip.frames, joins)
+        ratios = seam_ratios(clip.frames, joins, blended)
         early = [r for j, r in zip(joins, ratios) if j < 18 * fps]
         want = (scene.background, scene.objects[0].color)
         start, end = analyze(clip.frames[: 2 * int(fps)]), analyze(clip.frames[-2 * int(fps):])
         rows.append({
             "prompt": str(scene.caption), "camera": scene.camera, "motion": scene.objects[0].motion,
-            "frames": len(clip), "context": clip.shot.context_frames, "seam_18s": [float(r) for r in early],
+            "frames": len(clip), "context": clip.shot.context_frames, "blend": clip.shot.blend_frames,
+            "seam_18s": [float(r) for r in early],
             "seam_all": [float(r) for r in ratios],
             "start": {"background": start.background, "color": start.color},
             "end": {"background": end.background, "color": end.color},
@@ -107,7 +115,8 @@ def run(args) -> dict:
 
 def summarize(rows, args) -> dict:
     out = {"prompts": len(rows), "step_s": args.step, "seconds": args.seconds,
-           "context": rows[0]["context"] if rows else args.context}
+           "context": rows[0]["context"] if rows else args.context,
+           "blend": rows[0].get("blend") if rows else args.blend}
     for key in ("seam_18s", "seam_all"):
         r = np.concatenate([row[key] for row in rows]) if rows else np.zeros(0)
         if len(r):
@@ -138,7 +147,8 @@ def summarize(rows, args) -> dict:
 
 def print_table(s: dict) -> None:
     print(f"\nextend benchmark: {s['prompts']} held-out prompts, 2 s + {s['step_s']:g} s steps "
-          f"→ {s['seconds']:g} s, context {s['context']}, tiny engine, 1 torch thread")
+          f"→ {s['seconds']:g} s, context {s['context']}, blend {s.get('blend', 0)}, tiny engine, "
+          "1 torch thread")
     print(f"\n{'seam (join / median step)':<28}{'joins':>6}{'median':>8}{'mean':>7}{'p90':>7}{'max':>7}"
           f"{'≤1.5×':>8}")
     for key, name in (("seam_18s", "joins in the first 18 s"), ("seam_all", "all joins")):
@@ -169,6 +179,8 @@ def main(argv=None):
     ap.add_argument("--steps", type=int, help="denoising steps (default: the engine's, 20)")
     ap.add_argument("--context", type=int, help="frames each extension is conditioned on "
                     "(default: the engine's choice; 4 reproduces the earlier, even context)")
+    ap.add_argument("--blend", type=int, help="frames each join dissolves over (default: the "
+                    "engine's, 2 on tiny; 0 = plain cuts, as before)")
     ap.add_argument("--seed", type=int, default=0, help="which held-out prompts (runway_nb.eval)")
     ap.add_argument("--start", type=int, default=0, help="skip the first N prompts (split a run "
                     "over several processes, then --merge their JSON files)")

@@ -45,6 +45,7 @@ class Shot:
     brushes: tuple = ()              # MotionBrush regions that move (dicts are converted)
     parent: str | None = None        # id of the clip this one continues (extend)
     context_frames: int | None = None  # how many of the parent's last frames condition this one
+    blend_frames: int = 0            # how many of those the continuation redraws and dissolves into
     meta: dict = field(default_factory=dict, compare=True)  # free-form notes (title, tags…)
 
     def __post_init__(self):
@@ -99,6 +100,8 @@ class Shot:
         if self.context_frames is not None:
             set_(self, "context_frames", check_number("context_frames", self.context_frames,
                                                       low=1, high=1000, integer=True))
+        set_(self, "blend_frames", check_number("blend_frames", self.blend_frames, low=0,
+                                                high=max(0, (self.context_frames or 1) - 1), integer=True))
         if not isinstance(self.meta, dict):
             raise InvalidInput("meta", self.meta, "must be a dict of JSON values")
 
@@ -141,7 +144,7 @@ class Shot:
         if "prompt" not in data:
             raise InvalidInput("prompt", None, "is required in a shot")
         # JSON has no int/float distinction for whole numbers: accept 24.0 for an int field
-        for name in ("seed", "frames", "width", "height", "steps", "context_frames"):
+        for name in ("seed", "frames", "width", "height", "steps", "context_frames", "blend_frames"):
             v = data.get(name)
             if isinstance(v, float) and v.is_integer():
                 data[name] = int(v)

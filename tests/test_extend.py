@@ -17,10 +17,12 @@ def step_changes(frames):
     return np.abs(x[1:] - x[:-1]).mean(axis=(1, 2, 3))      # (T − 1,) mean |Δ| per frame step
 
 
-def seam_ratio(frames, join):
-    """Change into frame `join` over the median frame step elsewhere in the clip."""
+def seam_ratio(frames, join, blended=0):
+    """The largest change over the steps into frame `join` (from `blended` frames before it:
+    a dissolve) over the median frame step elsewhere in the clip."""
     d = step_changes(frames)
-    return d[join - 1] / max(float(np.median(np.delete(d, join - 1))), 0.5)
+    span = np.arange(join - blended - 1, join)
+    return d[span].max() / max(float(np.median(np.delete(d, span))), 0.5)
 
 
 def camera(scene):
@@ -47,13 +49,16 @@ def test_a_60_second_chain_keeps_length_fps_and_ancestry(engine):
         assert child.provenance["extended_from"] == parent.id
         assert child.shot.frames == len(child) - len(parent) == child.provenance["added_frames"]
         assert child.shot.context_frames == engine.context
+        assert child.shot.blend_frames == child.provenance["blended_frames"] == engine.blend
         assert child.shot.prompt == start.shot.prompt and child.shot.camera == start.shot.camera
-        np.testing.assert_array_equal(child.frames[: len(parent)], parent.frames)
+        # the parent's frames, but for the last few: the dissolve into the continuation
+        kept = len(parent) - engine.blend
+        np.testing.assert_array_equal(child.frames[:kept], parent.frames[:kept])
     assert len({c.shot.seed for c in chain}) == len(chain)       # each extension draws new noise
     # the extension's shot re-makes exactly its frames (what a film file's re-render relies on)
     last, parent = chain[-1], chain[-2]
     again = engine.render(last.shot, init_frames=parent.frames[-last.shot.context_frames:], progress=False)
-    np.testing.assert_array_equal(again.frames, last.frames[len(parent):])
+    np.testing.assert_array_equal(again.frames, last.frames[len(parent) - last.shot.blend_frames:])
 
 
 @pytest.mark.slow
@@ -64,7 +69,7 @@ def test_a_join_looks_like_motion_not_a_cut(engine):
              for i, s in enumerate(scenes)]
     for i, clip in enumerate(clips):
         longer = clip.extend(2, progress=False)
-        joins.append(seam_ratio(longer.frames, len(clip)))
+        joins.append(seam_ratio(longer.frames, len(clip), longer.shot.blend_frames))
         other = clips[(i + 1) % len(clips)]                       # a hard cut to another prompt
         cuts.append(seam_ratio(np.concatenate([clip.frames, other.frames]), len(clip)))
     # loose bounds: the benchmark's target (≤ 1.5× on average) is measured over many prompts
@@ -92,6 +97,26 @@ def test_context_is_chosen_and_checked(engine):
     for bad in (0, 9, 2.5, "4"):
         with pytest.raises(rn.InvalidInput, match="context"):
             clip.extend(0.5, context=bad, progress=False)
+
+
+def test_blend_dissolves_the_parents_last_frames_and_is_checked(engine):
+    clip = engine.render(rn.Shot("a green square moving left", seed=2, steps=2, frames=8), progress=False)
+    cut = clip.extend(1, blend=0, progress=False)
+    np.testing.assert_array_equal(cut.frames[: len(clip)], clip.frames)    # a plain cut
+    assert cut.provenance["blended_frames"] == 0
+    dissolve = clip.extend(1, blend=2, progress=False)
+    assert len(dissolve) == len(cut) == len(clip) + 8
+    np.testing.assert_array_equal(dissolve.frames[:-10], clip.frames[:-2])
+    assert (dissolve.frames[-10:-8] != clip.frames[-2:]).any()              # redrawn and dissolved
+    assert clip.frames.shape == (8, 64, 64, 3) and clip.parent is None       # the parent is untouched
+    assert dissolve.shot.blend_frames == 2 and dissolve.provenance["added_frames"] == 8
+    for bad in (-1, engine.blend + 1, 1.5):
+        with pytest.raises(rn.InvalidInput, match="blend"):
+            clip.extend(1, blend=bad, progress=False)
+    with pytest.raises(rn.InvalidInput, match="blend"):      # fewer than the context frames
+        clip.extend(1, context=2, blend=2, progress=False)
+    with pytest.raises(rn.InvalidInput, match="blend_frames"):
+        rn.Shot("a red ball", context_frames=2, blend_frames=2)
 
 
 def test_an_extension_does_not_reuse_the_parents_brushes(engine):

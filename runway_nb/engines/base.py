@@ -200,7 +200,8 @@ class Engine(ABC):
             plan = plan_window(camera, shot.width, shot.height, sizes=self.capabilities.sizes)
         camera = camera[k:]
         ws, hs = plan.source_size
-        source_shot = shot.replace(camera=None, camera_mode="auto", width=ws, height=hs)
+        # no dissolve under a moving window: it is fitted to the frames after the given ones
+        source_shot = shot.replace(camera=None, camera_mode="auto", width=ws, height=hs, blend_frames=0)
 
         def windowed(info: StepInfo):
             rows = camera[info.frame_offset - k: info.frame_offset - k + len(info.preview)]

@@ -297,7 +297,6 @@ class Film:
 
 def _replay(rec: dict, get, load_engine):
     """Re-make one clip from its record (its parent first, when it has one)."""
-    from ..clip import Clip
 
     cid, pid, prov = rec["id"], rec.get("parent"), rec.get("provenance") or {}
     if rec.get("shot") is None:
@@ -318,12 +317,9 @@ def _replay(rec: dict, get, load_engine):
 
             return interpolate(parent, prov["interpolated"]["factor"], prov["interpolated"]["method"])
         if shot.parent == pid:       # an extension: continue from the parent's last frames
-            context = shot.context_frames or 1
-            added = load_engine(shot.engine).render(
-                shot, init_frames=np.asarray(parent.frames[-context:]), progress=False)
-            return Clip(np.concatenate([parent.frames, added.frames]), parent.fps, shot=added.shot,
-                        parent=parent, provenance={**added.provenance, "extended_from": parent.id,
-                                                   "added_frames": len(added.frames)})
+            from ..ops.extend import continue_clip
+
+            return continue_clip(parent, shot, load_engine(shot.engine), progress=False)
         raise InvalidInput(f"clips[{cid!r}].provenance", prov, "must say how the clip was made from "
                            f"its parent {pid} (extended, upscaled or interpolated)")
     return load_engine(shot.engine).render(shot, progress=False)

@@ -3,8 +3,14 @@
 The engine renders new frames conditioned on the clip's last `context` frames (the
 tiny engine's known-frame channels; image→video conditioning for engines that have
 it). The result holds the parent's frames followed by the new ones; its Shot
-describes the added part (`parent` = the parent's id, `context_frames`), so the
-whole chain can be re-made from the JSON files in a Store.
+describes the added part (`parent` = the parent's id, `context_frames`,
+`blend_frames`), so the whole chain can be re-made from the JSON files in a Store.
+
+Engines that can (`engine.blend`, the tiny engine: 3) also redraw the last
+`blend_frames` of the context and dissolve the parent's frames into the redrawn
+ones, so a join is spread over a few frames instead of being one cut; those last
+frames of the parent are then the dissolve in the result (the parent clip itself is
+never changed).
 """
 
 from __future__ import annotations
@@ -22,10 +28,11 @@ def continuation_seed(seed: int, frames_so_far: int) -> int:
 
 
 def extend(clip, seconds: float, prompt: str | None = None, camera=None, engine=None, *,
-           context: int | None = None, on_step=None, cancel=None, progress: bool = True):
+           context: int | None = None, blend: int | None = None, on_step=None, cancel=None,
+           progress: bool = True):
     """`context`: how many of the clip's last frames condition the new ones (default: the
-    engine's choice, `engine.context`; the tiny engine takes 1 to 8)."""
-    from ..clip import Clip
+    engine's choice, `engine.context`; the tiny engine takes 1 to 8). `blend`: how many of
+    those the engine redraws and dissolves into (default `engine.blend`; 0 = a plain cut)."""
     from ..engines.registry import load_engine
 
     check_number("seconds", seconds, low=0, low_inclusive=False, high=3600)
@@ -43,6 +50,11 @@ def extend(clip, seconds: float, prompt: str | None = None, camera=None, engine=
         check_number("context", context, low=1, high=getattr(eng, "max_context", 1000),
                      integer=True)
     context = min(int(context), len(clip))
+    most = min(getattr(eng, "blend", 0), context - 1)
+    if blend is None:
+        blend = most
+    else:
+        check_number("blend", blend, low=0, high=most, integer=True)   # ≤ engine.blend, < context
     new_frames = max(1, round(seconds * clip.fps))
     shot = clip.shot.replace(
         prompt=clip.shot.prompt if prompt is None else prompt,
@@ -50,10 +62,21 @@ def extend(clip, seconds: float, prompt: str | None = None, camera=None, engine=
         frames=new_frames, seconds=None, parent=clip.id, context_frames=context,
         # brushes are painted on the parent's first frame; its objects have moved since,
         # so a continuation starts without them (draw new ones on its first frame)
-        brushes=(), seed=continuation_seed(clip.shot.seed, len(clip)))
-    added = eng.render(shot, on_step=on_step, cancel=cancel, progress=progress,
-                       init_frames=np.asarray(clip.frames[-context:]))
-    frames = np.concatenate([clip.frames, added.frames])
+        brushes=(), seed=continuation_seed(clip.shot.seed, len(clip)),
+        blend_frames=int(blend))
+    return continue_clip(clip, shot, eng, on_step=on_step, cancel=cancel, progress=progress)
+
+
+def continue_clip(clip, shot, engine, **render_kw):
+    """Render the continuation `shot` (its `parent` is `clip`) and join it on: the clip's
+    frames, the last `shot.blend_frames` of them replaced by the engine's dissolve, then
+    the new frames. Shared by `extend` and a film's re-render."""
+    from ..clip import Clip
+
+    added = engine.render(shot, init_frames=np.asarray(clip.frames[-(shot.context_frames or 1):]),
+                          **render_kw)
+    blended = len(added) - shot.frames           # the engine's dissolve comes first
+    frames = np.concatenate([clip.frames[:len(clip) - blended], added.frames])
     return Clip(frames, clip.fps, shot=added.shot, parent=clip,
                 provenance={**added.provenance, "extended_from": clip.id,
-                            "added_frames": len(added)})
+                            "added_frames": shot.frames, "blended_frames": blended})

@@ -109,12 +109,26 @@ class TinyVideoPipeline(DiffusionPipeline):
         brushes: list | None = None,            # [(mask (H, W) bool, motion (num_frames, 3))]
         guide_steps: float = 0.7,               # share of the first steps with layout guidance
         camera_guidance_scale: float = CAMERA_GUIDANCE,  # extra guidance toward a moving camera path
+        blend_frames: int = 0,                  # last known frames redrawn and dissolved (extend)
+        blend_pin: float = 0.3,                 # share of the first steps the redrawn frames are pinned
     ) -> TinyVideoPipelineOutput:
+        """Frames (num_frames, H, W, 3), the known ones first. With `blend_frames` = b > 0 the
+        last b known frames are not held fixed: they are drawn again with the new frames
+        (pinned to the given ones through the first `blend_pin` of the steps, RePaint-style)
+        and dissolve (linearly, in latent space) from the given picture into the redrawn one.
+        A continuation's content
+        otherwise jumps at its first frame (the model does not quite continue its given
+        frames); the dissolve spreads that jump over b + 1 frame steps, as StreamingT2V
+        blends its overlapping chunks (Henschel et al. 2024)."""
         # 1. Check inputs (the engine validates user input; these guard direct callers).
         if height != 64 or width != 64:
             raise ValueError(f"the tiny pipeline makes 64×64 frames, got {width}×{height}")
         if known_frames is not None and not 1 <= len(known_frames) <= WINDOW // 2:
             raise ValueError(f"known_frames must hold 1 to {WINDOW // 2} frames, got {len(known_frames)}")
+        blend = int(blend_frames)
+        n_known = 0 if known_frames is None else len(known_frames)
+        if blend < 0 or (blend and blend >= n_known):
+            raise ValueError(f"blend_frames must be 0 or fewer than the {n_known} known frames, got {blend_frames}")
         if camera is not None and np.asarray(camera).shape != (num_frames, 4):
             raise ValueError(f"camera must have shape ({num_frames}, 4), got {np.asarray(camera).shape}")
         if warp_camera is not None and np.asarray(warp_camera).shape != (num_frames, 4):
@@ -156,9 +170,15 @@ class TinyVideoPipeline(DiffusionPipeline):
             latents = self._denoise_window(text, mask, context, window_cam, generator, (WINDOW, c, h, w),
                                            num_inference_steps, guidance_scale, callback_on_step_end,
                                            bar, window_start=start, noise_camera=warp_cam, guide=guide,
-                                           camera_guidance=camera_guidance)
+                                           camera_guidance=camera_guidance,
+                                           redraw=blend if context is known else 0,
+                                           redraw_steps=round(blend_pin * num_inference_steps))
             if latents is None:                  # interrupted
                 break
+            if context is known and blend:
+                # the dissolve: given → redrawn over the last `blend` known frames
+                alpha = torch.arange(1, blend + 1, dtype=latents.dtype)[:, None, None, None] / (blend + 1)
+                latents[k - blend:k] = (1 - alpha) * known[k - blend:] + alpha * latents[k - blend:k]
             made.extend(latents[k:] if made else latents)
             start = len(made) - CONTEXT
         if bar is not None:
@@ -169,7 +189,7 @@ class TinyVideoPipeline(DiffusionPipeline):
         # 5. Decode latents to pixels, frame by frame batch.
         z = torch.stack(made[:total])
         if known is not None:
-            z[: len(known)] = known              # given frames stay exactly what was given
+            z[: len(known) - blend] = known[: len(known) - blend]   # given frames stay as given
         px = self.vae.decode(z)
         frames = ((px.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1)
         return TinyVideoPipelineOutput(frames.numpy())
@@ -194,7 +214,8 @@ class TinyVideoPipeline(DiffusionPipeline):
         return relative_camera(cam, 0)
 
     def _denoise_window(self, text, text_mask, context, camera, generator, shape, steps, guidance,
-                        callback, bar, window_start, noise_camera=None, guide=None, camera_guidance=0.0):
+                        callback, bar, window_start, noise_camera=None, guide=None, camera_guidance=0.0,
+                        redraw=0, redraw_steps=0):
         t, c, h, w = shape
         # 4a. Timesteps: σ from 1 (pure noise) to 0, as the scheduler lays them out.
         self.scheduler.set_timesteps(steps)
@@ -208,8 +229,10 @@ class TinyVideoPipeline(DiffusionPipeline):
         known_mask = torch.zeros(1, t, dtype=torch.bool)
         noise_known = torch.randn((1, t, c, h, w), generator=generator)
         if context is not None:
-            known[0, : len(context)] = context
-            known_mask[0, : len(context)] = True
+            k = len(context)
+            known[0, : k - redraw] = context[: k - redraw]   # redrawn frames: unknown to the model
+            known_mask[0, : k - redraw] = True
+            pinned = context[k - redraw:]
         cam = torch.zeros(1, t, 4)
         if camera is not None:
             cam = camera_features(torch.from_numpy(camera).float())[None]
@@ -228,6 +251,8 @@ class TinyVideoPipeline(DiffusionPipeline):
             sigma = self.scheduler.sigmas[i]
             # given frames sit at the noise level the model was trained to see them at
             x = torch.where(kmask, (1 - sigma) * known + sigma * noise_known, x)
+            if redraw and i < redraw_steps:      # redrawn frames: pinned early, then the model's own
+                x[0, k - redraw: k] = (1 - sigma) * pinned + sigma * noise_known[0, k - redraw: k]
             out = self.transformer(
                 x.expand(batch, -1, -1, -1, -1), tstep.expand(batch), text, text_mask,
                 cam.expand(batch, -1, -1), cam_known, known.expand(batch, -1, -1, -1, -1),

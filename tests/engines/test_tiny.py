@@ -74,7 +74,8 @@ def test_extend_continues_from_the_last_frames(shipped):
     clip = shipped.render(Shot("a green square moving left", seed=2, steps=2), progress=False)
     longer = clip.extend(1.0, engine=shipped)
     assert len(longer) == len(clip) + 8
-    np.testing.assert_array_equal(longer.frames[: len(clip)], clip.frames)
+    kept = len(clip) - shipped.blend                   # the last few dissolve into the new ones
+    np.testing.assert_array_equal(longer.frames[:kept], clip.frames[:kept])
     assert longer.parent is clip and longer.shot.parent == clip.id
     assert longer.shot.context_frames == shipped.context and longer.shot.frames == 8
     assert longer.shot.seed != clip.shot.seed
