@@ -85,6 +85,15 @@ def test_decoder_stage_keeps_the_latent_space_and_the_denoiser(tmp_path, shipped
     assert all((wa[k] == wb[k]).all() for k in wa)
 
 
+@pytest.mark.parametrize("field, value", [("camera_in_text", 1.5), ("text_dropout", -0.1),
+                                          ("steps", 2.5), ("batch", 0), ("lr", 0.0)])
+def test_a_bad_setting_is_refused_before_any_work(field, value):
+    from runway_nb.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match=field):
+        replace(SMOKE, **{field: value})
+
+
 def test_vae_from_a_folder_without_an_autoencoder_says_so(tmp_path):
     with pytest.raises(FileNotFoundError, match="vae_from"):
         train(replace(SMOKE, vae_from=str(tmp_path / "nowhere")), tmp_path / "run")

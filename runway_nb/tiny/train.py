@@ -63,6 +63,21 @@ class TrainConfig:
     decoder_lr: float = 5e-4
     edge_weight: float = 4.0     # decoder fine-tune: extra L1 weight on edges (small objects)
 
+    def __post_init__(self):
+        # a bad value should fail here, not an hour into a run
+        from ..errors import check_number
+
+        for name in ("text_dropout", "camera_dropout", "known_probability", "camera_in_text", "ema"):
+            check_number(name, getattr(self, name), low=0, high=1)
+        for name in ("pool_size", "ae_batch", "batch", "dim", "depth", "threads", "warmup"):
+            check_number(name, getattr(self, name), low=1, integer=True)
+        for name in ("ae_steps", "steps", "decoder_steps"):
+            check_number(name, getattr(self, name), low=0, integer=True)
+        for name in ("lr", "decoder_lr"):
+            check_number(name, getattr(self, name), low=0, low_inclusive=False)
+        for name in ("edge_weight", "checkpoint_minutes", "max_minutes"):
+            check_number(name, getattr(self, name), low=0)
+
 
 PRESETS = {
     "default": TrainConfig(),
