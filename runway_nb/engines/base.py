@@ -154,7 +154,8 @@ class Engine(ABC):
     def render(self, shot: Shot, on_step: Callable[[StepInfo], None] | None = None,
                cancel=None, init_frames: np.ndarray | None = None, progress: bool = True):
         """Render `shot` to a Clip. `init_frames` (K, H, W, 3) uint8 are given first frames
-        (image→video, extend); the clip returned starts after them when `shot.parent` is set."""
+        (image→video, extend); the clip returned starts after them when `shot.parent` is set
+        — or `shot.blend_frames` before their end, on engines that dissolve a join."""
         from ..clip import Clip
 
         if not isinstance(shot, Shot):

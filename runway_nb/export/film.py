@@ -297,7 +297,6 @@ class Film:
 
 def _replay(rec: dict, get, load_engine):
     """Re-make one clip from its record (its parent first, when it has one)."""
-
     cid, pid, prov = rec["id"], rec.get("parent"), rec.get("provenance") or {}
     if rec.get("shot") is None:
         raise InvalidInput(f"clips[{cid!r}].shot", None, "is needed to re-render this clip")
