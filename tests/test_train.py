@@ -94,6 +94,14 @@ def test_a_bad_setting_is_refused_before_any_work(field, value):
         replace(SMOKE, **{field: value})
 
 
+def test_the_command_line_refuses_a_bad_setting_with_a_message(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["--preset", "smoke", "--out", str(tmp_path / "cli"), "--steps", "-3"])
+    assert stop.value.code == 2
+    assert "steps=-3 is not allowed" in capsys.readouterr().err
+    assert not (tmp_path / "cli").exists()                 # nothing was started
+
+
 def test_vae_from_a_folder_without_an_autoencoder_says_so(tmp_path):
     with pytest.raises(FileNotFoundError, match="vae_from"):
         train(replace(SMOKE, vae_from=str(tmp_path / "nowhere")), tmp_path / "run")

@@ -400,11 +400,16 @@ def main(argv=None):
     ap.add_argument("--vae-from", help='reuse an autoencoder instead of training one: "shipped" or a vae/ folder')
     ap.add_argument("--init-from", help='continue a trained denoiser: "shipped" or a pipeline/ folder')
     args = ap.parse_args(argv)
+    from ..errors import InvalidInput
+
     cfg = PRESETS[args.preset]
-    cfg = TrainConfig(**{**asdict(cfg), **{k: v for k, v in {
-        "steps": args.steps, "ae_steps": args.ae_steps, "max_minutes": args.max_minutes, "threads": args.threads,
-        "seed": args.seed, "vae_from": args.vae_from, "init_from": args.init_from}.items()
-        if v is not None}})
+    try:
+        cfg = TrainConfig(**{**asdict(cfg), **{k: v for k, v in {
+            "steps": args.steps, "ae_steps": args.ae_steps, "max_minutes": args.max_minutes,
+            "threads": args.threads, "seed": args.seed, "vae_from": args.vae_from,
+            "init_from": args.init_from}.items() if v is not None}})
+    except InvalidInput as exc:
+        ap.error(str(exc))                  # usage + the message, exit status 2
     train(cfg, args.out, resume=args.resume)
 
 
