@@ -119,6 +119,15 @@ def test_blend_dissolves_the_parents_last_frames_and_is_checked(engine):
         rn.Shot("a red ball", context_frames=2, blend_frames=2)
 
 
+def test_continuations_are_guided_as_the_engine_says_unless_asked(engine):
+    clip = engine.render(rn.Shot("a green square moving left", seed=2, steps=1, frames=8), progress=False)
+    assert clip.shot.guidance == 4.0
+    assert clip.extend(0.5, progress=False).shot.guidance == engine.extend_guidance == 6.0
+    assert clip.extend(0.5, guidance=4, progress=False).shot.guidance == 4.0
+    with pytest.raises(rn.InvalidInput, match="guidance"):
+        clip.extend(0.5, guidance=-1, progress=False)
+
+
 def test_an_extension_does_not_reuse_the_parents_brushes(engine):
     """Brushes are painted on the parent's first frame; by its end the objects have moved."""
     brush = rn.MotionBrush(box=(0.3, 0.3, 0.6, 0.6), horizontal=0.5)

@@ -84,6 +84,10 @@ class TinyEngine(Engine):
         # pipeline's `blend_frames`): on 8 held-out prompts the largest frame step over a
         # join fell from 2.15× to 1.79× the median step; 2 frames: 2.0×, 4: 1.82×
         self.blend = 3
+        # continuations are guided harder than the first clip (4): over a 60 s chain of 2 s
+        # extensions, colours washed out to white or a sky turned to sunset in 3 of 20
+        # held-out prompts at 4 (benchmarks/bench_extend.py; README, Extend)
+        self.extend_guidance = 6.0
         self.capabilities = Capabilities(
             text_to_video=True, image_to_video=True, extend=True,
             # best first: on held-out prompts warp follows the path in 94 % of clips, the

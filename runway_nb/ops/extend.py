@@ -28,11 +28,13 @@ def continuation_seed(seed: int, frames_so_far: int) -> int:
 
 
 def extend(clip, seconds: float, prompt: str | None = None, camera=None, engine=None, *,
-           context: int | None = None, blend: int | None = None, on_step=None, cancel=None,
-           progress: bool = True):
+           context: int | None = None, blend: int | None = None, guidance: float | None = None,
+           on_step=None, cancel=None, progress: bool = True):
     """`context`: how many of the clip's last frames condition the new ones (default: the
     engine's choice, `engine.context`; the tiny engine takes 1 to 8). `blend`: how many of
-    those the engine redraws and dissolves into (default `engine.blend`; 0 = a plain cut)."""
+    those the engine redraws and dissolves into (default `engine.blend`; 0 = a plain cut).
+    `guidance`: the continuation's guidance scale (default `engine.extend_guidance` where
+    the engine has one — 6 on tiny, which holds colours over long chains — else the clip's)."""
     from ..engines.registry import load_engine
 
     check_number("seconds", seconds, low=0, low_inclusive=False, high=3600)
@@ -55,6 +57,8 @@ def extend(clip, seconds: float, prompt: str | None = None, camera=None, engine=
         blend = most
     else:
         check_number("blend", blend, low=0, high=most, integer=True)   # ≤ engine.blend, < context
+    if guidance is None:
+        guidance = getattr(eng, "extend_guidance", None) or clip.shot.guidance
     new_frames = max(1, round(seconds * clip.fps))
     shot = clip.shot.replace(
         prompt=clip.shot.prompt if prompt is None else prompt,
@@ -63,7 +67,7 @@ def extend(clip, seconds: float, prompt: str | None = None, camera=None, engine=
         # brushes are painted on the parent's first frame; its objects have moved since,
         # so a continuation starts without them (draw new ones on its first frame)
         brushes=(), seed=continuation_seed(clip.shot.seed, len(clip)),
-        blend_frames=int(blend))
+        blend_frames=int(blend), guidance=guidance)
     return continue_clip(clip, shot, eng, on_step=on_step, cancel=cancel, progress=progress)
 
 
