@@ -91,4 +91,3 @@ class TinyAutoencoder(ModelMixin, ConfigMixin):
             weight = 1 + edge_weight * detail
         recon = self.decoder(z + latent_noise * torch.randn_like(z))
         return ((recon - pixels).abs() * weight).mean() / weight.mean()
-

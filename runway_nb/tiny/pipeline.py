@@ -116,10 +116,9 @@ class TinyVideoPipeline(DiffusionPipeline):
         last b known frames are not held fixed: they are drawn again with the new frames
         (pinned to the given ones through the first `blend_pin` of the steps, RePaint-style)
         and dissolve (linearly, in latent space) from the given picture into the redrawn one.
-        A continuation's content
-        otherwise jumps at its first frame (the model does not quite continue its given
-        frames); the dissolve spreads that jump over b + 1 frame steps, as StreamingT2V
-        blends its overlapping chunks (Henschel et al. 2024)."""
+        A continuation's content otherwise jumps at its first frame (the model does not
+        quite continue its given frames); the dissolve spreads that jump over b + 1 frame
+        steps, as StreamingT2V blends its overlapping chunks (Henschel et al. 2024)."""
         # 1. Check inputs (the engine validates user input; these guard direct callers).
         if height != 64 or width != 64:
             raise ValueError(f"the tiny pipeline makes 64×64 frames, got {width}×{height}")
@@ -157,6 +156,7 @@ class TinyVideoPipeline(DiffusionPipeline):
                if show_progress else None)
         start = 0
         while len(made) < total:
+            given = known is not None and not made     # the caller's frames, not a carry-over
             context = known if not made else torch.stack(made[-CONTEXT:])
             k = 0 if context is None else len(context)
             window_cam = self._window_camera(camera, start, total)
@@ -171,11 +171,11 @@ class TinyVideoPipeline(DiffusionPipeline):
                                            num_inference_steps, guidance_scale, callback_on_step_end,
                                            bar, window_start=start, noise_camera=warp_cam, guide=guide,
                                            camera_guidance=camera_guidance,
-                                           redraw=blend if context is known else 0,
+                                           redraw=blend if given else 0,
                                            redraw_steps=round(blend_pin * num_inference_steps))
             if latents is None:                  # interrupted
                 break
-            if context is known and blend:
+            if given and blend:
                 # the dissolve: given → redrawn over the last `blend` known frames
                 alpha = torch.arange(1, blend + 1, dtype=latents.dtype)[:, None, None, None] / (blend + 1)
                 latents[k - blend:k] = (1 - alpha) * known[k - blend:] + alpha * latents[k - blend:k]
