@@ -83,7 +83,7 @@ PRESETS = {
     "default": TrainConfig(),
     # Teaching: reuse the shipped autoencoder (a good one takes ~20 min alone) and spend the
     # quarter hour on the part the lesson is about, the text-conditioned denoiser.
-    "classroom": TrainConfig(pool_size=3000, steps=800, dim=96, depth=4, lr=5e-4, warmup=50,
+    "classroom": TrainConfig(pool_size=3000, steps=2000, dim=96, depth=4, lr=5e-4, warmup=50,
                              vae_from="shipped"),
     # Second stage on top of `default`: the camera as a world-point embedding, and captions
     # that name the move less often, so the model must read the numeric path (Director
