@@ -119,6 +119,19 @@ def test_blend_dissolves_the_parents_last_frames_and_is_checked(engine):
         rn.Shot("a red ball", context_frames=2, blend_frames=2)
 
 
+def test_a_virtual_camera_continuation_is_a_plain_cut_and_says_so(engine):
+    clip = engine.render(rn.Shot("a green square", seed=2, steps=1, frames=8), progress=False)
+    moved = clip.extend(1, camera="pan_left:0.5", progress=False)
+    assert moved.shot.blend_frames == moved.provenance["blended_frames"] == engine.blend
+    clip = engine.render(rn.Shot("a green square", seed=2, steps=1, frames=8, camera="pan_left:0.5",
+                                 camera_mode="virtual"), progress=False)
+    cut = clip.extend(1, progress=False)
+    assert cut.shot.camera_mode == "virtual"
+    assert cut.shot.blend_frames == cut.provenance["blended_frames"] == 0
+    np.testing.assert_array_equal(cut.frames[: len(clip)], clip.frames)
+    assert len(cut) == len(clip) + 8
+
+
 def test_continuations_are_guided_as_the_engine_says_unless_asked(engine):
     clip = engine.render(rn.Shot("a green square moving left", seed=2, steps=1, frames=8), progress=False)
     assert clip.shot.guidance == 4.0

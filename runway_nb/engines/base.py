@@ -173,6 +173,9 @@ class Engine(ABC):
                 raise Cancelled("cancelled before the first step; nothing was rendered")
             extra = {}
             if shot.camera is not None and shot.camera_mode == "virtual":
+                # no dissolve under a moving window (it is fitted to the frames after the
+                # given ones): the clip's Shot says so, and a re-render does the same
+                shot = shot.replace(blend_frames=0)
                 frames, plan = self._render_virtual(shot, on_step, cancel, init_frames, progress, started)
                 extra["virtual_camera"] = plan.as_dict()
             else:
@@ -201,8 +204,7 @@ class Engine(ABC):
             plan = plan_window(camera, shot.width, shot.height, sizes=self.capabilities.sizes)
         camera = camera[k:]
         ws, hs = plan.source_size
-        # no dissolve under a moving window: it is fitted to the frames after the given ones
-        source_shot = shot.replace(camera=None, camera_mode="auto", width=ws, height=hs, blend_frames=0)
+        source_shot = shot.replace(camera=None, camera_mode="auto", width=ws, height=hs)
 
         def windowed(info: StepInfo):
             rows = camera[info.frame_offset - k: info.frame_offset - k + len(info.preview)]
