@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
+import numpy as np
 import pytest
 from safetensors.torch import load_file
 
@@ -155,3 +156,55 @@ def test_the_pool_can_leave_the_camera_out_of_the_captions(tmp_path):
     _, _, worded, _ = data.render_pool(12, 5, tmp_path, workers=1, camera_in_text=1.0)
     assert all(set(c.replace(",", " ").replace(";", " ").replace(":", " ").split()) & camera_words
                for c in worded)
+
+
+def test_object_masks_cover_the_pools_objects(tmp_path):
+    """The masks of the object-weighted loss are the pool's own objects: where a frame
+    differs from the same scene drawn without them."""
+    from runway_nb.tiny import data, toyworld
+
+    frames, cameras, _, _ = data.render_pool(6, 3, tmp_path, workers=1)
+    masks = data.render_object_masks(6, 3, tmp_path, workers=1)
+    assert masks.shape == (6, data.FRAMES, 16, 16) and masks.dtype == np.uint8
+    for i in range(6):
+        rng = np.random.default_rng([3, i])                       # the pool's own draw
+        scene = toyworld.sample_scene(rng, "train")
+        empty = toyworld.render(toyworld.ToyScene(scene.background, (), scene.camera, scene.camera_intensity,
+                                                  scene.texture_seed), data.FRAMES, data.FPS, 64, 64,
+                                camera=cameras[i])
+        differs = np.abs(frames[i].astype(int) - empty.astype(int)).max(-1) > 8   # (T, 64, 64)
+        blocks = differs.reshape(data.FRAMES, 16, 4, 16, 4).any((2, 4))
+        assert (masks[i][blocks] > 0).mean() > 0.9                # where the object is, the mask is
+        assert (masks[i][~blocks] < 32).all()                     # nowhere else (but anti-aliased rims)
+    assert np.array_equal(data.render_object_masks(6, 3, tmp_path, workers=1), masks)   # from cache
+
+
+def test_the_object_weighted_loss_weights_objects_and_skips_given_frames(tmp_path):
+    import torch
+
+    from runway_nb.tiny import data
+    from runway_nb.tiny.text import WordTokenizer
+    from runway_nb.tiny.train import make_batch
+
+    _, cameras, captions, _ = data.render_pool(8, 3, tmp_path, workers=1)
+    masks = data.render_object_masks(8, 3, tmp_path, workers=1)
+    latents = np.zeros((8, data.FRAMES, 4, 16, 16), np.float16)
+    tok = WordTokenizer.from_captions(data.caption_vocabulary())
+    plain = replace(SMOKE, batch=8, known_probability=1.0)
+    weighted = replace(plain, object_weight=8.0)
+    batch, _, w_plain = make_batch(plain, 0, latents, cameras, captions, tok, masks)
+    _, _, w_obj = make_batch(weighted, 0, latents, cameras, captions, tok, masks)
+    known = batch["known_mask"][:, :, None, None, None].expand_as(w_plain)
+    assert (w_plain[known] == 0).all() and (w_obj[known] == 0).all()     # given frames: nothing to learn
+    assert (w_plain[~known] == 1).all()                                   # off: the plain loss
+    cover = torch.from_numpy(masks.astype(np.float32) / 255)[:, :, None]  # (B, T, 1, 16, 16), idx sorted
+    on_object = (cover > 0.5) & ~known
+    assert on_object.any() and (w_obj[on_object] > 4).all()
+    far = torch.nn.functional.max_pool2d(cover.flatten(0, 1), 5, stride=1, padding=2).view_as(cover) == 0
+    assert (w_obj[far & ~known] == 1).all()                               # sky and ground: as before
+
+
+def test_an_object_weighted_smoke_run_trains(tmp_path):
+    out = train(replace(SMOKE, object_weight=8.0), tmp_path / "run")
+    record = json.loads((out / "training.json").read_text())
+    assert record["config"]["object_weight"] == 8.0 and np.isfinite(record["final_loss"])

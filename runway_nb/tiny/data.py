@@ -35,20 +35,27 @@ def _render_chunk(args):
     return frames, cameras, captions, scenes
 
 
+def _pool_stem(n: int, seed: int, camera_in_text: float) -> str:
+    return f"pool_s{seed}_n{n}" + ("" if camera_in_text == 0.7 else f"_c{camera_in_text:g}")
+
+
+def _chunks(n: int, seed: int, camera_in_text: float, size: int = 250) -> list[tuple]:
+    return [(seed, s, min(size, n - s), camera_in_text) for s in range(0, n, size)]
+
+
 def render_pool(n: int, seed: int, cache_dir: Path, workers: int = 2, progress=None,
                 camera_in_text: float = 0.7):
     """Render (or load from cache) n training clips: frames (n,T,H,W,3) uint8,
     cameras (n,T,4), captions, scene summaries. `camera_in_text`: the share of
     captions that name the camera move."""
     cache_dir = Path(cache_dir)
-    stem = f"pool_s{seed}_n{n}" + ("" if camera_in_text == 0.7 else f"_c{camera_in_text:g}")
+    stem = _pool_stem(n, seed, camera_in_text)
     path = cache_dir / f"{stem}.npz"
     if path.exists():
         data = np.load(path)
         meta = json.loads((cache_dir / f"{stem}.json").read_text())
         return data["frames"], data["cameras"], meta["captions"], meta["scenes"]
-    chunk = 250
-    jobs = [(seed, s, min(chunk, n - s), camera_in_text) for s in range(0, n, chunk)]
+    jobs = _chunks(n, seed, camera_in_text)
     parts = []
     with ProcessPoolExecutor(workers) as pool:
         for part in pool.map(_render_chunk, jobs):
@@ -65,6 +72,46 @@ def render_pool(n: int, seed: int, cache_dir: Path, workers: int = 2, progress=N
     tmp.replace(path)
     (cache_dir / f"{stem}.json").write_text(json.dumps({"captions": captions, "scenes": scenes}))
     return frames, cameras, captions, scenes
+
+
+LATENT_SCALE = 4   # the autoencoder's downsampling: 64×64 frames -> 16×16 latents
+
+
+def _mask_chunk(args):
+    seed, start, count, camera_in_text = args
+    s = SIZE // LATENT_SCALE
+    out = np.empty((count, FRAMES, s, s), np.uint8)
+    for i in range(count):
+        rng = np.random.default_rng([seed, start + i])     # the same draws as _render_chunk
+        scene = toyworld.sample_scene(rng, "train", camera_in_text_probability=camera_in_text)
+        cam = toyworld.camera_for_move(scene.camera, scene.camera_intensity, FRAMES, FPS)
+        cover = toyworld.object_coverage(scene, FRAMES, FPS, SIZE, SIZE, camera=cam)
+        cover = cover.reshape(FRAMES, s, LATENT_SCALE, s, LATENT_SCALE).mean((2, 4))
+        out[i] = np.round(cover * 255).astype(np.uint8)
+    return out
+
+
+def render_object_masks(n: int, seed: int, cache_dir: Path, workers: int = 2, progress=None,
+                        camera_in_text: float = 0.7) -> np.ndarray:
+    """Object coverage of the pool `render_pool(n, seed, ...)` draws, at latent resolution:
+    (n, T, 16, 16) uint8, 255 = wholly object. Cached beside the pool."""
+    cache_dir = Path(cache_dir)
+    stem = _pool_stem(n, seed, camera_in_text)
+    path = cache_dir / f"{stem}_objects.npy"
+    if path.exists():
+        return np.load(path)
+    jobs = _chunks(n, seed, camera_in_text)
+    parts = []
+    with ProcessPoolExecutor(workers) as pool:
+        for part in pool.map(_mask_chunk, jobs):
+            parts.append(part)
+            if progress:
+                progress(len(part))
+    masks = np.concatenate(parts)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    np.save(str(path) + ".tmp.npy", masks)
+    Path(str(path) + ".tmp.npy").replace(path)
+    return masks
 
 
 def caption_vocabulary() -> set[str]:

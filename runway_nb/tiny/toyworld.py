@@ -215,20 +215,9 @@ def _shape_coverage(shape: str, dx, dy, r, px: float):
     return np.clip(0.5 - d / px, 0, 1)
 
 
-def render(scene: ToyScene, n_frames: int = 16, fps: float = 8.0, width: int = 64,
-           height: int = 64, camera: np.ndarray | None = None, t0: float = 0.0) -> np.ndarray:
-    """Render `scene` to uint8 frames (T, H, W, 3).
-
-    `camera` overrides the scene's named move with an explicit (T, 4) array;
-    `t0` starts the clock later (to render the continuation of a clip).
-    """
-    if camera is None:
-        camera = camera_for_move(scene.camera, scene.camera_intensity, n_frames + int(round(t0 * fps)), fps)
-        camera = camera[-n_frames:]
-    camera = np.asarray(camera, np.float64)
-    if camera.shape != (n_frames, 4):
-        raise ValueError(f"camera must have shape ({n_frames}, 4), got {camera.shape}")
-    t = t0 + np.arange(n_frames) / fps
+def _world_grid(camera: np.ndarray, width: int, height: int):
+    """World coordinates (wx, wy) of every pixel centre, (T, H, W) each, and the size of one
+    pixel in world units per frame, for a (T, 4) camera path."""
     aspect = width / height
     # Screen coordinates of pixel centres, in frame heights: (H, W)
     sx = ((np.arange(width) + 0.5) / width - 0.5) * aspect
@@ -241,6 +230,39 @@ def render(scene: ToyScene, n_frames: int = 16, fps: float = 8.0, width: int = 6
     wx = (camera[:, 0][:, None, None] + (cos * sx - sin * sy) / zoom).astype(np.float32)
     wy = (camera[:, 1][:, None, None] + (sin * sx + cos * sy) / zoom).astype(np.float32)
     px = (1.0 / height / zoom).astype(np.float32)  # one pixel in world units, per frame
+    return wx, wy, px
+
+
+def _object_layers(scene: ToyScene, t: np.ndarray, wx, wy, px):
+    """Per object, back to front: (object, coverage (T, H, W), inner coverage for the rim)."""
+    for obj in scene.objects:
+        ox, oy, size = scene.object_state(obj, t)
+        dx = wx - ox[:, None, None].astype(np.float32)
+        dy = wy - oy[:, None, None].astype(np.float32)
+        r = size[:, None, None].astype(np.float32)
+        yield obj, _shape_coverage(obj.shape, dx, dy, r, px), _shape_coverage(obj.shape, dx, dy, r * 0.82, px)
+
+
+def _scene_camera(scene: ToyScene, n_frames: int, fps: float, camera, t0: float) -> np.ndarray:
+    if camera is None:
+        camera = camera_for_move(scene.camera, scene.camera_intensity, n_frames + int(round(t0 * fps)), fps)
+        camera = camera[-n_frames:]
+    camera = np.asarray(camera, np.float64)
+    if camera.shape != (n_frames, 4):
+        raise ValueError(f"camera must have shape ({n_frames}, 4), got {camera.shape}")
+    return camera
+
+
+def render(scene: ToyScene, n_frames: int = 16, fps: float = 8.0, width: int = 64,
+           height: int = 64, camera: np.ndarray | None = None, t0: float = 0.0) -> np.ndarray:
+    """Render `scene` to uint8 frames (T, H, W, 3).
+
+    `camera` overrides the scene's named move with an explicit (T, 4) array;
+    `t0` starts the clock later (to render the continuation of a clip).
+    """
+    camera = _scene_camera(scene, n_frames, fps, camera, t0)
+    t = t0 + np.arange(n_frames) / fps
+    wx, wy, px = _world_grid(camera, width, height)
 
     seed = scene.texture_seed
     img = _sky(scene.background, wx, wy, seed, px)
@@ -249,19 +271,25 @@ def render(scene: ToyScene, n_frames: int = 16, fps: float = 8.0, width: int = 6
     ground_a = np.clip((HORIZON - wy) / px + 0.5, 0, 1)[..., None]
     img = img * (1 - ground_a) + _ground(scene.background, wx, wy, seed) * ground_a
 
-    for obj in scene.objects:
-        ox, oy, size = scene.object_state(obj, t)
-        dx = wx - ox[:, None, None].astype(np.float32)
-        dy = wy - oy[:, None, None].astype(np.float32)
-        r = size[:, None, None].astype(np.float32)
-        cover = _shape_coverage(obj.shape, dx, dy, r, px)[..., None]
+    for obj, cover, rim in _object_layers(scene, t, wx, wy, px):
         color = np.array(OBJECT_RGB[obj.color], np.float32)
-        # a slightly darker rim makes shapes readable on light skies
-        rim = _shape_coverage(obj.shape, dx, dy, r * 0.82, px)[..., None]
-        body = color * (0.72 + 0.28 * rim)
-        img = img * (1 - cover) + body * cover
+        body = color * (0.72 + 0.28 * rim[..., None])   # a darker rim: shapes read on light skies
+        img = img * (1 - cover[..., None]) + body * cover[..., None]
     return (np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8)
 
+
+
+def object_coverage(scene: ToyScene, n_frames: int = 16, fps: float = 8.0, width: int = 64,
+                    height: int = 64, camera: np.ndarray | None = None, t0: float = 0.0) -> np.ndarray:
+    """Where the objects are, as `render` draws them: (T, H, W) coverage in [0, 1] (the union
+    of all objects). Ground truth for an object-weighted training loss and for tests."""
+    camera = _scene_camera(scene, n_frames, fps, camera, t0)
+    t = t0 + np.arange(n_frames) / fps
+    wx, wy, px = _world_grid(camera, width, height)
+    union = np.zeros(wx.shape, np.float32)
+    for _, cover, _ in _object_layers(scene, t, wx, wy, px):
+        union = np.maximum(union, cover)
+    return union
 
 # ---- captions -------------------------------------------------------------------------
 
