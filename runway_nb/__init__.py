@@ -57,18 +57,21 @@ def parse_size(size, field: str = "size") -> tuple[int, int] | None:
 
 def generate(prompt: str, *, engine="tiny", seconds=None, frames=None, fps=None, size=None, seed=None,
              steps=None, guidance=None, camera=None, negative_prompt=None, camera_mode="auto",
-             brushes=None, on_step=None, cancel=None, progress: bool = True, device: str = "cpu") -> "Clip":
+             brushes=None, motion_mode="auto", on_step=None, cancel=None, progress: bool = True, device: str = "cpu") -> "Clip":
     """Make a clip from a text prompt. Every argument is validated before any heavy work;
     a seed of None draws one and records it in `clip.shot`. `camera` is a preset
     ("pan_left:0.5"), a Deforum schedule, a path JSON or a CameraPath; `camera_mode` is
-    auto | native | warp | virtual; `brushes` a list of MotionBrush (or their dicts)."""
+    auto | native | warp | virtual; `brushes` a list of MotionBrush (or their dicts);
+    `motion_mode` auto | native | planned (planned: the object motion the prompt names is
+    planned and followed as a motion brush, on engines that can; see the README)."""
     from .engines.registry import load_engine
 
     wh = parse_size(size)
     shot = Shot(prompt=prompt, negative_prompt=negative_prompt or "", seed=seed, frames=frames,
                 seconds=seconds, fps=fps, width=None if wh is None else wh[0],
                 height=None if wh is None else wh[1], steps=steps, guidance=guidance,
-                engine=str(engine), camera=camera, camera_mode=camera_mode, brushes=brushes or ())
+                engine=str(engine), camera=camera, camera_mode=camera_mode, brushes=brushes or (),
+                motion_mode=motion_mode)
     eng = load_engine(engine, device=device)
     return eng.render(shot, on_step=on_step, cancel=cancel, progress=progress)
 

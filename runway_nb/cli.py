@@ -52,6 +52,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="camera move: a preset such as pan_left or zoom_in:0.5, or a camera JSON file")
     gen.add_argument("--camera-mode", default="auto", choices=("auto", "native", "warp", "virtual"),
                      help="how the engine follows the camera (default: auto, the best it has)")
+    gen.add_argument("--motion-mode", default="auto", choices=("auto", "native", "planned"),
+                     help="how the prompt's object motion is made: planned follows it as a motion "
+                          "brush, native leaves it to the model (default: auto, the engine's best)")
     gen.add_argument("--brush", action="append", metavar="FILE.json",
                      help="a motion brush JSON file (MotionBrush.to_dict(), or a list); repeat for more")
     gen.add_argument("--negative", metavar="TEXT", help="negative prompt: what the clip should not show")
@@ -90,7 +93,7 @@ def _generate(args) -> int:
                     fps=args.fps, size=args.size, seed=args.seed, steps=args.steps,
                     guidance=args.guidance, camera=args.camera, negative_prompt=args.negative,
                     camera_mode=args.camera_mode, brushes=brushes_from_files(args.brush),
-                    progress=not args.no_progress, device=args.device)
+                    motion_mode=args.motion_mode, progress=not args.no_progress, device=args.device)
     written = _save_atomically(clip, out)
     shot = clip.shot
     print(f"wrote {written[0]} and {written[1]} ({shot.frames} frames, {shot.width}x{shot.height}, "
@@ -168,7 +171,9 @@ def _engines(args) -> int:
             sizes = ", ".join(f"{w}x{h}" for w, h in caps.get("sizes", ()))
             fps = ", ".join(f"{f:g}" for f in caps.get("fps", ()))
             camera = ", ".join(caps.get("camera_modes", ())) or "none"
+            motion = ", ".join(caps.get("motion_modes", ())) or "native"
             print(f"{'':<{width}} {', '.join(modes)}; sizes {sizes}; fps {fps}; camera {camera}; "
+                  f"motion {motion}; "
                   f"up to {caps.get('max_frames')} frames; defaults {caps.get('default_frames')} frames, "
                   f"{caps.get('default_steps')} steps, guidance {caps.get('default_guidance'):g}")
     return EXIT_OK

@@ -1,6 +1,7 @@
 """Evaluate an engine on held-out toy-world prompts.
 
     python -m runway_nb.eval --n 100 --json eval.json
+    python -m runway_nb.eval --n 100 --motion-mode native   # the model's own object motion
     python -m runway_nb.eval --camera --n 64        # Director Mode: camera path per mode
     python -m runway_nb.eval --brushes --n 32       # Director Mode: motion brushes
 
@@ -63,6 +64,9 @@ def main(argv=None):
     ap.add_argument("--json", type=Path)
     ap.add_argument("--camera-mode", default="auto", choices=("auto", "native", "warp", "virtual"),
                     help="how the scenes' camera moves are applied (default: the engine's best)")
+    ap.add_argument("--motion-mode", default="auto", choices=("auto", "native", "planned"),
+                    help="how the object's motion is made: planned (the prompt's motion followed as a "
+                         "brush) or native (the model alone); default: the engine's best")
     ap.add_argument("--camera", action="store_true", help="camera paths: direction and error per mode")
     ap.add_argument("--modes", default="native,warp,virtual", help="camera modes for --camera")
     ap.add_argument("--camera-words", action="store_true",
@@ -94,7 +98,8 @@ def main(argv=None):
     def generate(scene, i):
         return rn.generate(scene.caption, engine=args.engine, frames=16, fps=8, seed=1000 + i,
                            steps=args.steps, camera=f"{scene.camera}:{scene.camera_intensity}",
-                           camera_mode=args.camera_mode, progress=False).frames
+                           camera_mode=args.camera_mode, motion_mode=args.motion_mode,
+                           progress=False).frames
 
     model = evaluate(generate, scenes)
     truth = evaluate(lambda s, i: toyworld.render(s, 16, 8.0, 64, 64), scenes, progress=False)
@@ -104,7 +109,8 @@ def main(argv=None):
     print(f"{'flicker':<12}{model['metrics']['flicker']:>9.2f}{truth['metrics']['flicker']:>19.2f}")
     if args.json:
         args.json.write_text(json.dumps({"engine": args.engine, "n": args.n,
-                                         "camera_mode": args.camera_mode, "model": model,
+                                         "camera_mode": args.camera_mode,
+                                         "motion_mode": args.motion_mode, "model": model,
                                          "ground_truth": truth["metrics"]}, indent=1))
 
 

@@ -42,13 +42,16 @@ def generate_options() -> argparse.ArgumentParser:
                         "or a path .json file")
     g.add_argument("--camera-mode", default="auto", choices=("auto", "native", "warp", "virtual"),
                    help="how the engine follows the camera (default: auto)")
+    g.add_argument("--motion-mode", default="auto", choices=("auto", "native", "planned"),
+                   help="how the prompt's object motion is made: planned follows it as a motion "
+                        "brush, native leaves it to the model (default: auto, the engine's best)")
     g.add_argument("--brush", action="append", metavar="FILE.json",
                    help="a motion brush JSON file (MotionBrush.to_dict(), or a list); repeat for more")
     return p
 
 
 GENERATE_KEYS = ("engine", "seconds", "frames", "fps", "size", "seed", "steps", "guidance",
-                 "negative_prompt", "camera", "camera_mode")
+                 "negative_prompt", "camera", "camera_mode", "motion_mode")
 
 
 def generate_kwargs(args: argparse.Namespace) -> dict:

@@ -20,6 +20,7 @@ SCHEMA_VERSION = 1
 MAX_PROMPT_CHARS = 4000
 MAX_SEED = 2**63 - 1
 CAMERA_MODES = ("auto", "native", "warp", "virtual")
+MOTION_MODES = ("auto", "native", "planned")
 
 
 def draw_seed() -> int:
@@ -43,6 +44,7 @@ class Shot:
     camera: Any = None               # a CameraPath (or a preset string / dict, converted)
     camera_mode: str = "auto"        # auto | native | warp | virtual
     brushes: tuple = ()              # MotionBrush regions that move (dicts are converted)
+    motion_mode: str = "auto"        # auto | native | planned: how the prompt's object motion is made
     parent: str | None = None        # id of the clip this one continues (extend)
     context_frames: int | None = None  # how many of the parent's last frames condition this one
     blend_frames: int = 0            # how many of those the continuation redraws and dissolves into
@@ -87,6 +89,8 @@ class Shot:
             set_(self, "guidance", float(check_number("guidance", self.guidance, low=0, high=100)))
         if self.camera_mode not in CAMERA_MODES:
             raise InvalidInput("camera_mode", self.camera_mode, f"must be one of {', '.join(CAMERA_MODES)}")
+        if self.motion_mode not in MOTION_MODES:
+            raise InvalidInput("motion_mode", self.motion_mode, f"must be one of {', '.join(MOTION_MODES)}")
         if self.camera is not None:
             from .camera import as_camera_path
 

@@ -140,6 +140,7 @@ def test_engines_lists_tiny(capsys):
     if rows["tiny"]["weights_available"]:
         caps = rows["tiny"]["capabilities"]
         assert caps["text_to_video"] and "native" in caps["camera_modes"]
+        assert caps["motion_modes"] == ["planned"]
 
 
 
@@ -167,3 +168,15 @@ def test_the_readme_command_on_the_shipped_weights(shipped_weights, tmp_path, mo
     shot, provenance = _sidecar_shot(tmp_path / "a.json")
     assert shot.engine == "tiny" and provenance["engine"] == "tiny"
     assert (tmp_path / "a.mp4").stat().st_size > 1000
+    # the headline prompt names a motion, so the default plans it, and the sidecar says so
+    assert shot.motion_mode == "planned" and provenance["motion_plan"]["motion"] == "right"
+
+
+def test_motion_mode_on_the_command_line(shipped_weights, tmp_path):
+    assert main(["generate", PROMPT, "--seed", "1", "--no-progress", "--motion-mode", "native",
+                 "-o", str(tmp_path / "n.mp4")]) == 0
+    shot, provenance = _sidecar_shot(tmp_path / "n.json")
+    assert shot.motion_mode == "native" and "motion_plan" not in provenance
+    with pytest.raises(SystemExit) as exit_:
+        main(["generate", PROMPT, "--motion-mode", "teleport", "-o", str(tmp_path / "x.mp4")])
+    assert exit_.value.code == 2 and not (tmp_path / "x.mp4").exists()

@@ -37,6 +37,8 @@ class Capabilities:
     extend: bool = False
     camera_modes: tuple[str, ...] = ()      # of "native", "warp", "virtual"; best first ("auto" takes it)
     motion_brushes: bool = False            # applies Shot.brushes (MotionBrush regions)
+    motion_modes: tuple[str, ...] = ()      # "planned" where the engine plans the prompt's motion;
+                                            # best first ("auto" takes it; none: "native" only)
     negative_prompt: bool = True
     max_frames: int = 16
     sizes: tuple[tuple[int, int], ...] = ((64, 64),)   # allowed (width, height)
@@ -69,6 +71,10 @@ def cancel_requested(cancel) -> bool:
     if hasattr(cancel, "is_set"):
         return bool(cancel.is_set())
     return bool(cancel())
+
+
+def _with_notes(out) -> tuple[np.ndarray, dict]:
+    return out if isinstance(out, tuple) else (out, {})
 
 
 class Engine(ABC):
@@ -109,10 +115,11 @@ class Engine(ABC):
                                         f"the {self.id} engine does not use a negative prompt")
         mode = self._resolve_camera_mode(shot)
         self._check_brushes(shot, mode, width, height)
+        motion_mode = self._resolve_motion_mode(shot)
         if shot.engine != self.id:
             shot = shot.replace(engine=self.id)
         return shot.replace(frames=frames, seconds=None, fps=float(fps), width=width, height=height,
-                            camera_mode=mode,
+                            camera_mode=mode, motion_mode=motion_mode,
                             steps=shot.steps or caps.default_steps,
                             guidance=caps.default_guidance if shot.guidance is None else shot.guidance)
 
@@ -134,6 +141,28 @@ class Engine(ABC):
                                         f"path with camera_mode {', '.join(modes)} (or auto)",
                                         "Use camera_mode='auto' to let the engine pick the best.")
         return mode
+
+    def _resolve_motion_mode(self, shot: Shot) -> str:
+        """How the prompt's object motion is made: "native" (the model alone) or "planned"
+        (the engine reads the motion from the prompt and follows it as a motion brush).
+        "auto" takes the engine's best, but stays native where there is nothing to plan:
+        brushes of the user's own, or a continuation (extend, image→video: the object and
+        its motion are already in the given frames)."""
+        modes = self.capabilities.motion_modes
+        if shot.motion_mode == "auto":
+            if modes and modes[0] == "planned" and (shot.brushes or shot.parent is not None):
+                return "native"
+            return modes[0] if modes else "native"
+        if shot.motion_mode not in modes and shot.motion_mode != "native":
+            raise UnsupportedCapability("motion_mode", shot.motion_mode,
+                                        f"the {self.id} engine makes motion "
+                                        f"{', '.join(dict.fromkeys((*modes, 'native')))} (or auto)",
+                                        "Use motion_mode='auto' to let the engine pick the best.")
+        if shot.motion_mode == "planned" and shot.brushes:
+            raise UnsupportedCapability("motion_mode", "planned", "cannot be combined with brushes "
+                                        "(the plan is a brush of its own)",
+                                        "Drop the brushes, or use motion_mode='native'.")
+        return shot.motion_mode
 
     def _check_brushes(self, shot: Shot, mode: str, width: int, height: int) -> None:
         if not shot.brushes:
@@ -160,9 +189,17 @@ class Engine(ABC):
 
         if not isinstance(shot, Shot):
             raise InvalidInput("shot", shot, "must be a runway_nb.Shot")
+        asked = shot.motion_mode
         shot = self.resolve(shot)
         if init_frames is not None:
             init_frames = self._check_init_frames(shot, init_frames)
+            if shot.motion_mode == "planned":
+                # given frames already hold the object and where it is going: nothing to plan
+                if asked == "planned":
+                    raise UnsupportedCapability("motion_mode", "planned", "plans text→video only, "
+                                                "not a clip that starts from given frames",
+                                                "Use motion_mode='auto' or 'native'.")
+                shot = shot.replace(motion_mode="native")
         # One render at a time per engine: a pipeline keeps per-render state (its scheduler's
         # timesteps and step index, the interrupt flag, the x0 tap), and engines are cached and
         # shared — by the Studio's worker, a notebook cell and render_many's threads alike. A
@@ -176,10 +213,11 @@ class Engine(ABC):
                 # no dissolve under a moving window (it is fitted to the frames after the
                 # given ones): the clip's Shot says so, and a re-render does the same
                 shot = shot.replace(blend_frames=0)
-                frames, plan = self._render_virtual(shot, on_step, cancel, init_frames, progress, started)
+                frames, plan, notes = self._render_virtual(shot, on_step, cancel, init_frames, progress, started)
                 extra["virtual_camera"] = plan.as_dict()
             else:
-                frames = self._render(shot, on_step, cancel, init_frames, progress, started)
+                frames, notes = _with_notes(self._render(shot, on_step, cancel, init_frames, progress, started))
+            extra.update(notes)
         if cancel_requested(cancel):
             raise Cancelled("render cancelled; earlier clips are untouched and nothing was saved")
         provenance = {**self.provenance(), **extra, "seconds": round(time.perf_counter() - started, 3),
@@ -212,9 +250,9 @@ class Engine(ABC):
                 info.preview = apply_window(info.preview, rows, plan)
             on_step(info)
 
-        frames = self._render(source_shot, None if on_step is None else windowed, cancel, init_frames,
-                              progress, started)
-        return apply_window(frames, camera, plan), plan
+        frames, notes = _with_notes(self._render(source_shot, None if on_step is None else windowed,
+                                                 cancel, init_frames, progress, started))
+        return apply_window(frames, camera, plan), plan, notes
 
     def _check_init_frames(self, shot: Shot, init_frames) -> np.ndarray:
         caps = self.capabilities
@@ -232,7 +270,8 @@ class Engine(ABC):
     @abstractmethod
     def _render(self, shot: Shot, on_step, cancel, init_frames, progress: bool,
                 started: float) -> np.ndarray:
-        """Return frames (T, H, W, 3) uint8 for a resolved shot; raise Cancelled if cancelled."""
+        """Return frames (T, H, W, 3) uint8 for a resolved shot — or (frames, notes), notes a
+        dict of JSON values for the clip's provenance; raise Cancelled if cancelled."""
 
     def provenance(self) -> dict:
         from .. import __version__

@@ -19,6 +19,7 @@ import torch
 
 from ..errors import Cancelled, WeightsError
 from ..shot import Shot
+from ..tiny.planner import find_object, motion_path, place_path, read_motion, relocate
 from .base import Capabilities, Engine, StepInfo, cancel_requested
 
 WEIGHTS = Path(__file__).resolve().parent.parent / "tiny" / "weights"
@@ -93,6 +94,9 @@ class TinyEngine(Engine):
             # best first: on held-out prompts warp follows the path in 94 % of clips, the
             # native camera input (with camera guidance) in 44 % (README, Director Mode)
             camera_modes=("warp", "native", "virtual"), motion_brushes=True,
+            # on held-out prompts the planned motion is right in about half the clips, the
+            # model's own in about a fifth (README, Evaluation)
+            motion_modes=("planned",),
             max_frames=8 * 60 * 5, sizes=((64, 64),), fps=(8.0,), default_size=(64, 64),
             default_fps=8.0, default_frames=WINDOW, default_steps=20, default_guidance=4.0,
             notes=f"renders {WINDOW}-frame windows; longer clips chain windows over "
@@ -111,12 +115,22 @@ class TinyEngine(Engine):
                 return "native"
         return mode
 
+    def _resolve_motion_mode(self, shot: Shot) -> str:
+        """auto plans only a prompt that names an object motion ("drifts left", "bouncing"…);
+        anything else is the model's own."""
+        mode = super()._resolve_motion_mode(shot)
+        if shot.motion_mode == "auto" and mode == "planned" and read_motion(shot.prompt) is None:
+            return "native"
+        return mode
+
     def provenance(self) -> dict:
         return {**super().provenance(), "weights_sha256": weights_sha256(str(self.folder)),
                 "device": self.device}
 
     def _render(self, shot: Shot, on_step, cancel, init_frames, progress, started):
         import time
+
+        from ..tiny.pipeline import WINDOW
 
         k = 0 if init_frames is None else len(init_frames)
         total = k + shot.frames
@@ -134,8 +148,12 @@ class TinyEngine(Engine):
                                     b.per_frame(total - max(k - 1, 0), shot.fps, shot.width, shot.height,
                                                 seed=shot.seed)]))
                    for b in shot.brushes]
-        steps_done = [0]
+        # motion_mode="planned": the prompt's object motion, drawn as a brush (tiny/planner.py)
+        plan = read_motion(shot.prompt) if shot.motion_mode == "planned" and not k else None
+        draft_frames = min(total, WINDOW) if plan is not None else 0
+        steps_done, phase = [0], ["render"]
         n_windows = self.pipe.windows_for(total)
+        total_steps = (n_windows + bool(plan)) * shot.steps
 
         def callback(pipe, i, t, kw):
             steps_done[0] += 1
@@ -144,19 +162,46 @@ class TinyEngine(Engine):
                 rgb = pipe.vae.preview(x0)                                 # (T, 3, h, w)
                 rgb = ((rgb + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
                 rgb = rgb.repeat(4, axis=1).repeat(4, axis=2)              # nearest ×4 → frame size
-                on_step(StepInfo(step=steps_done[0], total=n_windows * shot.steps, preview=rgb,
+                on_step(StepInfo(step=steps_done[0], total=total_steps, preview=rgb,
                                  elapsed=time.perf_counter() - started,
-                                 frame_offset=kw["window_start"]))
+                                 frame_offset=kw["window_start"], extra={"pass": phase[0]}))
             if cancel_requested(cancel):
                 pipe._interrupt = True
 
-        out = self.pipe(
-            shot.prompt, negative_prompt=shot.negative_prompt or None, num_frames=total,
-            height=shot.height, width=shot.width, num_inference_steps=shot.steps,
-            guidance_scale=shot.guidance, camera=camera, known_frames=init_frames,
-            generator=torch.Generator().manual_seed(shot.seed), callback_on_step_end=callback,
-            show_progress=progress, warp_camera=warp_camera, brushes=brushes or None,
-            blend_frames=blend)
-        if self.pipe.interrupt:
-            raise Cancelled(f"render cancelled after {steps_done[0]} steps; nothing was saved")
-        return np.ascontiguousarray(out.frames[k - blend:])   # the dissolve, then the new frames
+        def run(n, **kw):
+            cut = (lambda a: None if a is None else a[:n])
+            out = self.pipe(
+                shot.prompt, negative_prompt=shot.negative_prompt or None, num_frames=n,
+                height=shot.height, width=shot.width, num_inference_steps=shot.steps,
+                guidance_scale=shot.guidance, camera=cut(camera), known_frames=init_frames,
+                generator=torch.Generator().manual_seed(shot.seed), callback_on_step_end=callback,
+                show_progress=progress, warp_camera=cut(warp_camera), **kw)
+            if self.pipe.interrupt:
+                raise Cancelled(f"render cancelled after {steps_done[0]} steps; nothing was saved")
+            return out.frames
+
+        notes = {}
+        first_frame = None
+        if plan is not None:
+            # a draft from the same seed shows where the model puts the object; the plan
+            # moves it where its whole path fits and renders again, the object as a brush
+            phase[0] = "draft"
+            draft = run(draft_frames)
+            phase[0] = "render"
+            mask = find_object(draft[0], plan.color)
+            notes["motion_plan"] = {"motion": plan.motion, "words": plan.phrase, "color": plan.color,
+                                    "object_found": mask is not None}
+            if mask is None and total == draft_frames:
+                return np.ascontiguousarray(draft), notes       # nothing to move: the model's own
+            if mask is not None:
+                path = motion_path(plan.motion, total, shot.fps, shot.height)
+                dx, dy, fitted = place_path(mask, path)
+                first_frame, mask = relocate(draft[0], mask, dx, dy)
+                brushes = [(mask, fitted)]
+                moved = np.abs(path[:, :2]).max()
+                notes["motion_plan"].update(
+                    start_shift_px=[int(dx), int(dy)],
+                    path_share=round(float(np.abs(fitted[:, :2]).max() / moved), 3) if moved else 1.0)
+        frames = run(total, brushes=brushes or None, blend_frames=blend, first_frame=first_frame)
+        frames = np.ascontiguousarray(frames[k - blend:])      # the dissolve, then the new frames
+        return (frames, notes) if notes else frames

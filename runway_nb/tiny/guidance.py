@@ -85,12 +85,15 @@ class LayoutGuide:
     brushes: list of (region (H, W) float at the window's first frame in clip pixels,
     maps (T, 2, 3) pixel maps from the window's first frame to frame t);
     factor: pixels per latent pixel; steps: how many of the first steps are guided;
-    strength: 1 = replace x0 by the target where it is known."""
+    strength: 1 = replace x0 by the target where it is known;
+    first_frame: a planned first frame (C, h, w) latent (the motion planner's layout): the
+    target is built from it instead of frame 0's own estimate, and frame 0 is pulled too."""
 
     def __init__(self, camera: np.ndarray | None, brushes, factor: int, latent_hw: tuple[int, int],
-                 steps: int, strength: float = 1.0):
+                 steps: int, strength: float = 1.0, first_frame: torch.Tensor | None = None):
         h, w = latent_hw
         self.steps, self.strength = int(steps), float(strength)
+        self.first_frame = first_frame
         self.camera = None if camera is None else frame_transform(camera, w, h)       # (T, 2, 3)
         self.regions, self.maps = [], []
         for region, maps in brushes:
@@ -109,7 +112,9 @@ class LayoutGuide:
         frames before `first` (given frames) and steps past `self.steps` are left alone."""
         if step >= self.steps or len(x0) <= first:
             return x0
-        anchor = x0[0] if anchor is None else anchor
+        planned = anchor is None and self.first_frame is not None
+        if anchor is None:
+            anchor = self.first_frame if planned else x0[0]
         t = len(x0)
         if self.hole is not None:
             # the background behind the regions, then each region moved where its brush says
@@ -128,7 +133,7 @@ class LayoutGuide:
             target = cover * content + (1 - cover) * target
             known = torch.maximum(known, cover)
         pull = self.strength * known
-        pull[:max(first, 1)] = 0.0                                           # frame 0 is the anchor
+        pull[:first if planned else max(first, 1)] = 0.0                     # frame 0 is the anchor
         return x0 + pull * (target - x0)
 
 

@@ -111,6 +111,7 @@ class TinyVideoPipeline(DiffusionPipeline):
         camera_guidance_scale: float = CAMERA_GUIDANCE,  # extra guidance toward a moving camera path
         blend_frames: int = 0,                  # last known frames redrawn and dissolved (extend)
         blend_pin: float = 0.3,                 # share of the first steps the redrawn frames are pinned
+        first_frame: np.ndarray | None = None,  # (H, W, 3) uint8 planned layout of frame 0 (guided, not given)
     ) -> TinyVideoPipelineOutput:
         """Frames (num_frames, H, W, 3), the known ones first. With `blend_frames` = b > 0 the
         last b known frames are not held fixed: they are drawn again with the new frames
@@ -141,11 +142,17 @@ class TinyVideoPipeline(DiffusionPipeline):
         ids, mask = self.tokenizer([prompt, negative_prompt or ""])
         text = self.text_encoder(ids, mask)                                 # (2, L, D)
 
-        # 3. Encode given first frames (image→video, extend) to latents.
+        # 3. Encode given first frames (image→video, extend) and a planned first frame to latents.
         known = None
         if known_frames is not None:
             px = torch.from_numpy(np.array(known_frames)).permute(0, 3, 1, 2).float() / 127.5 - 1
             known = self.vae.encode(px)                                      # (K, C, 16, 16)
+        planned = None
+        if first_frame is not None:
+            if known_frames is not None:
+                raise ValueError("give known_frames or a planned first_frame, not both")
+            px = torch.from_numpy(np.array(first_frame)[None]).permute(0, 3, 1, 2).float() / 127.5 - 1
+            planned = self.vae.encode(px)[0]                                 # (C, 16, 16)
 
         # 4. Window by window: denoise, keep the new frames, carry the last CONTEXT over.
         h, w = height // 4, width // 4
@@ -166,7 +173,8 @@ class TinyVideoPipeline(DiffusionPipeline):
             if warp_cam is not None or brushes:
                 guide = LayoutGuide(warp_cam if warp_cam is not None else window_cam,
                                     window_brushes(brushes or [], start, total, WINDOW), height // h,
-                                    (h, w), steps=round(guide_steps * num_inference_steps))
+                                    (h, w), steps=round(guide_steps * num_inference_steps),
+                                    first_frame=planned if not made else None)
             latents = self._denoise_window(text, mask, context, window_cam, generator, (WINDOW, c, h, w),
                                            num_inference_steps, guidance_scale, callback_on_step_end,
                                            bar, window_start=start, noise_camera=warp_cam, guide=guide,

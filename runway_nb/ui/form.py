@@ -46,7 +46,7 @@ from .layout import keep_width, row, tool_button
 NO_CAMERA = "none"
 CUSTOM_CAMERA = "custom"
 FIELDS = ("prompt", "negative_prompt", "engine_picker", "seconds", "fps", "size", "steps", "guidance",
-          "seed", "dice", "lock_seed", "camera_preset", "camera_intensity", "camera_mode", "camera_slot",
+          "motion_mode", "seed", "dice", "lock_seed", "camera_preset", "camera_intensity", "camera_mode", "camera_slot",
           "pad_picker", "brush_slot", "brush_note")
 _STYLE = {"description_width": "78px"}
 FIELD_WIDTH = "190px"       # two fields side by side fill the Studio's 400-pixel settings column
@@ -114,6 +114,11 @@ class ShotForm(widgets.VBox):
         self.camera_mode = W.Dropdown(options=("auto",), value="auto", description="mode", style=_STYLE,
                                       layout=full())
         self.camera_slot = W.VBox([self.camera_preset, self.camera_intensity, self.camera_mode])
+        # how the prompt's object motion is made: planned (a brush along the words' path) or
+        # the model's own; the engine lists what it can (apply_capabilities)
+        self.motion_mode = W.Dropdown(options=("auto", "native"), value="auto", description="motion",
+                                      style=_STYLE, layout=full(),
+                                      tooltip="planned: the prompt's motion is followed as a brush")
         self._has_camera = True
         # the brush pad's slot and the toggle between the two pads: shown once a pad plugs in
         self.brush_note = W.HTML("", layout=W.Layout(width="auto"))
@@ -127,7 +132,7 @@ class ShotForm(widgets.VBox):
             field.observe(self._follow_clip, "value")
         super().__init__([self.negative_prompt, self.engine_picker,
                           row(self.seconds, self.fps), row(self.size, self.steps),
-                          row(self.guidance), row(self.seed, self.dice, self.lock_seed),
+                          row(self.guidance, self.motion_mode), row(self.seed, self.dice, self.lock_seed),
                           row(self.pad_picker), self.camera_slot, self.brush_slot], **kwargs)
 
     # ---- capabilities ---------------------------------------------------------------------
@@ -155,6 +160,9 @@ class ShotForm(widgets.VBox):
         self._show_camera_widget()
         self._has_brushes = bool(getattr(caps, "motion_brushes", False))
         self._show_brush_widget()
+        modes = tuple(dict.fromkeys(("auto", *getattr(caps, "motion_modes", ()), "native")))
+        self.motion_mode.options, self.motion_mode.value = modes, "auto"
+        self.motion_mode.disabled = len(modes) == 2          # auto is native: nothing to choose
 
     # ---- camera slot (Director Mode's pad plugs in here) -------------------------------------
     def set_camera_control(self, widget, get_camera: Callable[[], Any] | None = None) -> None:
@@ -282,7 +290,8 @@ class ShotForm(widgets.VBox):
                     width=None if wh is None else wh[0], height=None if wh is None else wh[1],
                     steps=self.steps.value, guidance=self.guidance.value,
                     engine=str(self.engine_picker.value), camera=self.camera(),
-                    camera_mode=self.camera_mode.value, brushes=self.brushes())
+                    camera_mode=self.camera_mode.value, brushes=self.brushes(),
+                    motion_mode=self.motion_mode.value)
 
     def restore(self, shot: Shot, default_fps: float = 8.0) -> None:
         """Put a shot's exact settings in the form (the engine is the caller's business),
@@ -299,6 +308,7 @@ class ShotForm(widgets.VBox):
             self.guidance.value = shot.guidance
         self._set_seed(shot.seed)
         self.lock_seed.value = True
+        self.motion_mode.value = shot.motion_mode if shot.motion_mode in self.motion_mode.options else "auto"
         self._restore_camera(shot)
         settable = getattr(type(self._brush_widget), "brushes", None)
         if isinstance(settable, property) and settable.fset is not None:
