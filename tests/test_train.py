@@ -48,6 +48,8 @@ def test_a_stopped_run_resumes_where_it_stopped(tmp_path, monkeypatch):
     monkeypatch.setattr(train_module, "make_batch", real_make_batch)
     out = train(cfg, run, resume=True)
     assert json.loads((out / "training.json").read_text())["steps"] == 4
+    # the autoencoder came back from the run's checkpoint: no path of it in what ships
+    assert "_name_or_path" not in json.loads((out / "vae" / "config.json").read_text())
     # the resumed run reaches the same weights as one that never stopped
     straight = train(cfg, tmp_path / "straight")
     wa, wb = _weights(out), _weights(straight)

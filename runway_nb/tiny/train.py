@@ -5,6 +5,8 @@
     python -m runway_nb.tiny.train --out runs/tiny --resume              # continue a stopped run
     python -m runway_nb.tiny.train --preset camera --init-from runs/tiny/pipeline --out runs/cam
                                       # second stage: world-point camera input, fewer camera words
+    python -m runway_nb.tiny.train --preset objects --init-from runs/dec/pipeline --out runs/obj
+                                      # fourth: the loss weighted where the objects are
 
 Three stages, each resumable: (1) render a pool of captioned clips, (2) train the
 autoencoder, (3) train the text encoder + denoiser with rectified flow on the pool's
@@ -98,7 +100,7 @@ PRESETS = {
     # Fourth stage: the same data, the loss weighted 9× where the objects are, so the
     # denoiser's capacity goes to the shapes and paths the captions ask for (the sky and
     # ground, ~97 % of the pixels, dominated the plain loss).
-    "objects": TrainConfig(steps=5500, lr=2e-4, warmup=100, seed=1, camera_world=True,
+    "objects": TrainConfig(steps=4000, lr=2e-4, warmup=100, seed=1, camera_world=True,
                            camera_in_text=0.3, init_from="shipped", object_weight=8.0),
     "smoke": TrainConfig(pool_size=32, ae_steps=3, ae_batch=8, steps=3, batch=2, dim=32,
                          depth=1, warmup=1, threads=1),
@@ -149,19 +151,14 @@ def _source(name: str) -> Path:
 def train_autoencoder(cfg: TrainConfig, frames: np.ndarray, run: Path) -> TinyAutoencoder:
     done = run / "checkpoint" / "vae"
     if (done / "config.json").exists():
-        return TinyAutoencoder.from_pretrained(done)
+        return _load_autoencoder(done)                   # a resumed run: stage 2 is done
     flat = frames.reshape(-1, *frames.shape[2:])                      # (N*T, H, W, 3)
     vae_from = cfg.vae_from or (str(_source(cfg.init_from) / "vae") if cfg.init_from else "")
     if vae_from:
         source = _source(vae_from) / "vae" if vae_from == "shipped" else Path(vae_from)
         if not (source / "config.json").is_file():
             raise FileNotFoundError(f"vae_from={vae_from!r}: no autoencoder (config.json) in {source}")
-        loaded = TinyAutoencoder.from_pretrained(source)
-        # a fresh object from the public config: from_pretrained records the folder it read
-        # (`_name_or_path`), and a machine path must not end up in shipped weights
-        ae = TinyAutoencoder(**{k: v for k, v in loaded.config.items() if not k.startswith("_")})
-        ae.load_state_dict(loaded.state_dict())
-        ae.eval()
+        ae = _load_autoencoder(source)
         print(f"autoencoder: reusing {source}")
     else:
         ae = _fresh_autoencoder(cfg, flat)
@@ -169,6 +166,16 @@ def train_autoencoder(cfg: TrainConfig, frames: np.ndarray, run: Path) -> TinyAu
         sharpen_decoder(ae, cfg, flat)
     ae.save_pretrained(done, safe_serialization=True)
     return ae
+
+
+def _load_autoencoder(folder: Path) -> TinyAutoencoder:
+    """A trained autoencoder as a fresh object from its public config: from_pretrained
+    records the folder it read (`_name_or_path`), and a machine path must not end up in
+    the pipeline folder that ships."""
+    loaded = TinyAutoencoder.from_pretrained(folder)
+    ae = TinyAutoencoder(**{k: v for k, v in loaded.config.items() if not k.startswith("_")})
+    ae.load_state_dict(loaded.state_dict())
+    return ae.eval()
 
 
 def _pixels(flat: np.ndarray, idx: np.ndarray) -> torch.Tensor:
