@@ -5,7 +5,9 @@
     python benchmarks/bench_generate.py --engine runs/tiny/pipeline
 
 Measures, for a 2-second clip at the engine's default size and steps (guidance on):
-  * generate: wall time of `rn.generate(...)`, median of --runs after one warm-up run;
+  * generate: wall time of `rn.generate(...)`, median of --runs after one warm-up run —
+    with the default motion_mode (on tiny: the prompt's motion planned, a draft and a
+    render) and, interleaved with it, motion_mode="native" (the model alone, one render);
   * first preview: time from calling `rn.generate` to the first `on_step` call (median);
   * peak RSS: the process's peak resident memory (getrusage), model and all;
   * denoiser FLOP/s: FLOPs of one denoiser forward (torch's FlopCounterMode) divided by
@@ -113,17 +115,21 @@ def run(args) -> dict:
     load_s = time.perf_counter() - t0
     caps = engine.capabilities
 
-    def once(seed: int) -> tuple[float, float]:
+    def once(seed: int, motion_mode: str = "auto") -> tuple[float, float]:
         first = []
         start = time.perf_counter()
         clip = rn.generate(PROMPT, engine=args.engine, seconds=2, seed=seed, progress=False,
+                           motion_mode=motion_mode,
                            on_step=lambda info: first or first.append(time.perf_counter()))
         total = time.perf_counter() - start
         assert clip.frames.shape[0] == round(2 * clip.fps)
         return total, first[0] - start
 
     once(0)                                                   # warm-up (lazy init, caches)
-    results = [once(seed) for seed in range(1, args.runs + 1)]
+    results, native = [], []
+    for seed in range(1, args.runs + 1):
+        results.append(once(seed))
+        native.append(once(seed, "native")[0])
     clip_s = statistics.median(r[0] for r in results)
     preview_s = statistics.median(r[1] for r in results)
 
@@ -134,6 +140,8 @@ def run(args) -> dict:
         "threads": args.threads, "runs": args.runs,
         "load_s": load_s, "generate_s_median": clip_s,
         "generate_s_all": [r[0] for r in results], "first_preview_s_median": preview_s,
+        "motion_mode": engine.resolve(rn.Shot(PROMPT)).motion_mode,
+        "generate_native_s_median": statistics.median(native),
         "machine": {"cpu": _cpu_name(), "cores": os.cpu_count(), "python": platform.python_version(),
                     "torch": torch.__version__, "runway_nb": rn.__version__},
     }
@@ -155,7 +163,9 @@ def table(r: dict) -> str:
                  f"guidance {r['guidance']:g}"),
         ("threads", f"{r['threads']} (of {r['machine']['cores']} cores, {r['machine']['cpu']})"),
         ("load engine", f"{r['load_s']:.2f} s"),
-        ("generate 2 s clip", f"{r['generate_s_median']:.3f} s (median of {r['runs']})"),
+        ("generate 2 s clip", f"{r['generate_s_median']:.3f} s (median of {r['runs']}; "
+                              f"motion_mode {r['motion_mode']})"),
+        ("  the model alone", f"{r['generate_native_s_median']:.3f} s (motion_mode native)"),
         ("first preview", f"{r['first_preview_s_median']:.3f} s"),
         ("peak RSS", f"{r['peak_rss_mb']:.0f} MB"),
     ]
