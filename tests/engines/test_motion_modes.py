@@ -90,8 +90,9 @@ def test_planned_renders_are_deterministic_and_differ_from_native(shipped_weight
 def test_a_planned_render_shows_both_passes_and_cancels_in_the_draft(shipped_weights):
     seen = []
     clip = rn.generate(MOVING, seed=5, steps=4, progress=False, on_step=seen.append)
-    assert [s.step for s in seen] == list(range(1, 9)) and {s.total for s in seen} == {8}
-    assert [s.extra["pass"] for s in seen] == ["draft"] * 4 + ["render"] * 4
+    # the draft takes half the steps (2), then the render its 4: one bar over both
+    assert [s.step for s in seen] == list(range(1, 7)) and {s.total for s in seen} == {6}
+    assert [s.extra["pass"] for s in seen] == ["draft"] * 2 + ["render"] * 4
     assert len(clip) == 16
     stop = threading.Event()
     steps = []
