@@ -136,8 +136,10 @@ def evaluate_camera(engine, combos, modes=("native", "warp", "virtual"), steps=N
                 source = toyworld.render(c["scene"], FRAMES, FPS, ws, hs, camera=wide)
                 frames = apply_window(source, requested, plan)
             else:
+                # the object's motion left to the model: a planned motion's brush guidance
+                # would also pull the background along the path, and this measures the mode
                 shot = Shot(c["prompt"], seed=c["seed"], frames=FRAMES, fps=FPS, steps=steps,
-                            camera=path, camera_mode=mode)
+                            camera=path, camera_mode=mode, motion_mode="native")
                 frames = engine.render(shot, progress=False).frames
             measured = measure_camera(frames, object_masks(frames, c["scene"].objects[0].color))
             rows.append({"prompt": c["prompt"], **camera_row(requested, measured, c["move"]),
