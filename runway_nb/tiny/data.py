@@ -39,8 +39,17 @@ def _pool_stem(n: int, seed: int, camera_in_text: float) -> str:
     return f"pool_s{seed}_n{n}" + ("" if camera_in_text == 0.7 else f"_c{camera_in_text:g}")
 
 
-def _chunks(n: int, seed: int, camera_in_text: float, size: int = 250) -> list[tuple]:
-    return [(seed, s, min(size, n - s), camera_in_text) for s in range(0, n, size)]
+def _map_chunks(fn, n: int, seed: int, camera_in_text: float, workers: int, progress, size: int = 250):
+    """fn over the pool's chunks of `size` clips, in `workers` processes, in order;
+    `progress(k)` after each chunk of k clips."""
+    jobs = [(seed, s, min(size, n - s), camera_in_text) for s in range(0, n, size)]
+    parts = []
+    with ProcessPoolExecutor(workers) as pool:
+        for (_, _, count, _), part in zip(jobs, pool.map(fn, jobs)):
+            parts.append(part)
+            if progress:
+                progress(count)
+    return parts
 
 
 def render_pool(n: int, seed: int, cache_dir: Path, workers: int = 2, progress=None,
@@ -55,13 +64,7 @@ def render_pool(n: int, seed: int, cache_dir: Path, workers: int = 2, progress=N
         data = np.load(path)
         meta = json.loads((cache_dir / f"{stem}.json").read_text())
         return data["frames"], data["cameras"], meta["captions"], meta["scenes"]
-    jobs = _chunks(n, seed, camera_in_text)
-    parts = []
-    with ProcessPoolExecutor(workers) as pool:
-        for part in pool.map(_render_chunk, jobs):
-            parts.append(part)
-            if progress:
-                progress(len(part[2]))
+    parts = _map_chunks(_render_chunk, n, seed, camera_in_text, workers, progress)
     frames = np.concatenate([p[0] for p in parts])
     cameras = np.concatenate([p[1] for p in parts])
     captions = [c for p in parts for c in p[2]]
@@ -100,13 +103,7 @@ def render_object_masks(n: int, seed: int, cache_dir: Path, workers: int = 2, pr
     path = cache_dir / f"{stem}_objects.npy"
     if path.exists():
         return np.load(path)
-    jobs = _chunks(n, seed, camera_in_text)
-    parts = []
-    with ProcessPoolExecutor(workers) as pool:
-        for part in pool.map(_mask_chunk, jobs):
-            parts.append(part)
-            if progress:
-                progress(len(part))
+    parts = _map_chunks(_mask_chunk, n, seed, camera_in_text, workers, progress)
     masks = np.concatenate(parts)
     cache_dir.mkdir(parents=True, exist_ok=True)
     np.save(str(path) + ".tmp.npy", masks)
