@@ -195,9 +195,7 @@ class TinyEngine(Engine):
             mask = find_object(draft[0], plan.color)
             notes["motion_plan"] = {"motion": plan.motion, "words": plan.phrase, "color": plan.color,
                                     "object_found": mask is not None}
-            if mask is None and total == draft_frames:
-                return np.ascontiguousarray(draft), notes       # nothing to move: the model's own
-            if mask is not None:
+            if mask is not None:                               # else: nothing to move, the model's own
                 path = motion_path(plan.motion, total, shot.fps, shot.height)
                 dx, dy, fitted = place_path(mask, path)
                 first_frame, mask = relocate(draft[0], mask, dx, dy)
