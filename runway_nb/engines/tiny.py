@@ -52,7 +52,7 @@ def is_tiny_folder(folder: Path) -> bool:
 class TinyEngine(Engine):
     id = "tiny"
     description = ("embedded toy-world model (64×64, 8 fps; camera native, warp or virtual; motion "
-                   "brushes; offline, CPU)")
+                   "brushes; the prompt's motion planned; offline, CPU)")
 
     def __init__(self, folder: str | Path | None = None, device: str = "cpu", dtype=None):
         from ..tiny.pipeline import CONTEXT, WINDOW, TinyVideoPipeline
@@ -93,8 +93,8 @@ class TinyEngine(Engine):
         self.draft_share = 0.5
         self.capabilities = Capabilities(
             text_to_video=True, image_to_video=True, extend=True,
-            # best first: on held-out prompts warp follows the path in 94 % of clips, the
-            # native camera input (with camera guidance) in 44 % (README, Director Mode)
+            # best first: on held-out prompts warp follows the path in 84 % of clips, the
+            # native camera input (with camera guidance) in 42 % (README, Director Mode)
             camera_modes=("warp", "native", "virtual"), motion_brushes=True,
             # on 100 held-out prompts the planned motion is right in 59 % of the clips, the
             # model's own in 30 % (README, Evaluation)

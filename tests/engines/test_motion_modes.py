@@ -125,3 +125,11 @@ def test_a_long_planned_clip_keeps_its_object_in_view(shipped_weights):
     plan = clip.provenance["motion_plan"]
     assert plan["object_found"] and 0.3 < plan["path_share"] < 1.0       # 4 s of path, shortened
     assert all(planner.find_object(f, "red") is not None for f in clip.frames[::4])
+
+
+def test_the_pipeline_refuses_a_planned_first_frame_beside_given_frames(shipped_weights):
+    pipe = rn.load_engine("tiny").pipe
+    frame = np.zeros((64, 64, 3), np.uint8)
+    with pytest.raises(ValueError, match="known_frames or a planned first_frame"):
+        pipe(MOVING, num_frames=8, num_inference_steps=1, known_frames=frame[None], first_frame=frame,
+             show_progress=False)
