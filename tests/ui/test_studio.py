@@ -200,6 +200,16 @@ def test_typing_a_seed_locks_it(studio):
     assert (studio.generate(wait=True) and studio.clip).shot.seed == 1234
 
 
+def test_the_motion_dropdown_offers_the_engines_modes_and_rides_in_the_shot(studio):
+    assert studio.motion_mode.options == ("auto", "planned", "native") and not studio.motion_mode.disabled
+    studio.motion_mode.value = "native"
+    clip = studio.generate(wait=True) and studio.clip
+    assert clip.shot.motion_mode == "native" and "motion_plan" not in clip.provenance
+    studio.motion_mode.value = "auto"
+    studio.gallery.tiles[0].children[1].click()            # restoring puts the mode back
+    assert studio.motion_mode.value == "native"
+
+
 def test_gallery_click_restores_the_exact_settings_and_remakes_the_clip(preset_studio):
     studio = preset_studio
     studio.seed.value, studio.steps.value = 77, 3
