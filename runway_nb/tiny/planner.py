@@ -98,11 +98,16 @@ def motion_path(motion: str, frames: int, fps: float, height: int, speed: float 
     return np.stack([x * height, -y * height, size], axis=1)
 
 
+def _dilate(mask: np.ndarray) -> np.ndarray:
+    """A bool mask grown by one pixel (4-neighbour)."""
+    pad = np.pad(mask, 1)
+    return pad[1:-1, 1:-1] | pad[:-2, 1:-1] | pad[2:, 1:-1] | pad[1:-1, :-2] | pad[1:-1, 2:]
+
+
 def _grow(region: np.ndarray, allowed: np.ndarray) -> np.ndarray:
     """The connected part of `allowed` that touches `region` (4-neighbour flood fill)."""
     while True:
-        pad = np.pad(region, 1)
-        nxt = (pad[1:-1, 1:-1] | pad[:-2, 1:-1] | pad[2:, 1:-1] | pad[1:-1, :-2] | pad[1:-1, 2:]) & allowed
+        nxt = _dilate(region) & allowed
         if (nxt == region).all():
             return region
         region = nxt
@@ -131,8 +136,7 @@ def find_object(frame: np.ndarray, color: str | None = None, min_pixels: int = 6
     blob = _grow(seed, allowed)
     if blob.sum() < min_pixels:
         return None
-    pad = np.pad(blob, 1)
-    return pad[1:-1, 1:-1] | pad[:-2, 1:-1] | pad[2:, 1:-1] | pad[1:-1, :-2] | pad[1:-1, 2:]
+    return _dilate(blob)
 
 
 def place_path(mask: np.ndarray, path: np.ndarray, margin: float = 2.0):
