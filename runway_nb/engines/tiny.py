@@ -174,6 +174,9 @@ class TinyEngine(Engine):
 
         def run(n, steps=shot.steps, **kw):
             cut = (lambda a: None if a is None else a[:n])
+            if plan is not None:   # two progress bars on the console: say which is which
+                config = getattr(self.pipe, "_progress_bar_config", {})
+                self.pipe.set_progress_bar_config(**{**config, "desc": phase[0]})
             out = self.pipe(
                 shot.prompt, negative_prompt=shot.negative_prompt or None, num_frames=n,
                 height=shot.height, width=shot.width, num_inference_steps=steps,
