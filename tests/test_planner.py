@@ -135,3 +135,83 @@ def test_relocate_moves_the_object_and_fills_the_hole_with_its_rows():
     # the hole is the backdrop again, near enough (a sunset's rows are one colour but for clouds)
     assert np.abs(moved_frame[hole].astype(int) - sky[hole].astype(int)).mean() < 12
     assert np.abs(frame[hole].astype(int) - sky[hole].astype(int)).mean() > 60        # it was white
+
+
+def _two_copies():
+    """A frame with two red circles (the model's 'painted twice') and each one's ground truth."""
+    a = toyworld.ToyObject("circle", "red", "still", -0.2, 0.05, 0.1)
+    b = toyworld.ToyObject("circle", "red", "still", 0.22, 0.1, 0.08)
+    scene = toyworld.ToyScene("blue", (a, b), texture_seed=3)
+    frame = toyworld.render(scene, 1, 8.0, 64, 64)[0]
+    truth = [toyworld.object_coverage(toyworld.ToyScene("blue", (o,), texture_seed=3), 1, 8.0, 64, 64)[0] > 0.5
+             for o in (a, b)]
+    return frame, truth
+
+
+def test_find_strays_finds_the_other_copy_and_not_the_kept_one():
+    frame, (first, second) = _two_copies()
+    kept = planner.find_object(frame, "red")
+    other = second if (kept & first).sum() > (kept & second).sum() else first
+    strays = planner.find_strays(frame, kept, "red")
+    assert not (strays & kept & ~planner._dilate(other)).any()
+    assert strays[other].mean() > 0.95                      # all of the other copy
+
+
+def test_a_frame_with_one_object_has_no_strays():
+    scene = toyworld.ToyScene("green", (toyworld.ToyObject("square", "yellow", "still", 0.0, 0.1, 0.1),),
+                              texture_seed=5)
+    frame = toyworld.render(scene, 1, 8.0, 64, 64)[0]
+    assert not planner.find_strays(frame, planner.find_object(frame, "yellow"), "yellow").any()
+
+
+def test_relocate_erases_the_strays_it_is_given():
+    frame, _ = _two_copies()
+    kept = planner.find_object(frame, "red")
+    strays = planner.find_strays(frame, kept, "red")
+    out, moved = planner.relocate(frame, kept, 0, 4, erase=strays)
+    sky = toyworld.render(toyworld.ToyScene("blue", (), texture_seed=3), 1, 8.0, 64, 64)[0]
+    gone = strays & ~moved
+    assert np.abs(out[gone].astype(int) - sky[gone].astype(int)).mean() < 12
+    assert planner.find_strays(out, moved, "red").sum() == 0
+
+
+def _pan(px_per_frame, frames=16):
+    """Pixel maps of a camera whose picture slides left by `px_per_frame` each frame."""
+    maps = np.tile(np.eye(2, 3), (frames, 1, 1))
+    maps[:, 0, 2] = -px_per_frame * np.arange(frames)
+    return maps
+
+
+def _seen_inside(mask, path, dx, dy, camera, margin=2.0):
+    """Every frame's box corners, moved by the path and filmed by the camera, lie in the frame."""
+    ys, xs = np.nonzero(mask)
+    xs, ys = xs + dx, ys + dy
+    cx, cy = xs.mean(), ys.mean()
+    for (ddx, ddy, s), m in zip(path, camera):
+        for x, y in ((xs.min(), ys.min()), (xs.max(), ys.min()), (xs.min(), ys.max()), (xs.max(), ys.max())):
+            p = m[:, :2] @ [cx + (x - cx) * s + ddx, cy + (y - cy) * s + ddy] + m[:, 2]
+            if not (margin - 1e-6 <= p[0] <= 63 - margin + 1e-6 and margin - 1e-6 <= p[1] <= 63 - margin + 1e-6):
+                return False
+    return True
+
+
+def test_a_panning_camera_is_allowed_for_where_the_object_starts():
+    # a still object near the left edge, the picture sliding left 2 px a frame: it would leave
+    mask, path, camera = _box_mask(6, 20, 16, 30), planner.motion_path("still", 16, 8.0, 64), _pan(2.0)
+    assert not _seen_inside(mask, path, 0, 0, camera)
+    dx, dy, placed = planner.place_path(mask, path, camera=camera)
+    assert dx > 0 and np.array_equal(placed, path) and _seen_inside(mask, placed, dx, dy, camera)
+
+
+def test_a_move_against_the_pan_is_not_shortened_when_the_camera_makes_room():
+    # moving right 30-odd px while the picture slides left 2 px a frame: seen, it barely moves,
+    # so even a start near the right edge fits without shortening the move
+    mask, path = _box_mask(44, 20, 54, 30), planner.motion_path("right", 16, 8.0, 64)
+    dx, dy, placed = planner.place_path(mask, path, camera=_pan(2.0))
+    assert np.array_equal(placed, path) and _seen_inside(mask, placed, dx, dy, _pan(2.0))
+
+
+def test_a_camera_that_carries_every_start_out_keeps_the_whole_move():
+    mask, path = _box_mask(30, 20, 40, 30), planner.motion_path("left", 16, 8.0, 64)
+    dx, dy, placed = planner.place_path(mask, path, camera=_pan(8.0))      # 120 px in 16 frames
+    assert np.array_equal(placed, path)

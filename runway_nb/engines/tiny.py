@@ -17,9 +17,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..camera.geometry import frame_transform
 from ..errors import Cancelled, WeightsError
 from ..shot import Shot
-from ..tiny.planner import find_object, motion_path, place_path, read_motion, relocate
+from ..tiny.planner import find_object, find_strays, motion_path, place_path, read_motion, relocate
 from .base import Capabilities, Engine, StepInfo, cancel_requested
 
 WEIGHTS = Path(__file__).resolve().parent.parent / "tiny" / "weights"
@@ -199,9 +200,13 @@ class TinyEngine(Engine):
             notes["motion_plan"] = {"motion": plan.motion, "words": plan.phrase, "color": plan.color,
                                     "object_found": mask is not None}
             if mask is not None:                               # else: nothing to move, the model's own
+                # copies of the object the draft painted twice are erased, not left behind
+                strays = find_strays(draft[0], mask, plan.color)
                 path = motion_path(plan.motion, total, shot.fps, shot.height)
-                dx, dy, fitted = place_path(mask, path)
-                first_frame, mask = relocate(draft[0], mask, dx, dy)
+                seen_by = camera if camera is not None else warp_camera        # the object is filmed too
+                maps = None if seen_by is None else frame_transform(seen_by, shot.width, shot.height)
+                dx, dy, fitted = place_path(mask, path, camera=maps)
+                first_frame, mask = relocate(draft[0], mask, dx, dy, erase=strays)
                 brushes = [(mask, fitted)]
                 moved = np.abs(path[:, :2]).max()
                 notes["motion_plan"].update(

@@ -76,15 +76,19 @@ def read_motion(prompt: str) -> MotionPlan | None:
     if best is None:
         return None
     clause, start, motion, phrase = best
-    color = None
-    before = clause[:start]          # the colour word nearest before the motion phrase
-    last = -1
-    for name, words in toyworld.COLOR_WORDS.items():
+    before = clause[:start]          # the object's words come before its motion phrase
+    return MotionPlan(motion, _last_word(before, toyworld.COLOR_WORDS), phrase)
+
+
+def _last_word(text: str, vocabulary: dict[str, list[str]]) -> str | None:
+    """The meaning of the vocabulary's word that comes last in `text`, or None."""
+    last, meaning = -1, None
+    for name, words in vocabulary.items():
         for word in words:
-            for m in re.finditer(rf"\b{re.escape(word)}\b", before):
+            for m in re.finditer(rf"\b{re.escape(word)}\b", text):
                 if m.start() > last:
-                    last, color = m.start(), name
-    return MotionPlan(motion, color, phrase)
+                    last, meaning = m.start(), name
+    return meaning
 
 
 def motion_path(motion: str, frames: int, fps: float, height: int, speed: float = 1.0) -> np.ndarray:
@@ -113,12 +117,9 @@ def _grow(region: np.ndarray, allowed: np.ndarray) -> np.ndarray:
         region = nxt
 
 
-def find_object(frame: np.ndarray, color: str | None = None, min_pixels: int = 6) -> np.ndarray | None:
-    """Where the object is in one frame (H, W, 3) uint8: a bool mask, or None.
-
-    Sky, hills and ground change from row to row, an object does not follow its row: the
-    object is what stands out from the median of its row, and, when the prompt names a
-    colour, lies nearest that colour. The mask is one connected blob, grown by a pixel."""
+def _candidates(frame: np.ndarray, color: str | None):
+    """Where something stands out from its row's backdrop (and lies near the named colour):
+    the score (H, W), its peak, and the pixels that score like the peak (bool)."""
     px = np.asarray(frame, np.float32) / 255.0
     backdrop = np.median(px, axis=1, keepdims=True)                      # (H, 1, 3)
     stand_out = np.linalg.norm(px - backdrop, axis=-1)                   # (H, W)
@@ -128,9 +129,18 @@ def find_object(frame: np.ndarray, color: str | None = None, min_pixels: int = 6
         near = np.linalg.norm(px - rgb, axis=-1)
         score = stand_out * np.exp(-(near / 0.35) ** 2)
     peak = np.unravel_index(np.argmax(score), score.shape)
+    return score, peak, (score > 0.4 * score[peak]) & (stand_out > 0.1)
+
+
+def find_object(frame: np.ndarray, color: str | None = None, min_pixels: int = 6) -> np.ndarray | None:
+    """Where the object is in one frame (H, W, 3) uint8: a bool mask, or None.
+
+    Sky, hills and ground change from row to row, an object does not follow its row: the
+    object is what stands out from the median of its row, and, when the prompt names a
+    colour, lies nearest that colour. The mask is one connected blob, grown by a pixel."""
+    score, peak, allowed = _candidates(frame, color)
     if score[peak] < 0.12:
         return None                                                      # nothing stands out
-    allowed = (score > 0.4 * score[peak]) & (stand_out > 0.1)
     seed = np.zeros_like(allowed)
     seed[peak] = True
     blob = _grow(seed, allowed)
@@ -139,58 +149,92 @@ def find_object(frame: np.ndarray, color: str | None = None, min_pixels: int = 6
     return _dilate(blob)
 
 
-def place_path(mask: np.ndarray, path: np.ndarray, margin: float = 2.0):
+def find_strays(frame: np.ndarray, keep: np.ndarray, color: str | None = None,
+                min_pixels: int = 4) -> np.ndarray:
+    """Other places in the frame that look like the object (H, W) bool, `keep` excluded.
+
+    The model often paints the one object of a caption twice; a plan that moves one copy
+    and leaves the other would show a clip whose object both moves and stays. Blobs
+    smaller than `min_pixels` are texture, not a copy."""
+    _, _, allowed = _candidates(frame, color)
+    rest = allowed & ~_grow(keep & allowed, allowed) & ~keep
+    strays = np.zeros_like(rest)
+    while rest.any():
+        seed = np.zeros_like(rest)
+        seed[tuple(np.argwhere(rest)[0])] = True
+        blob = _grow(seed, rest)
+        rest &= ~blob
+        if blob.sum() >= min_pixels:
+            strays |= blob
+    return _dilate(strays)
+
+
+def place_path(mask: np.ndarray, path: np.ndarray, margin: float = 2.0, camera: np.ndarray | None = None):
     """Where the object should start so that its whole path stays in the frame.
 
     The toy world starts an object moving left on the right of the frame; the model draws
     it wherever it likes, and a full-length path from there would carry it out of the
-    picture (the clip then shows a stump at the edge, not a move). Returns the smallest
-    whole-pixel shift (dx, dy) of the region that keeps the path inside, and the path —
-    its shifts shortened by one factor (direction and timing kept) only where even the
-    best start cannot hold it, as a long clip's can't."""
+    picture (the clip then shows a stump at the edge, not a move). A moving camera carries
+    it too: `camera` (T, 2, 3) maps frame 0's pixels to frame t's (geometry.frame_transform),
+    and the object is seen at camera ∘ path. Returns the smallest whole-pixel shift
+    (dx, dy) of the region that keeps it inside, and the path — its shifts shortened by
+    one factor (direction and timing kept) only where even the best start cannot hold it,
+    as a long clip's can't. Where the camera alone carries every start out of view, the
+    full path and the start that stays in view longest are kept."""
     h, w = mask.shape
     ys, xs = np.nonzero(mask)
     cx, cy = xs.mean(), ys.mean()
-    s = path[:, 2]
+    corners = np.array([[xs.min(), ys.min()], [xs.max(), ys.min()], [xs.min(), ys.max()],
+                        [xs.max(), ys.max()]], np.float64)
+    if camera is None:
+        camera = np.tile(np.eye(2, 3), (len(path), 1, 1))
+    at_frames = np.unique(np.linspace(0, len(path) - 1, min(len(path), 48)).round().astype(int))
+    full_path, path, camera = path, path[at_frames], np.asarray(camera, np.float64)[at_frames]
+    s = path[:, 2][:, None, None]
+    a, b = camera[:, :, :2], camera[:, :, 2]                                   # (T, 2, 2), (T, 2)
+    # every start shift (dx, dy) a whole pixel apart, up to a frame's size either way
+    grid = np.stack(np.meshgrid(np.arange(-w, w + 1), np.arange(-h, h + 1)), -1).reshape(-1, 2)
+    grid = grid[np.argsort(np.abs(grid).sum(1), kind="stable")]                # nearest first
+    lo, hi = np.array([margin, margin]), np.array([w - 1 - margin, h - 1 - margin])
 
-    def box(factor):
-        """The region's extent over the whole path, relative to where it is now."""
-        return (((xs.min() - cx) * s + cx + factor * path[:, 0]).min(),
-                ((xs.max() - cx) * s + cx + factor * path[:, 0]).max(),
-                ((ys.min() - cy) * s + cy + factor * path[:, 1]).min(),
-                ((ys.max() - cy) * s + cy + factor * path[:, 1]).max())
+    def overshoot(factor):
+        """For each start shift: how far (pixels) the worst corner lies outside the frame."""
+        q = (corners[None] - [cx, cy]) * s + [cx, cy] + factor * path[:, None, :2]   # (T, 4, 2)
+        seen = np.einsum("tij,tkj->tki", a, q) + b[:, None]                          # camera ∘ path
+        moved = np.einsum("tij,gj->gti", a, grid)[:, :, None]                        # (G, T, 1, 2)
+        at = seen[None] + moved                                                       # (G, T, 4, 2)
+        return np.maximum(np.maximum(lo - at, at - hi), 0).max(axis=(1, 2, 3))
 
-    def fits(factor):
-        left, right, top, bottom = box(factor)
-        return right - left <= w - 1 - 2 * margin and bottom - top <= h - 1 - 2 * margin
-
-    factor = 1.0
-    if not fits(1.0):
-        lo, hi = 0.0, 1.0
-        for _ in range(20):
-            mid = (lo + hi) / 2
-            lo, hi = (mid, hi) if fits(mid) else (lo, mid)
-        factor = lo
-    left, right, top, bottom = box(factor)
-
-    def shift(lo, hi, size):
-        return max(0.0, margin - lo) + min(0.0, (size - 1 - margin) - hi)
-
-    out = path.copy()
+    factor, miss = 1.0, overshoot(1.0)
+    if miss.min() > 0 and overshoot(0.0).min() <= 0:     # else the camera alone carries it out
+        lo_f, hi_f = 0.0, 1.0
+        for _ in range(12):
+            mid = (lo_f + hi_f) / 2
+            lo_f, hi_f = (mid, hi_f) if overshoot(mid).min() <= 0 else (lo_f, mid)
+        factor, miss = lo_f, overshoot(lo_f)
+    dx, dy = grid[int(np.argmin(miss))]
+    out = full_path.copy()
     out[:, :2] *= factor
-    return round(shift(left, right, w)), round(shift(top, bottom, h)), out
+    return int(dx), int(dy), out
 
 
-def relocate(frame: np.ndarray, mask: np.ndarray, dx: int, dy: int) -> tuple[np.ndarray, np.ndarray]:
-    """Move the masked object of a frame (H, W, 3) by whole pixels: the hole it leaves is
-    filled with its row's backdrop (the median of the row outside the object). Returns the
-    new frame and the moved mask."""
+def _fill_rows(frame: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    """The frame with `hole` filled by its row's backdrop (the median of the row outside it)."""
     out = frame.copy()
-    h, w = mask.shape
-    for y in np.nonzero(mask.any(axis=1))[0]:
-        outside = frame[y][~mask[y]]
+    for y in np.nonzero(hole.any(axis=1))[0]:
+        outside = frame[y][~hole[y]]
         fill = np.median(outside, axis=0) if len(outside) else np.median(frame.reshape(-1, 3), axis=0)
-        out[y, mask[y]] = fill.astype(frame.dtype)
+        out[y, hole[y]] = fill.astype(frame.dtype)
+    return out
+
+
+def relocate(frame: np.ndarray, mask: np.ndarray, dx: int, dy: int,
+             erase: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Move the masked object of a frame (H, W, 3) by whole pixels: the hole it leaves (and
+    `erase`, the object's stray copies) is filled with its row's backdrop (the median of the
+    row outside them). Returns the new frame and the moved mask."""
+    h, w = mask.shape
+    out = _fill_rows(frame, mask if erase is None else mask | erase)
     ys, xs = np.nonzero(mask)
     ty, tx = ys + dy, xs + dx
     keep = (ty >= 0) & (ty < h) & (tx >= 0) & (tx < w)
