@@ -108,6 +108,7 @@ class TinyVideoPipeline(DiffusionPipeline):
         warp_camera: np.ndarray | None = None,  # (num_frames, 4) camera followed training-free
         brushes: list | None = None,            # [(mask (H, W) bool, motion (num_frames, 3))]
         guide_steps: float = 0.7,               # share of the first steps with layout guidance
+        guide_reveal: float = 1.0,              # pull on ground a moving camera reveals (brushes only)
         camera_guidance_scale: float = CAMERA_GUIDANCE,  # extra guidance toward a moving camera path
         blend_frames: int = 0,                  # last known frames redrawn and dissolved (extend)
         blend_pin: float = 0.3,                 # share of the first steps the redrawn frames are pinned
@@ -174,7 +175,7 @@ class TinyVideoPipeline(DiffusionPipeline):
                 guide = LayoutGuide(warp_cam if warp_cam is not None else window_cam,
                                     window_brushes(brushes or [], start, total, WINDOW), height // h,
                                     (h, w), steps=round(guide_steps * num_inference_steps),
-                                    first_frame=planned if not made else None)
+                                    first_frame=planned if not made else None, reveal=guide_reveal)
             latents = self._denoise_window(text, mask, context, window_cam, generator, (WINDOW, c, h, w),
                                            num_inference_steps, guidance_scale, callback_on_step_end,
                                            bar, window_start=start, noise_camera=warp_cam, guide=guide,
