@@ -40,6 +40,14 @@ def test_a_rolled_square_is_still_a_square_and_a_second_hop_is_still_a_bounce():
     assert analyze(truth(toyworld.ToyScene("sunset", (ball,), "static", 1.0), 0)).motion == "bounce"
 
 
+def test_an_object_wider_than_half_the_frame_is_still_the_object():
+    # a row's median is its backdrop only while the object covers less than half of it
+    for bg, color in (("gray", "green"), ("sunset", "blue"), ("green", "red")):
+        ball = toyworld.ToyObject("circle", color, "grow", 0.0, 0.0, 0.2)     # 26 → 50 px wide
+        a = analyze(truth(toyworld.ToyScene(bg, (ball,), "static", 1.0, 2), 0))
+        assert (a.color, a.shape, a.motion) == (color, "circle", "grow"), (bg, a)
+
+
 def test_the_oracle_gives_the_same_answer_twice():
     frames = truth(rn_eval.eval_scenes(1, seed=5)[0], 0)
     assert analyze(frames) == analyze(frames)     # RANSAC is seeded, not left to OpenCV's global RNG

@@ -21,6 +21,7 @@ Method, deliberately simple and explainable:
 
 from __future__ import annotations
 
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -77,15 +78,23 @@ def _background_palette(background: str) -> np.ndarray:
 def _object_masks(frames: np.ndarray, background: str):
     """-> colour name, masks (T, H, W) bool."""
     x = frames.astype(np.float32) / 255.0                                   # (T, H, W, 3)
-    # the background around each pixel: a heavy median over the frame's rows
-    bg = np.median(x, axis=2, keepdims=True)                                 # (T, H, 1, 3)
     q = frames // (256 // _BINS)
     scenery = _background_palette(background)[q[..., 0], q[..., 1], q[..., 2]]
-    far_from_bg = (np.sqrt(((x - bg) ** 2).sum(-1)) > 0.25) & ~scenery
     best, best_count, best_masks = None, 0, None
     for name, rgb in _OBJ.items():
         d = np.minimum(np.sqrt(((x - rgb) ** 2).sum(-1)), np.sqrt(((x - 0.72 * rgb) ** 2).sum(-1)))
-        masks = (d < 0.22) & far_from_bg
+        near = d < 0.22
+        # the background around each pixel: the median of its row, the colour's own pixels left
+        # out (an object wider than half the frame would otherwise be its rows' backdrop);
+        # a row that is all this colour takes its frame's backdrop
+        rest = np.where(near[..., None], np.nan, x)
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)                    # all-NaN rows
+            bg = np.nanmedian(rest, axis=2, keepdims=True)                     # (T, H, 1, 3)
+            whole = np.nanmedian(rest.reshape(len(x), -1, 3), axis=1)[:, None, None]
+        bg = np.where(np.isnan(bg), whole, bg)
+        far_from_bg = (np.sqrt(((x - bg) ** 2).sum(-1)) > 0.25) & ~scenery   # NaN: never far
+        masks = near & far_from_bg
         count = int(masks.sum())
         if count > best_count:
             best, best_count, best_masks = name, count, masks
