@@ -80,21 +80,19 @@ def _object_masks(frames: np.ndarray, background: str):
     x = frames.astype(np.float32) / 255.0                                   # (T, H, W, 3)
     q = frames // (256 // _BINS)
     scenery = _background_palette(background)[q[..., 0], q[..., 1], q[..., 2]]
+    # the background around each pixel: the median of its row's scenery (the background's
+    # own colours), or of the whole row where it shows too little scenery; a row's plain
+    # median is the object itself once the object covers more than half of it
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)                        # rows with no scenery
+        bg = np.nanmedian(np.where(scenery[..., None], x, np.nan), axis=2, keepdims=True)
+    few = scenery.sum(axis=2, keepdims=True)[..., None] < 4
+    bg = np.where(few | np.isnan(bg), np.median(x, axis=2, keepdims=True), bg)   # (T, H, 1, 3)
+    far_from_bg = (np.sqrt(((x - bg) ** 2).sum(-1)) > 0.25) & ~scenery
     best, best_count, best_masks = None, 0, None
     for name, rgb in _OBJ.items():
         d = np.minimum(np.sqrt(((x - rgb) ** 2).sum(-1)), np.sqrt(((x - 0.72 * rgb) ** 2).sum(-1)))
-        near = d < 0.22
-        # the background around each pixel: the median of its row, the colour's own pixels left
-        # out (an object wider than half the frame would otherwise be its rows' backdrop);
-        # a row that is all this colour takes its frame's backdrop
-        rest = np.where(near[..., None], np.nan, x)
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)                    # all-NaN rows
-            bg = np.nanmedian(rest, axis=2, keepdims=True)                     # (T, H, 1, 3)
-            whole = np.nanmedian(rest.reshape(len(x), -1, 3), axis=1)[:, None, None]
-        bg = np.where(np.isnan(bg), whole, bg)
-        far_from_bg = (np.sqrt(((x - bg) ** 2).sum(-1)) > 0.25) & ~scenery   # NaN: never far
-        masks = near & far_from_bg
+        masks = (d < 0.22) & far_from_bg
         count = int(masks.sum())
         if count > best_count:
             best, best_count, best_masks = name, count, masks
