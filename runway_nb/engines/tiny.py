@@ -90,8 +90,11 @@ class TinyEngine(Engine):
         # extensions, colours washed out to white or a sky turned to sunset in 3 of 20
         # held-out prompts at 4 (benchmarks/bench_extend.py; README, Extend)
         self.extend_guidance = 6.0
-        # a planned motion's draft takes this share of the shot's steps (tiny/planner.py)
-        self.draft_share = 0.5
+        # a planned motion's draft takes this share of the shot's steps (tiny/planner.py): a
+        # cleaner draft is a cleaner object to move; planned motion right in 81 % of 100
+        # held-out prompts at 0.75 against 76 % at 0.5 (72 against 67 % on a second set of
+        # 100), 79 % for a full draft, at +0.2 s a clip
+        self.draft_share = 0.75
         self.capabilities = Capabilities(
             text_to_video=True, image_to_video=True, extend=True,
             # best first: on held-out prompts warp follows the path in 84 % of clips, the
@@ -154,7 +157,7 @@ class TinyEngine(Engine):
         # motion_mode="planned": the prompt's object motion, drawn as a brush (tiny/planner.py)
         plan = read_motion(shot.prompt) if shot.motion_mode == "planned" and not k else None
         draft_frames = min(total, WINDOW) if plan is not None else 0
-        # the draft only has to show where the object is and what it looks like: half the steps
+        # the draft only has to show where the object is and what it looks like: fewer steps
         draft_steps = max(1, round(self.draft_share * shot.steps)) if plan is not None else 0
         steps_done, phase = [0], ["render"]
         n_windows = self.pipe.windows_for(total)
@@ -191,7 +194,7 @@ class TinyEngine(Engine):
         notes = {}
         first_frame = None
         if plan is not None:
-            # a (half-step) draft from the same seed shows where the model puts the object; the plan
+            # a (shorter) draft from the same seed shows where the model puts the object; the plan
             # moves it where its whole path fits and renders again, the object as a brush
             phase[0] = "draft"
             draft = run(draft_frames, steps=draft_steps)

@@ -90,9 +90,9 @@ def test_planned_renders_are_deterministic_and_differ_from_native(shipped_weight
 def test_a_planned_render_shows_both_passes_and_cancels_in_the_draft(shipped_weights):
     seen = []
     clip = rn.generate(MOVING, seed=5, steps=4, progress=False, on_step=seen.append)
-    # the draft takes half the steps (2), then the render its 4: one bar over both
-    assert [s.step for s in seen] == list(range(1, 7)) and {s.total for s in seen} == {6}
-    assert [s.extra["pass"] for s in seen] == ["draft"] * 2 + ["render"] * 4
+    # the draft takes three quarters of the steps (3), then the render its 4: one bar over both
+    assert [s.step for s in seen] == list(range(1, 8)) and {s.total for s in seen} == {7}
+    assert [s.extra["pass"] for s in seen] == ["draft"] * 3 + ["render"] * 4
     assert len(clip) == 16
     stop = threading.Event()
     steps = []
