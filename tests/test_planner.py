@@ -215,3 +215,19 @@ def test_a_camera_that_carries_every_start_out_keeps_the_whole_move():
     mask, path = _box_mask(30, 20, 40, 30), planner.motion_path("left", 16, 8.0, 64)
     dx, dy, placed = planner.place_path(mask, path, camera=_pan(8.0))      # 120 px in 16 frames
     assert np.array_equal(placed, path)
+
+
+def test_a_continued_path_starts_where_the_last_given_frame_shows_the_object():
+    first, last = _box_mask(10, 20, 20, 30), _box_mask(16, 20, 26, 30)       # 6 px right over 4 frames
+    path = planner.continue_path("right", first, last, 4, 12, 8.0)
+    assert path.shape == (12, 3)
+    assert np.allclose(path[:4], [6.0, 0.0, 1.0])                            # held over the given frames
+    own = planner.motion_path("right", 9, 8.0, 64)
+    assert np.allclose(path[3:, 0], 6.0 + own[:, 0]) and (np.diff(path[3:, 0]) > 0).all()
+
+
+def test_a_continued_path_takes_out_what_the_camera_did():
+    # the picture slid left 2 px a frame over 4 given frames: the object's own offset is nil
+    first, last = _box_mask(30, 20, 40, 30), _box_mask(24, 20, 34, 30)
+    path = planner.continue_path("still", first, last, 4, 8, 8.0, camera=_pan(2.0, 8))
+    assert np.allclose(path, [0.0, 0.0, 1.0])

@@ -145,12 +145,12 @@ class Engine(ABC):
     def _resolve_motion_mode(self, shot: Shot) -> str:
         """How the prompt's object motion is made: "native" (the model alone) or "planned"
         (the engine reads the motion from the prompt and follows it as a motion brush).
-        "auto" takes the engine's best, but stays native where there is nothing to plan:
-        brushes of the user's own, or a continuation (extend, image→video: the object and
-        its motion are already in the given frames)."""
+        "auto" takes the engine's best, but stays native beside brushes of the user's own.
+        A continuation (extend, image→video) plans from where the given frames show the
+        object."""
         modes = self.capabilities.motion_modes
         if shot.motion_mode == "auto":
-            if modes and modes[0] == "planned" and (shot.brushes or shot.parent is not None):
+            if modes and modes[0] == "planned" and shot.brushes:
                 return "native"
             return modes[0] if modes else "native"
         if shot.motion_mode not in modes and shot.motion_mode != "native":
@@ -189,17 +189,9 @@ class Engine(ABC):
 
         if not isinstance(shot, Shot):
             raise InvalidInput("shot", shot, "must be a runway_nb.Shot")
-        asked = shot.motion_mode
         shot = self.resolve(shot)
         if init_frames is not None:
             init_frames = self._check_init_frames(shot, init_frames)
-            if shot.motion_mode == "planned":
-                # given frames already hold the object and where it is going: nothing to plan
-                if asked == "planned":
-                    raise UnsupportedCapability("motion_mode", "planned", "plans text→video only, "
-                                                "not a clip that starts from given frames",
-                                                "Use motion_mode='auto' or 'native'.")
-                shot = shot.replace(motion_mode="native")
         # One render at a time per engine: a pipeline keeps per-render state (its scheduler's
         # timesteps and step index, the interrupt flag, the x0 tap), and engines are cached and
         # shared — by the Studio's worker, a notebook cell and render_many's threads alike. A

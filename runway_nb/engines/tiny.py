@@ -20,7 +20,8 @@ import torch
 from ..camera.geometry import frame_transform
 from ..errors import Cancelled, WeightsError
 from ..shot import Shot
-from ..tiny.planner import find_object, find_strays, motion_path, place_path, read_motion, relocate
+from ..tiny.planner import (continue_path, find_object, find_strays, motion_path, place_path, read_motion,
+                            relocate)
 from .base import Capabilities, Engine, StepInfo, cancel_requested
 
 WEIGHTS = Path(__file__).resolve().parent.parent / "tiny" / "weights"
@@ -155,10 +156,11 @@ class TinyEngine(Engine):
                                                 seed=shot.seed)]))
                    for b in shot.brushes]
         # motion_mode="planned": the prompt's object motion, drawn as a brush (tiny/planner.py)
-        plan = read_motion(shot.prompt) if shot.motion_mode == "planned" and not k else None
-        draft_frames = min(total, WINDOW) if plan is not None else 0
+        plan = read_motion(shot.prompt) if shot.motion_mode == "planned" else None
+        drafting = plan is not None and not k         # given frames show the object already
+        draft_frames = min(total, WINDOW) if drafting else 0
         # the draft only has to show where the object is and what it looks like: fewer steps
-        draft_steps = max(1, round(self.draft_share * shot.steps)) if plan is not None else 0
+        draft_steps = max(1, round(self.draft_share * shot.steps)) if drafting else 0
         steps_done, phase = [0], ["render"]
         n_windows = self.pipe.windows_for(total)
         total_steps = n_windows * shot.steps + draft_steps
@@ -178,7 +180,7 @@ class TinyEngine(Engine):
 
         def run(n, steps=shot.steps, **kw):
             cut = (lambda a: None if a is None else a[:n])
-            if plan is not None:   # two progress bars on the console: say which is which
+            if drafting:           # two progress bars on the console: say which is which
                 config = getattr(self.pipe, "_progress_bar_config", {})
                 self.pipe.set_progress_bar_config(**{**config, "desc": phase[0]})
             out = self.pipe(
@@ -193,7 +195,17 @@ class TinyEngine(Engine):
 
         notes = {}
         first_frame = None
-        if plan is not None:
+        seen_by = camera if camera is not None else warp_camera                # the object is filmed too
+        maps = None if seen_by is None else frame_transform(seen_by, shot.width, shot.height)
+        if plan is not None and k:
+            # a continuation: the plan goes on from where the given frames show the object
+            first, last = (find_object(init_frames[i], plan.color) for i in (0, -1))
+            notes["motion_plan"] = {"motion": plan.motion, "words": plan.phrase, "color": plan.color,
+                                    "object_found": first is not None and last is not None,
+                                    "continued_from_given_frames": k}
+            if first is not None and last is not None:
+                brushes = [(first, continue_path(plan.motion, first, last, k, total, shot.fps, maps))]
+        elif plan is not None:
             # a (shorter) draft from the same seed shows where the model puts the object; the plan
             # moves it where its whole path fits and renders again, the object as a brush
             phase[0] = "draft"
@@ -206,8 +218,6 @@ class TinyEngine(Engine):
                 # copies of the object the draft painted twice are erased, not left behind
                 strays = find_strays(draft[0], mask, plan.color)
                 path = motion_path(plan.motion, total, shot.fps, shot.height)
-                seen_by = camera if camera is not None else warp_camera        # the object is filmed too
-                maps = None if seen_by is None else frame_transform(seen_by, shot.width, shot.height)
                 dx, dy, fitted = place_path(mask, path, camera=maps)
                 first_frame, mask = relocate(draft[0], mask, dx, dy, erase=strays)
                 brushes = [(mask, fitted)]

@@ -67,8 +67,8 @@ def extend(clip, seconds: float, prompt: str | None = None, camera=None, engine=
         # brushes are painted on the parent's first frame; its objects have moved since,
         # so a continuation starts without them (draw new ones on its first frame)
         brushes=(), seed=continuation_seed(clip.shot.seed, len(clip)),
-        # a motion plan starts from a text→video draft; a continuation's object and its
-        # motion are in the given frames already, so the engine decides again (auto)
+        # the engine decides again (auto): a planning engine goes on with the prompt's motion
+        # from where the clip's last frames show the object
         motion_mode="auto",
         blend_frames=int(blend), guidance=guidance)
     return continue_clip(clip, shot, eng, on_step=on_step, cancel=cancel, progress=progress)

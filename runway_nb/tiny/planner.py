@@ -102,6 +102,27 @@ def motion_path(motion: str, frames: int, fps: float, height: int, speed: float 
     return np.stack([x * height, -y * height, size], axis=1)
 
 
+def continue_path(motion: str, first: np.ndarray, last: np.ndarray, given: int, frames: int,
+                  fps: float, camera: np.ndarray | None = None) -> np.ndarray:
+    """Per-frame [dx, dy, scale] for a clip that starts from `given` frames (extend,
+    image→video): relative to where the first given frame shows the object (mask `first`),
+    held where the last one shows it (`last`) over the given frames, then the motion's own
+    path from there on, `frames` in all. `camera` (frames, 2, 3) pixel maps from the first
+    frame: where the object is seen is camera ∘ path, so what the camera did over the given
+    frames is taken out of the object's own move."""
+    (x0, y0), (x1, y1) = ([m.nonzero()[1].mean(), m.nonzero()[0].mean()] for m in (first, last))
+    scale = np.sqrt(last.sum() / max(first.sum(), 1))
+    if camera is not None:                        # back to the first frame's view of the scene
+        a, b = camera[given - 1][:, :2], camera[given - 1][:, 2]
+        x1, y1 = np.linalg.solve(a, np.array([x1, y1]) - b)
+        scale /= np.sqrt(abs(np.linalg.det(a)))
+    held = np.tile([x1 - x0, y1 - y0, scale], (given - 1, 1))
+    path = motion_path(motion, frames - given + 1, fps, first.shape[0])
+    path[:, :2] += [x1 - x0, y1 - y0]
+    path[:, 2] *= scale
+    return np.concatenate([held, path])
+
+
 def _dilate(mask: np.ndarray) -> np.ndarray:
     """A bool mask grown by one pixel (4-neighbour)."""
     pad = np.pad(mask, 1)

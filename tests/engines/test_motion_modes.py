@@ -106,18 +106,25 @@ def test_a_planned_render_shows_both_passes_and_cancels_in_the_draft(shipped_wei
     assert steps == [1]                                                   # within one step
 
 
-def test_continuations_and_image_to_video_are_not_planned(shipped_weights):
+def _x(frame):
+    return planner.find_object(frame, "red").nonzero()[1].mean()
+
+
+def test_continuations_and_image_to_video_go_on_with_the_plan(shipped_weights):
     clip = rn.generate(MOVING, seed=6, progress=False)
     longer = clip.extend(1, progress=False)
-    assert longer.shot.motion_mode == "native" and "motion_plan" not in longer.provenance
+    plan = longer.provenance["motion_plan"]
+    assert longer.shot.motion_mode == "planned" and plan["object_found"]
+    assert plan["continued_from_given_frames"] == longer.shot.context_frames
+    join = len(clip) - 1                       # the square does not stop at the join
+    assert _x(longer.frames[join + 6]) - _x(longer.frames[join]) > 4
     engine = rn.load_engine("tiny")
-    start = clip.frames[:1]
-    i2v = engine.render(Shot(MOVING, seed=6, frames=8), init_frames=start, progress=False)
-    assert i2v.shot.motion_mode == "native"
-    with pytest.raises(UnsupportedCapability) as err:
-        engine.render(Shot(MOVING, seed=6, frames=8, motion_mode="planned"), init_frames=start,
-                      progress=False)
-    assert err.value.field == "motion_mode"
+    i2v = engine.render(Shot(MOVING, seed=6, frames=8), init_frames=clip.frames[:1], progress=False)
+    assert i2v.shot.motion_mode == "planned" and i2v.provenance["motion_plan"]["object_found"]
+    assert _x(i2v.frames[-1]) - _x(clip.frames[0]) > 4
+    native = engine.render(Shot(MOVING, seed=6, frames=8, motion_mode="native"), init_frames=clip.frames[:1],
+                           progress=False)
+    assert "motion_plan" not in native.provenance
 
 
 def test_a_long_planned_clip_keeps_its_object_in_view(shipped_weights):
