@@ -178,17 +178,21 @@ class TinyEngine(Engine):
             if cancel_requested(cancel):
                 pipe._interrupt = True
 
+        bar_config = dict(getattr(self.pipe, "_progress_bar_config", {}))
+
         def run(n, steps=shot.steps, **kw):
             cut = (lambda a: None if a is None else a[:n])
             if drafting:           # two progress bars on the console: say which is which
-                config = getattr(self.pipe, "_progress_bar_config", {})
-                self.pipe.set_progress_bar_config(**{**config, "desc": phase[0]})
-            out = self.pipe(
-                shot.prompt, negative_prompt=shot.negative_prompt or None, num_frames=n,
-                height=shot.height, width=shot.width, num_inference_steps=steps,
-                guidance_scale=shot.guidance, camera=cut(camera), known_frames=init_frames,
-                generator=torch.Generator().manual_seed(shot.seed), callback_on_step_end=callback,
-                show_progress=progress, warp_camera=cut(warp_camera), **kw)
+                self.pipe.set_progress_bar_config(**{**bar_config, "desc": phase[0]})
+            try:
+                out = self.pipe(
+                    shot.prompt, negative_prompt=shot.negative_prompt or None, num_frames=n,
+                    height=shot.height, width=shot.width, num_inference_steps=steps,
+                    guidance_scale=shot.guidance, camera=cut(camera), known_frames=init_frames,
+                    generator=torch.Generator().manual_seed(shot.seed), callback_on_step_end=callback,
+                    show_progress=progress, warp_camera=cut(warp_camera), **kw)
+            finally:               # the cached engine's next render gets the plain bar back
+                self.pipe.set_progress_bar_config(**bar_config)
             if self.pipe.interrupt:
                 raise Cancelled(f"render cancelled after {steps_done[0]} steps; nothing was saved")
             return out.frames

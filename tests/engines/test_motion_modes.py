@@ -106,6 +106,15 @@ def test_a_planned_render_shows_both_passes_and_cancels_in_the_draft(shipped_wei
     assert steps == [1]                                                   # within one step
 
 
+def test_console_bars_are_labelled_on_planned_renders_only(shipped_weights, capsys):
+    rn.generate(MOVING, seed=5, steps=2, progress=True)
+    err = capsys.readouterr().err
+    assert "draft:" in err and "render:" in err
+    rn.generate(MOVING, seed=5, steps=2, progress=True, motion_mode="native")   # same cached engine
+    err = capsys.readouterr().err
+    assert "%" in err and "render:" not in err and "draft:" not in err
+
+
 def _x(frame):
     return planner.find_object(frame, "red").nonzero()[1].mean()
 
