@@ -104,7 +104,7 @@ def test_generate_makes_a_clip_with_live_previews_and_a_green_bar(studio):
     assert clip is not None and clip.frames.shape == (4, 64, 64, 3)
     assert previews and all(p.startswith(b"\x89PNG") for p in previews)   # bytes, not base64 text
     assert clip.shot.motion_mode == "planned"                        # "bouncing": auto plans it
-    assert studio.progress.value == studio.progress.max == 1 + 2     # a 1-step draft, a 2-step render
+    assert studio.progress.value == studio.progress.max == 2 + 2     # a ¾-step draft (of 2), the 2-step render
     assert studio.progress.bar_style == "success" and studio.progress_label.value.startswith("done")
     assert clip.id in studio.message and str(clip.shot.seed) in studio.message
     assert [e.id for e in studio.gallery.entries] == [clip.id]           # saved in the project
@@ -137,7 +137,7 @@ def test_cancel_mid_run_turns_the_bar_red_and_keeps_earlier_clips(studio):
     studio.wait(60)
     assert studio.renderer.outcome == "cancelled"
     assert studio.progress.bar_style == "danger"
-    assert "Cancelled at step 1/3" in studio.message and "untouched" in studio.message   # draft + render
+    assert "Cancelled at step 1/4" in studio.message and "untouched" in studio.message   # draft + render
     assert studio.clip is first and studio.clips == [first]
     assert [e.id for e in studio.gallery.entries] == [first.id]
     assert [e.id for e in Store(studio.store.path).gallery()] == [first.id]   # on disk too
