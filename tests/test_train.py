@@ -56,6 +56,39 @@ def test_a_stopped_run_resumes_where_it_stopped(tmp_path, monkeypatch):
     assert all(((wa[k] - wb[k]).abs().max() < 1e-5) for k in wa)
 
 
+def _vae(folder):
+    return load_file(folder / "vae" / "diffusion_pytorch_model.safetensors")
+
+
+@pytest.mark.parametrize("stage, loss", [("autoencoder", "reconstruction_loss"), ("decoder", "decoder_loss")])
+def test_a_stopped_autoencoder_stage_resumes_where_it_stopped(tmp_path, monkeypatch, stage, loss):
+    from runway_nb.tiny.autoencoder import TinyAutoencoder
+
+    cfg = replace(SMOKE, ae_steps=5, steps=1)
+    if stage == "decoder":                     # a decoder stage on top of a finished first run
+        cfg = replace(cfg, steps=0, init_from=str(train(SMOKE, tmp_path / "first")), decoder_steps=5)
+    real, calls = getattr(TinyAutoencoder, loss), []
+
+    def interrupted(self, *args, **kw):
+        calls.append(1)
+        if len(calls) == 4:
+            raise KeyboardInterrupt              # Ctrl-C in the middle of the stage
+        return real(self, *args, **kw)
+
+    run = tmp_path / "run"
+    monkeypatch.setattr(TinyAutoencoder, loss, interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        train(cfg, run)
+    partial = run / "checkpoint" / f"{stage}.partial"
+    assert json.loads((partial / "meta.json").read_text())["step"] == 3
+    monkeypatch.setattr(TinyAutoencoder, loss, real)
+    out = train(cfg, run, resume=True)
+    assert not partial.exists()                  # the stage finished: its partial is gone
+    straight = _vae(train(cfg, tmp_path / "straight"))
+    resumed = _vae(out)
+    assert all((resumed[k] - straight[k]).abs().max() < 1e-6 for k in straight)
+
+
 def test_command_line_entry_point(tmp_path, capsys):
     main(["--preset", "smoke", "--out", str(tmp_path / "cli"), "--steps", "2"])
     assert (tmp_path / "cli" / "pipeline" / "model_index.json").is_file()

@@ -148,7 +148,7 @@ def _source(name: str) -> Path:
     return Path(__file__).parent / "weights" if name == "shipped" else Path(name)
 
 
-def train_autoencoder(cfg: TrainConfig, frames: np.ndarray, run: Path) -> TinyAutoencoder:
+def train_autoencoder(cfg: TrainConfig, frames: np.ndarray, run: Path, resume: bool = False) -> TinyAutoencoder:
     done = run / "checkpoint" / "vae"
     if (done / "config.json").exists():
         return _load_autoencoder(done)                   # a resumed run: stage 2 is done
@@ -161,10 +161,12 @@ def train_autoencoder(cfg: TrainConfig, frames: np.ndarray, run: Path) -> TinyAu
         ae = _load_autoencoder(source)
         print(f"autoencoder: reusing {source}")
     else:
-        ae = _fresh_autoencoder(cfg, flat)
+        ae = _fresh_autoencoder(cfg, flat, run, resume)
     if cfg.decoder_steps:
-        sharpen_decoder(ae, cfg, flat)
+        sharpen_decoder(ae, cfg, flat, run, resume)
     ae.save_pretrained(done, safe_serialization=True)
+    for stage in ("autoencoder", "decoder"):             # the stage is done: its partial goes
+        shutil.rmtree(run / "checkpoint" / f"{stage}.partial", ignore_errors=True)
     return ae
 
 
@@ -182,20 +184,67 @@ def _pixels(flat: np.ndarray, idx: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(flat[np.sort(idx)]).permute(0, 3, 1, 2).float() / 127.5 - 1
 
 
-def _fresh_autoencoder(cfg: TrainConfig, flat: np.ndarray) -> TinyAutoencoder:
+def _autoencoder_loop(stage: str, cfg: TrainConfig, run: Path, resume: bool, ae: TinyAutoencoder,
+                      opt: torch.optim.Optimizer, rng: np.random.Generator, flat: np.ndarray,
+                      steps: int, lr: float, loss_fn) -> None:
+    """An autoencoder stage's loop (cosine learning rate, `steps` batches of frames drawn by
+    `rng`). Like the denoiser's it checkpoints every `checkpoint_minutes` and on Ctrl-C —
+    weights, optimizer, the batch sampler's state and torch's (the losses draw latent
+    noise), in checkpoint/<stage>.partial — and `resume` continues from there to the
+    weights an unstopped run reaches."""
+    ckpt = run / "checkpoint" / f"{stage}.partial"
+    step = 0
+    if resume and (ckpt / "meta.json").exists():
+        tensors = load_file(ckpt / "state.safetensors")
+        ae.load_state_dict({k[len("ae."):]: v for k, v in tensors.items() if k.startswith("ae.")})
+        _load_optimizer(opt, tensors)
+        torch.set_rng_state(tensors["torch_rng"])
+        meta = json.loads((ckpt / "meta.json").read_text())
+        rng.bit_generator.state, step = meta["rng"], meta["step"]
+        print(f"{stage}: resumed at step {step}")
+
+    def save(step, rng_states):
+        tensors = {f"ae.{k}": v.detach() for k, v in ae.state_dict().items()}
+        tensors.update(_optimizer_tensors(opt))
+        tensors["torch_rng"] = rng_states[1]
+        _atomic_save(tensors, {"step": step, "rng": rng_states[0], "config": asdict(cfg)}, ckpt)
+
+    def states():
+        return rng.bit_generator.state, torch.get_rng_state()
+
+    last_save, before = time.time(), states()
+    bar = tqdm(total=steps, initial=step, desc=stage)
+    try:
+        while step < steps:
+            before = states()                         # a stop mid-step redraws this batch
+            px = _pixels(flat, rng.choice(len(flat), cfg.ae_batch, replace=False))
+            for g in opt.param_groups:
+                g["lr"] = lr * 0.5 * (1 + math.cos(math.pi * step / steps))
+            loss = loss_fn(px)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            step += 1
+            bar.update(1)
+            bar.set_postfix(l1=f"{loss.item():.4f}")
+            if time.time() - last_save > cfg.checkpoint_minutes * 60:
+                save(step, states())
+                last_save = time.time()
+    except KeyboardInterrupt:
+        save(step, before)
+        print(f"{stage}: stopped at step {step}; continue with --resume")
+        raise
+    finally:
+        bar.close()
+
+
+def _fresh_autoencoder(cfg: TrainConfig, flat: np.ndarray, run: Path, resume: bool = False) -> TinyAutoencoder:
     torch.manual_seed(cfg.seed)
     ae = TinyAutoencoder()
     opt = torch.optim.AdamW(ae.parameters(), lr=1e-3)
     rng = np.random.default_rng([cfg.seed, 1])
-    for step in (bar := tqdm(range(cfg.ae_steps), desc="autoencoder")):
-        px = _pixels(flat, rng.choice(len(flat), cfg.ae_batch, replace=False))
-        for g in opt.param_groups:
-            g["lr"] = 1e-3 * 0.5 * (1 + math.cos(math.pi * step / cfg.ae_steps))
-        loss = ae.reconstruction_loss(px)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        bar.set_postfix(l1=f"{loss.item():.4f}")
+    _autoencoder_loop("autoencoder", cfg, run, resume, ae, opt, rng, flat, cfg.ae_steps, 1e-3,
+                      ae.reconstruction_loss)
     ae.eval()
     # Statistics that normalize latents, and the least-squares latent→RGB preview map.
     with torch.no_grad():
@@ -211,7 +260,8 @@ def _fresh_autoencoder(cfg: TrainConfig, flat: np.ndarray) -> TinyAutoencoder:
     return ae
 
 
-def sharpen_decoder(ae: TinyAutoencoder, cfg: TrainConfig, flat: np.ndarray) -> None:
+def sharpen_decoder(ae: TinyAutoencoder, cfg: TrainConfig, flat: np.ndarray, run: Path,
+                    resume: bool = False) -> None:
     """Fine-tune the decoder alone. The encoder (and so the latent space, its statistics and
     the preview map) stays as it is, so a denoiser trained on it needs no retraining."""
     torch.manual_seed(cfg.seed)
@@ -219,17 +269,12 @@ def sharpen_decoder(ae: TinyAutoencoder, cfg: TrainConfig, flat: np.ndarray) -> 
     ae.encoder.requires_grad_(False)
     opt = torch.optim.AdamW(ae.decoder.parameters(), lr=cfg.decoder_lr, weight_decay=0.0)
     rng = np.random.default_rng([cfg.seed, 3])
-    for step in (bar := tqdm(range(cfg.decoder_steps), desc="decoder")):
-        px = _pixels(flat, rng.choice(len(flat), cfg.ae_batch, replace=False))
-        for g in opt.param_groups:
-            g["lr"] = cfg.decoder_lr * 0.5 * (1 + math.cos(math.pi * step / cfg.decoder_steps))
-        loss = ae.decoder_loss(px, edge_weight=cfg.edge_weight)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        bar.set_postfix(l1=f"{loss.item():.4f}")
-    ae.encoder.requires_grad_(True)
-    ae.eval()
+    try:
+        _autoencoder_loop("decoder", cfg, run, resume, ae, opt, rng, flat, cfg.decoder_steps,
+                          cfg.decoder_lr, lambda px: ae.decoder_loss(px, edge_weight=cfg.edge_weight))
+    finally:
+        ae.encoder.requires_grad_(True)
+        ae.eval()
 
 
 @torch.no_grad()
@@ -353,7 +398,7 @@ def train(cfg: TrainConfig, run: Path, resume: bool = False) -> Path:
                                                     progress=bar.update,
                                                     camera_in_text=cfg.camera_in_text)
     bar.close()
-    ae = train_autoencoder(cfg, frames, run)
+    ae = train_autoencoder(cfg, frames, run, resume)
     latents = encode_pool(ae, frames, run) if cfg.steps else None   # a decoder-only stage needs none
     del frames
     objects = None
