@@ -233,14 +233,16 @@ def _world_grid(camera: np.ndarray, width: int, height: int):
     return wx, wy, px
 
 
-def _object_layers(scene: ToyScene, t: np.ndarray, wx, wy, px):
-    """Per object, back to front: (object, coverage (T, H, W), inner coverage for the rim)."""
+def _object_layers(scene: ToyScene, t: np.ndarray, wx, wy, px, rim: bool = True):
+    """Per object, back to front: (object, coverage (T, H, W), inner coverage for the rim,
+    or None without `rim`)."""
     for obj in scene.objects:
         ox, oy, size = scene.object_state(obj, t)
         dx = wx - ox[:, None, None].astype(np.float32)
         dy = wy - oy[:, None, None].astype(np.float32)
         r = size[:, None, None].astype(np.float32)
-        yield obj, _shape_coverage(obj.shape, dx, dy, r, px), _shape_coverage(obj.shape, dx, dy, r * 0.82, px)
+        yield (obj, _shape_coverage(obj.shape, dx, dy, r, px),
+               _shape_coverage(obj.shape, dx, dy, r * 0.82, px) if rim else None)
 
 
 def _scene_camera(scene: ToyScene, n_frames: int, fps: float, camera, t0: float) -> np.ndarray:
@@ -287,7 +289,7 @@ def object_coverage(scene: ToyScene, n_frames: int = 16, fps: float = 8.0, width
     t = t0 + np.arange(n_frames) / fps
     wx, wy, px = _world_grid(camera, width, height)
     union = np.zeros(wx.shape, np.float32)
-    for _, cover, _ in _object_layers(scene, t, wx, wy, px):
+    for _, cover, _ in _object_layers(scene, t, wx, wy, px, rim=False):   # the rim is a colour only
         union = np.maximum(union, cover)
     return union
 
