@@ -104,6 +104,9 @@ def test_generate_makes_a_clip_with_live_previews_and_a_green_bar(studio):
     assert clip is not None and clip.frames.shape == (4, 64, 64, 3)
     assert previews and all(p.startswith(b"\x89PNG") for p in previews)   # bytes, not base64 text
     assert clip.shot.motion_mode == "planned"                        # "bouncing": auto plans it
+    plan = clip.provenance["motion_plan"]                            # and the status line says how
+    assert ("motion planned from 'bouncing'" if plan["object_found"] else "'bouncing' not planned") \
+        in studio.message
     assert studio.progress.value == studio.progress.max == 2 + 2     # a ¾-step draft (of 2), the 2-step render
     assert studio.progress.bar_style == "success" and studio.progress_label.value.startswith("done")
     assert clip.id in studio.message and str(clip.shot.seed) in studio.message
@@ -205,9 +208,22 @@ def test_the_motion_dropdown_offers_the_engines_modes_and_rides_in_the_shot(stud
     studio.motion_mode.value = "native"
     clip = studio.generate(wait=True) and studio.clip
     assert clip.shot.motion_mode == "native" and "motion_plan" not in clip.provenance
+    assert "planned" not in studio.message
     studio.motion_mode.value = "auto"
     studio.gallery.tiles[0].children[1].click()            # restoring puts the mode back
     assert studio.motion_mode.value == "native"
+
+
+def test_the_status_line_says_whether_the_motion_was_planned():
+    from types import SimpleNamespace
+
+    from runway_nb.ui.studio_feedback import _plan_note
+
+    found = {"motion_plan": {"words": "drifts left", "object_found": True}}
+    lost = {"motion_plan": {"words": "drifts left", "object_found": False}}
+    assert _plan_note(SimpleNamespace(provenance=found)) == "; motion planned from 'drifts left'"
+    assert "not planned (no object found" in _plan_note(SimpleNamespace(provenance=lost))
+    assert _plan_note(SimpleNamespace(provenance={})) == ""
 
 
 def test_gallery_click_restores_the_exact_settings_and_remakes_the_clip(preset_studio):
