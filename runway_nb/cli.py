@@ -82,6 +82,7 @@ def _parser() -> argparse.ArgumentParser:
 def _generate(args) -> int:
     from . import InvalidInput, generate
     from .camera.brush import brushes_from_files
+    from .tiny.planner import plan_note
 
     out = Path(args.output).expanduser()
     if out.suffix.lower() not in VIDEO_SUFFIXES:
@@ -96,8 +97,9 @@ def _generate(args) -> int:
                     motion_mode=args.motion_mode, progress=not args.no_progress, device=args.device)
     written = _save_atomically(clip, out)
     shot = clip.shot
+    note = plan_note(clip.provenance)
     print(f"wrote {written[0]} and {written[1]} ({shot.frames} frames, {shot.width}x{shot.height}, "
-          f"{shot.fps:g} fps, seed {shot.seed})")
+          f"{shot.fps:g} fps, seed {shot.seed}{'; ' + note if note else ''})")
     return EXIT_OK
 
 

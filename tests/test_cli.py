@@ -161,10 +161,11 @@ def test_python_dash_m_is_the_same_cli(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_the_readme_command_on_the_shipped_weights(shipped_weights, tmp_path, monkeypatch):
+def test_the_readme_command_on_the_shipped_weights(shipped_weights, tmp_path, monkeypatch, capsys):
     """The README's headline command, with the engine's default settings."""
     monkeypatch.chdir(tmp_path)
     assert main(["generate", PROMPT, "--seed", "1", "--no-progress", "-o", "a.mp4"]) == 0
+    assert "motion planned from 'moving right'" in capsys.readouterr().out
     shot, provenance = _sidecar_shot(tmp_path / "a.json")
     assert shot.engine == "tiny" and provenance["engine"] == "tiny"
     assert (tmp_path / "a.mp4").stat().st_size > 1000

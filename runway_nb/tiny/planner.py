@@ -263,3 +263,15 @@ def relocate(frame: np.ndarray, mask: np.ndarray, dx: int, dy: int,
     moved = np.zeros_like(mask)
     moved[ty[keep], tx[keep]] = True
     return out, moved
+
+
+def plan_note(provenance: dict) -> str:
+    """What the planner did for a clip, in a few words for a status line or the CLI ("" when
+    nothing was planned). The motion follows the words only when the object was found;
+    saying so saves a user guessing why it didn't."""
+    plan = provenance.get("motion_plan")
+    if not plan:
+        return ""
+    if plan.get("object_found"):
+        return f"motion planned from '{plan['words']}'"
+    return f"'{plan['words']}' not planned (no object found to move): the model's own motion"

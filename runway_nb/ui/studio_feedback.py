@@ -22,6 +22,7 @@ from __future__ import annotations
 import html
 
 from ..errors import Cancelled, RunwayError
+from ..tiny.planner import plan_note
 from .player import filmstrip, png_bytes
 from .worker import RUNNING
 
@@ -74,7 +75,7 @@ class RenderFeedback:
         shot = clip.shot
         self.progress_label.value = f"done · {len(clip.frames)} frames"
         self._say(f"Made {clip.id}: {len(clip.frames)} frames at {clip.fps:g} fps, seed "
-                  f"{shot.seed if shot is not None else '?'}{_plan_note(clip)}{saved}",
+                  f"{shot.seed if shot is not None else '?'}{_plan_note(clip.provenance)}{saved}",
                   "ok" if saved.endswith(".") else "warn")
 
     def _save(self, clip) -> str:
@@ -127,12 +128,6 @@ class RenderFeedback:
 __all__ = ["RenderFeedback"]
 
 
-def _plan_note(clip) -> str:
-    """What the engine's motion planner did, for the status line (the motion follows the
-    words only when it found the object; saying so saves a user guessing why it didn't)."""
-    plan = clip.provenance.get("motion_plan")
-    if not plan:
-        return ""
-    if plan.get("object_found"):
-        return f"; motion planned from '{plan['words']}'"
-    return f"; '{plan['words']}' not planned (no object found to move): the model's own motion"
+def _plan_note(provenance: dict) -> str:
+    note = plan_note(provenance)
+    return f"; {note}" if note else ""

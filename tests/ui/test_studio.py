@@ -215,15 +215,13 @@ def test_the_motion_dropdown_offers_the_engines_modes_and_rides_in_the_shot(stud
 
 
 def test_the_status_line_says_whether_the_motion_was_planned():
-    from types import SimpleNamespace
-
-    from runway_nb.ui.studio_feedback import _plan_note
+    from runway_nb.tiny.planner import plan_note
 
     found = {"motion_plan": {"words": "drifts left", "object_found": True}}
     lost = {"motion_plan": {"words": "drifts left", "object_found": False}}
-    assert _plan_note(SimpleNamespace(provenance=found)) == "; motion planned from 'drifts left'"
-    assert "not planned (no object found" in _plan_note(SimpleNamespace(provenance=lost))
-    assert _plan_note(SimpleNamespace(provenance={})) == ""
+    assert plan_note(found) == "motion planned from 'drifts left'"
+    assert "not planned (no object found" in plan_note(lost)
+    assert plan_note({}) == ""
 
 
 def test_gallery_click_restores_the_exact_settings_and_remakes_the_clip(preset_studio):
