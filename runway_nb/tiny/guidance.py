@@ -16,9 +16,10 @@ built from the first frame's estimate:
 
 Frames are pulled where the target is known. Content entering the frame stays the
 model's own, except that with brushes (the object taken out of the backdrop) it is
-pulled toward the backdrop's nearest edge, so the object is not painted twice. It is the known-region replacement of inpainting samplers (RePaint,
-Lugmayr et al. 2022) with a moving target, in the spirit of training-free trajectory
-control (FreeTraj, Qiu et al. 2024, steers noise and attention instead). It acts on x0
+pulled toward the backdrop's nearest edge, so the object is not painted twice. It is
+the known-region replacement of inpainting samplers (RePaint, Lugmayr et al. 2022) with
+a moving target, in the spirit of training-free trajectory control (FreeTraj, Qiu et
+al. 2024, steers noise and attention instead). It acts on x0
 through the flow-matching identity x_t = (1 − σ) x0 + σ ε: the noise estimate ε is
 kept and only the layout moves. Shapes: x0 is (T, C, h, w) latents; masks (h, w) in [0, 1].
 """

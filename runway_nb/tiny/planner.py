@@ -201,7 +201,7 @@ def place_path(mask: np.ndarray, path: np.ndarray, margin: float = 2.0, camera: 
     (dx, dy) of the region that keeps it inside, and the path — its shifts shortened by
     one factor (direction and timing kept) only where even the best start cannot hold it,
     as a long clip's can't. Where the camera alone carries every start out of view, the
-    full path and the start that stays in view longest are kept."""
+    full path is kept, from the start whose worst overshoot is smallest."""
     h, w = mask.shape
     ys, xs = np.nonzero(mask)
     cx, cy = xs.mean(), ys.mean()
