@@ -4,6 +4,7 @@
     python -m runway_nb.eval --n 100 --motion-mode native   # the model's own object motion
     python -m runway_nb.eval --camera --n 64        # Director Mode: camera path per mode
     python -m runway_nb.eval --brushes --n 32       # Director Mode: motion brushes
+    python -m runway_nb.eval --brushes --brush-camera pan_left:1.0   # … under a moving camera
 
 Draws a fixed, seeded set of scenes whose (colour, shape, background, motion)
 combinations never appear in training, generates each through `rn.generate` with the
@@ -72,6 +73,8 @@ def main(argv=None):
     ap.add_argument("--camera-words", action="store_true",
                     help="with --camera: also name the move in the prompt (default: the path alone)")
     ap.add_argument("--brushes", action="store_true", help="motion brushes: trajectory and background")
+    ap.add_argument("--brush-camera", default=None, metavar="PRESET[:INTENSITY]",
+                    help="with --brushes: every clip under this camera move (default: locked off)")
     args = ap.parse_args(argv)
     import runway_nb as rn
 
@@ -87,7 +90,8 @@ def main(argv=None):
             director.print_camera(report["camera"])
         if args.brushes:
             report["brushes"] = director.evaluate_brushes(engine, director.brush_combos(args.n, args.seed),
-                                                          steps=args.steps)
+                                                          steps=args.steps, camera=args.brush_camera)
+            report["brush_camera"] = args.brush_camera
             director.print_brushes(report["brushes"])
         if args.json:
             args.json.write_text(json.dumps(report, indent=1))

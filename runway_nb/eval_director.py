@@ -24,6 +24,10 @@ it to travel a quarter of the frame in one of four directions; the clip is track
   * the other object's drift, % of width; and the same clips without the brush;
   * success: the object is tracked in ≥ 75 % of frames and its error is ≤ 10 %
     (the trajectory error averages the frames where it is seen; "lost" says how many not).
+With `--brush-camera PRESET[:INTENSITY]` every clip also has that camera move: the brushed
+object is expected where the camera films its brushed path, the other object where the
+camera carries it, and background motion is the measured camera's distance from the
+requested one.
 """
 
 from __future__ import annotations
@@ -160,22 +164,34 @@ def brush_for(frame0: np.ndarray, color: str, horizontal: float, vertical: float
     return MotionBrush(mask=mask, horizontal=horizontal, vertical=vertical)
 
 
-def brush_row(frames: np.ndarray, frame0: np.ndarray, combo: dict, brush: MotionBrush | None) -> dict:
-    """Track both objects in [frame0, *frames] against what the brush asked for."""
+def brush_row(frames: np.ndarray, frame0: np.ndarray, combo: dict, brush: MotionBrush | None,
+              camera: np.ndarray | None = None) -> dict:
+    """Track both objects in [frame0, *frames] against what the brush asked for. With a
+    `camera` (the clip's requested per-frame path) the brushed object is expected where the
+    camera films its brushed path, the other where the camera carries it, and "background"
+    is how far the measured camera strays from the requested one."""
+    from .camera.geometry import frame_transform
+
     scene = combo["scene"]
     clip = np.concatenate([frame0[None], frames])
     moved, other = scene.objects[combo["object"]], scene.objects[1 - combo["object"]]
     want = MotionBrush(box=(0, 0, 1, 1), horizontal=combo["horizontal"], vertical=combo["vertical"]) \
         .per_frame(len(clip), FPS, SIZE, SIZE)[:, :2]
+    if camera is None:
+        camera = np.tile([0.0, 0.0, 1.0, 0.0], (len(clip), 1))
+    maps = frame_transform(camera, SIZE, SIZE)                       # frame 0's pixels → frame t's
+
+    def filmed(points):                                              # (T, 2) scene points → pixels
+        return np.einsum("tij,tj->ti", maps[:, :, :2], points) + maps[:, :, 2]
+
     a, b = track(clip, moved.color), track(clip, other.color)
-    target = a[0] + want
+    target = filmed(a[0] + want)
     seen = ~np.isnan(a[:, 0])
     traj = np.hypot(*(a[seen] - target[seen]).T) if seen.any() else np.array([SIZE])
     masks = object_masks(clip, moved.color) | object_masks(clip, other.color)
     cam = measure_camera(clip, masks)
-    still = np.tile([0.0, 0.0, 1.0, 0.0], (len(clip), 1))
-    bg = centre_error_px(still, cam, SIZE, SIZE)
-    drift = np.hypot(*(b - b[0]).T)
+    bg = centre_error_px(camera, cam, SIZE, SIZE)
+    drift = np.hypot(*(b - filmed(np.tile(b[0], (len(clip), 1)))).T)
     traj_pct = float(100 * traj.mean() / SIZE)
     return {"prompt": combo["prompt"], "direction": combo["direction"],
             # a clip succeeds when the object is tracked in ≥ 75 % of frames and stays on course
@@ -186,8 +202,9 @@ def brush_row(frames: np.ndarray, frame0: np.ndarray, combo: dict, brush: Motion
             "moved_pct": float(100 * np.hypot(*(a[seen][-1] - a[0])) / SIZE) if seen.any() else 0.0}
 
 
-def evaluate_brushes(engine, combos, steps=None, progress=True, baseline=True) -> dict:
-    """Brushed clips (and, with `baseline`, the same clips without the brush)."""
+def evaluate_brushes(engine, combos, steps=None, progress=True, baseline=True, camera=None) -> dict:
+    """Brushed clips (and, with `baseline`, the same clips without the brush); `camera`: a
+    camera for every clip ("pan_left:1.0", a CameraPath…), the brush then under a moving camera."""
     from .shot import Shot
 
     out = {}
@@ -197,10 +214,11 @@ def evaluate_brushes(engine, combos, steps=None, progress=True, baseline=True) -
             frame0 = toyworld.render(c["scene"], 1, FPS, SIZE, SIZE)[0]
             color = c["scene"].objects[c["object"]].color
             brush = brush_for(frame0, color, c["horizontal"], c["vertical"]) if label == "brush" else None
-            shot = Shot(c["prompt"], seed=c["seed"], frames=FRAMES, fps=FPS, steps=steps,
+            shot = Shot(c["prompt"], seed=c["seed"], frames=FRAMES, fps=FPS, steps=steps, camera=camera,
                         brushes=() if brush is None else (brush,))
             frames = engine.render(shot, init_frames=frame0[None], progress=False).frames
-            rows.append(brush_row(frames, frame0, c, brush))
+            path = None if shot.camera is None else shot.camera.per_frame(FRAMES + 1, FPS)
+            rows.append(brush_row(frames, frame0, c, brush, path))
         out[label] = {"metrics": summarize(rows), "rows": rows}
     return out
 

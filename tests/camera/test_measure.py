@@ -8,7 +8,7 @@ import pytest
 
 from runway_nb.camera import CameraPath
 from runway_nb.camera.plot import compare_paths, compare_tracks
-from runway_nb.eval_director import brush_combos, camera_combos, camera_row
+from runway_nb.eval_director import brush_combos, brush_row, camera_combos, camera_row
 from runway_nb.tiny import toyworld
 from runway_nb.tiny.motion import centre_error_px, classify_move, measure_camera, object_masks, track
 
@@ -55,6 +55,21 @@ def test_held_out_combinations_are_fixed_and_cover_every_move():
     brushes = brush_combos(8)
     assert {c["direction"] for c in brushes} == {"right", "left", "up", "down"}
     assert all(len(c["scene"].objects) == 2 for c in brushes)
+
+
+@pytest.mark.parametrize("move", ["pan_left", "tilt_up", "zoom_in"])
+def test_a_brush_row_under_a_moving_camera_expects_what_the_camera_films(move):
+    # the toy world filming two still objects with the camera, a brush asking for no motion:
+    # the brushed and the other object are where the camera carries them, the camera as asked
+    combo = {**brush_combos(1)[0], "horizontal": 0.0, "vertical": 0.0}
+    requested = CameraPath.preset(move, 1.0).per_frame(17, 8.0)
+    clip = toyworld.render(combo["scene"], 17, 8.0, 64, 64, camera=requested)
+    row = brush_row(clip[1:], clip[0], combo, None, requested)
+    # (an object the pan carries to the edge is partly cut off: its centroid drifts a little)
+    assert row["trajectory_pct"] < 2.5 and row["other_object_pct"] < 2.5 and row["background_pct"] < 1.0
+    # the same clip judged as if the camera had been locked off is far off
+    locked = brush_row(clip[1:], clip[0], combo, None)
+    assert locked["trajectory_pct"] > 3 * row["trajectory_pct"] and locked["trajectory_pct"] > 4
 
 
 def test_plots_are_svg():
