@@ -36,6 +36,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .camera import CameraPath
+from .camera.geometry import frame_transform
 from .camera.brush import MotionBrush
 from .tiny import toyworld
 from .tiny.motion import centre_error_px, classify_move, measure_camera, object_masks, track
@@ -170,8 +171,6 @@ def brush_row(frames: np.ndarray, frame0: np.ndarray, combo: dict, brush: Motion
     `camera` (the clip's requested per-frame path) the brushed object is expected where the
     camera films its brushed path, the other where the camera carries it, and "background"
     is how far the measured camera strays from the requested one."""
-    from .camera.geometry import frame_transform
-
     scene = combo["scene"]
     clip = np.concatenate([frame0[None], frames])
     moved, other = scene.objects[combo["object"]], scene.objects[1 - combo["object"]]
