@@ -36,8 +36,8 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .camera import CameraPath
-from .camera.geometry import frame_transform
 from .camera.brush import MotionBrush
+from .camera.geometry import frame_transform
 from .tiny import toyworld
 from .tiny.motion import centre_error_px, classify_move, measure_camera, object_masks, track
 
