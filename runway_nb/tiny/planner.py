@@ -217,14 +217,17 @@ def place_path(mask: np.ndarray, path: np.ndarray, margin: float = 2.0, camera: 
     grid = np.stack(np.meshgrid(np.arange(-w, w + 1), np.arange(-h, h + 1)), -1).reshape(-1, 2)
     grid = grid[np.argsort(np.abs(grid).sum(1), kind="stable")]                # nearest first
     lo, hi = np.array([margin, margin]), np.array([w - 1 - margin, h - 1 - margin])
+    # a start shift moves every corner of frame t by the same A_t·shift: only each frame's
+    # extreme corners can overshoot, and the shifts' moves are the same for every factor
+    moved = np.einsum("tij,gj->gti", a, grid).astype(np.float32)               # (G, T, 2)
 
     def overshoot(factor):
         """For each start shift: how far (pixels) the worst corner lies outside the frame."""
         q = (corners[None] - [cx, cy]) * s + [cx, cy] + factor * path[:, None, :2]   # (T, 4, 2)
         seen = np.einsum("tij,tkj->tki", a, q) + b[:, None]                          # camera ∘ path
-        moved = np.einsum("tij,gj->gti", a, grid)[:, :, None]                        # (G, T, 1, 2)
-        at = seen[None] + moved                                                       # (G, T, 4, 2)
-        return np.maximum(np.maximum(lo - at, at - hi), 0).max(axis=(1, 2, 3))
+        low = (lo - seen.min(axis=1)).astype(np.float32) - moved                     # (G, T, 2)
+        high = (seen.max(axis=1) - hi).astype(np.float32) + moved
+        return np.maximum(np.maximum(low, high), 0).max(axis=(1, 2))
 
     factor, miss = 1.0, overshoot(1.0)
     if miss.min() > 0 and overshoot(0.0).min() <= 0:     # else the camera alone carries it out
