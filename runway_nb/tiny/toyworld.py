@@ -280,7 +280,6 @@ def render(scene: ToyScene, n_frames: int = 16, fps: float = 8.0, width: int = 6
     return (np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8)
 
 
-
 def object_coverage(scene: ToyScene, n_frames: int = 16, fps: float = 8.0, width: int = 64,
                     height: int = 64, camera: np.ndarray | None = None, t0: float = 0.0) -> np.ndarray:
     """Where the objects are, as `render` draws them: (T, H, W) coverage in [0, 1] (the union
@@ -292,6 +291,7 @@ def object_coverage(scene: ToyScene, n_frames: int = 16, fps: float = 8.0, width
     for _, cover, _ in _object_layers(scene, t, wx, wy, px, rim=False):   # the rim is a colour only
         union = np.maximum(union, cover)
     return union
+
 
 # ---- captions -------------------------------------------------------------------------
 
