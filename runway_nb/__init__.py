@@ -57,7 +57,8 @@ def parse_size(size, field: str = "size") -> tuple[int, int] | None:
 
 def generate(prompt: str, *, engine="tiny", seconds=None, frames=None, fps=None, size=None, seed=None,
              steps=None, guidance=None, camera=None, negative_prompt=None, camera_mode="auto",
-             brushes=None, motion_mode="auto", on_step=None, cancel=None, progress: bool = True, device: str = "cpu") -> "Clip":
+             brushes=None, motion_mode="auto", on_step=None, cancel=None, progress: bool = True,
+             device: str = "cpu") -> "Clip":
     """Make a clip from a text prompt. Every argument is validated before any heavy work;
     a seed of None draws one and records it in `clip.shot`. `camera` is a preset
     ("pan_left:0.5"), a Deforum schedule, a path JSON or a CameraPath; `camera_mode` is

@@ -29,7 +29,8 @@ import numpy as np
 from . import toyworld
 
 # phrases beyond the captions' own, so "a ball moves right" plans as well as "drifts right"
-_VERBS = r"(?:move|moves|moving|go|goes|going|head|heads|heading|slide|slides|sliding|drift|drifts|drifting|roll|rolls|rolling|travel|travels|travelling|traveling|fly|flies|flying)"
+_VERBS = ("(?:move|moves|moving|go|goes|going|head|heads|heading|slide|slides|sliding|drift|drifts|"
+          "drifting|roll|rolls|rolling|travel|travels|travelling|traveling|fly|flies|flying)")
 _EXTRA = [(rf"\b{_VERBS}\s+(?:to\s+the\s+|toward\s+the\s+|towards\s+the\s+)?{d}\b", d)
           for d in ("left", "right")] + \
          [(rf"\b{_VERBS}\s+{d}(?:ward|wards)?\b", d) for d in ("up", "down")] + \

@@ -46,8 +46,8 @@ from .layout import keep_width, row, tool_button
 NO_CAMERA = "none"
 CUSTOM_CAMERA = "custom"
 FIELDS = ("prompt", "negative_prompt", "engine_picker", "seconds", "fps", "size", "steps", "guidance",
-          "motion_mode", "seed", "dice", "lock_seed", "camera_preset", "camera_intensity", "camera_mode", "camera_slot",
-          "pad_picker", "brush_slot", "brush_note")
+          "motion_mode", "seed", "dice", "lock_seed", "camera_preset", "camera_intensity", "camera_mode",
+          "camera_slot", "pad_picker", "brush_slot", "brush_note")
 _STYLE = {"description_width": "78px"}
 FIELD_WIDTH = "190px"       # two fields side by side fill the Studio's 400-pixel settings column
 
