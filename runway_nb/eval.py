@@ -78,6 +78,15 @@ def main(argv=None):
     args = ap.parse_args(argv)
     import runway_nb as rn
 
+    if args.brush_camera is not None:            # a bad camera is refused before any work
+        from .camera import as_camera_path
+        from .errors import InvalidInput
+
+        try:
+            as_camera_path(args.brush_camera, field="brush_camera")
+        except InvalidInput as exc:
+            ap.error(str(exc))
+
     if args.camera or args.brushes:
         from . import eval_director as director
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
 from runway_nb import eval as rn_eval
 from runway_nb.tiny import toyworld
@@ -75,3 +76,9 @@ def test_eval_prompts_are_held_out_from_training():
     for scene in rn_eval.eval_scenes(30):
         o = scene.objects[0]
         assert toyworld.is_held_out(o.color, o.shape, scene.background, o.motion)
+
+
+def test_a_bad_brush_camera_is_refused_before_any_work(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        rn_eval.main(["--brushes", "--n", "1", "--brush-camera", "spin"])
+    assert exit_.value.code == 2 and "brush_camera='spin'" in capsys.readouterr().err
