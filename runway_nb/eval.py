@@ -69,7 +69,8 @@ def main(argv=None):
                     help="how the object's motion is made: planned (the prompt's motion followed as a "
                          "brush) or native (the model alone); default: the engine's best")
     ap.add_argument("--camera", action="store_true", help="camera paths: direction and error per mode")
-    ap.add_argument("--modes", default="native,warp,virtual", help="camera modes for --camera")
+    ap.add_argument("--modes", default="native,warp,warp-only,virtual",
+                    help="camera modes for --camera (warp-only: warp with the camera input off)")
     ap.add_argument("--camera-words", action="store_true",
                     help="with --camera: also name the move in the prompt (default: the path alone)")
     ap.add_argument("--brushes", action="store_true", help="motion brushes: trajectory and background")

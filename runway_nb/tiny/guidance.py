@@ -1,7 +1,8 @@
 """Training-free layout guidance: steer the early clean estimates (x0) of a denoising run.
 
 The tiny model was trained on camera paths but never on motion brushes, and warp mode
-switches its camera input off. Both are applied here the same way, without training:
+must work for a model that has no camera input. Both are applied here the same way,
+without training:
 during the first denoising steps — when a diffusion model settles the layout, and the
 later steps only add detail — each frame's clean estimate x0 is pulled toward a target
 built from the first frame's estimate:

@@ -78,3 +78,25 @@ def test_plots_are_svg():
     assert svg.startswith("<svg") and svg.count("<polyline") >= 8 and "requested" in svg
     xy = np.stack([np.linspace(10, 50, 16), np.full(16, 30.0)], 1)
     assert "<circle" in compare_tracks(xy, {"seen": xy + 1}, 64, 64)._repr_svg_()
+
+
+def test_the_camera_eval_measures_warp_with_the_camera_input_on_and_off(smoke_pipeline, monkeypatch):
+    """`--modes warp,warp-only`: the same paths rendered in warp mode with the tiny engine's
+    camera input on, then off (the issue's training-free target), and the engine left as it was."""
+    from runway_nb.engines.tiny import TinyEngine
+    from runway_nb.eval_director import evaluate_camera
+
+    engine = TinyEngine(smoke_pipeline)
+    seen = []
+    real = type(engine.pipe).__call__
+
+    def spy(pipe, *args, **kwargs):
+        seen.append((engine.warp_camera_input, kwargs["camera"] is not None, kwargs["warp_camera"] is not None))
+        return real(pipe, *args, **kwargs)
+
+    monkeypatch.setattr(type(engine.pipe), "__call__", spy)
+    out = evaluate_camera(engine, camera_combos(2), modes=("warp", "warp-only"), steps=1, progress=False)
+    assert seen == [(True, True, True)] * 2 + [(False, False, True)] * 2
+    assert engine.warp_camera_input is True
+    assert set(out) == {"truth", "virtual on truth", "warp", "warp-only"}
+    assert all(len(out[m]["rows"]) == 2 for m in out)

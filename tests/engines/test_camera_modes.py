@@ -141,12 +141,18 @@ def shipped():
     return rn.load_engine("tiny")
 
 
-def test_warp_mode_follows_the_path_with_the_camera_input_off(shipped):
+@pytest.mark.parametrize("camera_input", [True, False])
+def test_warp_mode_follows_the_path_with_the_camera_input_on_or_off(shipped, camera_input):
     # the object's motion left to the model: this is about the camera ("resting" would be
-    # planned, and a planned clip's camera is measured in the README, not here)
+    # planned, and a planned clip's camera is measured in the README, not here). Off, warp
+    # is the training-free method alone, as an engine without a camera input gets it.
     shot = Shot("a yellow square resting on a blue background", seed=11, frames=16, camera="pan_right:1.2",
                 camera_mode="warp", motion_mode="native")
-    frames = shipped.render(shot, progress=False).frames
+    shipped.warp_camera_input = camera_input
+    try:
+        frames = shipped.render(shot, progress=False).frames
+    finally:
+        shipped.warp_camera_input = True
     measured = measure_camera(frames, object_masks(frames, "yellow"))
     assert classify_move(measured[-1], 64, 64) == "pan_right"
 

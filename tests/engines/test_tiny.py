@@ -133,8 +133,8 @@ def test_unavailable_device_is_refused():
 
 
 def test_a_moving_native_camera_gets_its_own_guidance(engine):
-    """Native mode with a moving path adds a third branch without the camera input; its
-    difference from the prompt + camera branch is pushed along (camera guidance)."""
+    """Native (and warp) mode with a moving path adds a third branch without the camera
+    input; its difference from the prompt + camera branch is pushed along (camera guidance)."""
     seen = []
     model = engine.pipe.transformer
     real_forward = model.forward
@@ -151,6 +151,12 @@ def test_a_moving_native_camera_gets_its_own_guidance(engine):
         still = seen[-1]
         engine.render(Shot("a red ball", seed=1, steps=1, camera="pan_left", camera_mode="warp"))
         warped = seen[-1]
+        engine.warp_camera_input = False
+        try:
+            engine.render(Shot("a red ball", seed=1, steps=1, camera="pan_left", camera_mode="warp"))
+        finally:
+            engine.warp_camera_input = True
+        warped_alone = seen[-1]
         path = Shot("x", camera="pan_left").camera.per_frame(16, 8.0)
         engine.pipe("a red ball", camera=path, num_inference_steps=1, show_progress=False,
                     camera_guidance_scale=0.0)
@@ -159,6 +165,7 @@ def test_a_moving_native_camera_gets_its_own_guidance(engine):
         del model.forward
     assert moving == [True, True, False]       # prompt + camera, negative + camera, prompt alone
     assert still == [True, True]               # a locked-off camera needs no push
-    assert warped == [False, False]            # warp switches the camera input off
+    assert warped == [True, True, False]       # warp keeps the camera input (and its guidance)
+    assert warped_alone == [False, False]      # ... unless switched off: the training-free part alone
     assert switched_off == [True, True]        # scale 0: plain classifier-free guidance
 
