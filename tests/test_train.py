@@ -194,6 +194,22 @@ def test_the_pool_can_leave_the_camera_out_of_the_captions(tmp_path):
                for c in worded)
 
 
+def test_the_pool_can_move_the_camera_more_often(tmp_path):
+    """The director stage's pool: its share of moving cameras is the config's, and a pool
+    with another share is cached apart (not mistaken for the default one)."""
+    from runway_nb.tiny import data
+
+    _, plain, _, _ = data.render_pool(40, 5, tmp_path, workers=1)
+    _, moving, _, scenes = data.render_pool(40, 5, tmp_path, workers=1, camera_probability=1.0)
+    assert all(s["camera"] != "static" for s in scenes)
+    assert all(not np.allclose(c, c[0]) for c in moving)             # every camera really moves
+    assert sum(np.allclose(c, c[0]) for c in plain) >= 5             # the default keeps still ones
+    assert len(list(tmp_path.glob("*.npz"))) == 2
+    # the object masks follow the same draws: the moving pool's objects, not the default's
+    masks = data.render_object_masks(40, 5, tmp_path, workers=1, camera_probability=1.0)
+    assert not np.array_equal(masks, data.render_object_masks(40, 5, tmp_path, workers=1))
+
+
 def test_object_masks_cover_the_pools_objects(tmp_path):
     """The masks of the object-weighted loss are the pool's own objects: where a frame
     differs from the same scene drawn without them."""

@@ -7,6 +7,8 @@
                                       # second stage: world-point camera input, fewer camera words
     python -m runway_nb.tiny.train --preset objects --init-from runs/dec/pipeline --out runs/obj
                                       # fourth: the loss weighted where the objects are
+    python -m runway_nb.tiny.train --preset director --out runs/dir
+                                      # fifth: more moving cameras, for the native camera input
 
 Three stages, each resumable: (1) render a pool of captioned clips, (2) train the
 autoencoder, (3) train the text encoder + denoiser with rectified flow on the pool's
@@ -61,6 +63,7 @@ class TrainConfig:
     init_from: str = ""          # "" = a fresh denoiser; "shipped" or a pipeline/ folder = continue it
     camera_world: bool = False   # give the denoiser the world-point camera embedding (model.py)
     camera_in_text: float = 0.7  # share of captions that also name the camera move in words
+    camera_probability: float = 0.6  # share of training clips whose camera moves
     decoder_steps: int = 0       # then fine-tune the decoder this long, encoder frozen
     decoder_lr: float = 5e-4
     edge_weight: float = 4.0     # decoder fine-tune: extra L1 weight on edges (small objects)
@@ -70,7 +73,8 @@ class TrainConfig:
         # a bad value should fail here, not an hour into a run
         from ..errors import check_number
 
-        for name in ("text_dropout", "camera_dropout", "known_probability", "camera_in_text", "ema"):
+        for name in ("text_dropout", "camera_dropout", "known_probability", "camera_in_text",
+                     "camera_probability", "ema"):
             check_number(name, getattr(self, name), low=0, high=1)
         for name in ("pool_size", "ae_batch", "batch", "dim", "depth", "threads", "warmup"):
             check_number(name, getattr(self, name), low=1, integer=True)
@@ -102,6 +106,12 @@ PRESETS = {
     # ground, ~97 % of the pixels, dominated the plain loss).
     "objects": TrainConfig(steps=4000, lr=2e-4, warmup=100, seed=1, camera_world=True,
                            camera_in_text=0.3, init_from="shipped", object_weight=8.0),
+    # Fifth stage, for Director Mode's native camera: nine clips in ten with a moving camera
+    # (six in ten before), less camera dropout, and half the object weight, so the sky and
+    # ground that show a camera move count for more in the loss.
+    "director": TrainConfig(steps=3000, lr=1.5e-4, warmup=100, seed=2, camera_world=True,
+                            camera_in_text=0.3, camera_probability=0.9, camera_dropout=0.15,
+                            init_from="shipped", object_weight=4.0),
     "smoke": TrainConfig(pool_size=32, ae_steps=3, ae_batch=8, steps=3, batch=2, dim=32,
                          depth=1, warmup=1, threads=1),
 }
@@ -396,7 +406,8 @@ def train(cfg: TrainConfig, run: Path, resume: bool = False) -> Path:
     bar = tqdm(total=cfg.pool_size, desc="render toy world")
     frames, cameras, captions, _ = data.render_pool(cfg.pool_size, cfg.seed, run / "cache",
                                                     progress=bar.update,
-                                                    camera_in_text=cfg.camera_in_text)
+                                                    camera_in_text=cfg.camera_in_text,
+                                                    camera_probability=cfg.camera_probability)
     bar.close()
     ae = train_autoencoder(cfg, frames, run, resume)
     latents = encode_pool(ae, frames, run) if cfg.steps else None   # a decoder-only stage needs none
@@ -405,7 +416,8 @@ def train(cfg: TrainConfig, run: Path, resume: bool = False) -> Path:
     if cfg.object_weight and cfg.steps:
         bar = tqdm(total=cfg.pool_size, desc="object masks")
         objects = data.render_object_masks(cfg.pool_size, cfg.seed, run / "cache", progress=bar.update,
-                                           camera_in_text=cfg.camera_in_text)
+                                           camera_in_text=cfg.camera_in_text,
+                                           camera_probability=cfg.camera_probability)
         bar.close()
 
     tokenizer = WordTokenizer.from_captions(data.caption_vocabulary())
