@@ -9,6 +9,7 @@ import pytest
 
 import runway_nb as rn
 from runway_nb import Shot
+from runway_nb.camera.brush import MotionBrush
 from runway_nb.engines.tiny import TinyEngine
 from runway_nb.errors import InvalidInput, UnsupportedCapability, WeightsError
 
@@ -157,6 +158,10 @@ def test_a_moving_native_camera_gets_its_own_guidance(engine):
         finally:
             engine.warp_camera_input = True
         warped_alone = seen[-1]
+        brush = MotionBrush(box=(0.2, 0.2, 0.5, 0.5), horizontal=0.2)
+        engine.render(Shot("a red ball", seed=1, steps=1, camera="pan_left", camera_mode="warp",
+                           brushes=[brush]))
+        warped_brushed = seen[-1]
         path = Shot("x", camera="pan_left").camera.per_frame(16, 8.0)
         engine.pipe("a red ball", camera=path, num_inference_steps=1, show_progress=False,
                     camera_guidance_scale=0.0)
@@ -167,5 +172,6 @@ def test_a_moving_native_camera_gets_its_own_guidance(engine):
     assert still == [True, True]               # a locked-off camera needs no push
     assert warped == [True, True, False]       # warp keeps the camera input (and its guidance)
     assert warped_alone == [False, False]      # ... unless switched off: the training-free part alone
+    assert warped_brushed == [False, False]    # ... or the shot has brushes (they would fight)
     assert switched_off == [True, True]        # scale 0: plain classifier-free guidance
 
