@@ -13,7 +13,10 @@ Measures, for a 2-second clip at the engine's default size and steps (guidance o
   * denoiser FLOP/s: FLOPs of one denoiser forward (torch's FlopCounterMode) divided by
     its measured time, as a fraction of this machine's float32 matmul FLOP/s measured
     here with the same thread count — how well the model uses the CPU;
-  * denoiser share: forwards per clip × time per forward, as a fraction of the clip time.
+  * denoiser share: forwards per clip × time per forward, as a fraction of the clip time;
+  * camera modes: the same clip (motion_mode="native") with no camera and with a pan in
+    each camera mode the engine has, interleaved, median ("warp-only": tiny's warp with
+    its camera input off, the training-free part alone).
 
 Default threads: 2, the core count of the machines this project targets (a laptop, Binder,
 CI). Prints a table and writes JSON (--json) for the README's "Benchmarks" section.
@@ -104,6 +107,30 @@ def denoiser_numbers(torch, rn, engine_id, denoiser, repeats: int) -> dict:
             "batch": int(args[0].shape[0]) if args and hasattr(args[0], "shape") else None}
 
 
+def camera_costs(rn, engine, runs: int) -> dict:
+    """Median seconds of a 2-second clip with no camera and with a pan in each camera mode."""
+    modes = ["none", *engine.capabilities.camera_modes]
+    if hasattr(engine, "warp_camera_input") and "warp" in modes:
+        modes.append("warp-only")
+    times = {m: [] for m in modes}
+    for seed in range(runs + 1):                              # seed 0: a warm-up per mode
+        for mode in modes:
+            shot = rn.Shot(PROMPT, seconds=2, seed=seed, motion_mode="native",
+                           camera=None if mode == "none" else "pan_left",
+                           camera_mode={"none": "auto", "warp-only": "warp"}.get(mode, mode))
+            if mode == "warp-only":
+                engine.warp_camera_input = False
+            start = time.perf_counter()
+            try:
+                engine.render(shot, progress=False)
+            finally:
+                if mode == "warp-only":
+                    engine.warp_camera_input = True
+            if seed:
+                times[mode].append(time.perf_counter() - start)
+    return {m: statistics.median(t) for m, t in times.items()}
+
+
 def run(args) -> dict:
     import torch
 
@@ -152,6 +179,7 @@ def run(args) -> dict:
         out["denoiser"] = {**d, "matmul_flops_per_second": peak,
                            "fraction_of_matmul": d["flops_per_second"] / peak,
                            "share_of_generate": d["forwards_per_clip"] * d["seconds_per_forward"] / clip_s}
+    out["camera_modes_s_median"] = camera_costs(rn, engine, args.runs)
     out["peak_rss_mb"] = peak_rss_mb()
     return out
 
@@ -180,6 +208,8 @@ def table(r: dict) -> str:
             ("denoiser share", f"{d['forwards_per_clip']} forwards = "
                                f"{100 * d['share_of_generate']:.0f}% of generate time"),
         ]
+    rows += [(f"  pan, {mode}" if mode != "none" else "  no camera (native motion)", f"{sec:.3f} s")
+             for mode, sec in r.get("camera_modes_s_median", {}).items()]
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
 
