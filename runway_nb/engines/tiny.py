@@ -97,17 +97,19 @@ class TinyEngine(Engine):
         # 100), 79 % for a full draft, at +0.2 s a clip
         self.draft_share = 0.75
         # warp mode keeps the trained camera input on (but with brushes, see _render): the
-        # training-free warp and the model's own reading of the path add up. On 64 held-out paths the camera went the asked way
-        # in 94 % of clips (1.3 % of the width off) with it on, 84 % (4.1 %) with it off, as
-        # any diffusers engine gets warp, and 42 % (7.3 %) with the input alone (README)
+        # training-free warp and the model's own reading of the path add up. On 64 held-out
+        # paths the camera went the asked way in 94 % of clips, 1.2 % of the width off, with
+        # it on; 95 %, 2.1 % off, with it off (as an engine without the input gets warp); 55 %,
+        # 5.7 % off, with the input alone. It costs camera guidance's third denoiser branch
+        # (README: Director Mode, Benchmarks; the fourth stage's weights: 94 against 84 %)
         self.warp_camera_input = True
         self.capabilities = Capabilities(
             text_to_video=True, image_to_video=True, extend=True,
             # best first: on held-out paths warp (with the camera input) follows in 94 % of
-            # clips, the native camera input alone (with camera guidance) in 42 % (README)
+            # clips, the native camera input alone (with camera guidance) in 55 % (README)
             camera_modes=("warp", "native", "virtual"), motion_brushes=True,
-            # on 100 held-out prompts the planned motion is right in 81 % of the clips, the
-            # model's own in 34 % (README, Evaluation)
+            # on 100 held-out prompts the planned motion is right in 78 % of the clips, the
+            # model's own in 36 % (README, Evaluation)
             motion_modes=("planned",),
             max_frames=8 * 60 * 5, sizes=((64, 64),), fps=(8.0,), default_size=(64, 64),
             default_fps=8.0, default_frames=WINDOW, default_steps=20, default_guidance=4.0,
@@ -115,7 +117,7 @@ class TinyEngine(Engine):
                   f"{CONTEXT} shared frames")
 
     def _resolve_camera_mode(self, shot: Shot) -> str:
-        """auto: warp for a moving camera (94 % of held-out paths followed, against 42 % for the
+        """auto: warp for a moving camera (94 % of held-out paths followed, against 55 % for the
         native input alone), but native for a locked-off camera: there is no path to warp along,
         and warp's guidance would only hold the first frame's layout."""
         mode = super()._resolve_camera_mode(shot)
@@ -154,7 +156,7 @@ class TinyEngine(Engine):
         # (tiny/guidance.py), and by the camera input unless `warp_camera_input` is off or the
         # shot has brushes (a planned motion is one): the input, pushed by camera guidance,
         # then fights the brush for the object — planned motion right in 69 % of 100 held-out
-        # prompts with it on, 81 % off (README, Evaluation)
+        # prompts with it on, 81 % off (the fourth stage's weights; README, Director Mode)
         warp_camera = None
         if camera is not None and shot.camera_mode == "warp":
             warp_camera = camera
