@@ -88,13 +88,22 @@ def main(argv=None):
         except InvalidInput as exc:
             ap.error(str(exc))
 
+    modes = tuple(m.strip() for m in args.modes.split(",") if m.strip())
+    if args.camera:                              # so are unknown camera modes
+        from .eval_director import CAMERA_MODES
+        from .errors import InvalidInput
+
+        bad = [m for m in modes if m not in CAMERA_MODES] or ([] if modes else [args.modes])
+        if bad:
+            ap.error(str(InvalidInput("modes", bad[0], f"must be one or more of {', '.join(CAMERA_MODES)}, "
+                                                       "separated by commas")))
+
     if args.camera or args.brushes:
         from . import eval_director as director
 
         engine = rn.load_engine(args.engine)
         report = {"engine": args.engine, "n": args.n, "steps": args.steps}
         if args.camera:
-            modes = tuple(m.strip() for m in args.modes.split(",") if m.strip())
             combos = director.camera_combos(args.n, args.seed, camera_words=args.camera_words)
             report["camera"] = director.evaluate_camera(engine, combos, modes=modes, steps=args.steps)
             director.print_camera(report["camera"])

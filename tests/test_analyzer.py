@@ -82,3 +82,11 @@ def test_a_bad_brush_camera_is_refused_before_any_work(capsys):
     with pytest.raises(SystemExit) as exit_:
         rn_eval.main(["--brushes", "--n", "1", "--brush-camera", "spin"])
     assert exit_.value.code == 2 and "brush_camera='spin'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("modes, bad", [("native,spin", "spin"), (",", ",")])
+def test_an_unknown_camera_mode_is_refused_before_any_work(capsys, modes, bad):
+    with pytest.raises(SystemExit) as exit_:
+        rn_eval.main(["--camera", "--n", "1", "--modes", modes])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and f"modes={bad!r}" in err and "warp-only" in err
