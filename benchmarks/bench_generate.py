@@ -109,6 +109,8 @@ def denoiser_numbers(torch, rn, engine_id, denoiser, repeats: int) -> dict:
 
 def camera_costs(rn, engine, runs: int) -> dict:
     """Median seconds of a 2-second clip with no camera and with a pan in each camera mode."""
+    from runway_nb.eval_director import warp_camera_input
+
     modes = ["none", *engine.capabilities.camera_modes]
     if hasattr(engine, "warp_camera_input") and "warp" in modes:
         modes.append("warp-only")
@@ -118,14 +120,9 @@ def camera_costs(rn, engine, runs: int) -> dict:
             shot = rn.Shot(PROMPT, seconds=2, seed=seed, motion_mode="native",
                            camera=None if mode == "none" else "pan_left",
                            camera_mode={"none": "auto", "warp-only": "warp"}.get(mode, mode))
-            if mode == "warp-only":
-                engine.warp_camera_input = False
-            start = time.perf_counter()
-            try:
+            with warp_camera_input(engine, on=mode != "warp-only"):
+                start = time.perf_counter()
                 engine.render(shot, progress=False)
-            finally:
-                if mode == "warp-only":
-                    engine.warp_camera_input = True
             if seed:
                 times[mode].append(time.perf_counter() - start)
     return {m: statistics.median(t) for m, t in times.items()}

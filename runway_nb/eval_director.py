@@ -155,7 +155,7 @@ def evaluate_camera(engine, combos, modes=CAMERA_MODES, steps=None, progress=Tru
                 shot = Shot(c["prompt"], seed=c["seed"], frames=FRAMES, fps=FPS, steps=steps,
                             camera=path, camera_mode="warp" if mode == WARP_ONLY else mode,
                             motion_mode="native")
-                with _camera_input(engine, on=mode != WARP_ONLY):
+                with warp_camera_input(engine, on=mode != WARP_ONLY):
                     frames = engine.render(shot, progress=False).frames
             measured = measure_camera(frames, object_masks(frames, c["scene"].objects[0].color))
             rows.append({"prompt": c["prompt"], **camera_row(requested, measured, c["move"]),
@@ -165,8 +165,9 @@ def evaluate_camera(engine, combos, modes=CAMERA_MODES, steps=None, progress=Tru
 
 
 @contextmanager
-def _camera_input(engine, on: bool):
-    """Warp mode with the engine's camera input on or off, for one render."""
+def warp_camera_input(engine, on: bool):
+    """Warp mode with the engine's camera input on or off inside the block, then as it was
+    (an engine without the switch has no camera input in warp mode: nothing to do)."""
     before = getattr(engine, "warp_camera_input", None)
     if before is not None:
         engine.warp_camera_input = on
