@@ -123,7 +123,8 @@ def test_decoder_stage_keeps_the_latent_space_and_the_denoiser(tmp_path, shipped
 
 @pytest.mark.parametrize("field, value", [("camera_in_text", 1.5), ("text_dropout", -0.1),
                                           ("steps", 2.5), ("batch", 0), ("lr", 0.0),
-                                          ("object_weight", -1.0), ("camera_probability", 1.2)])
+                                          ("object_weight", -1.0), ("camera_probability", 1.2),
+                                          ("sigma_shift", 0.0)])
 def test_a_bad_setting_is_refused_before_any_work(field, value):
     from runway_nb.errors import InvalidInput
 
@@ -254,6 +255,22 @@ def test_the_object_weighted_loss_weights_objects_and_skips_given_frames(tmp_pat
     assert on_object.any() and (w_obj[on_object] > 4).all()
     far = torch.nn.functional.max_pool2d(cover.flatten(0, 1), 5, stride=1, padding=2).view_as(cover) == 0
     assert (w_obj[far & ~known] == 1).all()                               # sky and ground: as before
+
+
+def test_sigma_shift_moves_training_noise_levels_toward_pure_noise(tmp_path):
+    from runway_nb.tiny import data
+    from runway_nb.tiny.text import WordTokenizer
+    from runway_nb.tiny.train import make_batch
+
+    _, cameras, captions, _ = data.render_pool(8, 3, tmp_path, workers=1)
+    latents = np.zeros((8, data.FRAMES, 4, 16, 16), np.float16)
+    tok = WordTokenizer.from_captions(data.caption_vocabulary())
+    plain = replace(SMOKE, batch=8)
+    sigma = make_batch(plain, 5, latents, cameras, captions, tok)[0]["timestep"].numpy() / 1000
+    shifted = make_batch(replace(plain, sigma_shift=3.0), 5, latents, cameras, captions, tok)[0]
+    # the same draws, each mapped by SD3's shift s σ / (1 + (s − 1) σ): higher, still below 1
+    np.testing.assert_allclose(shifted["timestep"].numpy() / 1000, 3 * sigma / (1 + 2 * sigma), rtol=1e-5)
+    assert (shifted["timestep"].numpy() / 1000 > sigma).all() and (shifted["timestep"] < 1000).all()
 
 
 def test_an_object_weighted_smoke_run_trains(tmp_path):

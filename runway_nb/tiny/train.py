@@ -68,6 +68,7 @@ class TrainConfig:
     decoder_lr: float = 5e-4
     edge_weight: float = 4.0     # decoder fine-tune: extra L1 weight on edges (small objects)
     object_weight: float = 0.0   # denoiser: extra loss weight where objects are (≈3 % of pixels)
+    sigma_shift: float = 1.0     # > 1 trains more at high noise, where layout and camera are decided
 
     def __post_init__(self):
         # a bad value should fail here, not an hour into a run
@@ -80,7 +81,7 @@ class TrainConfig:
             check_number(name, getattr(self, name), low=1, integer=True)
         for name in ("ae_steps", "steps", "decoder_steps"):
             check_number(name, getattr(self, name), low=0, integer=True)
-        for name in ("lr", "decoder_lr"):
+        for name in ("lr", "decoder_lr", "sigma_shift"):
             check_number(name, getattr(self, name), low=0, low_inclusive=False)
         for name in ("edge_weight", "object_weight", "checkpoint_minutes", "max_minutes"):
             check_number(name, getattr(self, name), low=0)
@@ -112,6 +113,11 @@ PRESETS = {
     "director": TrainConfig(steps=3000, lr=1.5e-4, warmup=100, seed=2, camera_world=True,
                             camera_in_text=0.3, camera_probability=0.9, camera_dropout=0.15,
                             init_from="shipped", object_weight=4.0),
+    # Sixth stage: the director stage again, its noise levels shifted toward high noise, where
+    # a video model settles its camera motion (AC3D, Bahmani et al. 2024); the same pool (seed 2).
+    "director_high_noise": TrainConfig(steps=3000, lr=1.5e-4, warmup=100, seed=2, camera_world=True,
+                                       camera_in_text=0.3, camera_probability=0.9, camera_dropout=0.15,
+                                       init_from="shipped", object_weight=4.0, sigma_shift=2.0),
     "smoke": TrainConfig(pool_size=32, ae_steps=3, ae_batch=8, steps=3, batch=2, dim=32,
                          depth=1, warmup=1, threads=1),
 }
@@ -323,8 +329,10 @@ def make_batch(cfg, step, latents, cameras, captions, tokenizer, objects=None):
     for row in range(b):
         if rng.random() < cfg.known_probability:
             known_mask[row, : int(rng.choice([1, 2, 4, 8]))] = True
-    # Rectified flow with logit-normal noise levels (SD3): x_t = (1-σ) x0 + σ ε, v = ε - x0
+    # Rectified flow with logit-normal noise levels (SD3): x_t = (1-σ) x0 + σ ε, v = ε - x0,
+    # shifted toward high noise by `sigma_shift` (SD3's timestep shift: s σ / (1 + (s − 1) σ))
     sigma = torch.sigmoid(torch.randn(b, generator=gen))
+    sigma = cfg.sigma_shift * sigma / (1 + (cfg.sigma_shift - 1) * sigma)
     noise = torch.randn(x0.shape, generator=gen)
     s = sigma[:, None, None, None, None]
     xt = (1 - s) * x0 + s * noise
