@@ -9,7 +9,9 @@ What a new user does, checked in the DOM:
 2. type a prompt and click Generate — the live preview image changes while it
    denoises, then the player's `<video>` has a duration > 0;
 3. drag on the Studio's camera pad — the kernel-side CameraPath changes (read back by
-   running a READBACK cell the test appends to its copy of the quickstart);
+   running a READBACK cell the test appends to its copy of the quickstart); then switch
+   to the brush pad, paint a region and drag its motion arrow to the right — the kernel
+   holds one brush moving right, and "clear" empties the pad again;
 4. click Cancel during a long render — it stops before its last step, and the kernel
    still answers;
 5. narrow the window — the Studio's columns and rows wrap, and every control is still
@@ -69,6 +71,8 @@ READBACK = (
     "# READBACK (appended by tests/test_browser.py): what the kernel holds right now\n"
     "import json as _json\n"
     "print('camera:', _json.dumps(studio.camera_pad.path.to_dict(), sort_keys=True))\n"
+    "print('brushes:', _json.dumps([studio.brush_pad.logic.motion(i)\n"
+    "                              for i in range(len(studio.brush_pad.logic.items))]))\n"
     "print('outcome:', studio.renderer.outcome, '| clips:', len(studio.clips))")
 
 # Every control inside `root` must be fully visible: a button or label whose text is
@@ -279,10 +283,11 @@ def _run_cell(page, marker: str) -> str:
 
 def _readback(text: str) -> dict:
     camera = re.search(r"camera: (\{.*\})", text)
+    brushes = re.search(r"brushes: (\[.*\])", text)
     outcome = re.search(r"outcome: (\S+) \| clips: (\d+)", text)
-    assert camera and outcome, f"the readback cell printed something unexpected:\n{text}"
-    return {"camera": json.loads(camera.group(1)), "outcome": outcome.group(1),
-            "clips": int(outcome.group(2))}
+    assert camera and brushes and outcome, f"the readback cell printed something unexpected:\n{text}"
+    return {"camera": json.loads(camera.group(1)), "brushes": json.loads(brushes.group(1)),
+            "outcome": outcome.group(1), "clips": int(outcome.group(2))}
 
 
 def test_studio_in_a_real_browser(chromium, artifacts, jupyter_lab):
@@ -303,6 +308,17 @@ def test_studio_in_a_real_browser(chromium, artifacts, jupyter_lab):
             raise
         finally:
             browser.close()
+
+
+def _drag(page, box: dict, start: tuple, end: tuple, moves: int) -> None:
+    """A mouse drag over `box` between two points given as fractions of its size."""
+    x0, y0 = box["x"] + start[0] * box["width"], box["y"] + start[1] * box["height"]
+    x1, y1 = box["x"] + end[0] * box["width"], box["y"] + end[1] * box["height"]
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    for k in range(1, moves + 1):
+        page.mouse.move(x0 + k / moves * (x1 - x0), y0 + k / moves * (y1 - y0))
+    page.mouse.up()
 
 
 def _assert_fully_visible(studio, when: str) -> None:
@@ -366,6 +382,26 @@ def _drive(page, url: str, shots: Path) -> None:
     assert after["clips"] == 1 and after["outcome"] == "done"
     assert after["camera"] != before["camera"], "dragging on the camera pad left the kernel's path unchanged"
     _shoot(studio, shots / "04-camera-drawn.png")
+
+    # 3b. The brush pad: paint a region, drag its arrow to the right, then clear the pad.
+    assert after["brushes"] == []
+    studio.locator(".rn-pad-picker button", has_text="brushes").click()
+    canvas = studio.locator(".rn-brush-canvas")
+    canvas.wait_for(state="visible")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    _drag(page, box, (0.35, 0.5), (0.45, 0.55), moves=8)               # the default tool paints
+    studio.locator(".rn-brush-pad button", has_text="arrow").click()
+    _drag(page, box, (0.4, 0.5), (0.8, 0.5), moves=12)                 # its motion: to the right
+    painted = _readback(_run_cell(page, "READBACK"))
+    assert len(painted["brushes"]) == 1, painted["brushes"]
+    horizontal, vertical = painted["brushes"][0]
+    assert horizontal > 0.05 and abs(vertical) < 0.5 * horizontal, painted["brushes"]
+    _shoot(studio, shots / "04b-brush-drawn.png")
+    studio.locator(".rn-brush-pad button", has_text="clear").click()
+    cleared = _readback(_run_cell(page, "READBACK"))
+    assert cleared["brushes"] == [] and cleared["camera"] == after["camera"], cleared
+    studio.locator(".rn-pad-picker button", has_text="camera").click()
 
     # 4. A long render, cancelled mid-run: it stops early and the kernel still answers.
     seconds = studio.locator(".rn-seconds input")
