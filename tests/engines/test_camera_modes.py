@@ -14,6 +14,7 @@ from runway_nb.camera.brush import MotionBrush
 from runway_nb.engines.base import Capabilities, Engine
 from runway_nb.engines.tiny import TinyEngine
 from runway_nb.errors import InvalidInput, UnsupportedCapability
+from runway_nb.eval_director import warp_camera_input
 from runway_nb.tiny import toyworld
 from runway_nb.tiny.motion import centre_error_px, classify_move, measure_camera, object_masks, track
 
@@ -148,11 +149,8 @@ def test_warp_mode_follows_the_path_with_the_camera_input_on_or_off(shipped, cam
     # is the training-free method alone, as an engine without a camera input gets it.
     shot = Shot("a yellow square resting on a blue background", seed=11, frames=16, camera="pan_right:1.2",
                 camera_mode="warp", motion_mode="native")
-    shipped.warp_camera_input = camera_input
-    try:
+    with warp_camera_input(shipped, on=camera_input):
         frames = shipped.render(shot, progress=False).frames
-    finally:
-        shipped.warp_camera_input = True
     measured = measure_camera(frames, object_masks(frames, "yellow"))
     assert classify_move(measured[-1], 64, 64) == "pan_right"
 

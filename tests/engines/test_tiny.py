@@ -12,6 +12,7 @@ from runway_nb import Shot
 from runway_nb.camera.brush import MotionBrush
 from runway_nb.engines.tiny import TinyEngine
 from runway_nb.errors import InvalidInput, UnsupportedCapability, WeightsError
+from runway_nb.eval_director import warp_camera_input
 
 from .contract import EngineContract
 
@@ -152,11 +153,8 @@ def test_a_moving_native_camera_gets_its_own_guidance(engine):
         still = seen[-1]
         engine.render(Shot("a red ball", seed=1, steps=1, camera="pan_left", camera_mode="warp"))
         warped = seen[-1]
-        engine.warp_camera_input = False
-        try:
+        with warp_camera_input(engine, on=False):
             engine.render(Shot("a red ball", seed=1, steps=1, camera="pan_left", camera_mode="warp"))
-        finally:
-            engine.warp_camera_input = True
         warped_alone = seen[-1]
         brush = MotionBrush(box=(0.2, 0.2, 0.5, 0.5), horizontal=0.2)
         engine.render(Shot("a red ball", seed=1, steps=1, camera="pan_left", camera_mode="warp",
