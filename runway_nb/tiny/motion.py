@@ -101,14 +101,30 @@ def measure_camera(frames: np.ndarray, masks: np.ndarray | None = None) -> np.nd
     return camera_from_transform(np.array(fits), w, h)
 
 
-def classify_move(camera_row, width: int, height: int) -> str:
-    """The dominant move ("pan_left", "zoom_in", …, "static") of one camera row relative to
-    frame 0, with the analyzer's thresholds (zoom > 10 %, roll > 7°, shift > 5 % of width)."""
+def _components(camera_row, width: int, height: int) -> tuple[float, float, float, float]:
+    """zoom, roll (°) and where frame 0's centre moves (tx, ty pixels) for one camera row."""
     m = frame_transform([camera_row], width, height)[0]
     x, y, zoom, roll = np.asarray(camera_row, np.float64)
     centre = np.array([(width - 1) / 2.0, (height - 1) / 2.0])
     tx, ty = m[:, :2] @ centre + m[:, 2] - centre
-    return _camera_move(zoom, roll, tx, ty, width)
+    return float(zoom), float(roll), float(tx), float(ty)
+
+
+def classify_move(camera_row, width: int, height: int) -> str:
+    """The dominant move ("pan_left", "zoom_in", …, "static") of one camera row relative to
+    frame 0, with the analyzer's thresholds (zoom > 10 %, roll > 7°, shift > 5 % of width)."""
+    return _camera_move(*_components(camera_row, width, height), width)
+
+
+def moves_on_axis(camera_row, move: str, width: int, height: int) -> bool:
+    """True when the camera row makes `move` on its own axis past the analyzer's threshold
+    (a pan_left: the scene slides right by > 5 % of the width), whatever the other axes
+    do — a pan that also zooms by 15 % counts here, not in `classify_move`."""
+    zoom, roll, tx, ty = _components(camera_row, width, height)
+    shift = 0.05 * width
+    return bool({"pan_left": tx > shift, "pan_right": tx < -shift, "tilt_up": ty > shift,
+                 "tilt_down": ty < -shift, "zoom_in": np.log(zoom) > 0.1, "zoom_out": np.log(zoom) < -0.1,
+                 "roll_cw": roll > 7, "roll_ccw": roll < -7}[move])
 
 
 def centre_error_px(requested, measured, width: int, height: int) -> np.ndarray:

@@ -10,7 +10,8 @@ from runway_nb.camera import CameraPath
 from runway_nb.camera.plot import compare_paths, compare_tracks
 from runway_nb.eval_director import brush_combos, brush_row, camera_combos, camera_row
 from runway_nb.tiny import toyworld
-from runway_nb.tiny.motion import centre_error_px, classify_move, measure_camera, object_masks, track
+from runway_nb.tiny.motion import (centre_error_px, classify_move, measure_camera, moves_on_axis, object_masks,
+                                   track)
 
 MOVES = ("pan_left", "pan_right", "tilt_up", "tilt_down", "zoom_in", "zoom_out", "roll_cw", "roll_ccw")
 
@@ -26,7 +27,22 @@ def test_a_rendered_path_is_measured_back(move, background):
     assert classify_move(measured[-1], 64, 64) == move
     assert centre_error_px(requested, measured, 64, 64).mean() < 0.5
     row = camera_row(requested, measured, move)
-    assert row["direction"] and row["zoom_pct"] < 3 and row["roll_deg"] < 1.5
+    assert row["direction"] and row["on_axis"] and row["zoom_pct"] < 3 and row["roll_deg"] < 1.5
+
+
+@pytest.mark.parametrize("move", MOVES)
+def test_on_axis_reads_the_requested_axis_alone(move):
+    requested = CameraPath.preset(move, 1.0).per_frame(16, 8.0)[-1]
+    assert moves_on_axis(requested, move, 64, 64)
+    opposite = {"left": "right", "right": "left", "up": "down", "down": "up", "in": "out", "out": "in",
+                "cw": "ccw", "ccw": "cw"}
+    kind, way = move.split("_")
+    assert not moves_on_axis(requested, f"{kind}_{opposite[way]}", 64, 64)
+    assert not moves_on_axis([0.0, 0.0, 1.0, 0.0], move, 64, 64)          # a still camera: no axis moves
+    if kind in ("pan", "tilt"):
+        # the same move with a spurious 15 % zoom: the dominant move is a zoom, the axis still right
+        zoomed = np.array(requested) * [1, 1, 1.15, 1]
+        assert classify_move(zoomed, 64, 64) == "zoom_in" and moves_on_axis(zoomed, move, 64, 64)
 
 
 def test_a_still_clip_measures_static():
