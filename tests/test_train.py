@@ -176,6 +176,20 @@ def test_init_from_adds_the_world_camera_embedding_without_changing_the_model(tm
     assert before.abs().max() > 1e-3 and torch.allclose(before, after, rtol=0, atol=1e-7)
 
 
+def test_a_camera_aligned_stage_continues_a_plain_model_and_ships_the_switch(tmp_path):
+    from runway_nb.tiny.pipeline import TinyVideoPipeline
+
+    first = train(SMOKE, tmp_path / "first")
+    second = train(replace(SMOKE, init_from=str(first), camera_aligned=True), tmp_path / "second")
+    new = TinyVideoPipeline.load(second)
+    assert new.transformer.config.camera_aligned             # the saved model attends along the camera
+    assert _weights(first).keys() == _weights(second).keys()  # and has no weights the plain one lacks
+    pan = np.zeros((16, 4))
+    pan[:, 0], pan[:, 2] = np.linspace(0.0, 0.2, 16), 1.0
+    frames = new("a red ball", num_frames=16, num_inference_steps=1, show_progress=False, camera=pan).frames
+    assert frames.shape == (16, 64, 64, 3)
+
+
 def test_init_from_a_folder_without_a_pipeline_says_so(tmp_path):
     with pytest.raises(FileNotFoundError, match="init_from"):
         train(replace(SMOKE, init_from=str(tmp_path / "nowhere")), tmp_path / "run")

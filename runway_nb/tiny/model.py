@@ -13,6 +13,12 @@ Read it in one sitting. The ideas, each from a paper:
     each token also gets an embedding of the *world* point it looks at, the 2-D
     analogue of CameraCtrl's per-pixel Plücker rays: content that stays put in
     the world keeps its embedding as the camera moves      (He et al. 2024)
+  * with `camera_aligned`, temporal attention follows the camera: a token attends, in
+    every other time slot, to the keys and values sampled where its world point sits
+    under that slot's camera (bilinear, out-of-frame keys masked) instead of at the same
+    screen position — the same attention for a locked-off camera, and a pan no longer
+    has to be carried across positions by spatial attention block by block (in the
+    spirit of epipolar attention for camera control, e.g. CamCo, Xu et al. 2024)
   * known frames (for image→video and extend) enter as extra input channels with
     a mask, as in inpainting models
   * trained with rectified flow: predict v = noise − x0                  (Liu et al. 2022, SD3)
@@ -58,6 +64,23 @@ class Attention(nn.Module):
         y = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask)
         return self.out(y.transpose(1, 2).reshape(b, n, d))
 
+    def aligned(self, x, grid, valid, grid_hw):
+        """Temporal self-attention along the camera: x (B, S, N, D) tokens of S slots on a
+        (gh, gw) grid; grid (B, S, S', N, 2) where query slot s's tokens sit in slot s'
+        (grid_sample coordinates); valid (B, S, S', N) whether that point is in frame."""
+        b, s, n, d = x.shape
+        gh, gw = grid_hw
+        q = self.q(x).reshape(b * s * n, 1, self.heads, -1).transpose(1, 2)          # (BSN, h, 1, d/h)
+        kv = self.kv(x).permute(0, 1, 3, 2).reshape(b, 1, s, 2 * d, gh, gw)
+        kv = kv.expand(b, s, s, 2 * d, gh, gw).reshape(b * s * s, 2 * d, gh, gw)
+        kv = F.grid_sample(kv, grid.reshape(b * s * s, n, 1, 2), mode="bilinear", padding_mode="border",
+                           align_corners=False)                                      # (BSS', 2D, N, 1)
+        kv = kv.view(b, s, s, 2, self.heads, d // self.heads, n).permute(3, 0, 1, 6, 4, 2, 5)
+        k, v = (t.reshape(b * s * n, self.heads, s, -1) for t in kv)                # (BSN, h, S', d/h)
+        mask = valid.permute(0, 1, 3, 2).reshape(b * s * n, 1, 1, s)
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+        return self.out(y.reshape(b, s, n, d))
+
 
 class Block(nn.Module):
     """Spatial attention → temporal attention → cross-attention → MLP, each adaLN-Zero gated."""
@@ -76,13 +99,16 @@ class Block(nn.Module):
         nn.init.zeros_(self.ada[1].weight)   # adaLN-Zero: gates (and shifts) start at 0
         nn.init.zeros_(self.ada[1].bias)
 
-    def forward(self, x, cond, text, text_mask):
+    def forward(self, x, cond, text, text_mask, align=None):
         b, s, n, d = x.shape                                   # x: (B, S slots, N positions, D)
         m = self.ada(cond)[:, :, None, :].chunk(12, dim=-1)     # each (B, S, 1, D)
         h = modulate(self.norms[0](x), m[0], m[1]).reshape(b * s, n, d)
         x = x + m[2] * self.spatial(h).view(b, s, n, d)
-        h = modulate(self.norms[1](x), m[3], m[4]).transpose(1, 2).reshape(b * n, s, d)
-        x = x + m[5] * self.temporal(h).view(b, n, s, d).transpose(1, 2)
+        h = modulate(self.norms[1](x), m[3], m[4])
+        if align is None:                                      # at the same screen position
+            x = x + m[5] * self.temporal(h.transpose(1, 2).reshape(b * n, s, d)).view(b, n, s, d).transpose(1, 2)
+        else:                                                  # where the camera carries each point
+            x = x + m[5] * self.temporal.aligned(h, *align)
         h = modulate(self.norms[2](x), m[6], m[7]).reshape(b, s * n, d)
         x = x + m[8] * self.cross(h, text, text_mask).view(b, s, n, d)
         x = x + m[11] * self.mlp(modulate(self.norms[3](x), m[9], m[10]))
@@ -103,6 +129,7 @@ class TinyVideoDiT(ModelMixin, ConfigMixin):
         text_dim: int = 128,        # width of the text encoder's features
         camera_dim: int = 4,        # per-frame camera: x, y, log zoom, roll
         camera_world: bool = False,  # add the world-point embedding (weights from before it: False)
+        camera_aligned: bool = False,  # temporal attention along the camera (no new weights)
     ):
         super().__init__()
         c, pt, p = latent_channels, patch_t, patch_hw
@@ -161,8 +188,13 @@ class TinyVideoDiT(ModelMixin, ConfigMixin):
         cond = cond[:, None, :] + cam                                                    # (B, S, D)
         ctx = self.text_proj(text)
 
+        align = None
+        if self.config.camera_aligned:
+            # "no camera given" rows attend as a locked-off camera would: at the same position
+            still = torch.where(camera_known[:, None, None], camera.to(x), torch.zeros_like(camera, dtype=x.dtype))
+            align = (*aligned_grid(still, gh, gw, pt), (gh, gw))
         for block in self.blocks:
-            x = block(x, cond, ctx, text_mask)
+            x = block(x, cond, ctx, text_mask, align)
         shift, scale = self.final_ada(cond)[:, :, None, :].chunk(2, dim=-1)
         x = self.patch_out(modulate(self.final_norm(x), shift, scale))    # (B, S, N, pt*p*p*C)
         x = x.view(b, s, gh, gw, pt, c, p, p).permute(0, 1, 4, 5, 2, 6, 3, 7)
@@ -180,6 +212,43 @@ def camera_features(camera: torch.Tensor) -> torch.Tensor:
 WORLD_FREQUENCIES = (0.25, 0.5, 1.0, 2.0, 4.0)   # cycles per world unit (a frame height at zoom 1)
 
 
+def _token_centres(gh: int, gw: int, dtype) -> tuple[torch.Tensor, torch.Tensor]:
+    """(N,) screen coordinates of the token centres in frame heights, y up, origin at the centre."""
+    sx = ((torch.arange(gw, dtype=dtype) + 0.5) / gw - 0.5) * (gw / gh)
+    sy = 0.5 - (torch.arange(gh, dtype=dtype) + 0.5) / gh
+    sy, sx = (g.flatten() for g in torch.meshgrid(sy, sx, indexing="ij"))
+    return sx, sy
+
+
+def _unscale(camera: torch.Tensor):
+    """Undo `camera_features`' scaling: x, y, zoom, roll (°)."""
+    return camera[..., 0] / 2.0, camera[..., 1] / 2.0, torch.exp(camera[..., 2] / 2.0), camera[..., 3] * 30.0
+
+
+def aligned_grid(camera: torch.Tensor, gh: int, gw: int, pt: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Where each token's world point sits in every time slot: (B, T, 4) camera features ->
+    grid (B, S, S', N, 2) in `grid_sample` coordinates (x right, y down, ±1 at the frame's
+    edges) and valid (B, S, S', N), the point inside slot s''s frame.
+
+    The toy world's camera model (`toyworld.render`): world = c + Rot(−roll) s / zoom, so a
+    world point w shows at s = zoom Rot(roll) (w − c). A slot's camera is its frames' mean."""
+    b, t, _ = camera.shape
+    slot = camera.reshape(b, t // pt, pt, -1).mean(2)                   # (B, S, 4), log zoom averaged
+    cx, cy, zoom, roll = (v[..., None] for v in _unscale(slot))     # each (B, S, 1)
+    sx, sy = _token_centres(gh, gw, camera.dtype)                      # (N,)
+    th = torch.deg2rad(-roll)
+    wx = cx + (th.cos() * sx - th.sin() * sy) / zoom                 # (B, S, N) world points
+    wy = cy + (th.sin() * sx + th.cos() * sy) / zoom
+    dx = wx[:, :, None] - cx[:, None]                                # (B, S, S', N): w − c'
+    dy = wy[:, :, None] - cy[:, None]
+    th2, z2 = torch.deg2rad(roll)[:, None], zoom[:, None]
+    px = z2 * (th2.cos() * dx - th2.sin() * dy)
+    py = z2 * (th2.sin() * dx + th2.cos() * dy)
+    grid = torch.stack([2 * px * gh / gw, -2 * py], dim=-1)             # token centres → (2i+1)/g − 1
+    valid = (grid.abs() <= 1).all(-1)
+    return grid, valid
+
+
 def world_features(camera: torch.Tensor, gh: int, gw: int, pt: int) -> torch.Tensor:
     """Fourier features of the world point at each token's centre: (B, T, 4) camera
     features -> (B, T // pt, gh * gw, 4 * len(WORLD_FREQUENCIES)).
@@ -187,11 +256,8 @@ def world_features(camera: torch.Tensor, gh: int, gw: int, pt: int) -> torch.Ten
     Uses the toy world's camera model (`toyworld.render`): world = c + Rot(-roll) s / zoom,
     s the token centre in frame heights; averaged over the frames that share a token."""
     b, t, _ = camera.shape
-    cx, cy = camera[..., 0] / 2.0, camera[..., 1] / 2.0          # undo `camera_features`' scaling
-    zoom, roll = torch.exp(camera[..., 2] / 2.0), camera[..., 3] * 30.0
-    sx = ((torch.arange(gw, dtype=camera.dtype) + 0.5) / gw - 0.5) * (gw / gh)
-    sy = 0.5 - (torch.arange(gh, dtype=camera.dtype) + 0.5) / gh
-    sy, sx = (g.flatten() for g in torch.meshgrid(sy, sx, indexing="ij"))   # (N,)
+    cx, cy, zoom, roll = _unscale(camera)
+    sx, sy = _token_centres(gh, gw, camera.dtype)                      # (N,)
     th = torch.deg2rad(-roll)[..., None]
     wx = cx[..., None] + (th.cos() * sx - th.sin() * sy) / zoom[..., None]  # (B, T, N)
     wy = cy[..., None] + (th.sin() * sx + th.cos() * sy) / zoom[..., None]

@@ -62,6 +62,7 @@ class TrainConfig:
     vae_from: str = ""           # "" = train the autoencoder; "shipped" or a vae/ folder = reuse it
     init_from: str = ""          # "" = a fresh denoiser; "shipped" or a pipeline/ folder = continue it
     camera_world: bool = False   # give the denoiser the world-point camera embedding (model.py)
+    camera_aligned: bool = False  # temporal attention along the camera path (model.py; no new weights)
     camera_in_text: float = 0.7  # share of captions that also name the camera move in words
     camera_probability: float = 0.6  # share of training clips whose camera moves
     decoder_steps: int = 0       # then fine-tune the decoder this long, encoder frozen
@@ -118,6 +119,11 @@ PRESETS = {
     "director_high_noise": TrainConfig(steps=3000, lr=1.5e-4, warmup=100, seed=2, camera_world=True,
                                        camera_in_text=0.3, camera_probability=0.9, camera_dropout=0.15,
                                        init_from="shipped", object_weight=4.0, sigma_shift=2.0),
+    # Seventh stage: the director stage with temporal attention along the camera path (the
+    # same weights, attending where each token's world point sits in the other time slots).
+    "director_aligned": TrainConfig(steps=3000, lr=1.5e-4, warmup=100, seed=2, camera_world=True,
+                                    camera_aligned=True, camera_in_text=0.3, camera_probability=0.9,
+                                    camera_dropout=0.15, init_from="shipped", object_weight=4.0),
     "smoke": TrainConfig(pool_size=32, ae_steps=3, ae_batch=8, steps=3, batch=2, dim=32,
                          depth=1, warmup=1, threads=1),
 }
@@ -432,7 +438,7 @@ def train(cfg: TrainConfig, run: Path, resume: bool = False) -> Path:
     torch.manual_seed(cfg.seed)
     text = TinyTextEncoder(vocab_size=len(tokenizer), max_length=tokenizer.max_length, dim=cfg.dim)
     dit = TinyVideoDiT(dim=cfg.dim, depth=cfg.depth, text_dim=cfg.dim, heads=max(2, cfg.dim // 32),
-                       camera_world=cfg.camera_world)
+                       camera_world=cfg.camera_world, camera_aligned=cfg.camera_aligned)
     if cfg.init_from:
         _init_denoiser(cfg, text, dit, tokenizer)
     params = list(text.parameters()) + list(dit.parameters())
