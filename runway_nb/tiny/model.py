@@ -18,7 +18,8 @@ Read it in one sitting. The ideas, each from a paper:
     under that slot's camera (bilinear, out-of-frame keys masked) instead of at the same
     screen position — the same attention for a locked-off camera, and a pan no longer
     has to be carried across positions by spatial attention block by block (in the
-    spirit of epipolar attention for camera control, e.g. CamCo, Xu et al. 2024)
+    spirit of epipolar attention for camera control, e.g. CamCo, Xu et al. 2024). Off
+    in the shipped weights: fine-tuned onto them it measured worse (README, Training)
   * known frames (for image→video and extend) enter as extra input channels with
     a mask, as in inpainting models
   * trained with rectified flow: predict v = noise − x0                  (Liu et al. 2022, SD3)
