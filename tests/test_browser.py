@@ -371,13 +371,7 @@ def _drive(page, url: str, shots: Path) -> None:
     # 3. Drag on the Studio's camera pad: the kernel's CameraPath changes.
     pad = studio.locator(".rn-camera-canvas")
     pad.scroll_into_view_if_needed()
-    box = pad.bounding_box()
-    x0, y0 = box["x"] + 0.3 * box["width"], box["y"] + 0.6 * box["height"]
-    page.mouse.move(x0, y0)
-    page.mouse.down()
-    for k in range(1, 21):               # a drag to the right, in 20 pointer moves
-        page.mouse.move(x0 + k * 0.02 * box["width"], y0 - k * 0.005 * box["height"])
-    page.mouse.up()
+    _drag(page, pad.bounding_box(), (0.3, 0.6), (0.7, 0.5), moves=20)     # to the right, a little up
     after = _readback(_run_cell(page, "READBACK"))
     assert after["clips"] == 1 and after["outcome"] == "done"
     assert after["camera"] != before["camera"], "dragging on the camera pad left the kernel's path unchanged"
