@@ -72,11 +72,11 @@ class Attention(nn.Module):
         b, s, n, d = x.shape
         gh, gw = grid_hw
         q = self.q(x).reshape(b * s * n, 1, self.heads, -1).transpose(1, 2)          # (BSN, h, 1, d/h)
-        kv = self.kv(x).permute(0, 1, 3, 2).reshape(b, 1, s, 2 * d, gh, gw)
-        kv = kv.expand(b, s, s, 2 * d, gh, gw).reshape(b * s * s, 2 * d, gh, gw)
-        kv = F.grid_sample(kv, grid.reshape(b * s * s, n, 1, 2), mode="bilinear", padding_mode="border",
-                           align_corners=False)                                      # (BSS', 2D, N, 1)
-        kv = kv.view(b, s, s, 2, self.heads, d // self.heads, n).permute(3, 0, 1, 6, 4, 2, 5)
+        kv = self.kv(x).permute(0, 1, 3, 2).reshape(b * s, 2 * d, gh, gw)            # key slot s' as an image
+        # every query slot's points sampled from key slot s' in one call: (B S', S N) points
+        points = grid.transpose(1, 2).reshape(b * s, s * n, 1, 2)
+        kv = F.grid_sample(kv, points, mode="bilinear", padding_mode="border", align_corners=False)
+        kv = kv.view(b, s, 2, self.heads, d // self.heads, s, n).permute(2, 0, 5, 6, 3, 1, 4)
         k, v = (t.reshape(b * s * n, self.heads, s, -1) for t in kv)                # (BSN, h, S', d/h)
         mask = valid.permute(0, 1, 3, 2).reshape(b * s * n, 1, 1, s)
         y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
@@ -226,6 +226,13 @@ def _unscale(camera: torch.Tensor):
     return camera[..., 0] / 2.0, camera[..., 1] / 2.0, torch.exp(camera[..., 2] / 2.0), camera[..., 3] * 30.0
 
 
+def _world_points(cx, cy, zoom, roll, sx, sy):
+    """The toy world's camera model (`toyworld.render`): the world point c + Rot(−roll) s / zoom
+    that screen point s shows (all arguments broadcast together)."""
+    th = torch.deg2rad(-roll)
+    return cx + (th.cos() * sx - th.sin() * sy) / zoom, cy + (th.sin() * sx + th.cos() * sy) / zoom
+
+
 def aligned_grid(camera: torch.Tensor, gh: int, gw: int, pt: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Where each token's world point sits in every time slot: (B, T, 4) camera features ->
     grid (B, S, S', N, 2) in `grid_sample` coordinates (x right, y down, ±1 at the frame's
@@ -236,10 +243,7 @@ def aligned_grid(camera: torch.Tensor, gh: int, gw: int, pt: int) -> tuple[torch
     b, t, _ = camera.shape
     slot = camera.reshape(b, t // pt, pt, -1).mean(2)                   # (B, S, 4), log zoom averaged
     cx, cy, zoom, roll = (v[..., None] for v in _unscale(slot))     # each (B, S, 1)
-    sx, sy = _token_centres(gh, gw, camera.dtype)                      # (N,)
-    th = torch.deg2rad(-roll)
-    wx = cx + (th.cos() * sx - th.sin() * sy) / zoom                 # (B, S, N) world points
-    wy = cy + (th.sin() * sx + th.cos() * sy) / zoom
+    wx, wy = _world_points(cx, cy, zoom, roll, *_token_centres(gh, gw, camera.dtype))   # (B, S, N)
     dx = wx[:, :, None] - cx[:, None]                                # (B, S, S', N): w − c'
     dy = wy[:, :, None] - cy[:, None]
     th2, z2 = torch.deg2rad(roll)[:, None], zoom[:, None]
@@ -257,11 +261,8 @@ def world_features(camera: torch.Tensor, gh: int, gw: int, pt: int) -> torch.Ten
     Uses the toy world's camera model (`toyworld.render`): world = c + Rot(-roll) s / zoom,
     s the token centre in frame heights; averaged over the frames that share a token."""
     b, t, _ = camera.shape
-    cx, cy, zoom, roll = _unscale(camera)
-    sx, sy = _token_centres(gh, gw, camera.dtype)                      # (N,)
-    th = torch.deg2rad(-roll)[..., None]
-    wx = cx[..., None] + (th.cos() * sx - th.sin() * sy) / zoom[..., None]  # (B, T, N)
-    wy = cy[..., None] + (th.sin() * sx + th.cos() * sy) / zoom[..., None]
+    cx, cy, zoom, roll = (v[..., None] for v in _unscale(camera))
+    wx, wy = _world_points(cx, cy, zoom, roll, *_token_centres(gh, gw, camera.dtype))   # (B, T, N)
     wx = wx.view(b, t // pt, pt, -1).mean(2)
     wy = wy.view(b, t // pt, pt, -1).mean(2)
     freqs = 2 * math.pi * torch.tensor(WORLD_FREQUENCIES, dtype=camera.dtype)
