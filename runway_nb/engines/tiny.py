@@ -54,7 +54,7 @@ def is_tiny_folder(folder: Path) -> bool:
 class TinyEngine(Engine):
     id = "tiny"
     description = ("embedded toy-world model (64×64, 8 fps; camera native, warp or virtual; motion "
-                   "brushes; the prompt's motion planned; offline, CPU)")
+                   "brushes; the prompt's motion planned; offline, CPU or GPU)")
 
     def __init__(self, folder: str | Path | None = None, device: str = "cpu", dtype=None):
         from ..tiny.pipeline import CONTEXT, WINDOW, TinyVideoPipeline
@@ -182,7 +182,7 @@ class TinyEngine(Engine):
             if on_step is not None:
                 x0 = kw["x0"]                                              # (T, C, h, w)
                 rgb = pipe.vae.preview(x0)                                 # (T, 3, h, w)
-                rgb = ((rgb + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
+                rgb = ((rgb + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
                 rgb = rgb.repeat(4, axis=1).repeat(4, axis=2)              # nearest ×4 → frame size
                 on_step(StepInfo(step=steps_done[0], total=total_steps, preview=rgb,
                                  elapsed=time.perf_counter() - started,

@@ -175,9 +175,9 @@ class TinyVideoDiT(ModelMixin, ConfigMixin):
         x = x.view(b, s, pt, -1, gh, p, gw, p).permute(0, 1, 4, 6, 2, 3, 5, 7)
         x = self.patch_in(x.reshape(b, s, gh * gw, -1))                    # (B, S, N, D)
         d = x.shape[-1]
-        gy, gx = torch.meshgrid(torch.arange(gh), torch.arange(gw), indexing="ij")
+        gy, gx = torch.meshgrid(torch.arange(gh, device=x.device), torch.arange(gw, device=x.device), indexing="ij")
         pos = torch.cat([sincos(gy.flatten(), d // 2), sincos(gx.flatten(), d // 2)], -1)
-        x = x + pos.to(x) + sincos(torch.arange(s), d).to(x)[:, None, :]
+        x = x + pos.to(x) + sincos(torch.arange(s, device=x.device), d).to(x)[:, None, :]
         if self.config.camera_world:
             world = self.world_embed(world_features(camera.to(x), gh, gw, pt))            # (B, S, N, D)
             x = x + world * camera_known[:, None, None, None].to(x)
@@ -213,10 +213,11 @@ def camera_features(camera: torch.Tensor) -> torch.Tensor:
 WORLD_FREQUENCIES = (0.25, 0.5, 1.0, 2.0, 4.0)   # cycles per world unit (a frame height at zoom 1)
 
 
-def _token_centres(gh: int, gw: int, dtype) -> tuple[torch.Tensor, torch.Tensor]:
-    """(N,) screen coordinates of the token centres in frame heights, y up, origin at the centre."""
-    sx = ((torch.arange(gw, dtype=dtype) + 0.5) / gw - 0.5) * (gw / gh)
-    sy = 0.5 - (torch.arange(gh, dtype=dtype) + 0.5) / gh
+def _token_centres(gh: int, gw: int, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(N,) screen coordinates of the token centres in frame heights, y up, origin at the centre
+    (in `like`'s dtype, on its device)."""
+    sx = ((torch.arange(gw, dtype=like.dtype, device=like.device) + 0.5) / gw - 0.5) * (gw / gh)
+    sy = 0.5 - (torch.arange(gh, dtype=like.dtype, device=like.device) + 0.5) / gh
     sy, sx = (g.flatten() for g in torch.meshgrid(sy, sx, indexing="ij"))
     return sx, sy
 
@@ -243,7 +244,7 @@ def aligned_grid(camera: torch.Tensor, gh: int, gw: int, pt: int) -> tuple[torch
     b, t, _ = camera.shape
     slot = camera.reshape(b, t // pt, pt, -1).mean(2)                   # (B, S, 4), log zoom averaged
     cx, cy, zoom, roll = (v[..., None] for v in _unscale(slot))     # each (B, S, 1)
-    wx, wy = _world_points(cx, cy, zoom, roll, *_token_centres(gh, gw, camera.dtype))   # (B, S, N)
+    wx, wy = _world_points(cx, cy, zoom, roll, *_token_centres(gh, gw, camera))   # (B, S, N)
     dx = wx[:, :, None] - cx[:, None]                                # (B, S, S', N): w − c'
     dy = wy[:, :, None] - cy[:, None]
     th2, z2 = torch.deg2rad(roll)[:, None], zoom[:, None]
@@ -262,9 +263,9 @@ def world_features(camera: torch.Tensor, gh: int, gw: int, pt: int) -> torch.Ten
     s the token centre in frame heights; averaged over the frames that share a token."""
     b, t, _ = camera.shape
     cx, cy, zoom, roll = (v[..., None] for v in _unscale(camera))
-    wx, wy = _world_points(cx, cy, zoom, roll, *_token_centres(gh, gw, camera.dtype))   # (B, T, N)
+    wx, wy = _world_points(cx, cy, zoom, roll, *_token_centres(gh, gw, camera))   # (B, T, N)
     wx = wx.view(b, t // pt, pt, -1).mean(2)
     wy = wy.view(b, t // pt, pt, -1).mean(2)
-    freqs = 2 * math.pi * torch.tensor(WORLD_FREQUENCIES, dtype=camera.dtype)
+    freqs = 2 * math.pi * torch.tensor(WORLD_FREQUENCIES, dtype=camera.dtype, device=camera.device)
     ax, ay = wx[..., None] * freqs, wy[..., None] * freqs
     return torch.cat([ax.sin(), ax.cos(), ay.sin(), ay.cos()], dim=-1)

@@ -140,19 +140,20 @@ class TinyVideoPipeline(DiffusionPipeline):
         camera_guidance = camera_guidance_scale if moving else 0.0
 
         # 2. Encode the prompt and the negative prompt once, as a batch of 2 for guidance.
-        ids, mask = self.tokenizer([prompt, negative_prompt or ""])
+        dev = self.transformer.device            # noise is drawn on the CPU (same seed, same video), run here
+        ids, mask = (t.to(dev) for t in self.tokenizer([prompt, negative_prompt or ""]))
         text = self.text_encoder(ids, mask)                                 # (2, L, D)
 
         # 3. Encode given first frames (image→video, extend) and a planned first frame to latents.
         known = None
         if known_frames is not None:
-            px = torch.from_numpy(np.array(known_frames)).permute(0, 3, 1, 2).float() / 127.5 - 1
+            px = torch.from_numpy(np.array(known_frames)).to(dev).permute(0, 3, 1, 2).float() / 127.5 - 1
             known = self.vae.encode(px)                                      # (K, C, 16, 16)
         planned = None
         if first_frame is not None:
             if known_frames is not None:
                 raise ValueError("give known_frames or a planned first_frame, not both")
-            px = torch.from_numpy(np.array(first_frame)[None]).permute(0, 3, 1, 2).float() / 127.5 - 1
+            px = torch.from_numpy(np.array(first_frame)[None]).to(dev).permute(0, 3, 1, 2).float() / 127.5 - 1
             planned = self.vae.encode(px)[0]                                 # (C, 16, 16)
 
         # 4. Window by window: denoise, keep the new frames, carry the last CONTEXT over.
@@ -175,7 +176,8 @@ class TinyVideoPipeline(DiffusionPipeline):
                 guide = LayoutGuide(warp_cam if warp_cam is not None else window_cam,
                                     window_brushes(brushes or [], start, total, WINDOW), height // h,
                                     (h, w), steps=round(guide_steps * num_inference_steps),
-                                    first_frame=planned if not made else None, reveal=guide_reveal)
+                                    first_frame=planned.cpu() if planned is not None and not made else None,
+                                    reveal=guide_reveal)
             latents = self._denoise_window(text, mask, context, window_cam, generator, (WINDOW, c, h, w),
                                            num_inference_steps, guidance_scale, callback_on_step_end,
                                            bar, window_start=start, noise_camera=warp_cam, guide=guide,
@@ -186,7 +188,7 @@ class TinyVideoPipeline(DiffusionPipeline):
                 break
             if given and blend:
                 # the dissolve: given → redrawn over the last `blend` known frames
-                alpha = torch.arange(1, blend + 1, dtype=latents.dtype)[:, None, None, None] / (blend + 1)
+                alpha = torch.arange(1, blend + 1, dtype=latents.dtype, device=dev)[:, None, None, None] / (blend + 1)
                 latents[k - blend:k] = (1 - alpha) * known[k - blend:] + alpha * latents[k - blend:k]
             made.extend(latents[k:] if made else latents)
             start = len(made) - CONTEXT
@@ -201,7 +203,7 @@ class TinyVideoPipeline(DiffusionPipeline):
             z[: len(known) - blend] = known[: len(known) - blend]   # given frames stay as given
         px = self.vae.decode(z)
         frames = ((px.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1)
-        return TinyVideoPipelineOutput(frames.numpy())
+        return TinyVideoPipelineOutput(frames.cpu().numpy())
 
     @staticmethod
     def windows_for(num_frames: int) -> int:
@@ -230,21 +232,22 @@ class TinyVideoPipeline(DiffusionPipeline):
         self.scheduler.set_timesteps(steps)
         # 4b. Initial noise from the caller's CPU generator: same seed → same video. In warp
         #     mode the noise moves along the camera path (runway_nb/camera/noise_warp.py).
+        dev = self.transformer.device
         if noise_camera is None:
-            x = torch.randn((1, t, c, h, w), generator=generator)
+            x = torch.randn((1, t, c, h, w), generator=generator).to(dev)
         else:
-            x = warped_noise(t, c, h, w, noise_camera, generator)[None]
+            x = warped_noise(t, c, h, w, noise_camera, generator)[None].to(dev)
         known = torch.zeros_like(x)
-        known_mask = torch.zeros(1, t, dtype=torch.bool)
-        noise_known = torch.randn((1, t, c, h, w), generator=generator)
+        known_mask = torch.zeros(1, t, dtype=torch.bool, device=dev)
+        noise_known = torch.randn((1, t, c, h, w), generator=generator).to(dev)
         if context is not None:
             k = len(context)
             known[0, : k - redraw] = context[: k - redraw]   # redrawn frames: unknown to the model
             known_mask[0, : k - redraw] = True
             pinned = context[k - redraw:]
-        cam = torch.zeros(1, t, 4)
+        cam = torch.zeros(1, t, 4, device=dev)
         if camera is not None:
-            cam = camera_features(torch.from_numpy(camera).float())[None]
+            cam = camera_features(torch.from_numpy(camera).float())[None].to(dev)
         kmask = known_mask[:, :, None, None, None]
         # The branches one batched call evaluates: prompt + camera, then the negative prompt +
         # camera (classifier-free guidance), then the prompt without the camera (camera
@@ -252,7 +255,7 @@ class TinyVideoPipeline(DiffusionPipeline):
         # learned the "no camera" input from training's camera dropout).
         rows = [0] + ([1] if guidance != 1.0 else []) + ([0] if camera_guidance else [])
         cam_known = torch.tensor([camera is not None] * (len(rows) - bool(camera_guidance))
-                                 + [False] * bool(camera_guidance))
+                                 + [False] * bool(camera_guidance), device=dev)
         text, text_mask = text[rows], text_mask[rows]
         batch = len(rows)
         # 4c. The denoising loop (Euler steps of the rectified-flow ODE).
@@ -275,8 +278,9 @@ class TinyVideoPipeline(DiffusionPipeline):
             if guide is not None:
                 # move the layout, keep the noise estimate ε = x + (1 − σ) v (x = (1−σ) x0 + σ ε)
                 eps = x + (1 - sigma) * v
-                x0 = guide(i, x0[0], 0 if context is None else len(context),
-                           anchor=None if context is None else context[0])[None]
+                # (the guide's maps live on the CPU: a 16×16 latent window is cheap to move)
+                x0 = guide(i, x0[0].cpu(), 0 if context is None else len(context),
+                           anchor=None if context is None else context[0].cpu())[None].to(dev)
                 v = eps - x0
             x = self.scheduler.step(v, tstep, x).prev_sample
             if bar is not None:
