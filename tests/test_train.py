@@ -95,6 +95,45 @@ def test_command_line_entry_point(tmp_path, capsys):
     assert "wrote" in capsys.readouterr().out
 
 
+def test_the_command_line_sets_device_batch_and_learning_rate(tmp_path):
+    main(["--preset", "smoke", "--out", str(tmp_path / "cli"), "--steps", "2", "--device", "cpu",
+          "--batch", "3", "--lr", "0.002"])
+    record = json.loads((tmp_path / "cli" / "pipeline" / "training.json").read_text())
+    assert (record["config"]["batch"], record["config"]["lr"], record["device"]) == (3, 0.002, "cpu")
+
+
+def test_drawing_the_next_batch_ahead_trains_the_same_weights(tmp_path):
+    """Off the plain CPU the next batch is drawn in a thread while the step runs ("cpu:0"
+    takes that path here); batches depend on the step alone, so the weights are the same."""
+    wa = _weights(train(SMOKE, tmp_path / "a"))
+    wb = _weights(train(replace(SMOKE, device="cpu:0"), tmp_path / "b"))
+    assert all((wa[k] == wb[k]).all() for k in wa)
+
+
+def test_a_time_limited_run_ends_at_a_low_learning_rate(tmp_path, monkeypatch):
+    """`max_minutes` stops a run long before its steps; the cosine schedule follows the
+    time left, so the weights it exports were not taken mid-stride at a high rate."""
+    from runway_nb.tiny import train as train_module
+
+    clock = iter(range(0, 10**6, 5))                      # every look at the clock: 5 s later
+    monkeypatch.setattr(train_module.time, "time", lambda: float(next(clock)))
+    out = train(replace(SMOKE, steps=10**6, warmup=1, max_minutes=1.0), tmp_path / "timed")
+    record = json.loads((out / "training.json").read_text())
+    assert 1 <= record["steps"] < 100                      # stopped by the clock, not the steps
+    assert record["final_lr"] < 0.15 * SMOKE.lr            # the floor is 0.1 × lr
+    straight = json.loads((train(replace(SMOKE, steps=100, warmup=1), tmp_path / "s") / "training.json").read_text())
+    assert straight["steps"] == 100 and straight["final_lr"] < 0.15 * SMOKE.lr
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="this machine has a GPU")
+def test_a_gpu_run_on_a_machine_without_one_is_refused_before_any_work(tmp_path):
+    from runway_nb.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="device='cuda'.*not available"):
+        train(replace(SMOKE, device="cuda"), tmp_path / "gpu")
+    assert not (tmp_path / "gpu").exists()
+
+
 def test_classroom_style_run_reuses_the_shipped_autoencoder(tmp_path, shipped_weights):
     out = train(replace(SMOKE, vae_from="shipped"), tmp_path / "reuse")
     vae = "vae/diffusion_pytorch_model.safetensors"
@@ -124,7 +163,7 @@ def test_decoder_stage_keeps_the_latent_space_and_the_denoiser(tmp_path, shipped
 @pytest.mark.parametrize("field, value", [("camera_in_text", 1.5), ("text_dropout", -0.1),
                                           ("steps", 2.5), ("batch", 0), ("lr", 0.0),
                                           ("object_weight", -1.0), ("camera_probability", 1.2),
-                                          ("sigma_shift", 0.0)])
+                                          ("sigma_shift", 0.0), ("device", "tpu")])
 def test_a_bad_setting_is_refused_before_any_work(field, value):
     from runway_nb.errors import InvalidInput
 

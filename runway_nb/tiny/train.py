@@ -26,6 +26,7 @@ import math
 import os
 import shutil
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -56,9 +57,12 @@ class TrainConfig:
     dim: int = 128
     depth: int = 6
     seed: int = 0
-    threads: int = 2             # torch threads; 2 cores here, more threads only thrash
+    threads: int = 2             # torch threads and rendering processes; 2 cores here, more only thrash
+    device: str = "cpu"          # "cuda": the pool's encoding and the denoiser on a GPU (the
+                                 # autoencoder stages stay on the CPU; batches are drawn there)
     checkpoint_minutes: float = 5.0
-    max_minutes: float = 0.0     # stop (and export) after this long; 0 = no limit
+    max_minutes: float = 0.0     # stop (and export) after this long, the learning rate decayed
+                                 # by then whatever `steps` says; 0 = no limit
     vae_from: str = ""           # "" = train the autoencoder; "shipped" or a vae/ folder = reuse it
     init_from: str = ""          # "" = a fresh denoiser; "shipped" or a pipeline/ folder = continue it
     camera_world: bool = False   # give the denoiser the world-point camera embedding (model.py)
@@ -86,6 +90,10 @@ class TrainConfig:
             check_number(name, getattr(self, name), low=0, low_inclusive=False)
         for name in ("edge_weight", "object_weight", "checkpoint_minutes", "max_minutes"):
             check_number(name, getattr(self, name), low=0)
+        if not isinstance(self.device, str) or self.device.split(":")[0] not in ("cpu", "cuda", "mps"):
+            from ..errors import InvalidInput
+
+            raise InvalidInput("device", self.device, "must be 'cpu', 'cuda' (or 'cuda:N') or 'mps'")
 
 
 PRESETS = {
@@ -126,6 +134,16 @@ PRESETS = {
     "director_aligned": TrainConfig(steps=1600, lr=1.5e-4, warmup=100, seed=2, camera_world=True,
                                     camera_aligned=True, camera_in_text=0.3, camera_probability=0.9,
                                     camera_dropout=0.15, init_from="shipped", object_weight=4.0),
+    # The fifth stage's recipe on a GPU: the same pool and loss, 8× the batch and twice the
+    # learning rate (a larger batch takes a larger step), for as long as a lent GPU allows;
+    # and the same with temporal attention along the camera path.
+    "director_gpu": TrainConfig(steps=20000, batch=128, lr=3e-4, warmup=200, seed=2, camera_world=True,
+                                camera_in_text=0.3, camera_probability=0.9, camera_dropout=0.15,
+                                init_from="shipped", object_weight=4.0, device="cuda", threads=8),
+    "director_gpu_aligned": TrainConfig(steps=20000, batch=128, lr=3e-4, warmup=200, seed=2,
+                                        camera_world=True, camera_aligned=True, camera_in_text=0.3,
+                                        camera_probability=0.9, camera_dropout=0.15, init_from="shipped",
+                                        object_weight=4.0, device="cuda", threads=8),
     "smoke": TrainConfig(pool_size=32, ae_steps=3, ae_batch=8, steps=3, batch=2, dim=32,
                          depth=1, warmup=1, threads=1),
 }
@@ -135,7 +153,7 @@ def _atomic_save(tensors: dict, meta: dict, folder: Path) -> None:
     tmp = folder.with_name(folder.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    save_file({k: v.contiguous() for k, v in tensors.items()}, tmp / "state.safetensors")
+    save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, tmp / "state.safetensors")
     (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
     old = folder.with_name(folder.name + ".old")
     if folder.exists():
@@ -302,15 +320,17 @@ def sharpen_decoder(ae: TinyAutoencoder, cfg: TrainConfig, flat: np.ndarray, run
 
 
 @torch.no_grad()
-def encode_pool(ae: TinyAutoencoder, frames: np.ndarray, run: Path) -> np.ndarray:
+def encode_pool(ae: TinyAutoencoder, frames: np.ndarray, run: Path, device: str = "cpu") -> np.ndarray:
     path = run / "checkpoint" / "latents.npy"
     if path.exists():
         return np.load(path)
     out = np.empty((len(frames), frames.shape[1], 4, 16, 16), np.float16)
+    ae.to(device)
     for i in tqdm(range(0, len(frames), 32), desc="encode latents"):
         clip = frames[i:i + 32]
-        px = torch.from_numpy(clip.reshape(-1, *clip.shape[2:])).permute(0, 3, 1, 2).float() / 127.5 - 1
-        out[i:i + 32] = ae.encode(px).reshape(len(clip), clip.shape[1], 4, 16, 16).numpy()
+        px = torch.from_numpy(clip.reshape(-1, *clip.shape[2:])).to(device).permute(0, 3, 1, 2).float() / 127.5 - 1
+        out[i:i + 32] = ae.encode(px).reshape(len(clip), clip.shape[1], 4, 16, 16).cpu().numpy()
+    ae.to("cpu")
     np.save(str(path) + ".tmp.npy", out)
     os.replace(str(path) + ".tmp.npy", path)
     return out
@@ -354,45 +374,64 @@ def make_batch(cfg, step, latents, cameras, captions, tokenizer, objects=None):
                 camera_known=cam_known, known=known, known_mask=known_mask), noise - x0, weight
 
 
-_STATE = {"step": 0}   # the last finished step, for the Ctrl-C handler
+_STATE = {"step": 0, "lr": None}   # the last finished step (for the Ctrl-C handler) and its rate
 
 
 def _denoiser_loop(cfg, step, started, params, ema, opt, text, dit, latents, cameras, captions,
                    tokenizer, losses, save_checkpoint, objects=None):
     """The training loop proper: one screen, like nanoGPT's."""
-    _STATE["step"] = step
-    last_save = time.time()
+    _STATE.update(step=step, lr=None)
+    last_save = begun = time.time()
+    deadline = started + cfg.max_minutes * 60
+    draw = lambda s: make_batch(cfg, s, latents, cameras, captions, tokenizer, objects)  # noqa: E731
+    # On a GPU the next batch is drawn (on the CPU) while this step runs; batches depend only
+    # on the step number, so the data are the same either way.
+    ahead = ThreadPoolExecutor(1) if cfg.device != "cpu" else None
+    upcoming = ahead.submit(draw, step) if ahead else None
     bar = tqdm(total=cfg.steps, initial=step, desc="denoiser")
-    while step < cfg.steps:
-        if cfg.max_minutes and time.time() - started > cfg.max_minutes * 60:
-            print(f"time limit reached at step {step}")
-            break
-        lr = cfg.lr * min(1.0, (step + 1) / cfg.warmup) * (
-            0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / cfg.steps)))
-        for g in opt.param_groups:
-            g["lr"] = lr
-        batch, target, weight = make_batch(cfg, step, latents, cameras, captions, tokenizer, objects)
-        feats = text(batch["ids"], batch["mask"])
-        pred = dit(batch["latents"], batch["timestep"], feats, batch["mask"], batch["camera"],
-                   batch["camera_known"], batch["known"], batch["known_mask"])
-        loss = ((pred - target) ** 2 * weight).sum() / (weight.sum() * target.shape[2])
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        decay = min(cfg.ema, (1 + step) / (10 + step))
-        with torch.no_grad():
-            for e, p in zip(ema, params):
-                e.lerp_(p.detach(), 1 - decay)
-        step += 1
-        _STATE["step"] = step
-        losses.append(loss.item())
-        bar.update(1)
-        bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}", lr=f"{lr:.1e}")
-        if time.time() - last_save > cfg.checkpoint_minutes * 60:
-            save_checkpoint(step)
-            last_save = time.time()
-    bar.close()
+    try:
+        while step < cfg.steps:
+            if cfg.max_minutes and time.time() > deadline:
+                print(f"time limit reached at step {step}")
+                break
+            # cosine decay over the steps, or over the time left where a time limit comes first,
+            # so a run cut short by `max_minutes` still ends at a low learning rate
+            done = step / cfg.steps
+            if cfg.max_minutes:
+                done = max(done, (time.time() - begun) / max(deadline - begun, 1e-9))
+            lr = cfg.lr * min(1.0, (step + 1) / cfg.warmup) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(done, 1.0))))
+            for g in opt.param_groups:
+                g["lr"] = lr
+            _STATE["lr"] = lr
+            batch, target, weight = upcoming.result() if ahead else draw(step)
+            if ahead and step + 1 < cfg.steps:
+                upcoming = ahead.submit(draw, step + 1)
+            batch = {k: v.to(cfg.device, non_blocking=True) for k, v in batch.items()}
+            target, weight = target.to(cfg.device), weight.to(cfg.device)
+            feats = text(batch["ids"], batch["mask"])
+            pred = dit(batch["latents"], batch["timestep"], feats, batch["mask"], batch["camera"],
+                       batch["camera_known"], batch["known"], batch["known_mask"])
+            loss = ((pred - target) ** 2 * weight).sum() / (weight.sum() * target.shape[2])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            opt.step()
+            decay = min(cfg.ema, (1 + step) / (10 + step))
+            with torch.no_grad():
+                torch._foreach_lerp_(ema, [p.detach() for p in params], 1 - decay)
+            step += 1
+            _STATE["step"] = step
+            losses.append(loss.detach())         # read every few steps: a read waits for the GPU
+            bar.update(1)
+            if step % 20 == 0 or step == cfg.steps:
+                bar.set_postfix(loss=f"{torch.stack(losses[-50:]).mean().item():.4f}", lr=f"{lr:.1e}")
+            if time.time() - last_save > cfg.checkpoint_minutes * 60:
+                save_checkpoint(step)
+                last_save = time.time()
+    finally:
+        bar.close()
+        if ahead:
+            ahead.shutdown(cancel_futures=True)
     return step
 
 
@@ -416,22 +455,26 @@ def _init_denoiser(cfg: TrainConfig, text, dit, tokenizer) -> None:
 
 
 def train(cfg: TrainConfig, run: Path, resume: bool = False) -> Path:
+    from ..engines.registry import _check_device
+
+    _check_device(cfg.device)          # a GPU preset on a machine without one: refused before any work
     torch.set_num_threads(cfg.threads)
     run.mkdir(parents=True, exist_ok=True)
     started = time.time()
     bar = tqdm(total=cfg.pool_size, desc="render toy world")
     frames, cameras, captions, _ = data.render_pool(cfg.pool_size, cfg.seed, run / "cache",
-                                                    progress=bar.update,
+                                                    workers=max(2, cfg.threads), progress=bar.update,
                                                     camera_in_text=cfg.camera_in_text,
                                                     camera_probability=cfg.camera_probability)
     bar.close()
     ae = train_autoencoder(cfg, frames, run, resume)
-    latents = encode_pool(ae, frames, run) if cfg.steps else None   # a decoder-only stage needs none
+    latents = encode_pool(ae, frames, run, cfg.device) if cfg.steps else None   # a decoder-only stage needs none
     del frames
     objects = None
     if cfg.object_weight and cfg.steps:
         bar = tqdm(total=cfg.pool_size, desc="object masks")
-        objects = data.render_object_masks(cfg.pool_size, cfg.seed, run / "cache", progress=bar.update,
+        objects = data.render_object_masks(cfg.pool_size, cfg.seed, run / "cache",
+                                           workers=max(2, cfg.threads), progress=bar.update,
                                            camera_in_text=cfg.camera_in_text,
                                            camera_probability=cfg.camera_probability)
         bar.close()
@@ -443,9 +486,15 @@ def train(cfg: TrainConfig, run: Path, resume: bool = False) -> Path:
                        camera_world=cfg.camera_world, camera_aligned=cfg.camera_aligned)
     if cfg.init_from:
         _init_denoiser(cfg, text, dit, tokenizer)
+    text.to(cfg.device)
+    dit.to(cfg.device)
     params = list(text.parameters()) + list(dit.parameters())
     ema = [p.detach().clone() for p in params]
-    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=0.01)
+    # one fused kernel per step on a GPU (the per-tensor loop is ~100 small launches)
+    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=0.01, fused=cfg.device.startswith("cuda") or None)
+    if cfg.device.startswith("cuda"):
+        torch.backends.cuda.matmul.allow_tf32 = True      # TF32 matrix units (≈3e-4 relative error)
+        torch.backends.cudnn.allow_tf32 = True
     step = 0
     ckpt = run / "checkpoint" / "denoiser"
     if resume and (ckpt / "meta.json").exists():
@@ -463,7 +512,7 @@ def train(cfg: TrainConfig, run: Path, resume: bool = False) -> Path:
         tensors.update(_optimizer_tensors(opt))
         _atomic_save(tensors, {"step": step, "config": asdict(cfg)}, ckpt)
 
-    losses: list[float] = []
+    losses: list[torch.Tensor] = []
     try:
         step = _denoiser_loop(cfg, step, started, params, ema, opt, text, dit, latents, cameras,
                               captions, tokenizer, losses, save_checkpoint, objects)
@@ -478,12 +527,15 @@ def train(cfg: TrainConfig, run: Path, resume: bool = False) -> Path:
     # Export the EMA weights as the diffusers-style pipeline folder.
     for e, p in zip(ema, params):
         p.data.copy_(e)
+    text.to("cpu")
+    dit.to("cpu")
     from .pipeline import TinyVideoPipeline
 
     pipe = TinyVideoPipeline.from_components(ae, text, dit, tokenizer)
     out = run / "pipeline"
     pipe.save(out, training={"steps": step, "minutes": round((time.time() - started) / 60, 1),
-                             "config": asdict(cfg), "final_loss": float(np.mean(losses[-200:]))
+                             "final_lr": _STATE.get("lr"), "device": str(cfg.device),
+                             "config": asdict(cfg), "final_loss": float(torch.stack(losses[-200:]).mean())
                              if losses else None})
     print(f"wrote {out}")
     return out
@@ -499,6 +551,9 @@ def main(argv=None):
     ap.add_argument("--max-minutes", type=float, help="stop and export after this many minutes")
     ap.add_argument("--threads", type=int, help="torch threads (default: the preset's)")
     ap.add_argument("--seed", type=int)
+    ap.add_argument("--device", help='"cpu" or "cuda" (default: the preset\'s)')
+    ap.add_argument("--batch", type=int, help="override the preset's denoiser batch")
+    ap.add_argument("--lr", type=float, help="override the preset's denoiser learning rate")
     ap.add_argument("--vae-from", help='reuse an autoencoder instead of training one: "shipped" or a vae/ folder')
     ap.add_argument("--init-from", help='continue a trained denoiser: "shipped" or a pipeline/ folder')
     args = ap.parse_args(argv)
@@ -509,7 +564,8 @@ def main(argv=None):
         cfg = TrainConfig(**{**asdict(cfg), **{k: v for k, v in {
             "steps": args.steps, "ae_steps": args.ae_steps, "max_minutes": args.max_minutes,
             "threads": args.threads, "seed": args.seed, "vae_from": args.vae_from,
-            "init_from": args.init_from}.items() if v is not None}})
+            "init_from": args.init_from, "device": args.device, "batch": args.batch,
+            "lr": args.lr}.items() if v is not None}})
     except InvalidInput as exc:
         ap.error(str(exc))                  # usage + the message, exit status 2
     train(cfg, args.out, resume=args.resume)
