@@ -9,6 +9,9 @@
                                       # fourth: the loss weighted where the objects are
     python -m runway_nb.tiny.train --preset director --out runs/dir
                                       # fifth: more moving cameras, for the native camera input
+    python -m runway_nb.tiny.train --preset director_gpu --out runs/gpu
+                                      # sixth, on a GPU (--device cuda): the fifth at batch 128,
+                                      # ≈ 7 min on an H200; any preset takes --device cuda
 
 Three stages, each resumable: (1) render a pool of captioned clips, (2) train the
 autoencoder, (3) train the text encoder + denoiser with rectified flow on the pool's
@@ -493,9 +496,6 @@ def train(cfg: TrainConfig, run: Path, resume: bool = False) -> Path:
     ema = [p.detach().clone() for p in params]
     # one fused kernel per step on a GPU (the per-tensor loop is ~100 small launches)
     opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=0.01, fused=cfg.device.startswith("cuda") or None)
-    if cfg.device.startswith("cuda"):
-        torch.backends.cuda.matmul.allow_tf32 = True      # TF32 matrix units (≈3e-4 relative error)
-        torch.backends.cudnn.allow_tf32 = True
     step = 0
     ckpt = run / "checkpoint" / "denoiser"
     if resume and (ckpt / "meta.json").exists():
@@ -514,6 +514,11 @@ def train(cfg: TrainConfig, run: Path, resume: bool = False) -> Path:
         _atomic_save(tensors, {"step": step, "config": asdict(cfg)}, ckpt)
 
     losses: list[torch.Tensor] = []
+    # TF32 matrix units on a GPU (≈3e-4 relative error), for this loop only: a notebook that
+    # trains keeps its own settings afterwards
+    tf32 = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
+    if cfg.device.startswith("cuda"):
+        torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
     try:
         step = _denoiser_loop(cfg, step, started, params, ema, opt, text, dit, latents, cameras,
                               captions, tokenizer, losses, save_checkpoint, objects)
@@ -523,6 +528,8 @@ def train(cfg: TrainConfig, run: Path, resume: bool = False) -> Path:
         save_checkpoint(step)
         print(f"stopped at step {step}; continue with --resume")
         raise
+    finally:
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = tf32
     save_checkpoint(step)
 
     # Export the EMA weights as the diffusers-style pipeline folder.
