@@ -133,12 +133,17 @@ def _shape(masks: np.ndarray, roll: np.ndarray) -> str | None:
     return Counter(votes).most_common(1)[0][0]    # a tie goes to the earliest frame's vote
 
 
+# what counts as a camera move: |log zoom| past this, roll past this many degrees, frame 0's
+# centre carried past this share of the width
+ZOOM_LOG, ROLL_DEG, SHIFT_SHARE = 0.1, 7.0, 0.05
+
+
 def _camera_move(scale, angle, tx, ty, size) -> str:
-    if abs(np.log(scale)) > 0.1:
+    if abs(np.log(scale)) > ZOOM_LOG:
         return "zoom_in" if scale > 1 else "zoom_out"
-    if abs(angle) > 7:
+    if abs(angle) > ROLL_DEG:
         return "roll_cw" if angle > 0 else "roll_ccw"    # scene turns CCW on screen = camera rolls CW
-    if max(abs(tx), abs(ty)) > 0.05 * size:
+    if max(abs(tx), abs(ty)) > SHIFT_SHARE * size:
         if abs(tx) >= abs(ty):
             return "pan_left" if tx > 0 else "pan_right"  # scene slides right = camera pans left
         return "tilt_up" if ty > 0 else "tilt_down"       # scene slides down = camera tilts up

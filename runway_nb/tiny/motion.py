@@ -17,7 +17,7 @@ import numpy as np
 
 from ..camera.geometry import camera_from_transform, frame_transform
 from . import toyworld
-from .analyzer import _camera_move
+from .analyzer import ROLL_DEG, SHIFT_SHARE, ZOOM_LOG, _camera_move
 
 _OBJ = {c: np.array(v) for c, v in toyworld.OBJECT_RGB.items()}
 
@@ -121,10 +121,10 @@ def moves_on_axis(camera_row, move: str, width: int, height: int) -> bool:
     (a pan_left: the scene slides right by > 5 % of the width), whatever the other axes
     do — a pan that also zooms by 15 % counts here, not in `classify_move`."""
     zoom, roll, tx, ty = _components(camera_row, width, height)
-    shift = 0.05 * width
+    shift = SHIFT_SHARE * width
     return bool({"pan_left": tx > shift, "pan_right": tx < -shift, "tilt_up": ty > shift,
-                 "tilt_down": ty < -shift, "zoom_in": np.log(zoom) > 0.1, "zoom_out": np.log(zoom) < -0.1,
-                 "roll_cw": roll > 7, "roll_ccw": roll < -7}[move])
+                 "tilt_down": ty < -shift, "zoom_in": np.log(zoom) > ZOOM_LOG, "zoom_out": np.log(zoom) < -ZOOM_LOG,
+                 "roll_cw": roll > ROLL_DEG, "roll_ccw": roll < -ROLL_DEG}[move])
 
 
 def centre_error_px(requested, measured, width: int, height: int) -> np.ndarray:
