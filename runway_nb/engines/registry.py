@@ -93,6 +93,9 @@ def list_engines() -> list[dict]:
     return rows
 
 
+DEVICE_KINDS = ("cpu", "cuda", "mps")
+
+
 def _check_device(device: str) -> None:
     import torch
 

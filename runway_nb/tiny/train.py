@@ -93,7 +93,9 @@ class TrainConfig:
             check_number(name, getattr(self, name), low=0, low_inclusive=False)
         for name in ("edge_weight", "object_weight", "checkpoint_minutes", "max_minutes"):
             check_number(name, getattr(self, name), low=0)
-        if not isinstance(self.device, str) or self.device.split(":")[0] not in ("cpu", "cuda", "mps"):
+        from ..engines.registry import DEVICE_KINDS
+
+        if not isinstance(self.device, str) or self.device.split(":")[0] not in DEVICE_KINDS:
             from ..errors import InvalidInput
 
             raise InvalidInput("device", self.device, "must be 'cpu', 'cuda' (or 'cuda:N') or 'mps'")
@@ -392,6 +394,7 @@ def _denoiser_loop(cfg, step, started, params, ema, opt, text, dit, latents, cam
     # on the step number, so the data are the same either way.
     ahead = ThreadPoolExecutor(1) if cfg.device != "cpu" else None
     upcoming = ahead.submit(draw, step) if ahead else None
+    live = [p.detach() for p in params]      # views of the weights the optimizer updates in place
     bar = tqdm(total=cfg.steps, initial=step, desc="denoiser")
     try:
         while step < cfg.steps:
@@ -422,7 +425,7 @@ def _denoiser_loop(cfg, step, started, params, ema, opt, text, dit, latents, cam
             opt.step()
             decay = min(cfg.ema, (1 + step) / (10 + step))
             with torch.no_grad():
-                torch._foreach_lerp_(ema, [p.detach() for p in params], 1 - decay)
+                torch._foreach_lerp_(ema, live, 1 - decay)
             step += 1
             _STATE["step"] = step
             losses.append(loss.detach())         # read every few steps: a read waits for the GPU
