@@ -220,6 +220,7 @@ class Engine(ABC):
         """camera_mode="virtual", for every engine: render the shot with a static camera on a
         source frame (bigger where the engine can), then move the window along the path
         (runway_nb/camera/virtual.py). The Clip still carries `shot`, camera and all."""
+        from ..camera import CameraPath
         from ..camera.geometry import relative_camera
         from ..camera.virtual import apply_window, plan_window
 
@@ -234,7 +235,12 @@ class Engine(ABC):
             plan = plan_window(camera, shot.width, shot.height, sizes=self.capabilities.sizes)
         camera = camera[k:]
         ws, hs = plan.source_size
-        source_shot = shot.replace(camera=None, camera_mode="auto", width=ws, height=hs)
+        # the source is filmed locked-off, and an engine with a camera input is told so: left
+        # without one, a model trained mostly on moving shots picks a move of its own (the tiny
+        # engine's sources held still in a quarter of held-out clips that way; README)
+        locked = "native" in self.capabilities.camera_modes
+        source_shot = shot.replace(camera=CameraPath.static() if locked else None,
+                                   camera_mode="native" if locked else "auto", width=ws, height=hs)
 
         def windowed(info: StepInfo):
             rows = camera[info.frame_offset - k: info.frame_offset - k + len(info.preview)]

@@ -93,6 +93,17 @@ def test_the_base_class_films_a_static_render_through_the_virtual_camera():
     assert centre_error_px(requested, measured, 64, 64).max() <= 1.0
 
 
+def test_an_engine_with_a_camera_input_films_the_virtual_source_told_to_hold_still():
+    # left without a camera a model may pick its own move (the tiny engine mostly does); one
+    # that takes a camera path is given the locked-off path for the source instead
+    engine = StaticWorld(("native", "virtual"))
+    engine.render(Shot("a red square", seed=1, frames=16, fps=8, camera="zoom_in", camera_mode="virtual"),
+                  progress=False)
+    (source,) = engine.seen
+    assert source.camera_mode == "native"
+    np.testing.assert_array_equal(source.camera.per_frame(16, 8), np.tile([0.0, 0.0, 1.0, 0.0], (16, 1)))
+
+
 def test_brushes_need_an_engine_that_applies_them():
     brush = MotionBrush(box=(0.2, 0.3, 0.5, 0.7), horizontal=0.2)
     with pytest.raises(UnsupportedCapability) as err:
