@@ -70,7 +70,8 @@ def main(argv=None):
                          "brush) or native (the model alone); default: the engine's best")
     ap.add_argument("--camera", action="store_true", help="camera paths: direction and error per mode")
     ap.add_argument("--modes", default="native,warp,warp-only,virtual",
-                    help="camera modes for --camera (warp-only: warp with the camera input off)")
+                    help="camera modes for --camera (warp-only: warp with the camera input off; "
+                         "model-still: the ruler on a frozen frame of the model's, moved exactly)")
     ap.add_argument("--camera-words", action="store_true",
                     help="with --camera: also name the move in the prompt (default: the path alone)")
     ap.add_argument("--brushes", action="store_true", help="motion brushes: trajectory and background")
@@ -90,12 +91,12 @@ def main(argv=None):
 
     modes = tuple(m.strip() for m in args.modes.split(",") if m.strip())
     if args.camera:                              # so are unknown camera modes
-        from .eval_director import CAMERA_MODES
+        from .eval_director import EVAL_MODES
         from .errors import InvalidInput
 
-        bad = [m for m in modes if m not in CAMERA_MODES] or ([] if modes else [args.modes])
+        bad = [m for m in modes if m not in EVAL_MODES] or ([] if modes else [args.modes])
         if bad:
-            ap.error(str(InvalidInput("modes", bad[0], f"must be one or more of {', '.join(CAMERA_MODES)}, "
+            ap.error(str(InvalidInput("modes", bad[0], f"must be one or more of {', '.join(EVAL_MODES)}, "
                                                        "separated by commas")))
 
     if args.camera or args.brushes:

@@ -18,7 +18,9 @@ objects left out) and compared with the requested path:
 The same measurement of the toy world's own render of each combination is the ceiling
 ("truth"); "virtual on truth" is the virtual camera's window over the toy world's static
 render (oversampled, as for an engine that can render bigger frames) — what the window
-applies, without the model's own drift.
+applies, without the model's own drift. Mode "model-still" (opt-in) checks the ruler on the
+model's own pictures: the first frame of each clip the engine renders, frozen and filmed
+through the same exact window — what the measurement reads where only the camera moves.
 
 Brushes. Image→video: the toy world's first frame of a two-object scene (both still) is
 given, a brush painted over one object (its mask, dilated like a generous stroke) asks
@@ -53,6 +55,9 @@ FRAMES, FPS, SIZE = 16, 8.0, 64
 # method alone, as an engine without a camera input gets it (the issue's warp target)
 WARP_ONLY = "warp-only"
 CAMERA_MODES = ("native", "warp", WARP_ONLY, "virtual")
+# "model-still": the ruler on the model's pictures (a frozen first frame, the exact window)
+MODEL_STILL = "model-still"
+EVAL_MODES = (*CAMERA_MODES, MODEL_STILL)
 CAMERA_TARGETS = {"native": {"direction": 95, "translation_pct": 5},
                   WARP_ONLY: {"direction": 80}, "virtual": {"translation_px": 1}}
 BRUSH_TARGETS = {"trajectory_pct": 10, "background_pct": 2}
@@ -130,8 +135,9 @@ def summarize(rows: list[dict]) -> dict:
 
 def evaluate_camera(engine, combos, modes=CAMERA_MODES, steps=None, progress=True) -> dict:
     """Per mode (and "truth", the toy world's own renders): summary metrics and rows.
-    Modes are the Shot's camera modes, and "warp-only" (warp with the engine's
-    `warp_camera_input` off; an engine without one has no camera input to switch off)."""
+    Modes are the Shot's camera modes, "warp-only" (warp with the engine's
+    `warp_camera_input` off; an engine without one has no camera input to switch off) and
+    "model-still" (the ruler on the model's pictures, module docstring)."""
     from .shot import Shot
 
     from .camera.virtual import apply_window, plan_window
@@ -153,6 +159,11 @@ def evaluate_camera(engine, combos, modes=CAMERA_MODES, steps=None, progress=Tru
                 wide = static * [1, 1, 1 / plan.margin, 1]
                 source = toyworld.render(c["scene"], FRAMES, FPS, ws, hs, camera=wide)
                 frames = apply_window(source, requested, plan)
+            elif mode == MODEL_STILL:    # the model's first frame, frozen, through the exact window
+                shot = Shot(c["prompt"], seed=c["seed"], frames=FRAMES, fps=FPS, steps=steps, motion_mode="native")
+                still = engine.render(shot, progress=False).frames[:1]
+                plan = plan_window(requested, SIZE, SIZE, sizes=[(SIZE, SIZE)])
+                frames = apply_window(np.repeat(still, FRAMES, axis=0), requested, plan)
             else:
                 # the object's motion left to the model: a planned motion's brush guidance
                 # would also pull the background along the path, and this measures the mode

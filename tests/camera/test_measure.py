@@ -116,3 +116,30 @@ def test_the_camera_eval_measures_warp_with_the_camera_input_on_and_off(smoke_pi
     assert engine.warp_camera_input is True
     assert set(out) == {"truth", "virtual on truth", "warp", "warp-only"}
     assert all(len(out[m]["rows"]) == 2 for m in out)
+
+
+def test_the_model_still_mode_checks_the_ruler_on_the_engines_own_picture():
+    """`--modes model-still`: each clip's first frame, frozen and moved by the exact window —
+    the measurement must read the requested path back where only the camera moves."""
+    from runway_nb.engines.base import Capabilities, Engine
+    from runway_nb.eval_director import evaluate_camera
+
+    class ToyWorldEngine(Engine):           # its "model" films the toy world; its object moves
+        id = "toy-world"
+        def __init__(self):
+            self.capabilities = Capabilities(camera_modes=("virtual",), max_frames=32, default_steps=1)
+            self.shots = []
+
+        def _render(self, shot, on_step, cancel, init_frames, progress, started):
+            self.shots.append(shot)
+            scene = toyworld.ToyScene("green", (toyworld.ToyObject("square", "red", "right", -0.2, 0.0, 0.1),),
+                                      texture_seed=5)
+            return toyworld.render(scene, shot.frames, shot.fps, shot.width, shot.height)
+
+    engine = ToyWorldEngine()
+    out = evaluate_camera(engine, camera_combos(8), modes=("model-still",), progress=False)
+    assert len(engine.shots) == 8 and all(s.camera is None for s in engine.shots)
+    rows = out["model-still"]["rows"]
+    assert [r["move"] for r in rows] == list(MOVES) and all(r["direction"] for r in rows)
+    # (a window enlarging flat sky reads a tilt a couple of pixels off; the mean stays under 1)
+    assert out["model-still"]["metrics"]["translation_px"] < 1.0
