@@ -95,11 +95,13 @@ def test_command_line_entry_point(tmp_path, capsys):
     assert "wrote" in capsys.readouterr().out
 
 
-def test_the_command_line_sets_device_batch_and_learning_rate(tmp_path):
+def test_the_command_line_sets_device_batch_learning_rate_and_pool(tmp_path):
     main(["--preset", "smoke", "--out", str(tmp_path / "cli"), "--steps", "2", "--device", "cpu",
-          "--batch", "3", "--lr", "0.002"])
+          "--batch", "3", "--lr", "0.002", "--pool-size", "24"])
     record = json.loads((tmp_path / "cli" / "pipeline" / "training.json").read_text())
     assert (record["config"]["batch"], record["config"]["lr"], record["device"]) == (3, 0.002, "cpu")
+    assert record["config"]["pool_size"] == 24
+    assert [p.name for p in (tmp_path / "cli" / "cache").glob("pool_*_n24*.npz")]   # the pool drawn
 
 
 def test_drawing_the_next_batch_ahead_trains_the_same_weights(tmp_path):
