@@ -98,18 +98,18 @@ class TinyEngine(Engine):
         self.draft_share = 0.75
         # warp mode keeps the trained camera input on (but with brushes, see _render): the
         # training-free warp and the model's own reading of the path add up. On 64 held-out
-        # paths the camera went the asked way in 94 % of clips, 1.2 % of the width off, with
-        # it on; 95 %, 2.1 % off, with it off (as an engine without the input gets warp); 55 %,
-        # 5.7 % off, with the input alone. It costs camera guidance's third denoiser branch
+        # paths the camera went the asked way in 100 % of clips, 1.1 % of the width off, with
+        # it on; 91 %, 2.6 % off, with it off (as an engine without the input gets warp); 67 %,
+        # 3.6 % off, with the input alone. It costs camera guidance's third denoiser branch
         # (README: Director Mode, Benchmarks; the fourth stage's weights: 94 against 84 %)
         self.warp_camera_input = True
         self.capabilities = Capabilities(
             text_to_video=True, image_to_video=True, extend=True,
-            # best first: on held-out paths warp (with the camera input) follows in 94 % of
-            # clips, the native camera input alone (with camera guidance) in 55 % (README)
+            # best first: on held-out paths warp (with the camera input) follows in 100 % of
+            # clips, the native camera input alone (with camera guidance) in 67 % (README)
             camera_modes=("warp", "native", "virtual"), motion_brushes=True,
-            # on 100 held-out prompts the planned motion is right in 78 % of the clips, the
-            # model's own in 36 % (README, Evaluation)
+            # on 2 × 100 held-out prompts the planned motion is right in 70 and 79 % of the
+            # clips, the model's own in 44 % (README, Evaluation)
             motion_modes=("planned",),
             max_frames=8 * 60 * 5, sizes=((64, 64),), fps=(8.0,), default_size=(64, 64),
             default_fps=8.0, default_frames=WINDOW, default_steps=20, default_guidance=4.0,
@@ -117,7 +117,7 @@ class TinyEngine(Engine):
                   f"{CONTEXT} shared frames")
 
     def _resolve_camera_mode(self, shot: Shot) -> str:
-        """auto: warp for a moving camera (94 % of held-out paths followed, against 55 % for the
+        """auto: warp for a moving camera (100 % of held-out paths followed, against 67 % for the
         native input alone), but native for a locked-off camera: there is no path to warp along,
         and warp's guidance would only hold the first frame's layout."""
         mode = super()._resolve_camera_mode(shot)
