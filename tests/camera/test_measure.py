@@ -8,7 +8,8 @@ import pytest
 
 from runway_nb.camera import CameraPath
 from runway_nb.camera.plot import compare_paths, compare_tracks
-from runway_nb.eval_director import brush_combos, brush_row, camera_combos, camera_row
+from runway_nb.eval_director import (brush_combos, brush_row, camera_combos, camera_row, print_camera,
+                                     wilson_interval)
 from runway_nb.tiny import toyworld
 from runway_nb.tiny.motion import (centre_error_px, classify_move, measure_camera, moves_on_axis, object_masks,
                                    track)
@@ -143,3 +144,18 @@ def test_the_model_still_mode_checks_the_ruler_on_the_engines_own_picture():
     assert [r["move"] for r in rows] == list(MOVES) and all(r["direction"] for r in rows)
     # (a window enlarging flat sky reads a tilt a couple of pixels off; the mean stays under 1)
     assert out["model-still"]["metrics"]["translation_px"] < 1.0
+
+
+def test_direction_accuracy_is_printed_with_its_95_percent_interval(capsys):
+    """64 paths measure an accuracy to about ±11 points: the table says how far, so a
+    6-point change between two runs is not read as progress."""
+    lo, hi = wilson_interval(32, 64)
+    assert (round(lo, 3), round(hi, 3)) == (0.381, 0.619)          # the Wilson score interval
+    lo, hi = wilson_interval(64, 64)
+    assert hi == 1.0 and 0.94 < lo < 0.95                          # stays inside 0–1 at n of n
+    assert wilson_interval(0, 10)[0] == 0.0
+    metrics = {"direction": 67.2, "on_axis": 93.8, "translation_pct": 3.6, "translation_px": 2.3,
+               "zoom_pct": 5.9, "roll_deg": 2.7}
+    print_camera({"native": {"metrics": metrics, "rows": [{"direction": i < 43} for i in range(64)]}})
+    out = capsys.readouterr().out
+    assert "95 % interval" in out and "55–77" in out
