@@ -58,3 +58,16 @@ def test_reveal_needs_a_brush_a_plain_warp_leaves_new_ground_alone():
     out = LayoutGuide(camera, [], 4, (H, W), steps=5, reveal=1.0)(0, x0, 0, anchor=anchor)
     new = _revealed(camera)
     assert torch.equal(out[:, 0][new], x0[:, 0][new])
+
+
+def test_the_guide_works_on_the_device_of_the_estimates():
+    """A GPU render guides on the GPU: every tensor the guide makes or keeps follows the
+    estimates' device. "meta" tensors (shapes, no data) stand in for a GPU here — mixing
+    them with CPU tensors fails the way mixing CUDA and CPU ones does."""
+    anchor, x0, brushes, camera = _scene()
+    for device in ("cpu", "meta"):
+        a, x = anchor.to(device), x0.to(device)
+        warped = LayoutGuide(camera, brushes, 4, (H, W), steps=5, reveal=1.0)(0, x, 0, anchor=a)
+        planned = LayoutGuide(None, brushes, 4, (H, W), steps=5, first_frame=a)(0, x, 0)
+        assert warped.device.type == planned.device.type == device
+        assert warped.shape == planned.shape == x0.shape

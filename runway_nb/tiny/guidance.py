@@ -46,11 +46,12 @@ def warp(images: torch.Tensor, maps: np.ndarray, padding: str = "zeros") -> tupl
     """Move one picture (C, h, w) by T affine maps (T, 2, 3) of source → target pixels.
 
     Returns the moved pictures (T, C, h, w) (bilinear) and where each target pixel's
-    source lies inside the picture (T, 1, h, w) float."""
+    source lies inside the picture (T, 1, h, w) float, on the pictures' device."""
     c, h, w = images.shape
-    inv = torch.from_numpy(invert(maps)).float()                              # target -> source
-    ys, xs = torch.meshgrid(torch.arange(h, dtype=torch.float32), torch.arange(w, dtype=torch.float32),
-                            indexing="ij")
+    dev = images.device
+    inv = torch.from_numpy(invert(maps)).float().to(dev)                      # target -> source
+    ys, xs = torch.meshgrid(torch.arange(h, dtype=torch.float32, device=dev),
+                            torch.arange(w, dtype=torch.float32, device=dev), indexing="ij")
     grid = torch.stack([xs, ys, torch.ones_like(xs)], -1).view(1, h * w, 3)
     src = grid @ inv.transpose(1, 2)                                          # (T, h·w, 2) pixels
     inside = ((src[..., 0] >= -0.5) & (src[..., 0] <= w - 0.5) & (src[..., 1] >= -0.5)
@@ -92,7 +93,10 @@ class LayoutGuide:
     first_frame: a planned first frame (C, h, w) latent (the motion planner's layout): the
     target is built from it instead of frame 0's own estimate, and frame 0 is pulled too;
     reveal: with brushes and a moving camera, how hard ground the camera reveals is pulled
-    toward the backdrop's nearest edge (0: left to the model)."""
+    toward the backdrop's nearest edge (0: left to the model).
+
+    It works on the device of the estimates it is given (a GPU render guides on the GPU,
+    with no copy to the CPU and back each step); its regions follow them there once."""
 
     def __init__(self, camera: np.ndarray | None, brushes, factor: int, latent_hw: tuple[int, int],
                  steps: int, strength: float = 1.0, first_frame: torch.Tensor | None = None,
@@ -119,6 +123,7 @@ class LayoutGuide:
         frames before `first` (given frames) and steps past `self.steps` are left alone."""
         if step >= self.steps or len(x0) <= first:
             return x0
+        self._to(x0.device)
         planned = anchor is None and self.first_frame is not None
         if anchor is None:
             anchor = self.first_frame if planned else x0[0]
@@ -136,7 +141,8 @@ class LayoutGuide:
             # was right in 4 with none, 7 at 0.5, 12 at 1)
             known = known + self.reveal * (1 - known)
         else:
-            target, known = background[None].expand(t, -1, -1, -1), torch.ones(t, 1, *anchor.shape[1:])
+            target = background[None].expand(t, -1, -1, -1)
+            known = torch.ones(t, 1, *anchor.shape[1:], device=anchor.device)
         for region, maps in zip(self.regions, self.maps):
             if self.camera is not None:   # the object moves in the scene; the camera films it
                 maps = compose(self.camera[:t], maps[:t])
@@ -147,6 +153,14 @@ class LayoutGuide:
         pull = self.strength * known
         pull[:first if planned else max(first, 1)] = 0.0                     # frame 0 is the anchor
         return x0 + pull * (target - x0)
+
+    def _to(self, device: torch.device) -> None:
+        """Move the regions (and the planned first frame) to `device`, once."""
+        if self.hole is not None and self.hole.device != device:
+            self.regions = [r.to(device) for r in self.regions]
+            self.hole = self.hole.to(device)
+        if self.first_frame is not None and self.first_frame.device != device:
+            self.first_frame = self.first_frame.to(device)
 
 
 def window_brushes(brushes, start: int, total: int, window: int) -> list:

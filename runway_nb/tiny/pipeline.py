@@ -176,7 +176,7 @@ class TinyVideoPipeline(DiffusionPipeline):
                 guide = LayoutGuide(warp_cam if warp_cam is not None else window_cam,
                                     window_brushes(brushes or [], start, total, WINDOW), height // h,
                                     (h, w), steps=round(guide_steps * num_inference_steps),
-                                    first_frame=planned.cpu() if planned is not None and not made else None,
+                                    first_frame=planned if planned is not None and not made else None,
                                     reveal=guide_reveal)
             latents = self._denoise_window(text, mask, context, window_cam, generator, (WINDOW, c, h, w),
                                            num_inference_steps, guidance_scale, callback_on_step_end,
@@ -278,9 +278,8 @@ class TinyVideoPipeline(DiffusionPipeline):
             if guide is not None:
                 # move the layout, keep the noise estimate ε = x + (1 − σ) v (x = (1−σ) x0 + σ ε)
                 eps = x + (1 - sigma) * v
-                # (the guide's maps live on the CPU: a 16×16 latent window is cheap to move)
-                x0 = guide(i, x0[0].cpu(), 0 if context is None else len(context),
-                           anchor=None if context is None else context[0].cpu())[None].to(dev)
+                x0 = guide(i, x0[0], 0 if context is None else len(context),
+                           anchor=None if context is None else context[0])[None]
                 v = eps - x0
             x = self.scheduler.step(v, tstep, x).prev_sample
             if bar is not None:
