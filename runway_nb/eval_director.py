@@ -30,6 +30,8 @@ it to travel a quarter of the frame in one of four directions; the clip is track
   * the other object's drift, % of width; and the same clips without the brush;
   * success: the object is tracked in ≥ 75 % of frames and its error is ≤ 10 %
     (the trajectory error averages the frames where it is seen; "lost" says how many not).
+Frames where the brush's target lies outside the picture (a camera move can carry it out)
+are scored by no position: "target out" says how many there were.
 With `--brush-camera PRESET[:INTENSITY]` every clip also has that camera move: the brushed
 object is expected where the camera films its brushed path, the other object where the
 camera carries it, and background motion is the measured camera's distance from the
@@ -61,6 +63,9 @@ EVAL_MODES = (*CAMERA_MODES, MODEL_STILL)
 CAMERA_TARGETS = {"native": {"direction": 95, "translation_pct": 5},
                   WARP_ONLY: {"direction": 80}, "virtual": {"translation_px": 1}}
 BRUSH_TARGETS = {"trajectory_pct": 10, "background_pct": 2}
+# a brushed target closer than this to the border is out of the picture (an object's centroid
+# there is its visible part's, biased inward)
+EDGE_PX = 3.0
 
 
 # ---- combinations ----------------------------------------------------------------------------
@@ -223,19 +228,29 @@ def brush_row(frames: np.ndarray, frame0: np.ndarray, combo: dict, brush: Motion
     def filmed(points):                                              # (T, 2) scene points → pixels
         return np.einsum("tij,tj->ti", maps[:, :, :2], points) + maps[:, :, 2]
 
+    def in_picture(points):                                          # (T, 2) pixels → (T,) bool
+        return ((points >= EDGE_PX) & (points <= SIZE - 1 - EDGE_PX)).all(1)
+
     a, b = track(clip, moved.color), track(clip, other.color)
     target = filmed(a[0] + want)
+    # a target the camera has carried out of the picture cannot be filmed: those frames are
+    # scored by no position (tracking benchmarks score visible points only) and counted apart
+    inside = in_picture(target)
     seen = ~np.isnan(a[:, 0])
-    traj = np.hypot(*(a[seen] - target[seen]).T) if seen.any() else np.array([SIZE])
+    scored = seen & inside
+    traj = np.hypot(*(a[scored] - target[scored]).T) if scored.any() else np.array([SIZE])
     masks = object_masks(clip, moved.color) | object_masks(clip, other.color)
     cam = measure_camera(clip, masks)
     bg = centre_error_px(camera, cam, SIZE, SIZE)
-    drift = np.hypot(*(b - filmed(np.tile(b[0], (len(clip), 1)))).T)
+    carried = filmed(np.tile(b[0], (len(clip), 1)))                 # where the other object should be
+    drift = np.hypot(*(b - carried).T)[in_picture(carried)]
     traj_pct = float(100 * traj.mean() / SIZE)
     return {"prompt": combo["prompt"], "direction": combo["direction"],
-            # a clip succeeds when the object is tracked in ≥ 75 % of frames and stays on course
-            "success": bool(seen.mean() >= 0.75 and traj_pct <= BRUSH_TARGETS["trajectory_pct"]),
-            "trajectory_pct": traj_pct, "lost_pct": float(100 * (1 - seen.mean())),
+            # a clip succeeds when the object is tracked in ≥ 75 % of the frames its target is
+            # in the picture, and stays on course
+            "success": bool(seen[inside].mean() >= 0.75 and traj_pct <= BRUSH_TARGETS["trajectory_pct"]),
+            "trajectory_pct": traj_pct, "lost_pct": float(100 * (1 - seen[inside].mean())),
+            "target_out_pct": float(100 * (1 - inside.mean())),
             "background_pct": float(100 * bg.mean() / SIZE),
             "other_object_pct": float(100 * np.nanmean(drift) / SIZE) if np.isfinite(drift).any() else 100.0,
             "moved_pct": float(100 * np.hypot(*(a[seen][-1] - a[0])) / SIZE) if seen.any() else 0.0}
@@ -286,9 +301,10 @@ def print_camera(result: dict) -> None:
 
 def print_brushes(result: dict) -> None:
     print(f"\n{'clips':<10}{'trajectory % W':>15}{'lost %':>8}{'success %':>10}{'background % W':>16}"
-          f"{'other obj % W':>15}{'moved % W':>11}")
+          f"{'other obj % W':>15}{'moved % W':>11}{'target out %':>14}")
     for label, r in result.items():
         m = r["metrics"]
         print(f"{label:<10}{m['trajectory_pct']:>15.2f}{m['lost_pct']:>8.1f}{m['success']:>10.1f}"
-              f"{m['background_pct']:>16.2f}{m['other_object_pct']:>15.2f}{m['moved_pct']:>11.2f}")
+              f"{m['background_pct']:>16.2f}{m['other_object_pct']:>15.2f}{m['moved_pct']:>11.2f}"
+              f"{m['target_out_pct']:>14.1f}")
     print("targets: trajectory error ≤ 10 % of the width, background motion ≤ 2 %")

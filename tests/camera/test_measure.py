@@ -89,6 +89,19 @@ def test_a_brush_row_under_a_moving_camera_expects_what_the_camera_films(move):
     assert locked["trajectory_pct"] > 3 * row["trajectory_pct"] and locked["trajectory_pct"] > 4
 
 
+def test_a_brush_target_the_camera_carries_out_of_the_picture_is_not_scored():
+    # the right-hand object, asked to hold still, under a pan that carries it out of the
+    # frame: the frames where its target is outside are counted apart, not scored against
+    # the visible sliver at the border
+    combo = {**brush_combos(2)[1], "horizontal": 0.0, "vertical": 0.0}
+    assert combo["object"] == 1
+    requested = CameraPath.preset("pan_left", 1.5).per_frame(17, 8.0)
+    clip = toyworld.render(combo["scene"], 17, 8.0, 64, 64, camera=requested)
+    row = brush_row(clip[1:], clip[0], combo, None, requested)
+    assert 10 < row["target_out_pct"] < 90
+    assert row["trajectory_pct"] < 2.5 and row["lost_pct"] == 0 and row["success"]
+
+
 def test_plots_are_svg():
     cam = CameraPath.preset("orbit").per_frame(16, 8.0)
     svg = compare_paths(cam, {"measured": cam * 1.1}, fps=8)._repr_svg_()
