@@ -32,13 +32,46 @@ def object_masks(frames: np.ndarray, color: str) -> np.ndarray:
     return (d < 0.22) & (np.sqrt(((x - bg) ** 2).sum(-1)) > 0.25)
 
 
-def track(frames: np.ndarray, color: str, min_pixels: int = 4) -> np.ndarray:
-    """(T, 2) centroid (x, y) in pixels of `color` per frame (NaN where it is not seen)."""
-    out = np.full((len(frames), 2), np.nan)
-    for i, m in enumerate(object_masks(frames, color)):
-        ys, xs = np.nonzero(m)
+# how far (pixels) a tracked object may be from where it was last seen: this much, plus
+# this much per frame since then (toy objects and pans move ≤ 4 px a frame)
+TRACK_GATE_PX, TRACK_GATE_PER_FRAME = 12.0, 4.0
+
+
+def _blobs(mask: np.ndarray, min_pixels: int) -> list[tuple[int, float, float]]:
+    """(pixels, x, y) of each blob of `mask`: pixels closer than 2 px join one blob, so an
+    object the model draws in pieces stays whole; blobs under `min_pixels` are dropped."""
+    import cv2
+
+    joined = cv2.dilate(mask.astype(np.uint8), np.ones((3, 3), np.uint8))
+    n, labels = cv2.connectedComponents(joined, connectivity=8)
+    out = []
+    for k in range(1, n):
+        ys, xs = np.nonzero(mask & (labels == k))
         if len(xs) >= min_pixels:
-            out[i] = xs.mean(), ys.mean()
+            out.append((len(xs), float(xs.mean()), float(ys.mean())))
+    return out
+
+
+def track(frames: np.ndarray, color: str, min_pixels: int = 4) -> np.ndarray:
+    """(T, 2) centroid (x, y) in pixels of one object of `color` per frame (NaN where it is
+    not seen). It follows one blob — the largest where the colour first shows, then the one
+    nearest where it was last seen, within a gate — so stars, clouds or a second copy of the
+    colour elsewhere in the picture do not pull the centroid (white stars on a night sky did)."""
+    out = np.full((len(frames), 2), np.nan)
+    last, last_i = None, 0
+    for i, m in enumerate(object_masks(frames, color)):
+        blobs = _blobs(m, min_pixels)
+        if last is not None:
+            gate = TRACK_GATE_PX + TRACK_GATE_PER_FRAME * (i - last_i)
+            blobs = [b for b in blobs if np.hypot(b[1] - last[0], b[2] - last[1]) <= gate]
+        if not blobs:
+            continue
+        if last is None:
+            _, x, y = max(blobs)
+        else:
+            _, x, y = min(blobs, key=lambda b: np.hypot(b[1] - last[0], b[2] - last[1]))
+        out[i] = last = (x, y)
+        last_i = i
     return out
 
 

@@ -89,6 +89,17 @@ def test_a_brush_row_under_a_moving_camera_expects_what_the_camera_films(move):
     assert locked["trajectory_pct"] > 3 * row["trajectory_pct"] and locked["trajectory_pct"] > 4
 
 
+def test_track_follows_the_object_not_stars_of_its_colour():
+    # a white square on a night sky full of white stars, filmed panning: tracked where the
+    # same square is tracked on a plain sky, to under a pixel (its anti-aliased edge meets a
+    # different sky); the old centroid of every white pixel was 3.4 px off
+    pan = CameraPath.preset("pan_left", 1.0).per_frame(17, 8.0)
+    square = toyworld.ToyObject("square", "white", "still", -0.2, 0.08, 0.1)
+    night, plain = (toyworld.render(toyworld.ToyScene(bg, (square,), texture_seed=590), 17, 8.0, 64, 64,
+                                    camera=pan) for bg in ("night", "blue"))
+    assert np.abs(track(night, "white") - track(plain, "white")).max() < 1.0
+
+
 def test_a_brush_target_the_camera_carries_out_of_the_picture_is_not_scored():
     # the right-hand object, asked to hold still, under a pan that carries it out of the
     # frame: the frames where its target is outside are counted apart, not scored against
