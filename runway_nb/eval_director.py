@@ -29,7 +29,9 @@ it to travel a quarter of the frame in one of four directions; the clip is track
   * background motion: the measured camera's centre shift (objects left out), % of width;
   * the other object's drift, % of width; and the same clips without the brush;
   * success: the object is tracked in ≥ 75 % of frames and its error is ≤ 10 %
-    (the trajectory error averages the frames where it is seen; "lost" says how many not).
+    (the trajectory error averages the frames where it is seen; "lost" says how many not);
+  * stray: pixels of the brushed colour away from the followed object (a second copy), in
+    % of the object's own, against the same in the given first frame (the sky's own stars).
 Frames where the brush's target lies outside the picture (a camera move can carry it out)
 are scored by no position: "target out" says how many there were.
 With `--brush-camera PRESET[:INTENSITY]` every clip also has that camera move: the brushed
@@ -49,7 +51,8 @@ from .camera import CameraPath
 from .camera.brush import MotionBrush
 from .camera.geometry import frame_transform
 from .tiny import toyworld
-from .tiny.motion import centre_error_px, classify_move, measure_camera, moves_on_axis, object_masks, track
+from .tiny.motion import (centre_error_px, classify_move, measure_camera, moves_on_axis, object_masks,
+                          stray_share, track)
 
 MOVES = ("pan_left", "pan_right", "tilt_up", "tilt_down", "zoom_in", "zoom_out", "roll_cw", "roll_ccw")
 FRAMES, FPS, SIZE = 16, 8.0, 64
@@ -245,6 +248,9 @@ def brush_row(frames: np.ndarray, frame0: np.ndarray, combo: dict, brush: Motion
     carried = filmed(np.tile(b[0], (len(clip), 1)))                 # where the other object should be
     drift = np.hypot(*(b - carried).T)[in_picture(carried)]
     traj_pct = float(100 * traj.mean() / SIZE)
+    # the brushed colour elsewhere than the followed object (a second copy the model painted);
+    # frame 0 is the given picture: what scenery of that colour the sky itself shows
+    stray = stray_share(clip, moved.color, a)
     return {"prompt": combo["prompt"], "direction": combo["direction"],
             # a clip succeeds when the object is tracked in ≥ 75 % of the frames its target is
             # in the picture, and stays on course
@@ -253,7 +259,9 @@ def brush_row(frames: np.ndarray, frame0: np.ndarray, combo: dict, brush: Motion
             "target_out_pct": float(100 * (1 - inside.mean())),
             "background_pct": float(100 * bg.mean() / SIZE),
             "other_object_pct": float(100 * np.nanmean(drift) / SIZE) if np.isfinite(drift).any() else 100.0,
-            "moved_pct": float(100 * np.hypot(*(a[seen][-1] - a[0])) / SIZE) if seen.any() else 0.0}
+            "moved_pct": float(100 * np.hypot(*(a[seen][-1] - a[0])) / SIZE) if seen.any() else 0.0,
+            "stray_pct": float(100 * np.nanmean(stray[1:])) if np.isfinite(stray[1:]).any() else 0.0,
+            "stray_given_pct": float(100 * stray[0]) if np.isfinite(stray[0]) else 0.0}
 
 
 def evaluate_brushes(engine, combos, steps=None, progress=True, baseline=True, camera=None) -> dict:
@@ -301,10 +309,10 @@ def print_camera(result: dict) -> None:
 
 def print_brushes(result: dict) -> None:
     print(f"\n{'clips':<10}{'trajectory % W':>15}{'lost %':>8}{'success %':>10}{'background % W':>16}"
-          f"{'other obj % W':>15}{'moved % W':>11}{'target out %':>14}")
+          f"{'other obj % W':>15}{'moved % W':>11}{'target out %':>14}{'stray %':>9}{'given %':>9}")
     for label, r in result.items():
         m = r["metrics"]
         print(f"{label:<10}{m['trajectory_pct']:>15.2f}{m['lost_pct']:>8.1f}{m['success']:>10.1f}"
               f"{m['background_pct']:>16.2f}{m['other_object_pct']:>15.2f}{m['moved_pct']:>11.2f}"
-              f"{m['target_out_pct']:>14.1f}")
+              f"{m['target_out_pct']:>14.1f}{m['stray_pct']:>9.1f}{m['stray_given_pct']:>9.1f}")
     print("targets: trajectory error ≤ 10 % of the width, background motion ≤ 2 %")

@@ -37,7 +37,7 @@ def object_masks(frames: np.ndarray, color: str) -> np.ndarray:
 TRACK_GATE_PX, TRACK_GATE_PER_FRAME = 12.0, 4.0
 
 
-def _blobs(mask: np.ndarray, min_pixels: int) -> list[tuple[int, float, float]]:
+def blobs(mask: np.ndarray, min_pixels: int = 4) -> list[tuple[int, float, float]]:
     """(pixels, x, y) of each blob of `mask`: pixels closer than 2 px join one blob, so an
     object the model draws in pieces stays whole; blobs under `min_pixels` are dropped."""
     import cv2
@@ -60,18 +60,32 @@ def track(frames: np.ndarray, color: str, min_pixels: int = 4) -> np.ndarray:
     out = np.full((len(frames), 2), np.nan)
     last, last_i = None, 0
     for i, m in enumerate(object_masks(frames, color)):
-        blobs = _blobs(m, min_pixels)
+        found = blobs(m, min_pixels)
         if last is not None:
             gate = TRACK_GATE_PX + TRACK_GATE_PER_FRAME * (i - last_i)
-            blobs = [b for b in blobs if np.hypot(b[1] - last[0], b[2] - last[1]) <= gate]
-        if not blobs:
+            found = [b for b in found if np.hypot(b[1] - last[0], b[2] - last[1]) <= gate]
+        if not found:
             continue
         if last is None:
-            _, x, y = max(blobs)
+            _, x, y = max(found)
         else:
-            _, x, y = min(blobs, key=lambda b: np.hypot(b[1] - last[0], b[2] - last[1]))
+            _, x, y = min(found, key=lambda b: np.hypot(b[1] - last[0], b[2] - last[1]))
         out[i] = last = (x, y)
         last_i = i
+    return out
+
+
+def stray_share(frames: np.ndarray, color: str, followed: np.ndarray, min_pixels: int = 4) -> np.ndarray:
+    """(T,) pixels of `color` in blobs other than the followed object's (`followed`, from
+    `track`), over the followed blob's pixels: a second copy of the object the model painted,
+    or scenery of the colour (white stars). NaN where the object is not seen."""
+    out = np.full(len(frames), np.nan)
+    for i, m in enumerate(object_masks(frames, color)):
+        if np.isnan(followed[i, 0]):
+            continue
+        found = blobs(m, min_pixels)
+        near = min(range(len(found)), key=lambda k: np.hypot(found[k][1] - followed[i, 0], found[k][2] - followed[i, 1]))
+        out[i] = sum(b[0] for k, b in enumerate(found) if k != near) / found[near][0]
     return out
 
 

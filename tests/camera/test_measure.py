@@ -12,7 +12,7 @@ from runway_nb.eval_director import (brush_combos, brush_row, camera_combos, cam
                                      wilson_interval)
 from runway_nb.tiny import toyworld
 from runway_nb.tiny.motion import (centre_error_px, classify_move, measure_camera, moves_on_axis, object_masks,
-                                   track)
+                                   stray_share, track)
 
 MOVES = ("pan_left", "pan_right", "tilt_up", "tilt_down", "zoom_in", "zoom_out", "roll_cw", "roll_ccw")
 
@@ -98,6 +98,17 @@ def test_track_follows_the_object_not_stars_of_its_colour():
     night, plain = (toyworld.render(toyworld.ToyScene(bg, (square,), texture_seed=590), 17, 8.0, 64, 64,
                                     camera=pan) for bg in ("night", "blue"))
     assert np.abs(track(night, "white") - track(plain, "white")).max() < 1.0
+
+
+def test_a_second_copy_of_the_tracked_colour_is_counted_as_stray():
+    one = toyworld.ToyObject("square", "red", "right", -0.25, -0.1, 0.1)
+    copy = toyworld.ToyObject("square", "red", "still", 0.25, 0.15, 0.07)      # a smaller second copy
+    single = toyworld.render(toyworld.ToyScene("blue", (one,)), 8, 8.0, 64, 64)
+    double = toyworld.render(toyworld.ToyScene("blue", (one, copy)), 8, 8.0, 64, 64)
+    assert np.abs(track(double, "red") - track(single, "red")).max() < 0.5   # the same one followed
+    assert np.all(stray_share(single, "red", track(single, "red")) == 0)
+    stray = stray_share(double, "red", track(double, "red"))
+    assert np.all((stray > 0.35) & (stray < 0.65))                  # ≈ (0.07 / 0.1)² of the object
 
 
 def test_a_brush_target_the_camera_carries_out_of_the_picture_is_not_scored():
