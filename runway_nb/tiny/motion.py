@@ -6,7 +6,9 @@ and the notebook's "measured over requested" plots. Built on the toy-world analy
   * `measure_camera`: the camera path [x, y, zoom, roll] per frame, in `CameraPath`
     units, from dense optical flow and RANSAC similarity fits, frame to frame and then
     corrected against frame 0. Moving objects are left out, so only the scene counts.
-  * `object_masks` / `track`: pixels of one palette colour, and their centroid.
+  * `object_masks` / `track` / `stray_share`: pixels of one palette colour, the centroid of
+    the blob that is the object (followed frame to frame), and how much of the colour
+    shows elsewhere (a second copy).
   * `classify_move`: a camera's dominant move with the analyzer's thresholds (the same
     rule the existing camera metric of `python -m runway_nb.eval` uses).
 """
