@@ -241,6 +241,7 @@ def brush_row(frames: np.ndarray, frame0: np.ndarray, combo: dict, brush: Motion
     inside = in_picture(target)
     seen = ~np.isnan(a[:, 0])
     scored = seen & inside
+    tracked = float(seen[inside].mean()) if inside.any() else 0.0     # (not found in the given frame)
     traj = np.hypot(*(a[scored] - target[scored]).T) if scored.any() else np.array([SIZE])
     masks = object_masks(clip, moved.color) | object_masks(clip, other.color)
     cam = measure_camera(clip, masks)
@@ -254,8 +255,8 @@ def brush_row(frames: np.ndarray, frame0: np.ndarray, combo: dict, brush: Motion
     return {"prompt": combo["prompt"], "direction": combo["direction"],
             # a clip succeeds when the object is tracked in ≥ 75 % of the frames its target is
             # in the picture, and stays on course
-            "success": bool(seen[inside].mean() >= 0.75 and traj_pct <= BRUSH_TARGETS["trajectory_pct"]),
-            "trajectory_pct": traj_pct, "lost_pct": float(100 * (1 - seen[inside].mean())),
+            "success": bool(tracked >= 0.75 and traj_pct <= BRUSH_TARGETS["trajectory_pct"]),
+            "trajectory_pct": traj_pct, "lost_pct": 100 * (1 - tracked),
             "target_out_pct": float(100 * (1 - inside.mean())),
             "background_pct": float(100 * bg.mean() / SIZE),
             "other_object_pct": float(100 * np.nanmean(drift) / SIZE) if np.isfinite(drift).any() else 100.0,

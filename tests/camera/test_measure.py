@@ -194,3 +194,12 @@ def test_direction_accuracy_is_printed_with_its_95_percent_interval(capsys):
     print_camera({"native": {"metrics": metrics, "rows": [{"direction": i < 43} for i in range(64)]}})
     out = capsys.readouterr().out
     assert "95 % interval" in out and "55–77" in out
+
+
+def test_a_brushed_object_never_found_is_a_failed_clip_not_a_nan():
+    # (a NaN row would turn the whole summary into NaN)
+    combo = brush_combos(1)[0]
+    blank = np.zeros((64, 64, 3), np.uint8)
+    row = brush_row(np.repeat(blank[None], 16, axis=0), blank, combo, None)
+    assert row["success"] is False and row["lost_pct"] == 100.0 and row["trajectory_pct"] == 100.0
+    assert all(np.isfinite(v) for v in row.values() if isinstance(v, float))
