@@ -80,12 +80,13 @@ def track(frames: np.ndarray, color: str, min_pixels: int = 4) -> np.ndarray:
 def stray_share(frames: np.ndarray, color: str, followed: np.ndarray, min_pixels: int = 4) -> np.ndarray:
     """(T,) pixels of `color` in blobs other than the followed object's (`followed`, from
     `track`), over the followed blob's pixels: a second copy of the object the model painted,
-    or scenery of the colour (white stars). NaN where the object is not seen."""
+    or scenery of the colour (white stars). NaN where the object is not seen (or `followed`
+    places it in a frame without the colour)."""
     out = np.full(len(frames), np.nan)
     for i, m in enumerate(object_masks(frames, color)):
-        if np.isnan(followed[i, 0]):
+        found = [] if np.isnan(followed[i, 0]) else blobs(m, min_pixels)
+        if not found:
             continue
-        found = blobs(m, min_pixels)
         near = min(range(len(found)), key=lambda k: np.hypot(found[k][1] - followed[i, 0], found[k][2] - followed[i, 1]))
         out[i] = sum(b[0] for k, b in enumerate(found) if k != near) / found[near][0]
     return out

@@ -109,6 +109,8 @@ def test_a_second_copy_of_the_tracked_colour_is_counted_as_stray():
     assert np.all(stray_share(single, "red", track(single, "red")) == 0)
     stray = stray_share(double, "red", track(double, "red"))
     assert np.all((stray > 0.35) & (stray < 0.65))                  # ≈ (0.07 / 0.1)² of the object
+    # a track from another clip, over frames without the colour: no stray to count, no error
+    assert np.isnan(stray_share(np.zeros_like(single), "red", track(single, "red"))).all()
 
 
 def test_a_brush_target_the_camera_carries_out_of_the_picture_is_not_scored():
