@@ -31,7 +31,9 @@ it to travel a quarter of the frame in one of four directions; the clip is track
   * success: the object is tracked in ≥ 75 % of frames and its error is ≤ 10 %
     (the trajectory error averages the frames where it is seen; "lost" says how many not);
   * stray: pixels of the brushed colour away from the followed object (a second copy), in
-    % of the object's own, against the same in the given first frame (the sky's own stars).
+    % of the object's own, against the same in the given first frame (the sky's own stars);
+  * off-scenery: pixels, objects and their rims apart, in a colour the scene's sky and
+    ground never show (`analyzer.off_scenery`: a repainted sky, smears; ~0 on renders).
 Frames where the brush's target lies outside the picture (a camera move can carry it out)
 are scored by no position: "target out" says how many there were.
 With `--brush-camera PRESET[:INTENSITY]` every clip also has that camera move: the brushed
@@ -51,6 +53,7 @@ from .camera import CameraPath
 from .camera.brush import MotionBrush
 from .camera.geometry import frame_transform
 from .tiny import toyworld
+from .tiny.analyzer import off_scenery
 from .tiny.motion import (centre_error_px, classify_move, measure_camera, moves_on_axis, object_masks,
                           stray_share, track)
 
@@ -245,6 +248,12 @@ def brush_row(frames: np.ndarray, frame0: np.ndarray, combo: dict, brush: Motion
     traj = np.hypot(*(a[scored] - target[scored]).T) if scored.any() else np.array([SIZE])
     masks = object_masks(clip, moved.color) | object_masks(clip, other.color)
     cam = measure_camera(clip, masks)
+    # colours the scene's sky and ground never show (a repainted sky, smears), objects and
+    # their anti-aliased rims (a pixel's grow) set apart
+    import cv2
+
+    rims = np.stack([cv2.dilate(m.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0 for m in masks])
+    off = off_scenery(clip, scene.background, rims)
     bg = centre_error_px(camera, cam, SIZE, SIZE)
     carried = filmed(np.tile(b[0], (len(clip), 1)))                 # where the other object should be
     drift = np.hypot(*(b - carried).T)[in_picture(carried)]
@@ -262,7 +271,8 @@ def brush_row(frames: np.ndarray, frame0: np.ndarray, combo: dict, brush: Motion
             "other_object_pct": float(100 * np.nanmean(drift) / SIZE) if np.isfinite(drift).any() else 100.0,
             "moved_pct": float(100 * np.hypot(*(a[seen][-1] - a[0])) / SIZE) if seen.any() else 0.0,
             "stray_pct": float(100 * np.nanmean(stray[1:])) if np.isfinite(stray[1:]).any() else 0.0,
-            "stray_given_pct": float(100 * stray[0]) if np.isfinite(stray[0]) else 0.0}
+            "stray_given_pct": float(100 * stray[0]) if np.isfinite(stray[0]) else 0.0,
+            "off_scenery_pct": float(100 * off[1:].mean())}
 
 
 def evaluate_brushes(engine, combos, steps=None, progress=True, baseline=True, camera=None) -> dict:
@@ -310,10 +320,12 @@ def print_camera(result: dict) -> None:
 
 def print_brushes(result: dict) -> None:
     print(f"\n{'clips':<10}{'trajectory % W':>15}{'lost %':>8}{'success %':>10}{'background % W':>16}"
-          f"{'other obj % W':>15}{'moved % W':>11}{'target out %':>14}{'stray %':>9}{'given %':>9}")
+          f"{'other obj % W':>15}{'moved % W':>11}{'target out %':>14}{'stray %':>9}{'given %':>9}"
+          f"{'off-scenery %':>14}")
     for label, r in result.items():
         m = r["metrics"]
         print(f"{label:<10}{m['trajectory_pct']:>15.2f}{m['lost_pct']:>8.1f}{m['success']:>10.1f}"
               f"{m['background_pct']:>16.2f}{m['other_object_pct']:>15.2f}{m['moved_pct']:>11.2f}"
-              f"{m['target_out_pct']:>14.1f}{m['stray_pct']:>9.1f}{m['stray_given_pct']:>9.1f}")
+              f"{m['target_out_pct']:>14.1f}{m['stray_pct']:>9.1f}{m['stray_given_pct']:>9.1f}"
+              f"{m.get('off_scenery_pct', float('nan')):>14.1f}")
     print("targets: trajectory error ≤ 10 % of the width, background motion ≤ 2 %")

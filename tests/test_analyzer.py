@@ -10,7 +10,8 @@ import pytest
 
 from runway_nb import eval as rn_eval
 from runway_nb.tiny import toyworld
-from runway_nb.tiny.analyzer import analyze
+from runway_nb.tiny.analyzer import analyze, off_scenery
+from runway_nb.tiny.motion import object_masks
 
 
 def truth(scene, i):
@@ -31,6 +32,21 @@ def test_clouds_and_sky_are_not_mistaken_for_a_white_object():
             obj = toyworld.ToyObject("triangle", "purple", "up", 0.1, -0.05, 0.1)
             a = analyze(truth(toyworld.ToyScene(bg, (obj,), "static", 1.0, seed * 31), 0))
             assert (a.color, a.shape, a.motion) == ("purple", "triangle", "up"), (bg, seed, a)
+
+
+def test_off_scenery_counts_a_repainted_sky_not_the_scene_or_its_objects():
+    # every sky, filmed panning, objects (grown by their anti-aliased rim) set apart: ~0; the
+    # same clip with its top third tinted as a drifting model repaints a sky: that third
+    obj = toyworld.ToyObject("square", "red", "right", -0.1, 0.0, 0.12)
+    pan = toyworld.camera_for_move("pan_left", 1.0, 12, 8.0)
+    for bg in toyworld.SKY:
+        clip = toyworld.render(toyworld.ToyScene(bg, (obj,), texture_seed=7), 12, 8.0, 64, 64, camera=pan)
+        rims = np.stack([np.pad(m, 1)[:-2, 1:-1] | np.pad(m, 1)[2:, 1:-1] | np.pad(m, 1)[1:-1, :-2]
+                         | np.pad(m, 1)[1:-1, 2:] | m for m in object_masks(clip, "red")])
+        assert off_scenery(clip, bg, rims).max() < 0.01, bg
+        tinted = clip.copy()
+        tinted[:, :21] = (0.5 * tinted[:, :21] + [90, 0, 120]).astype(np.uint8)      # a purple cast
+        assert 0.25 < off_scenery(tinted, bg, rims).mean() < 0.35, bg
 
 
 def test_a_rolled_square_is_still_a_square_and_a_second_hop_is_still_a_bounce():

@@ -75,6 +75,16 @@ def _background_palette(background: str) -> np.ndarray:
     return grown
 
 
+def off_scenery(frames: np.ndarray, background: str, ignore: np.ndarray | None = None) -> np.ndarray:
+    """(T,) share of each frame's pixels (outside `ignore`, (T, H, W) bool: the objects)
+    whose colour the toy world's `background` never shows: a sky the model repainted in
+    another colour, smears and speckles. A toy-world render of the scene scores ~0."""
+    q = np.asarray(frames) // (256 // _BINS)
+    off = ~_background_palette(background)[q[..., 0], q[..., 1], q[..., 2]]
+    keep = np.ones(off.shape, bool) if ignore is None else ~np.asarray(ignore, bool)
+    return (off & keep).sum((1, 2)) / np.maximum(keep.sum((1, 2)), 1)
+
+
 def _object_masks(frames: np.ndarray, background: str):
     """-> colour name, masks (T, H, W) bool."""
     x = frames.astype(np.float32) / 255.0                                   # (T, H, W, 3)
