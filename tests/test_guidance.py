@@ -71,3 +71,20 @@ def test_the_guide_works_on_the_device_of_the_estimates():
         planned = LayoutGuide(None, brushes, 4, (H, W), steps=5, first_frame=a)(0, x, 0)
         assert warped.device.type == planned.device.type == device
         assert warped.shape == planned.shape == x0.shape
+
+
+def test_the_guide_says_where_it_pulled_so_the_sampler_replaces_only_there():
+    # the sampler puts the guided estimate into its latents weighted by `pull`: full weight
+    # where the target is known, none on the anchor frame, on given frames, on ground the
+    # camera reveals without a brush, and after the guided steps
+    anchor, x0, _, camera = _scene()
+    guide = LayoutGuide(camera, [], 4, (H, W), steps=5)
+    out, pull = guide.pull(0, x0, 1, anchor=anchor)
+    assert torch.equal(out, guide(0, x0, 1, anchor=anchor))
+    new = _revealed(camera)
+    assert pull.shape == (T, 1, H, W) and torch.all(pull[0] == 0)
+    assert torch.all(pull[:, 0][new] == 0) and torch.all(pull[1:, 0][~new[1:]] == 1)
+    _, given = guide.pull(0, x0, 2, anchor=anchor)
+    assert torch.all(given[:2] == 0) and torch.equal(given[2:], pull[2:])
+    late, none = guide.pull(5, x0, 1, anchor=anchor)
+    assert torch.equal(late, x0) and torch.all(none == 0)

@@ -97,19 +97,20 @@ class TinyEngine(Engine):
         # 100), 79 % for a full draft, at +0.2 s a clip
         self.draft_share = 0.75
         # warp mode keeps the trained camera input on (but with brushes, see _render): the
-        # training-free warp and the model's own reading of the path add up. On 64 held-out
-        # paths the camera went the asked way in 100 % of clips, 1.1 % of the width off, with
-        # it on; 91 %, 2.6 % off, with it off (as an engine without the input gets warp); 67 %,
-        # 3.6 % off, with the input alone. It costs camera guidance's third denoiser branch
-        # (README: Director Mode, Benchmarks; the fourth stage's weights: 94 against 84 %)
+        # training-free warp and the model's own reading of the path add up. On 2 × 64
+        # held-out paths the camera went the asked way in 100 / 100 % of clips, 0.7 / 0.8 % of
+        # the width off, with it on; 98 / 97 %, 1.0 / 1.0 % off, with it off (as an engine
+        # without the input gets warp); 67 / 69 %, 3.6 / 3.5 % off, with the input alone. It
+        # costs camera guidance's third denoiser branch (README: Director Mode, Benchmarks;
+        # the fourth stage's weights: 94 against 84 %, before the guide moved the latents)
         self.warp_camera_input = True
         self.capabilities = Capabilities(
             text_to_video=True, image_to_video=True, extend=True,
             # best first: on held-out paths warp (with the camera input) follows in 100 % of
             # clips, the native camera input alone (with camera guidance) in 67 % (README)
             camera_modes=("warp", "native", "virtual"), motion_brushes=True,
-            # on 2 × 100 held-out prompts the planned motion is right in 70 and 79 % of the
-            # clips, the model's own in 44 % (README, Evaluation)
+            # on 2 × 100 held-out prompts the planned motion is right in 87 and 88 % of the
+            # clips, the model's own in 37 % (README, Evaluation)
             motion_modes=("planned",),
             max_frames=8 * 60 * 5, sizes=((64, 64),), fps=(8.0,), default_size=(64, 64),
             default_fps=8.0, default_frames=WINDOW, default_steps=20, default_guidance=4.0,

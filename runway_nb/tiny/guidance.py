@@ -21,8 +21,10 @@ pulled toward the backdrop's nearest edge, so the object is not painted twice. I
 the known-region replacement of inpainting samplers (RePaint, Lugmayr et al. 2022) with
 a moving target, in the spirit of training-free trajectory control (FreeTraj, Qiu et
 al. 2024, steers noise and attention instead). It acts on x0
-through the flow-matching identity x_t = (1 − σ) x0 + σ ε: the noise estimate ε is
-kept and only the layout moves. Shapes: x0 is (T, C, h, w) latents; masks (h, w) in [0, 1].
+through the flow-matching identity x_t = (1 − σ) x0 + σ ε: the sampler
+(tiny/pipeline.py) puts the guided x0 back into the latents themselves, noised with the
+window's starting noise, wherever `pull` says the target is known (`guide_replace`).
+Shapes: x0 is (T, C, h, w) latents; masks (h, w) in [0, 1].
 """
 
 from __future__ import annotations
@@ -121,8 +123,13 @@ class LayoutGuide:
         """Pull frames `first`… of x0 (T, C, h, w) toward the target built from `anchor`
         (frame 0's clean latent when it is given, else its current estimate x0[0]);
         frames before `first` (given frames) and steps past `self.steps` are left alone."""
+        return self.pull(step, x0, first, anchor)[0]
+
+    def pull(self, step: int, x0: torch.Tensor, first: int, anchor: torch.Tensor | None = None):
+        """As calling the guide, and how hard each latent pixel was pulled: (guided x0,
+        weights (T, 1, h, w) in [0, 1]; 0 where x0 was left as it was)."""
         if step >= self.steps or len(x0) <= first:
-            return x0
+            return x0, torch.zeros(len(x0), 1, *x0.shape[2:], device=x0.device)
         self._to(x0.device)
         planned = anchor is None and self.first_frame is not None
         if anchor is None:
@@ -150,9 +157,9 @@ class LayoutGuide:
             cover, _ = warp(region[None], maps[:t])                          # (T, 1, h, w)
             target = cover * content + (1 - cover) * target
             known = torch.maximum(known, cover)
-        pull = self.strength * known
+        pull = (self.strength * known).clamp(0, 1)
         pull[:first if planned else max(first, 1)] = 0.0                     # frame 0 is the anchor
-        return x0 + pull * (target - x0)
+        return x0 + pull * (target - x0), pull
 
     def _to(self, device: torch.device) -> None:
         """Move the regions (and the planned first frame) to `device`, once."""

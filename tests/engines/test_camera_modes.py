@@ -16,6 +16,7 @@ from runway_nb.engines.tiny import TinyEngine
 from runway_nb.errors import InvalidInput, UnsupportedCapability
 from runway_nb.eval_director import warp_camera_input
 from runway_nb.tiny import toyworld
+from runway_nb.tiny.pipeline import GUIDE_REPLACE, TinyVideoPipeline
 from runway_nb.tiny.motion import centre_error_px, classify_move, measure_camera, object_masks, track
 
 SCENE = toyworld.ToyScene("green", (toyworld.ToyObject("square", "red", "still", -0.1, 0.0, 0.1),),
@@ -203,3 +204,29 @@ def test_ground_a_moving_camera_reveals_beside_a_brush_gets_no_second_object(shi
         return max(int(planner.find_strays(f, m, color).sum()) for f, m in found if m is not None)
 
     assert copies(1.0) < 0.5 * copies(0.0)     # measured: 0 / 359, 57 / 381, 61 / 453 px
+
+
+@pytest.mark.parametrize("index", [1, 17])
+def test_a_brush_under_a_pan_is_not_painted_twice(shipped, monkeypatch, index):
+    # image→video, one of two objects brushed, the camera panning: the model used to paint a
+    # second copy of the brushed colour where the guide wanted backdrop (held-out combos 1
+    # and 17: 4.5 and 1.7 times the object's own pixels). The guide now moves the latents
+    # themselves, not only each step's increment (pipeline's `guide_replace`).
+    from runway_nb.eval_director import FPS, FRAMES, brush_combos, brush_for, brush_row
+
+    combo = brush_combos(32)[index]
+    frame0 = toyworld.render(combo["scene"], 1, FPS, 64, 64)[0]
+    brush = brush_for(frame0, combo["scene"].objects[combo["object"]].color, combo["horizontal"], combo["vertical"])
+    shot = Shot(combo["prompt"], seed=combo["seed"], frames=FRAMES, fps=FPS, camera="pan_left:1.0", brushes=[brush])
+    path = shot.camera.per_frame(FRAMES + 1, FPS)
+    call = TinyVideoPipeline.__call__
+
+    def row(replace):
+        monkeypatch.setattr(TinyVideoPipeline, "__call__",
+                            lambda self, *a, **k: call(self, *a, **{**k, "guide_replace": replace}))
+        frames = shipped.render(shot, init_frames=frame0[None], progress=False).frames
+        return brush_row(frames, frame0, combo, brush, path)
+
+    old, new = row(0.0), row(GUIDE_REPLACE)
+    assert old["stray_pct"] > 100 and new["stray_pct"] < 0.1 * old["stray_pct"]
+    assert new["success"] and new["off_scenery_pct"] <= old["off_scenery_pct"] + 2   # no colour cast for it
