@@ -88,3 +88,15 @@ def test_the_guide_says_where_it_pulled_so_the_sampler_replaces_only_there():
     assert torch.all(given[:2] == 0) and torch.equal(given[2:], pull[2:])
     late, none = guide.pull(5, x0, 1, anchor=anchor)
     assert torch.equal(late, x0) and torch.all(none == 0)
+
+
+def test_revealed_ground_continues_each_rows_backdrop_not_its_edge_pixel():
+    # a star at the frame's edge is not drawn outward into a streak across the new ground:
+    # with the latents put on the target, an edge pixel copied outward became one
+    anchor, x0, brushes, camera = _scene()
+    anchor[0, 1, W - 1] = 50.0                                    # a star at the right edge
+    out = LayoutGuide(camera, brushes, 4, (H, W), steps=5, reveal=1.0)(0, x0, 0, anchor=anchor)
+    new = _revealed(camera)
+    row_mean = anchor[0, 1].mean()
+    assert new[1:, 1].any()
+    assert torch.allclose(out[:, 0, 1][new[:, 1]], row_mean.expand(int(new[:, 1].sum())), atol=1e-4)

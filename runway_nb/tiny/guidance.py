@@ -17,11 +17,11 @@ built from the first frame's estimate:
 
 Frames are pulled where the target is known. Content entering the frame stays the
 model's own, except that with brushes (the object taken out of the backdrop) it is
-pulled toward the backdrop's nearest edge, so the object is not painted twice. It is
-the known-region replacement of inpainting samplers (RePaint, Lugmayr et al. 2022) with
-a moving target, in the spirit of training-free trajectory control (FreeTraj, Qiu et
-al. 2024, steers noise and attention instead). It acts on x0
-through the flow-matching identity x_t = (1 − σ) x0 + σ ε: the sampler
+pulled toward the backdrop's rows carried past the edge, so the object is not painted
+twice. It is the known-region replacement of inpainting samplers (RePaint, Lugmayr et
+al. 2022) with a moving target, in the spirit of training-free trajectory control
+(FreeTraj, Qiu et al. 2024, steers noise and attention instead). It acts on x0 through
+the flow-matching identity x_t = (1 − σ) x0 + σ ε: the sampler
 (tiny/pipeline.py) puts the guided x0 back into the latents themselves, noised with the
 window's starting noise, wherever `pull` says the target is known (`guide_replace`).
 Shapes: x0 is (T, C, h, w) latents; masks (h, w) in [0, 1].
@@ -142,11 +142,17 @@ class LayoutGuide:
             background = anchor
         if self.camera is not None:
             target, known = warp(background, self.camera[:t], padding="border" if self.reveal else "zeros")
-            # where the camera reveals new ground: the brushed (so object-free) background's
-            # nearest edge, pulled by `reveal` (else the model paints the prompt's object
-            # there a second time; on 26 held-out panning and tilting prompts planned motion
-            # was right in 4 with none, 7 at 0.5, 12 at 1)
-            known = known + self.reveal * (1 - known)
+            if self.reveal:
+                # where the camera reveals new ground: the brushed (so object-free)
+                # background's own rows, carried on past the edge, pulled by `reveal` (else
+                # the model paints the prompt's object there a second time; on 26 held-out
+                # panning and tilting prompts planned motion was right in 4 with none, 7 at
+                # 0.5, 12 at 1). Each row's mean, not its edge pixel: with the latents put on
+                # the target, an edge pixel copied outward drew a star or cloud into a streak.
+                rows, _ = warp(background.mean(-1, keepdim=True).expand_as(background), self.camera[:t],
+                               padding="border")
+                target = known * target + (1 - known) * rows
+                known = known + self.reveal * (1 - known)
         else:
             target = background[None].expand(t, -1, -1, -1)
             known = torch.ones(t, 1, *anchor.shape[1:], device=anchor.device)
