@@ -233,3 +233,39 @@ def test_a_continued_path_takes_out_what_the_camera_did():
     first, last = _box_mask(30, 20, 40, 30), _box_mask(24, 20, 34, 30)
     path = planner.continue_path("still", first, last, 4, 8, 8.0, camera=_pan(2.0, 8))
     assert np.allclose(path, [0.0, 0.0, 1.0])
+
+
+@pytest.mark.parametrize("prompt, shape", [
+    ("a ball moves right", "circle"), ("an orange cube travels to the left at night", "square"),
+    ("a blue box going up and a red ball falling", "square"),                  # the first object's
+    ("camera pans left: a violet pyramid rising under the stars", "triangle"), ("something drifts left", None),
+])
+def test_the_plan_reads_the_objects_shape_word(prompt, shape):
+    assert planner.read_motion(prompt).shape == shape
+
+
+@pytest.mark.parametrize("shape", ["square", "triangle", "circle"])
+def test_reshape_redraws_the_object_as_the_toy_world_draws_the_named_shape(shape):
+    # the draft's object (here a soft-edged circle, as the model paints most objects) redrawn
+    # as the prompt's shape: the same place and size, the toy world's own drawing of it, and
+    # read back as that shape by the evaluation's shape rule
+    from runway_nb.tiny.analyzer import _shape
+
+    def scene(s, size):
+        return toyworld.ToyScene("green", (toyworld.ToyObject(s, "red", "still", 0.05, 0.1, size),), texture_seed=2)
+
+    frame = toyworld.render(scene("circle", 0.13), 1, 8.0, 64, 64)[0]
+    mask = toyworld.object_coverage(scene("circle", 0.13), 1, 8.0, 64, 64)[0] > 0.5
+    out, new = planner.reshape(frame, mask, shape, "red")
+    assert _shape(new[None], np.zeros(1)) == shape
+    ys, xs = np.nonzero(mask)
+    ny, nx = np.nonzero(new)
+    assert abs(new.sum() / mask.sum() - 1) < 0.1
+    assert np.hypot(nx.mean() - xs.mean(), ny.mean() - ys.mean()) < 1.5
+    # pixel for pixel close to the toy world's own render of that shape at that size
+    size = {"circle": 0.13, "square": 0.13 * np.sqrt(np.pi) / (2 * 0.88),
+            "triangle": 0.13 * np.sqrt(np.pi / (0.36 * 3 * np.sqrt(3)))}[shape]
+    truth = toyworld.render(scene(shape, size), 1, 8.0, 64, 64)[0]
+    near = np.zeros_like(mask)
+    near[max(ys.min() - 6, 0):ys.max() + 7, max(xs.min() - 6, 0):xs.max() + 7] = True
+    assert np.abs(out[near].astype(int) - truth[near].astype(int)).mean() < 12

@@ -21,7 +21,7 @@ from ..camera.geometry import frame_transform
 from ..errors import Cancelled, WeightsError
 from ..shot import Shot
 from ..tiny.planner import (continue_path, find_object, find_strays, motion_path, place_path, read_motion,
-                            relocate)
+                            relocate, reshape)
 from .base import Capabilities, Engine, StepInfo, cancel_requested
 
 WEIGHTS = Path(__file__).resolve().parent.parent / "tiny" / "weights"
@@ -98,8 +98,8 @@ class TinyEngine(Engine):
         self.draft_share = 0.75
         # warp mode keeps the trained camera input on (but with brushes, see _render): the
         # training-free warp and the model's own reading of the path add up. On 2 × 64
-        # held-out paths the camera went the asked way in 100 / 100 % of clips, 0.7 / 0.8 % of
-        # the width off, with it on; 98 / 97 %, 1.0 / 1.0 % off, with it off (as an engine
+        # held-out paths the camera went the asked way in 100 / 100 % of clips, 0.5 / 0.5 % of
+        # the width off, with it on; 100 / 100 %, 0.7 / 0.7 % off, with it off (as an engine
         # without the input gets warp); 67 / 69 %, 3.6 / 3.5 % off, with the input alone. It
         # costs camera guidance's third denoiser branch (README: Director Mode, Benchmarks;
         # the fourth stage's weights: 94 against 84 %, before the guide moved the latents)
@@ -109,8 +109,8 @@ class TinyEngine(Engine):
             # best first: on held-out paths warp (with the camera input) follows in 100 % of
             # clips, the native camera input alone (with camera guidance) in 67 % (README)
             camera_modes=("warp", "native", "virtual"), motion_brushes=True,
-            # on 2 × 100 held-out prompts the planned motion is right in 87 and 88 % of the
-            # clips, the model's own in 37 % (README, Evaluation)
+            # on 2 × 100 held-out prompts the planned motion is right in 89 and 88 % of the
+            # clips, the model's own in 36 % (README, Evaluation)
             motion_modes=("planned",),
             max_frames=8 * 60 * 5, sizes=((64, 64),), fps=(8.0,), default_size=(64, 64),
             default_fps=8.0, default_frames=WINDOW, default_steps=20, default_guidance=4.0,
@@ -237,6 +237,12 @@ class TinyEngine(Engine):
                 path = motion_path(plan.motion, total, shot.fps, shot.height)
                 dx, dy, fitted = place_path(mask, path, camera=maps)
                 first_frame, mask = relocate(draft[0], mask, dx, dy, erase=strays)
+                if plan.shape is not None:
+                    # the model paints most objects as soft blobs: the plan draws the named
+                    # shape, and the guide carries it (shape right in 38 → 57 % of 100
+                    # held-out prompts, 39 → 54 % of a second 100; README, Planned motion)
+                    first_frame, mask = reshape(first_frame, mask, plan.shape, plan.color)
+                    notes["motion_plan"]["shape"] = plan.shape
                 brushes = [(mask, fitted)]
                 moved = np.abs(path[:, :2]).max()
                 notes["motion_plan"].update(

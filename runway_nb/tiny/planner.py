@@ -7,11 +7,12 @@ README's "native" column). Large models have the same gap; LLM-grounded video di
 steer the sampler toward it. This module is that plan for the toy world's vocabulary:
 
   1. `read_motion` finds the motion phrase ("rolls to the left", "bouncing", "getting
-     smaller", "moves up" …) and the colour word of the object it belongs to;
+     smaller", "moves up" …) and the colour and shape words of the object it belongs to;
   2. `find_object` finds that object in a first, short draft of frame 0 (the part of
      the picture that stands out from its row's backdrop, nearest the named colour);
   3. `motion_path` turns the phrase into per-frame [dx, dy, scale] in pixels at the toy
-     world's own speeds — what the training clips showed;
+     world's own speeds — what the training clips showed; `relocate` starts the object
+     where that path fits and `reshape` redraws it as the named shape;
   4. the engine renders again from the same seed with that region as a motion brush
      (tiny/guidance.py), so the model paints the object along the planned path.
 
@@ -43,6 +44,7 @@ class MotionPlan:
     motion: str            # one of toyworld.MOTIONS
     color: str | None      # the object's colour word's meaning, if the prompt names one
     phrase: str            # the words it was read from
+    shape: str | None = None   # the object's shape word's meaning, if the prompt names one
 
 
 def _clauses(prompt: str) -> list[str]:
@@ -78,7 +80,8 @@ def read_motion(prompt: str) -> MotionPlan | None:
         return None
     clause, start, motion, phrase = best
     before = clause[:start]          # the object's words come before its motion phrase
-    return MotionPlan(motion, _last_word(before, toyworld.COLOR_WORDS), phrase)
+    return MotionPlan(motion, _last_word(before, toyworld.COLOR_WORDS), phrase,
+                      _last_word(before, toyworld.SHAPE_WORDS))
 
 
 def _last_word(text: str, vocabulary: dict[str, list[str]]) -> str | None:
@@ -267,6 +270,27 @@ def relocate(frame: np.ndarray, mask: np.ndarray, dx: int, dy: int,
     moved = np.zeros_like(mask)
     moved[ty[keep], tx[keep]] = True
     return out, moved
+
+
+def reshape(frame: np.ndarray, mask: np.ndarray, shape: str, color: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """Redraw the masked object as the toy world draws `shape`: the same area and centre,
+    the named colour (else the object's own median colour) with the toy world's darker rim,
+    over its row's backdrop. Returns the new frame and the new mask."""
+    h, w = mask.shape
+    ys, xs = np.nonzero(mask)
+    cx, cy = xs.mean(), ys.mean()
+    rgb = (np.array(toyworld.OBJECT_RGB[color], np.float32) if color in toyworld.OBJECT_RGB
+           else np.median(frame[mask], axis=0).astype(np.float32) / 255)
+    unit = {"circle": np.pi, "square": (2 * 0.88) ** 2, "triangle": 0.6 ** 2 * 3 * np.sqrt(3)}[shape]
+    r = np.sqrt(mask.sum() / unit)                                   # half-extent, pixels
+    gy, gx = np.mgrid[0:h, 0:w].astype(np.float32)
+    dx, dy = gx - cx, -(gy - cy)                                     # the toy world's y points up
+    cover = toyworld.shape_coverage(shape, dx, dy, r, 1.0)
+    rim = toyworld.shape_coverage(shape, dx, dy, 0.82 * r, 1.0)
+    out = _fill_rows(frame, mask).astype(np.float32) / 255
+    body = rgb * (0.72 + 0.28 * rim[..., None])
+    out = out * (1 - cover[..., None]) + body * cover[..., None]
+    return (np.clip(out, 0, 1) * 255 + 0.5).astype(np.uint8), cover > 0.3
 
 
 def plan_note(provenance: dict) -> str:

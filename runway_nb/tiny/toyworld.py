@@ -196,7 +196,7 @@ def _hills(bg: str, wx, wy, seed: int, px: float):
     return rgb * np.ones_like(wx)[..., None], cover
 
 
-def _shape_coverage(shape: str, dx, dy, r, px: float):
+def shape_coverage(shape: str, dx, dy, r, px: float):
     """Anti-aliased coverage of a shape of half-extent r centred at the origin."""
     if shape == "circle":
         d = np.hypot(dx, dy) - r
@@ -241,8 +241,8 @@ def _object_layers(scene: ToyScene, t: np.ndarray, wx, wy, px, rim: bool = True)
         dx = wx - ox[:, None, None].astype(np.float32)
         dy = wy - oy[:, None, None].astype(np.float32)
         r = size[:, None, None].astype(np.float32)
-        yield (obj, _shape_coverage(obj.shape, dx, dy, r, px),
-               _shape_coverage(obj.shape, dx, dy, r * 0.82, px) if rim else None)
+        yield (obj, shape_coverage(obj.shape, dx, dy, r, px),
+               shape_coverage(obj.shape, dx, dy, r * 0.82, px) if rim else None)
 
 
 def _scene_camera(scene: ToyScene, n_frames: int, fps: float, camera, t0: float) -> np.ndarray:
