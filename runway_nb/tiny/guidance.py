@@ -95,7 +95,7 @@ class LayoutGuide:
     first_frame: a planned first frame (C, h, w) latent (the motion planner's layout): the
     target is built from it instead of frame 0's own estimate, and frame 0 is pulled too;
     reveal: with brushes and a moving camera, how hard ground the camera reveals is pulled
-    toward the backdrop's nearest edge (0: left to the model).
+    toward the backdrop's rows carried past the edge (0: left to the model).
 
     It works on the device of the estimates it is given (a GPU render guides on the GPU,
     with no copy to the CPU and back each step); its regions follow them there once."""

@@ -203,7 +203,9 @@ def test_ground_a_moving_camera_reveals_beside_a_brush_gets_no_second_object(shi
         found = [(f, planner.find_object(f, color)) for f in frames[-4:]]
         return max(int(planner.find_strays(f, m, color).sum()) for f, m in found if m is not None)
 
-    assert copies(1.0) < 0.5 * copies(0.0)     # measured: 0 / 359, 57 / 381, 61 / 453 px
+    # measured: 0 / 122, 0 / 104, 0 / 212 px (0 / 359, 57 / 381, 61 / 453 before the guide held
+    # the latents and ran for 85 % of the steps)
+    assert copies(1.0) < 0.5 * copies(0.0)
 
 
 @pytest.mark.parametrize("index", [1, 17])
