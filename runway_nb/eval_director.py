@@ -222,6 +222,8 @@ def brush_row(frames: np.ndarray, frame0: np.ndarray, combo: dict, brush: Motion
     `camera` (the clip's requested per-frame path) the brushed object is expected where the
     camera films its brushed path, the other where the camera carries it, and "background"
     is how far the measured camera strays from the requested one."""
+    import cv2
+
     scene = combo["scene"]
     clip = np.concatenate([frame0[None], frames])
     moved, other = scene.objects[combo["object"]], scene.objects[1 - combo["object"]]
@@ -250,8 +252,6 @@ def brush_row(frames: np.ndarray, frame0: np.ndarray, combo: dict, brush: Motion
     cam = measure_camera(clip, masks)
     # colours the scene's sky and ground never show (a repainted sky, smears), objects and
     # their anti-aliased rims (a pixel's grow) set apart
-    import cv2
-
     rims = np.stack([cv2.dilate(m.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0 for m in masks])
     off = off_scenery(clip, scene.background, rims)
     bg = centre_error_px(camera, cam, SIZE, SIZE)
