@@ -83,6 +83,28 @@ def test_extend_continues_from_the_last_frames(shipped):
     assert longer.shot.seed != clip.shot.seed
 
 
+def test_an_extension_guides_lightly_a_first_render_holds_the_latents(engine, monkeypatch):
+    # held latents compounded over a chain of extensions (README, Extend): a continuation
+    # (several given frames) asks the pipeline for the light guide, a first render or
+    # image→video (one given picture) for its defaults
+    from runway_nb.tiny.pipeline import TinyVideoPipeline
+
+    seen, call = [], TinyVideoPipeline.__call__
+
+    def spy(self, *a, **k):
+        seen.append({key: k.get(key) for key in ("guide_replace", "guide_steps")})
+        return call(self, *a, **k)
+
+    monkeypatch.setattr(TinyVideoPipeline, "__call__", spy)
+    shot = Shot("a green square moving left", seed=2, steps=2, camera="pan_left")
+    clip = engine.render(shot, progress=False)
+    engine.render(shot, init_frames=clip.frames[:1], progress=False)
+    clip.extend(1.0, engine=engine)
+    first, image, extension = seen[-3], seen[-2], seen[-1]
+    assert first == image == {"guide_replace": None, "guide_steps": None}       # the pipeline's own
+    assert extension == {"guide_replace": 0.0, "guide_steps": 0.7}
+
+
 @pytest.mark.parametrize("seconds", [0, -1, float("nan")])
 def test_extend_refuses_bad_seconds(engine, seconds):
     clip = engine.render(Shot("a ball", seed=2, steps=1, frames=4), progress=False)
