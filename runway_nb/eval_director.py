@@ -327,5 +327,5 @@ def print_brushes(result: dict) -> None:
         print(f"{label:<10}{m['trajectory_pct']:>15.2f}{m['lost_pct']:>8.1f}{m['success']:>10.1f}"
               f"{m['background_pct']:>16.2f}{m['other_object_pct']:>15.2f}{m['moved_pct']:>11.2f}"
               f"{m['target_out_pct']:>14.1f}{m['stray_pct']:>9.1f}{m['stray_given_pct']:>9.1f}"
-              f"{m.get('off_scenery_pct', float('nan')):>14.1f}")
+              f"{m['off_scenery_pct']:>14.1f}")
     print("targets: trajectory error ≤ 10 % of the width, background motion ≤ 2 %")

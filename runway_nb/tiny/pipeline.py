@@ -287,7 +287,7 @@ class TinyVideoPipeline(DiffusionPipeline):
             if camera_guidance:
                 v = v + camera_guidance * (out[:1] - out[-1:])
             x0 = x - sigma * v                                        # the current clean estimate
-            if guide is not None:
+            if guide is not None and i < guide.steps:   # (past them the guide changes nothing)
                 # move the layout, keep the noise estimate ε = x + (1 − σ) v (x = (1−σ) x0 + σ ε)
                 eps = x + (1 - sigma) * v
                 x0, pull = guide.pull(i, x0[0], 0 if context is None else len(context),
