@@ -129,6 +129,10 @@ def summarize(rows, args) -> dict:
     kept = [row["end_right"] for row in rows if row["start_right"]]
     out["kept_right_pct"] = 100.0 * float(np.mean(kept)) if kept else float("nan")
     out["kept_of"] = len(kept)
+    # what each miss shows instead, to read beside its prompt (a grown object's colour where
+    # the sky was, a sky read off ground a long tilt brought into view, …)
+    out["misses"] = [f"{row['prompt']!r}: background {row['end']['background']}, object {row['end']['color']}"
+                     for row in rows if not row["end_right"]]
     lengths = [c for c in CHECKPOINTS if all(str(c) in row["cost_cpu_s"] or str(float(c)) in row["cost_cpu_s"]
                                               for row in rows)]
     cost = {}
@@ -162,6 +166,8 @@ def print_table(s: dict) -> None:
     print(f"{'  background only':<34}{s['end_background_right_pct']:>6.0f}")
     print(f"{'  object colour only':<34}{s['end_color_right_pct']:>6.0f}")
     print(f"{'still right, of those right at 2 s':<34}{s['kept_right_pct']:>6.0f}  ({s['kept_of']} prompts)")
+    for miss in s.get("misses", []):
+        print(f"  miss: {miss}")
     print(f"\n{'chain length s':<16}{'CPU s':>8}{'CPU s / video s':>17}")
     for c, v in s["cost"].items():
         print(f"{c:<16}{v['cpu_s']:>8.1f}{v['cpu_s_per_video_s']:>17.2f}")
