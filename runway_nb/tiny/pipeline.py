@@ -140,6 +140,10 @@ class TinyVideoPipeline(DiffusionPipeline):
         n_known = 0 if known_frames is None else len(known_frames)
         if blend < 0 or (blend and blend >= n_known):
             raise ValueError(f"blend_frames must be 0 or fewer than the {n_known} known frames, got {blend_frames}")
+        for name, value in (("guide_steps", guide_steps), ("guide_replace", guide_replace),
+                            ("guide_reveal", guide_reveal), ("blend_pin", blend_pin)):
+            if not 0.0 <= float(value) <= 1.0:       # shares; NaN fails this too
+                raise ValueError(f"{name} must be a share from 0 to 1, got {value}")
         if camera is not None and np.asarray(camera).shape != (num_frames, 4):
             raise ValueError(f"camera must have shape ({num_frames}, 4), got {np.asarray(camera).shape}")
         if warp_camera is not None and np.asarray(warp_camera).shape != (num_frames, 4):

@@ -149,3 +149,12 @@ def test_the_pipeline_refuses_a_planned_first_frame_beside_given_frames(shipped_
     with pytest.raises(ValueError, match="known_frames or a planned first_frame"):
         pipe(MOVING, num_frames=8, num_inference_steps=1, known_frames=frame[None], first_frame=frame,
              show_progress=False)
+
+
+@pytest.mark.parametrize("name, value", [("guide_steps", 1.5), ("guide_replace", -0.1),
+                                         ("guide_reveal", float("nan")), ("blend_pin", 2)])
+def test_the_pipeline_refuses_a_guide_share_outside_0_to_1(shipped_weights, name, value):
+    # direct callers of the pipeline (the engine never passes these from user input)
+    pipe = rn.load_engine("tiny").pipe
+    with pytest.raises(ValueError, match=f"{name} must be a share from 0 to 1"):
+        pipe(MOVING, num_frames=8, num_inference_steps=1, show_progress=False, **{name: value})
