@@ -248,12 +248,7 @@ class TinyEngine(Engine):
                 notes["motion_plan"].update(
                     start_shift_px=[int(dx), int(dy)],
                     path_share=round(float(np.abs(fitted[:, :2]).max() / moved), 3) if moved else 1.0)
-        # A continuation (extend: several given frames) keeps the guide's light form — each
-        # step's direction only, 70 % of the steps: holding the latents on targets built from
-        # generated frames compounded over a chain (60 s of 2-s extensions: colours right at the
-        # end 50 %, seam 1.45×; light: see README, Extend). One given picture (image→video) and
-        # text→video get the held latents (tiny/pipeline.py).
-        light = {"guide_replace": 0.0, "guide_steps": 0.7} if k > 1 else {}
-        frames = run(total, brushes=brushes or None, blend_frames=blend, first_frame=first_frame, **light)
+        # (a continuation gets the guide's light form: the pipeline's CONTINUATION_GUIDE)
+        frames = run(total, brushes=brushes or None, blend_frames=blend, first_frame=first_frame)
         frames = np.ascontiguousarray(frames[k - blend:])      # the dissolve, then the new frames
         return (frames, notes) if notes else frames

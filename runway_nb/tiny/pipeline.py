@@ -45,6 +45,11 @@ GUIDE_REPLACE = 1.0
 # (planned motion 87 → 89, 89 → 92 %), warp-only 98 → 100 % of 64 paths, flicker 6.3 →
 # 5.6; all the steps froze the clips (flicker 3.8, under the toy world's own 4.6).
 GUIDE_STEPS = 0.85
+# A continuation (several given frames: extend) keeps the guide's light form — each step's
+# direction only, 70 % of the steps: holding the latents on targets built from generated
+# frames compounded over a chain (60 s of 2-s extensions: colours right at the end 50 %,
+# seam 1.45×; README, Extend). One given picture (image→video) gets the defaults above.
+CONTINUATION_GUIDE = {"guide_replace": 0.0, "guide_steps": 0.7}
 
 
 @dataclass
@@ -116,13 +121,13 @@ class TinyVideoPipeline(DiffusionPipeline):
         show_progress: bool = True,
         warp_camera: np.ndarray | None = None,  # (num_frames, 4) camera followed training-free
         brushes: list | None = None,            # [(mask (H, W) bool, motion (num_frames, 3))]
-        guide_steps: float = GUIDE_STEPS,       # share of the first steps with layout guidance
+        guide_steps: float | None = None,       # share of the first steps with layout guidance
         guide_reveal: float = 1.0,              # pull on ground a moving camera reveals (brushes only)
         camera_guidance_scale: float = CAMERA_GUIDANCE,  # extra guidance toward a moving camera path
         blend_frames: int = 0,                  # last known frames redrawn and dissolved (extend)
         blend_pin: float = 0.3,                 # share of the first steps the redrawn frames are pinned
         first_frame: np.ndarray | None = None,  # (H, W, 3) uint8 planned layout of frame 0 (guided, not given)
-        guide_replace: float = GUIDE_REPLACE,   # share of the latents moved to the guided estimate
+        guide_replace: float | None = None,     # share of the latents moved to the guided estimate
     ) -> TinyVideoPipelineOutput:
         """Frames (num_frames, H, W, 3), the known ones first. With `blend_frames` = b > 0 the
         last b known frames are not held fixed: they are drawn again with the new frames
@@ -140,6 +145,12 @@ class TinyVideoPipeline(DiffusionPipeline):
         n_known = 0 if known_frames is None else len(known_frames)
         if blend < 0 or (blend and blend >= n_known):
             raise ValueError(f"blend_frames must be 0 or fewer than the {n_known} known frames, got {blend_frames}")
+        # the guide's defaults: light for a continuation, the latents held otherwise
+        light = known_frames is not None and len(known_frames) > 1
+        if guide_steps is None:
+            guide_steps = CONTINUATION_GUIDE["guide_steps"] if light else GUIDE_STEPS
+        if guide_replace is None:
+            guide_replace = CONTINUATION_GUIDE["guide_replace"] if light else GUIDE_REPLACE
         for name, value in (("guide_steps", guide_steps), ("guide_replace", guide_replace),
                             ("guide_reveal", guide_reveal), ("blend_pin", blend_pin)):
             if not 0.0 <= float(value) <= 1.0:       # shares; NaN fails this too

@@ -6,6 +6,7 @@ import shutil
 
 import numpy as np
 import pytest
+import torch
 
 import runway_nb as rn
 from runway_nb import Shot
@@ -83,26 +84,26 @@ def test_extend_continues_from_the_last_frames(shipped):
     assert longer.shot.seed != clip.shot.seed
 
 
-def test_an_extension_guides_lightly_a_first_render_holds_the_latents(engine, monkeypatch):
-    # held latents compounded over a chain of extensions (README, Extend): a continuation
-    # (several given frames) asks the pipeline for the light guide, a first render or
-    # image→video (one given picture) for its defaults
-    from runway_nb.tiny.pipeline import TinyVideoPipeline
+def test_a_continuation_is_guided_lightly_a_single_picture_holds_the_latents(engine):
+    # held latents compounded over a chain of extensions (README, Extend): given several
+    # frames the pipeline's guide defaults to its light form, given one picture to the
+    # held latents — whoever calls the pipeline (the engine's extend, a notebook)
+    from runway_nb.tiny.pipeline import CONTINUATION_GUIDE, GUIDE_REPLACE, GUIDE_STEPS
 
-    seen, call = [], TinyVideoPipeline.__call__
+    pipe = engine.pipe
+    clip = engine.render(Shot("a green square", seed=2, steps=2, camera="pan_left"), progress=False)
+    path = Shot("x", camera="pan_left").camera.per_frame(12, 8.0)
 
-    def spy(self, *a, **k):
-        seen.append({key: k.get(key) for key in ("guide_replace", "guide_steps")})
-        return call(self, *a, **k)
+    def frames(given, **guide):
+        return pipe("a green square", num_frames=12, num_inference_steps=10, known_frames=given,
+                    warp_camera=path, generator=torch.Generator().manual_seed(3), show_progress=False,
+                    **guide).frames
 
-    monkeypatch.setattr(TinyVideoPipeline, "__call__", spy)
-    shot = Shot("a green square moving left", seed=2, steps=2, camera="pan_left")
-    clip = engine.render(shot, progress=False)
-    engine.render(shot, init_frames=clip.frames[:1], progress=False)
-    clip.extend(1.0, engine=engine)
-    first, image, extension = seen[-3], seen[-2], seen[-1]
-    assert first == image == {"guide_replace": None, "guide_steps": None}       # the pipeline's own
-    assert extension == {"guide_replace": 0.0, "guide_steps": 0.7}
+    held = {"guide_replace": GUIDE_REPLACE, "guide_steps": GUIDE_STEPS}
+    several, one = clip.frames[-5:], clip.frames[-1:]
+    assert np.array_equal(frames(several), frames(several, **CONTINUATION_GUIDE))
+    assert not np.array_equal(frames(several), frames(several, **held))
+    assert np.array_equal(frames(one), frames(one, **held))
 
 
 @pytest.mark.parametrize("seconds", [0, -1, float("nan")])
