@@ -8,6 +8,8 @@ pixels (recorded in the metadata), never resized.
 from __future__ import annotations
 
 import os
+import re
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -88,14 +90,27 @@ def read_video(path) -> tuple[np.ndarray, float]:
         return np.stack(frames), 1000.0 / base
     import imageio_ffmpeg
 
-    reader = imageio_ffmpeg.read_frames(str(path))
-    try:
-        meta = reader.__next__()
-        w, h = meta["size"]
-        frames = [np.frombuffer(buf, np.uint8).reshape(h, w, 3).copy() for buf in reader]
-    finally:
-        reader.close()
-    return np.stack(frames), float(meta["fps"])
+    # ffmpeg run to completion rather than imageio-ffmpeg's frame generator: that one
+    # leaves its pipes to the garbage collector once ffmpeg has exited (a ResourceWarning
+    # on every full read), and a clip is small enough to hold whole.
+    run = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path),
+                          "-map", "0:v:0", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
+                         capture_output=True, check=False)
+    log = run.stderr.decode("utf-8", "replace")
+    # the size and rate of what ffmpeg wrote to the pipe, from its output stream's line:
+    # "Stream #0:0(und): Video: rawvideo (RGB[24] / 0x18424752), rgb24(…), 48x32, q=2-31, 8 fps, 8 tbn"
+    line = next((ln for ln in log[log.find("Output #0"):].splitlines() if "Video:" in ln), "")
+    size, rate = re.search(r", (\d+)x(\d+)", line), re.search(r", ([\d.]+)(k?) (?:fps|tbr)", line)
+    if run.returncode != 0 or "Output #0" not in log or size is None or rate is None:
+        last = log.strip().splitlines()[-1] if log.strip() else f"ffmpeg exit status {run.returncode}"
+        raise InvalidInput("path", str(path), "must be a video file ffmpeg can read", f"ffmpeg said: {last}")
+    w, h = int(size[1]), int(size[2])
+    fps = float(rate[1]) * (1000 if rate[2] else 1)
+    frames = np.frombuffer(run.stdout, np.uint8)
+    frames = frames[: len(frames) // (h * w * 3) * (h * w * 3)].reshape(-1, h, w, 3)
+    if not len(frames):
+        raise InvalidInput("path", str(path), "must hold at least one video frame")
+    return frames.copy(), fps
 
 
 def encode_mp4_bytes(frames: np.ndarray, fps: float) -> bytes:

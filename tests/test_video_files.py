@@ -1,0 +1,46 @@
+"""Video files read back as written: frame count, size, rate and colours; nothing left
+open after a read; a file that is not a video is refused by name."""
+
+import gc
+import warnings
+
+import numpy as np
+import pytest
+
+from runway_nb import InvalidInput
+from runway_nb.export.video import read_video, write_video
+
+
+def gradient(frames=8, height=32, width=48):
+    """Smooth colours that move a pixel a frame: what lossy codecs keep well."""
+    t, y, x = np.meshgrid(np.arange(frames), np.arange(height), np.arange(width), indexing="ij")
+    return np.stack([(x + t) * 255 // (width + frames), y * 255 // height, np.full_like(x, 128)],
+                    -1).astype(np.uint8)
+
+
+@pytest.mark.parametrize("suffix, fps", [(".mp4", 8.0), (".mp4", 29.97), (".webm", 12.5)])
+def test_a_written_video_reads_back_with_its_frames_and_rate(tmp_path, suffix, fps):
+    frames = gradient()
+    frames_back, fps_back = read_video(write_video(tmp_path / f"clip{suffix}", frames, fps))
+    assert frames_back.shape == frames.shape and frames_back.dtype == np.uint8
+    assert fps_back == pytest.approx(fps, rel=1e-3)
+    assert np.abs(frames_back.astype(int) - frames).mean() < 3      # lossy, but the same picture
+
+
+def test_reading_a_video_leaves_no_file_open(tmp_path):
+    path = write_video(tmp_path / "clip.mp4", gradient(), 8.0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        for _ in range(3):
+            read_video(path)
+        gc.collect()
+    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
+
+
+def test_a_file_that_is_not_a_video_is_refused_by_name(tmp_path):
+    bad = tmp_path / "notes.mp4"
+    bad.write_bytes(b"not a video at all")
+    with pytest.raises(InvalidInput, match="notes.mp4.*video file ffmpeg can read"):
+        read_video(bad)
+    with pytest.raises(InvalidInput, match="existing video file"):
+        read_video(tmp_path / "missing.mp4")
