@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
+from .errors import InvalidInput
 from .tiny import toyworld
 from .tiny.analyzer import analyze, score
 
@@ -62,6 +63,9 @@ def main(argv=None):
     ap.add_argument("--engine", default="tiny")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--steps", type=int)
+    ap.add_argument("--device", default="cpu",
+                    help="where the engine samples: cpu (default), cuda, cuda:N or mps; the noise is "
+                         "drawn on the CPU either way, so the clips match the CPU's")
     ap.add_argument("--json", type=Path)
     ap.add_argument("--camera-mode", default="auto", choices=("auto", "native", "warp", "virtual"),
                     help="how the scenes' camera moves are applied (default: the engine's best)")
@@ -80,19 +84,19 @@ def main(argv=None):
     args = ap.parse_args(argv)
     import runway_nb as rn
 
-    if args.brush_camera is not None:            # a bad camera is refused before any work
-        from .camera import as_camera_path
-        from .errors import InvalidInput
+    from .camera import as_camera_path
+    from .engines.registry import _check_device
 
-        try:
+    try:                                         # a bad camera or device is refused before any work
+        if args.brush_camera is not None:
             as_camera_path(args.brush_camera, field="brush_camera")
-        except InvalidInput as exc:
-            ap.error(str(exc))
+        _check_device(args.device)
+    except InvalidInput as exc:
+        ap.error(str(exc))
 
     modes = tuple(m.strip() for m in args.modes.split(",") if m.strip())
     if args.camera:                              # so are unknown camera modes
         from .eval_director import EVAL_MODES
-        from .errors import InvalidInput
 
         bad = [m for m in modes if m not in EVAL_MODES] or ([] if modes else [args.modes])
         if bad:
@@ -102,8 +106,8 @@ def main(argv=None):
     if args.camera or args.brushes:
         from . import eval_director as director
 
-        engine = rn.load_engine(args.engine)
-        report = {"engine": args.engine, "n": args.n, "steps": args.steps}
+        engine = rn.load_engine(args.engine, device=args.device)
+        report = {"engine": args.engine, "n": args.n, "steps": args.steps, "device": args.device}
         if args.camera:
             combos = director.camera_combos(args.n, args.seed, camera_words=args.camera_words)
             report["camera"] = director.evaluate_camera(engine, combos, modes=modes, steps=args.steps)
@@ -120,7 +124,7 @@ def main(argv=None):
     scenes = eval_scenes(args.n, args.seed)
 
     def generate(scene, i):
-        return rn.generate(scene.caption, engine=args.engine, frames=16, fps=8, seed=1000 + i,
+        return rn.generate(scene.caption, engine=args.engine, device=args.device, frames=16, fps=8, seed=1000 + i,
                            steps=args.steps, camera=f"{scene.camera}:{scene.camera_intensity}",
                            camera_mode=args.camera_mode, motion_mode=args.motion_mode,
                            progress=False).frames

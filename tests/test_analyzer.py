@@ -106,3 +106,10 @@ def test_an_unknown_camera_mode_is_refused_before_any_work(capsys, modes, bad):
         rn_eval.main(["--camera", "--n", "1", "--modes", modes])
     err = capsys.readouterr().err
     assert exit_.value.code == 2 and f"modes={bad!r}" in err and "warp-only" in err
+
+
+def test_an_unusable_device_is_refused_before_any_work(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        rn_eval.main(["--camera", "--n", "1", "--device", "abacus"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "device='abacus'" in err and "cpu" in err
