@@ -165,7 +165,8 @@ def test_decoder_stage_keeps_the_latent_space_and_the_denoiser(tmp_path, shipped
 @pytest.mark.parametrize("field, value", [("camera_in_text", 1.5), ("text_dropout", -0.1),
                                           ("steps", 2.5), ("batch", 0), ("lr", 0.0),
                                           ("object_weight", -1.0), ("camera_probability", 1.2),
-                                          ("sigma_shift", 0.0), ("device", "tpu")])
+                                          ("sigma_shift", 0.0), ("device", "tpu"),
+                                          ("batch", SMOKE.pool_size + 1)])
 def test_a_bad_setting_is_refused_before_any_work(field, value):
     from runway_nb.errors import InvalidInput
 

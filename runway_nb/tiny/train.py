@@ -94,10 +94,12 @@ class TrainConfig:
         for name in ("edge_weight", "object_weight", "checkpoint_minutes", "max_minutes"):
             check_number(name, getattr(self, name), low=0)
         from ..engines.registry import DEVICE_KINDS
+        from ..errors import InvalidInput
 
+        if self.batch > self.pool_size:              # a batch draws distinct clips from the pool
+            raise InvalidInput("batch", self.batch, f"must be at most pool_size ({self.pool_size})",
+                               "Lower --batch or raise --pool-size.")
         if not isinstance(self.device, str) or self.device.split(":")[0] not in DEVICE_KINDS:
-            from ..errors import InvalidInput
-
             raise InvalidInput("device", self.device, "must be 'cpu', 'cuda' (or 'cuda:N') or 'mps'")
 
 
