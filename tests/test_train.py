@@ -333,3 +333,77 @@ def test_an_object_weighted_smoke_run_trains(tmp_path):
     out = train(replace(SMOKE, object_weight=8.0), tmp_path / "run")
     record = json.loads((out / "training.json").read_text())
     assert record["config"]["object_weight"] == 8.0 and np.isfinite(record["final_loss"])
+
+
+def _pan_clip(extra_zoom=1.0, frames=5):
+    """A smooth picture (3, 64, 64) filmed by a pan (cameras (T, 4) relative to frame 0), its
+    frames made by moving frame 0 exactly as the camera says — or with a zoom it does not."""
+    import torch
+
+    from runway_nb.camera.geometry import frame_transform
+    from runway_nb.tiny.guidance import warp
+
+    rng = np.random.default_rng(0)
+    coarse = torch.from_numpy(rng.normal(size=(1, 3, 8, 8)).astype(np.float32))
+    picture = torch.nn.functional.interpolate(coarse, size=(64, 64), mode="bicubic", align_corners=True)[0]
+    cameras = np.zeros((frames, 4))
+    cameras[:, 0] = np.linspace(0, 0.2, frames)
+    cameras[:, 2] = 1.0
+    shown = cameras.copy()
+    shown[:, 2] = extra_zoom ** np.linspace(0, 1, frames)
+    clip, _ = warp(picture, frame_transform(shown, 64, 64))
+    return cameras, clip[None]                                              # (1, T, 3, 64, 64)
+
+
+def test_the_rigid_loss_holds_a_clip_to_its_camera_path():
+    import torch
+
+    from runway_nb.tiny.train import rigid_gap, rigid_targets
+
+    cameras, exact = _pan_clip()
+    grid, weight = rigid_targets(cameras[None], torch.tensor([True]), torch.zeros(1, 5, dtype=torch.bool),
+                                 None, 16, 16)
+    assert grid.shape == (1, 5, 64, 64, 2) and weight.shape == (1, 5, 1, 64, 64)
+    assert (weight[:, 0] == 0).all() and weight[:, 1:].mean() > 0.5       # frame 0 is the anchor
+    assert rigid_gap(exact, grid, weight) < 1e-10                          # the path, followed: no gap
+    _, zoomed = _pan_clip(extra_zoom=1.15)                                 # a zoom the path did not ask
+    assert rigid_gap(zoomed, grid, weight) > 1e-3
+
+
+def test_the_rigid_loss_counts_only_moving_given_cameras_new_frames_and_background():
+    import torch
+
+    from runway_nb.tiny.train import rigid_targets
+
+    cameras, _ = _pan_clip()
+    static = np.tile([0.0, 0.0, 1.0, 0.0], (5, 1))
+    both = np.stack([cameras, cameras, static])
+    known_mask = torch.zeros(3, 5, dtype=torch.bool)
+    known_mask[0, :2] = True                                               # frames 0–1 given (extend)
+    objects = np.zeros((3, 5, 16, 16), np.uint8)
+    objects[0, :, 6:9, 6:9] = 255                                          # an object in the middle
+    _, weight = rigid_targets(both, torch.tensor([True, False, True]), known_mask, objects, 16, 16)
+    assert (weight[0, :2] == 0).all() and weight[0, 2:].sum() > 0          # given frames: nothing to hold
+    assert (weight[0, 2:, :, 28:32, 28:32] == 0).all()                     # the object moves on its own
+    assert (weight[1] == 0).all()                                          # camera dropped: not told
+    assert (weight[2] == 0).all()                                          # locked off: nothing to carry
+
+
+def test_a_rigid_smoke_run_draws_the_same_batches_and_learns_otherwise(tmp_path):
+    from runway_nb.tiny import data
+    from runway_nb.tiny.text import WordTokenizer
+    from runway_nb.tiny.train import make_batch
+
+    rigid = replace(SMOKE, rigid_weight=1.0, camera_probability=1.0, camera_dropout=0.0)
+    plain = replace(rigid, rigid_weight=0.0)
+    _, cameras, captions, _ = data.render_pool(8, 3, tmp_path / "pool", workers=1, camera_probability=1.0)
+    latents = np.random.default_rng(0).normal(size=(8, data.FRAMES, 4, 16, 16)).astype(np.float16)
+    tok = WordTokenizer.from_captions(data.caption_vocabulary())
+    a, ta, _ = make_batch(plain, 2, latents, cameras, captions, tok)
+    b, tb, _ = make_batch(rigid, 2, latents, cameras, captions, tok)
+    assert all((a[k] == b[k]).all() for k in a) and (ta == tb).all()       # the same clips and noise
+    assert len(b["rigid_frames"]) == 1 + rigid.rigid_frames and b["rigid_frames"][0] == 0
+    wa, wb = _weights(train(plain, tmp_path / "plain")), _weights(train(rigid, tmp_path / "rigid"))
+    assert any(not (wa[k] == wb[k]).all() for k in wa)                     # the loss reached the model
+    record = json.loads((tmp_path / "rigid" / "pipeline" / "training.json").read_text())
+    assert record["config"]["rigid_weight"] == 1.0 and np.isfinite(record["final_loss"])

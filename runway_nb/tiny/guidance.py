@@ -44,22 +44,30 @@ def pixel_to_latent(matrix: np.ndarray, factor: int) -> np.ndarray:
     return compose(down, compose(matrix, up))
 
 
+def carry_grid(maps: np.ndarray, h: int, w: int, device=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Affine maps (…, 2, 3) of source → target pixels on an h × w grid -> where each target
+    pixel's source lies, as a `grid_sample` grid (…, h, w, 2) (±1 at the edge pixels'
+    centres), and whether it lies inside the source picture (…, 1, h, w) float."""
+    inv = torch.from_numpy(invert(maps)).float().to(device)                   # target -> source
+    ys, xs = torch.meshgrid(torch.arange(h, dtype=torch.float32, device=device),
+                            torch.arange(w, dtype=torch.float32, device=device), indexing="ij")
+    pixels = torch.stack([xs, ys, torch.ones_like(xs)], -1).view(h * w, 3)
+    src = pixels @ inv.transpose(-1, -2)                                      # (…, h·w, 2) pixels
+    inside = ((src[..., 0] >= -0.5) & (src[..., 0] <= w - 0.5) & (src[..., 1] >= -0.5)
+              & (src[..., 1] <= h - 0.5)).float()
+    grid = torch.stack([src[..., 0] / max(w - 1, 1) * 2 - 1, src[..., 1] / max(h - 1, 1) * 2 - 1], -1)
+    lead = maps.shape[:-2]
+    return grid.view(*lead, h, w, 2), inside.view(*lead, 1, h, w)
+
+
 def warp(images: torch.Tensor, maps: np.ndarray, padding: str = "zeros") -> tuple[torch.Tensor, torch.Tensor]:
     """Move one picture (C, h, w) by T affine maps (T, 2, 3) of source → target pixels.
 
     Returns the moved pictures (T, C, h, w) (bilinear) and where each target pixel's
     source lies inside the picture (T, 1, h, w) float, on the pictures' device."""
     c, h, w = images.shape
-    dev = images.device
-    inv = torch.from_numpy(invert(maps)).float().to(dev)                      # target -> source
-    ys, xs = torch.meshgrid(torch.arange(h, dtype=torch.float32, device=dev),
-                            torch.arange(w, dtype=torch.float32, device=dev), indexing="ij")
-    grid = torch.stack([xs, ys, torch.ones_like(xs)], -1).view(1, h * w, 3)
-    src = grid @ inv.transpose(1, 2)                                          # (T, h·w, 2) pixels
-    inside = ((src[..., 0] >= -0.5) & (src[..., 0] <= w - 0.5) & (src[..., 1] >= -0.5)
-              & (src[..., 1] <= h - 0.5)).float().view(-1, 1, h, w)
-    norm = torch.stack([src[..., 0] / max(w - 1, 1) * 2 - 1, src[..., 1] / max(h - 1, 1) * 2 - 1], -1)
-    moved = F.grid_sample(images[None].expand(len(maps), -1, -1, -1), norm.view(-1, h, w, 2),
+    grid, inside = carry_grid(maps, h, w, images.device)
+    moved = F.grid_sample(images[None].expand(len(maps), -1, -1, -1), grid,
                           mode="bilinear", padding_mode=padding, align_corners=True)
     return moved, inside
 

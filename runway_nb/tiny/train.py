@@ -35,11 +35,14 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 from tqdm.auto import tqdm
 
+from ..camera.geometry import frame_transform
 from . import data
 from .autoencoder import TinyAutoencoder
+from .guidance import carry_grid
 from .model import TinyVideoDiT, camera_features
 from .text import TinyTextEncoder, WordTokenizer
 
@@ -77,6 +80,11 @@ class TrainConfig:
     edge_weight: float = 4.0     # decoder fine-tune: extra L1 weight on edges (small objects)
     object_weight: float = 0.0   # denoiser: extra loss weight where objects are (≈3 % of pixels)
     sigma_shift: float = 1.0     # > 1 trains more at high noise, where layout and camera are decided
+    rigid_weight: float = 0.0    # denoiser: + this × the gap, in decoded pixels, between each frame's
+                                 # estimated clean background and frame 0's carried there by the
+                                 # clip's camera (the warp guide's pull, learned; `rigid_targets`)
+    rigid_frames: int = 4        # … on this many later frames of each clip, drawn per step (decoding
+                                 # all 16 made a CPU step 3.5× slower)
 
     def __post_init__(self):
         # a bad value should fail here, not an hour into a run
@@ -85,13 +93,13 @@ class TrainConfig:
         for name in ("text_dropout", "camera_dropout", "known_probability", "camera_in_text",
                      "camera_probability", "ema"):
             check_number(name, getattr(self, name), low=0, high=1)
-        for name in ("pool_size", "ae_batch", "batch", "dim", "depth", "threads", "warmup"):
+        for name in ("pool_size", "ae_batch", "batch", "dim", "depth", "threads", "warmup", "rigid_frames"):
             check_number(name, getattr(self, name), low=1, integer=True)
         for name in ("ae_steps", "steps", "decoder_steps"):
             check_number(name, getattr(self, name), low=0, integer=True)
         for name in ("lr", "decoder_lr", "sigma_shift"):
             check_number(name, getattr(self, name), low=0, low_inclusive=False)
-        for name in ("edge_weight", "object_weight", "checkpoint_minutes", "max_minutes"):
+        for name in ("edge_weight", "object_weight", "rigid_weight", "checkpoint_minutes", "max_minutes"):
             check_number(name, getattr(self, name), low=0)
         from ..engines.registry import DEVICE_KINDS
         from ..errors import InvalidInput
@@ -385,16 +393,83 @@ def make_batch(cfg, step, latents, cameras, captions, tokenizer, objects=None):
         cover = torch.from_numpy(objects[idx].astype(np.float32) / 255).flatten(0, 1)[:, None]
         cover = torch.nn.functional.max_pool2d(cover, 3, stride=1, padding=1).view(b, t, 1, *cover.shape[-2:])
         weight = weight * (1 + cfg.object_weight * cover)
-    return dict(latents=xt, timestep=sigma * 1000, ids=ids, mask=mask, camera=cam,
-                camera_known=cam_known, known=known, known_mask=known_mask), noise - x0, weight
+    batch = dict(latents=xt, timestep=sigma * 1000, ids=ids, mask=mask, camera=cam,
+                 camera_known=cam_known, known=known, known_mask=known_mask)
+    if cfg.rigid_weight:
+        # frame 0 and a few later frames, the same for the whole batch (drawn last, so the
+        # batch itself is the one a run without the rigid loss draws)
+        later = rng.choice(np.arange(1, t), min(cfg.rigid_frames, t - 1), replace=False)
+        frames = np.concatenate([[0], np.sort(later)])
+        batch["rigid_frames"] = torch.from_numpy(frames)
+        batch["rigid_grid"], batch["rigid_weight"] = rigid_targets(
+            cameras[idx][:, frames], cam_known, known_mask[:, frames],
+            None if objects is None else objects[idx][:, frames], *x0.shape[-2:])
+    return batch, noise - x0, weight
+
+
+def rigid_targets(cameras: np.ndarray, camera_known: torch.Tensor, known_mask: torch.Tensor,
+                  objects: np.ndarray | None, h: int, w: int, factor: int = 4):
+    """For the rigid loss, on the decoded pixel grid (`factor` × the latent h × w): where
+    frame 0's content sits in each frame of each clip (cameras (B, T, 4) relative to frame 0
+    -> `grid_sample` grids (B, T, H, W, 2)) and which pixels count (B, T, 1, H, W): frames
+    after the first, not given, of clips whose camera moves and is given to the model, inside
+    what frame 0 saw, and away from the objects, which move on their own (`objects`: the
+    pool's latent coverage masks (B, T, h, w) uint8, grown by a latent pixel).
+
+    In pixels, not latents: the autoencoder's latents of a moved picture are far from frame
+    0's latents moved (a gap of 0.10 of their variance on a pool's moving clips, against 0.004
+    for the pixels), and the model's estimates sit at that floor, so a latent loss would only
+    pull toward the bilinear blur; decoded, the estimates' gap is up to twice the truth's."""
+    b, t = cameras.shape[:2]
+    hp, wp = h * factor, w * factor
+    maps = np.stack([frame_transform(c, wp, hp) for c in cameras])          # (B, T, 2, 3) frame 0 -> t
+    grid, inside = carry_grid(maps, hp, wp)
+    moving = torch.from_numpy(np.abs(cameras - cameras[:, :1]).max((1, 2)) > 1e-6)
+    count = inside * (moving & camera_known).float()[:, None, None, None, None]
+    count = count * (~known_mask).float()[:, :, None, None, None]
+    count[:, 0] = 0.0                                                         # frame 0 is the anchor
+    if objects is not None:
+        cover = torch.from_numpy(objects.astype(np.float32) / 255).flatten(0, 1)[:, None]
+        cover = F.max_pool2d(cover, 3, stride=1, padding=1)
+        cover = F.interpolate(cover, scale_factor=factor, mode="nearest").view(b, t, 1, hp, wp)
+        carried = F.grid_sample(cover[:, :1].expand(-1, t, -1, -1, -1).flatten(0, 1), grid.flatten(0, 1),
+                                mode="bilinear", padding_mode="zeros", align_corners=True).view(b, t, 1, hp, wp)
+        count = count * (1 - cover) * (1 - carried).clamp(0, 1)
+    return grid, count
+
+
+def rigid_gap(frames: torch.Tensor, grid: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """Weighted mean squared gap between each frame of `frames` (B, T, C, H, W) and frame 0
+    carried there along `grid` (`rigid_targets`). The caller decides whether frame 0 is a
+    fixed target (detached)."""
+    b, t, c, h, w = frames.shape
+    carried = F.grid_sample(frames[:, :1].expand(-1, t, -1, -1, -1).flatten(0, 1), grid.flatten(0, 1),
+                            mode="bilinear", padding_mode="zeros", align_corners=True).view(b, t, c, h, w)
+    return ((frames - carried) ** 2 * weight).sum() / (weight.sum() * c).clamp_min(1e-6)
+
+
+def _rigid_loss(batch: dict, pred: torch.Tensor, decoder) -> torch.Tensor:
+    """The clean clip the model sees, x̂0 = x_t − σ v̂ (given frames as given), at the batch's
+    rigid frames, decoded by the frozen decoder; frame 0 is the fixed target the later frames
+    are held to."""
+    sigma = batch["timestep"][:, None, None, None, None] / 1000
+    x0_hat = batch["latents"] - sigma * pred
+    x0_hat = torch.where(batch["known_mask"][:, :, None, None, None], batch["known"], x0_hat)
+    x0_hat = x0_hat[:, batch["rigid_frames"]]
+    b, t = x0_hat.shape[:2]
+    pixels = decoder(x0_hat.flatten(0, 1))
+    pixels = pixels.view(b, t, *pixels.shape[1:])
+    pixels = torch.cat([pixels[:, :1].detach(), pixels[:, 1:]], 1)
+    return rigid_gap(pixels, batch["rigid_grid"], batch["rigid_weight"])
 
 
 _STATE = {"step": 0, "lr": None}   # the last finished step (for the Ctrl-C handler) and its rate
 
 
 def _denoiser_loop(cfg, step, started, params, ema, opt, text, dit, latents, cameras, captions,
-                   tokenizer, losses, save_checkpoint, objects=None):
-    """The training loop proper: one screen, like nanoGPT's."""
+                   tokenizer, losses, save_checkpoint, objects=None, decoder=None):
+    """The training loop proper: one screen, like nanoGPT's. `decoder`: the frozen
+    autoencoder's `decode`, for the rigid loss."""
     _STATE.update(step=step, lr=None)
     last_save = begun = time.time()
     deadline = started + cfg.max_minutes * 60
@@ -428,6 +503,8 @@ def _denoiser_loop(cfg, step, started, params, ema, opt, text, dit, latents, cam
             pred = dit(batch["latents"], batch["timestep"], feats, batch["mask"], batch["camera"],
                        batch["camera_known"], batch["known"], batch["known_mask"])
             loss = ((pred - target) ** 2 * weight).sum() / (weight.sum() * target.shape[2])
+            if cfg.rigid_weight:
+                loss = loss + cfg.rigid_weight * _rigid_loss(batch, pred, decoder)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -449,6 +526,12 @@ def _denoiser_loop(cfg, step, started, params, ema, opt, text, dit, latents, cam
         if ahead:
             ahead.shutdown(cancel_futures=True)
     return step
+
+
+def _frozen_decoder(ae: TinyAutoencoder, device: str):
+    """The autoencoder's decode on `device`, its weights frozen (gradients reach x̂0 only)."""
+    ae.to(device).eval().requires_grad_(False)
+    return ae.decode
 
 
 def _init_denoiser(cfg: TrainConfig, text, dit, tokenizer) -> None:
@@ -487,7 +570,7 @@ def train(cfg: TrainConfig, run: Path, resume: bool = False) -> Path:
     latents = encode_pool(ae, frames, run, cfg.device) if cfg.steps else None   # a decoder-only stage needs none
     del frames
     objects = None
-    if cfg.object_weight and cfg.steps:
+    if (cfg.object_weight or cfg.rigid_weight) and cfg.steps:
         bar = tqdm(total=cfg.pool_size, desc="object masks")
         objects = data.render_object_masks(cfg.pool_size, cfg.seed, run / "cache",
                                            workers=max(2, cfg.threads), progress=bar.update,
@@ -533,7 +616,8 @@ def train(cfg: TrainConfig, run: Path, resume: bool = False) -> Path:
         torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
     try:
         step = _denoiser_loop(cfg, step, started, params, ema, opt, text, dit, latents, cameras,
-                              captions, tokenizer, losses, save_checkpoint, objects)
+                              captions, tokenizer, losses, save_checkpoint, objects,
+                              decoder=_frozen_decoder(ae, cfg.device) if cfg.rigid_weight else None)
     except KeyboardInterrupt:
         # Ctrl-C (or the notebook's stop button): keep what was learned, then stop.
         step = _STATE["step"]
@@ -549,6 +633,7 @@ def train(cfg: TrainConfig, run: Path, resume: bool = False) -> Path:
         p.data.copy_(e)
     text.to("cpu")
     dit.to("cpu")
+    ae.to("cpu")                           # the rigid loss may have taken it to the GPU
     from .pipeline import TinyVideoPipeline
 
     pipe = TinyVideoPipeline.from_components(ae, text, dit, tokenizer)
