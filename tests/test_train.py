@@ -95,12 +95,12 @@ def test_command_line_entry_point(tmp_path, capsys):
     assert "wrote" in capsys.readouterr().out
 
 
-def test_the_command_line_sets_device_batch_learning_rate_and_pool(tmp_path):
+def test_the_command_line_sets_device_batch_learning_rate_pool_and_rigid_weight(tmp_path):
     main(["--preset", "smoke", "--out", str(tmp_path / "cli"), "--steps", "2", "--device", "cpu",
-          "--batch", "3", "--lr", "0.002", "--pool-size", "24"])
+          "--batch", "3", "--lr", "0.002", "--pool-size", "24", "--rigid-weight", "2"])
     record = json.loads((tmp_path / "cli" / "pipeline" / "training.json").read_text())
     assert (record["config"]["batch"], record["config"]["lr"], record["device"]) == (3, 0.002, "cpu")
-    assert record["config"]["pool_size"] == 24
+    assert (record["config"]["pool_size"], record["config"]["rigid_weight"]) == (24, 2.0)
     assert [p.name for p in (tmp_path / "cli" / "cache").glob("pool_*_n24*.npz")]   # the pool drawn
 
 

@@ -668,6 +668,7 @@ def main(argv=None):
     ap.add_argument("--batch", type=int, help="override the preset's denoiser batch")
     ap.add_argument("--lr", type=float, help="override the preset's denoiser learning rate")
     ap.add_argument("--pool-size", type=int, help="override the preset's number of rendered training clips")
+    ap.add_argument("--rigid-weight", type=float, help="override the preset's rigid loss weight (0: off)")
     ap.add_argument("--vae-from", help='reuse an autoencoder instead of training one: "shipped" or a vae/ folder')
     ap.add_argument("--init-from", help='continue a trained denoiser: "shipped" or a pipeline/ folder')
     args = ap.parse_args(argv)
@@ -679,7 +680,8 @@ def main(argv=None):
             "steps": args.steps, "ae_steps": args.ae_steps, "max_minutes": args.max_minutes,
             "threads": args.threads, "seed": args.seed, "vae_from": args.vae_from,
             "init_from": args.init_from, "device": args.device, "batch": args.batch,
-            "lr": args.lr, "pool_size": args.pool_size}.items() if v is not None}})
+            "lr": args.lr, "pool_size": args.pool_size, "rigid_weight": args.rigid_weight}.items()
+            if v is not None}})
     except InvalidInput as exc:
         ap.error(str(exc))                  # usage + the message, exit status 2
     train(cfg, args.out, resume=args.resume)
