@@ -397,9 +397,7 @@ def make_batch(cfg, step, latents, cameras, captions, tokenizer, objects=None):
     known = x0 * known_mask[:, :, None, None, None]
     weight = (~known_mask).float()[:, :, None, None, None].expand(b, t, 1, *x0.shape[-2:])
     if cfg.object_weight and objects is not None:
-        cover = torch.from_numpy(objects[idx].astype(np.float32) / 255).flatten(0, 1)[:, None]
-        cover = torch.nn.functional.max_pool2d(cover, 3, stride=1, padding=1).view(b, t, 1, *cover.shape[-2:])
-        weight = weight * (1 + cfg.object_weight * cover)
+        weight = weight * (1 + cfg.object_weight * object_cover(objects[idx]))
     batch = dict(latents=xt, timestep=sigma * 1000, ids=ids, mask=mask, camera=cam,
                  camera_known=cam_known, known=known, known_mask=known_mask)
     if cfg.rigid_weight:
@@ -437,12 +435,9 @@ def rigid_targets(cameras: np.ndarray, camera_known: torch.Tensor, known_mask: t
     count = count * (~known_mask).float()[:, :, None, None, None]
     count[:, 0] = 0.0                                                         # frame 0 is the anchor
     if objects is not None:
-        cover = torch.from_numpy(objects.astype(np.float32) / 255).flatten(0, 1)[:, None]
-        cover = F.max_pool2d(cover, 3, stride=1, padding=1)
-        cover = F.interpolate(cover, scale_factor=factor, mode="nearest").view(b, t, 1, hp, wp)
-        carried = F.grid_sample(cover[:, :1].expand(-1, t, -1, -1, -1).flatten(0, 1), grid.flatten(0, 1),
-                                mode="bilinear", padding_mode="zeros", align_corners=True).view(b, t, 1, hp, wp)
-        count = count * (1 - cover) * (1 - carried).clamp(0, 1)
+        cover = F.interpolate(object_cover(objects).flatten(0, 1), scale_factor=factor, mode="nearest")
+        cover = cover.view(b, t, 1, hp, wp)
+        count = count * (1 - cover) * (1 - carry_first(cover, grid)).clamp(0, 1)
     return grid, count
 
 
@@ -450,10 +445,25 @@ def rigid_gap(frames: torch.Tensor, grid: torch.Tensor, weight: torch.Tensor) ->
     """Weighted mean squared gap between each frame of `frames` (B, T, C, H, W) and frame 0
     carried there along `grid` (`rigid_targets`). The caller decides whether frame 0 is a
     fixed target (detached)."""
-    b, t, c, h, w = frames.shape
+    c = frames.shape[2]
+    return ((frames - carry_first(frames, grid)) ** 2 * weight).sum() / (weight.sum() * c).clamp_min(1e-6)
+
+
+def carry_first(frames: torch.Tensor, grid: torch.Tensor) -> torch.Tensor:
+    """Each clip's frame 0 of `frames` (B, T, C, H, W) carried to every frame along `grid`
+    (B, T, H, W, 2), bilinear, zero outside what frame 0 saw."""
+    b, t = frames.shape[:2]
     carried = F.grid_sample(frames[:, :1].expand(-1, t, -1, -1, -1).flatten(0, 1), grid.flatten(0, 1),
-                            mode="bilinear", padding_mode="zeros", align_corners=True).view(b, t, c, h, w)
-    return ((frames - carried) ** 2 * weight).sum() / (weight.sum() * c).clamp_min(1e-6)
+                            mode="bilinear", padding_mode="zeros", align_corners=True)
+    return carried.view(frames.shape)
+
+
+def object_cover(objects: np.ndarray) -> torch.Tensor:
+    """The pool's object coverage masks (B, T, h, w) uint8 -> (B, T, 1, h, w) in [0, 1], grown
+    by a latent pixel so the objects' outlines count too."""
+    b, t, h, w = objects.shape
+    cover = torch.from_numpy(objects.astype(np.float32) / 255).reshape(b * t, 1, h, w)
+    return F.max_pool2d(cover, 3, stride=1, padding=1).view(b, t, 1, h, w)
 
 
 def _rigid_loss(batch: dict, pred: torch.Tensor, decoder) -> torch.Tensor:
