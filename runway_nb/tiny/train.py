@@ -167,13 +167,13 @@ PRESETS = {
                                       camera_world=True, camera_in_text=0.3, camera_probability=0.9,
                                       camera_dropout=0.15, init_from="shipped", object_weight=4.0,
                                       device="cuda", threads=16),
-    # A lead prepared for a lent GPU, not yet run there: the eighth stage's recipe on another
-    # fresh pool, plus the rigid loss (README, Training). Its control: `director_gpu_fresh
-    # --seed 5`, the same pool without it.
-    "director_gpu_rigid": TrainConfig(pool_size=48000, steps=6232, batch=128, lr=1.5e-4, warmup=200, seed=5,
+    # Ninth stage, on a GPU: the eighth stage's recipe on another fresh pool, plus the rigid
+    # loss (README, Training); the steps a lent H200 made in 5.5 minutes beside its control,
+    # `director_gpu_fresh --seed 5 --threads 8` (the same pool without it), on the same GPU.
+    "director_gpu_rigid": TrainConfig(pool_size=48000, steps=2242, batch=128, lr=1.5e-4, warmup=200, seed=5,
                                       camera_world=True, camera_in_text=0.3, camera_probability=0.9,
                                       camera_dropout=0.15, init_from="shipped", object_weight=4.0,
-                                      rigid_weight=10.0, device="cuda", threads=16),
+                                      rigid_weight=30.0, device="cuda", threads=8),
     "smoke": TrainConfig(pool_size=32, ae_steps=3, ae_batch=8, steps=3, batch=2, dim=32,
                          depth=1, warmup=1, threads=1),
 }
