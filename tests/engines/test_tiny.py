@@ -145,6 +145,28 @@ def test_corrupt_weights_give_a_clear_error(tmp_path, smoke_pipeline):
         TinyEngine(broken)
 
 
+def test_a_loaded_engine_keeps_its_weights_when_the_folder_is_written_again(tmp_path, smoke_pipeline):
+    # A second training run into the same --out rewrites the files under an engine a
+    # notebook still holds: its weights must neither change nor vanish (the file is not
+    # mapped into the engine's memory).
+    from runway_nb.tiny.pipeline import TinyVideoPipeline
+
+    folder = tmp_path / "pipeline"
+    shutil.copytree(smoke_pipeline, folder)
+    held = TinyVideoPipeline.load(folder)
+    before = {k: v.clone() for k, v in held.transformer.state_dict().items()}
+    retrained = TinyVideoPipeline.load(folder)
+    with torch.no_grad():
+        for p in retrained.transformer.parameters():
+            p.add_(1.0)
+    retrained.save(tmp_path / "other")
+    for weights in (tmp_path / "other").glob("*/*.safetensors"):   # overwritten in place, as `cp` does
+        shutil.copyfile(weights, folder / weights.parent.name / weights.name)
+    retrained.save(folder)                                          # and saved again
+    after = held.transformer.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)
+
+
 def test_unknown_engine_and_non_pipeline_folder(tmp_path):
     with pytest.raises(rn.EngineNotFound, match="runway-nb engines"):
         rn.load_engine("no-such-engine")
