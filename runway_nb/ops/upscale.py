@@ -31,12 +31,13 @@ def register_upscaler(engine_id: str, fn: Callable[[np.ndarray, int], np.ndarray
 
 @lru_cache(maxsize=4)
 def _learned(factor: int):
+    from ..tiny.loading import from_folder
     from ..tiny.upscaler import TinyUpscaler
 
     folder = UPSCALERS / f"x{factor}"
     if not (folder / "config.json").is_file():
         return None
-    return TinyUpscaler.from_pretrained(folder, use_safetensors=True, low_cpu_mem_usage=False).eval()
+    return from_folder(TinyUpscaler, folder).eval()
 
 
 def classical(frames: np.ndarray, factor: int, method: str = "lanczos") -> np.ndarray:

@@ -27,6 +27,7 @@ from ..camera.geometry import relative_camera
 from ..camera.noise_warp import warped_noise
 from .autoencoder import TinyAutoencoder
 from .guidance import LayoutGuide, window_brushes
+from .loading import from_folder
 from .model import TinyVideoDiT, camera_features
 from .text import TinyTextEncoder, WordTokenizer
 
@@ -93,14 +94,7 @@ class TinyVideoPipeline(DiffusionPipeline):
         """Load a pipeline folder written by `save` (safetensors only, never pickle)."""
         folder = Path(folder)
         classes = {"vae": TinyAutoencoder, "text_encoder": TinyTextEncoder, "transformer": TinyVideoDiT}
-        parts = {name: klass.from_pretrained(folder / name, use_safetensors=True, low_cpu_mem_usage=False)
-                 for name, klass in classes.items()}
-        # diffusers leaves the weights as views of the memory-mapped file: a training run that
-        # writes the folder again under an engine a notebook holds would change its weights or
-        # kill the kernel (SIGBUS on a truncated file). 15 MB of copies buys an engine its own.
-        for module in parts.values():
-            for tensor in (*module.parameters(), *module.buffers()):
-                tensor.data = tensor.data.clone()
+        parts = {name: from_folder(klass, folder / name) for name, klass in classes.items()}
         scheduler = FlowMatchEulerDiscreteScheduler.from_pretrained(folder / "scheduler")
         return cls.from_components(parts["vae"], parts["text_encoder"], parts["transformer"],
                                    WordTokenizer.load(folder / "tokenizer"), scheduler)
