@@ -407,3 +407,40 @@ def test_a_rigid_smoke_run_draws_the_same_batches_and_learns_otherwise(tmp_path)
     assert any(not (wa[k] == wb[k]).all() for k in wa)                     # the loss reached the model
     record = json.loads((tmp_path / "rigid" / "pipeline" / "training.json").read_text())
     assert record["config"]["rigid_weight"] == 1.0 and np.isfinite(record["final_loss"])
+
+
+def test_the_rigid_loss_decodes_only_the_clips_it_counts_and_is_the_same_loss():
+    import torch
+    import torch.nn.functional as F
+
+    from runway_nb.tiny.train import _rigid_loss, rigid_gap, rigid_targets
+
+    torch.manual_seed(0)
+    b, t, h, w = 3, 5, 8, 8
+    cameras = np.zeros((b, t, 4), np.float32)
+    cameras[:, :, 2] = 1.0
+    cameras[0, :, 0] = np.linspace(0, 0.2, t)                              # clip 0 pans; 1 and 2 hold still
+    known_mask = torch.zeros(b, t, dtype=torch.bool)
+    frames = [0, 2, 4]
+    grid, weight = rigid_targets(cameras[:, frames], torch.tensor([True, True, True]), known_mask[:, frames],
+                                 None, h, w)
+    batch = dict(latents=torch.randn(b, t, 4, h, w), timestep=torch.full((b,), 500.0),
+                 known=torch.zeros(b, t, 4, h, w), known_mask=known_mask,
+                 rigid_frames=torch.tensor(frames), rigid_grid=grid, rigid_weight=weight)
+    pred = torch.randn(b, t, 4, h, w, requires_grad=True)
+    seen = []
+
+    def decoder(z):                                                        # a stand-in: 4× up, 3 channels
+        seen.append(len(z))
+        return F.interpolate(z[:, :3], scale_factor=4, mode="nearest")
+
+    loss = _rigid_loss(batch, pred, decoder)
+    assert seen == [1 * 3]                                                 # one clip, three frames, decoded
+    x0 = (batch["latents"] - 0.5 * pred)[:, batch["rigid_frames"]]        # every clip decoded, as before
+    pixels = decoder(x0.flatten(0, 1)).view(b, 3, 3, 4 * h, 4 * w)
+    pixels = torch.cat([pixels[:, :1].detach(), pixels[:, 1:]], 1)
+    assert torch.allclose(loss, rigid_gap(pixels, grid, weight)) and loss > 0
+    loss.backward()
+    assert pred.grad[1:].abs().sum() == 0 and pred.grad[0].abs().sum() > 0
+    batch["rigid_weight"] = torch.zeros_like(weight)                       # nothing counted: nothing decoded
+    assert _rigid_loss(batch, pred, decoder) == 0 and len(seen) == 2

@@ -473,12 +473,17 @@ def _rigid_loss(batch: dict, pred: torch.Tensor, decoder) -> torch.Tensor:
     sigma = batch["timestep"][:, None, None, None, None] / 1000
     x0_hat = batch["latents"] - sigma * pred
     x0_hat = torch.where(batch["known_mask"][:, :, None, None, None], batch["known"], x0_hat)
-    x0_hat = x0_hat[:, batch["rigid_frames"]]
+    # Only the clips the loss counts are decoded (a still or unconditioned camera, or every
+    # frame given, counts nothing): the same loss, a fraction of the decoder's work.
+    counted = batch["rigid_weight"].flatten(1).sum(1) > 0
+    if not counted.any():
+        return pred.sum() * 0.0
+    x0_hat = x0_hat[counted][:, batch["rigid_frames"]]
     b, t = x0_hat.shape[:2]
     pixels = decoder(x0_hat.flatten(0, 1))
     pixels = pixels.view(b, t, *pixels.shape[1:])
     pixels = torch.cat([pixels[:, :1].detach(), pixels[:, 1:]], 1)
-    return rigid_gap(pixels, batch["rigid_grid"], batch["rigid_weight"])
+    return rigid_gap(pixels, batch["rigid_grid"][counted], batch["rigid_weight"][counted])
 
 
 _STATE = {"step": 0, "lr": None}   # the last finished step (for the Ctrl-C handler) and its rate
