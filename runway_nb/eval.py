@@ -85,12 +85,12 @@ def main(argv=None):
     import runway_nb as rn
 
     from .camera import as_camera_path
-    from .engines.registry import _check_device
+    from .engines.registry import check_device
 
     try:                                         # a bad camera or device is refused before any work
         if args.brush_camera is not None:
             as_camera_path(args.brush_camera, field="brush_camera")
-        _check_device(args.device)
+        check_device(args.device)
     except InvalidInput as exc:
         ap.error(str(exc))
 

@@ -109,9 +109,9 @@ class DiffusersEngine(DiffusersCamera, Engine):
     def __init__(self, source: str | Path | None = None, device: str = "cpu", dtype=None, *,
                  cpu_offload: bool | str = False, vae_slicing: bool = False, vae_tiling: bool = False,
                  allow_pickle: bool = False, revision: str | None = None, variant: str | None = None):
-        from .registry import _check_device
+        from .registry import check_device
 
-        _check_device(device)
+        check_device(device)
         if cpu_offload not in (False, True, "model", "sequential"):
             raise InvalidInput("cpu_offload", cpu_offload, "must be False, True (= 'model': whole models "
                                "move to the GPU when used) or 'sequential' (layer by layer: least memory, "

@@ -96,7 +96,9 @@ def list_engines() -> list[dict]:
 DEVICE_KINDS = ("cpu", "cuda", "mps")
 
 
-def _check_device(device: str) -> None:
+def check_device(device: str) -> None:
+    """Refuse, by name, a device this machine does not have ('cuda' without a GPU, …), before
+    any work: loading an engine, an eval run and a training run all call it first."""
     import torch
 
     if not isinstance(device, str):
@@ -118,7 +120,7 @@ def load_engine(name_or_path: str | Path = "tiny", device: str = "cpu", dtype=No
     `options` go to the engine: for the diffusers adapters `cpu_offload`, `vae_slicing`,
     `vae_tiling`, `allow_pickle`, `revision`, `variant` (see engines/diffusers_base.py)."""
     ids = engine_ids()
-    _check_device(device)
+    check_device(device)
     if isinstance(name_or_path, Engine):
         return name_or_path
     if not isinstance(name_or_path, (str, Path)) or not str(name_or_path).strip():

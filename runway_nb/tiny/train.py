@@ -577,9 +577,9 @@ def _init_denoiser(cfg: TrainConfig, text, dit, tokenizer) -> None:
 
 
 def train(cfg: TrainConfig, run: Path, resume: bool = False) -> Path:
-    from ..engines.registry import _check_device
+    from ..engines.registry import check_device
 
-    _check_device(cfg.device)          # a GPU preset on a machine without one: refused before any work
+    check_device(cfg.device)           # a GPU preset on a machine without one: refused before any work
     torch.set_num_threads(cfg.threads)
     run.mkdir(parents=True, exist_ok=True)
     started = time.time()
