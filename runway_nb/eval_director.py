@@ -184,7 +184,8 @@ def evaluate_camera(engine, combos, modes=CAMERA_MODES, steps=None, progress=Tru
                 with warp_camera_input(engine, on=mode != WARP_ONLY):
                     frames = engine.render(shot, progress=False).frames
             measured = measure_camera(frames, object_masks(frames, c["scene"].objects[0].color))
-            rows.append({"prompt": c["prompt"], **camera_row(requested, measured, c["move"]),
+            rows.append({"prompt": c["prompt"], "background": c["scene"].background,
+                         **camera_row(requested, measured, c["move"]),
                          "measured": measured.round(4).tolist()})
         out[mode] = {"metrics": summarize(rows), "rows": rows}
     return out
@@ -316,6 +317,27 @@ def print_camera(result: dict) -> None:
               f"{m['translation_pct']:>12.2f}{m['translation_px']:>11.2f}{m['zoom_pct']:>11.2f}{m['roll_deg']:>11.2f}")
     print("targets: native ≥ 95 % direction and ≤ 5 % translation; warp-only (the camera input off) "
           "≥ 80 %; virtual ≤ 1 px")
+    for mode, r in result.items():
+        line = direction_by_sky(r["rows"])
+        if line:
+            print(f"{mode:<17}{line}")
+
+
+def direction_by_sky(rows: list[dict]) -> str:
+    """Direction right, as right / paths, on starry skies and on the rest, then per sky: the
+    model's stars are finer than a latent pixel, and that is where native moves go wrong
+    (README, Director Mode). Rows without a background (older JSON) give ''."""
+    if not rows or any("background" not in row for row in rows):
+        return ""
+
+    def tally(keep) -> str:
+        picked = [bool(row["direction"]) for row in rows if keep(row["background"])]
+        return f"{sum(picked)}/{len(picked)}"
+
+    skies = sorted({row["background"] for row in rows})
+    return (f"direction by sky: starry {tally(lambda b: b in toyworld.STARRY)}, "
+            f"the rest {tally(lambda b: b not in toyworld.STARRY)} ("
+            + ", ".join(f"{b} {tally(lambda x, b=b: x == b)}" for b in skies) + ")")
 
 
 def print_brushes(result: dict) -> None:

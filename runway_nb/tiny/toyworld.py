@@ -56,6 +56,9 @@ OBJECT_RGB = {
     "purple": (0.60, 0.15, 0.80),
     "orange": (1.00, 0.55, 0.05),
 }
+# Skies of stars (small soft dots) rather than clouds: the one texture in the toy world whose
+# detail is finer than a latent pixel, and the skies on which native camera moves go wrong most.
+STARRY = ("black", "night")
 # An object colour is never drawn on a background of its own colour.
 CLASHES = {("white", "white"), ("green", "green"), ("blue", "blue"), ("yellow", "yellow"),
            ("white", "yellow"), ("yellow", "white"), ("orange", "sunset"), ("blue", "night")}
@@ -155,7 +158,7 @@ def _sky(bg: str, wx, wy, seed: int, px: float):
     top, bottom = (np.array(c, np.float32) for c in SKY[bg])
     a = np.clip((wy - HORIZON) / 0.9, 0.0, 1.0)[..., None]
     rgb = bottom * (1 - a) + top * a
-    if bg in ("black", "night"):
+    if bg in STARRY:
         # stars: one candidate per grid cell, jittered, small soft dots
         cell = 0.09
         ix, iy = np.floor(wx / cell), np.floor(wy / cell)

@@ -154,6 +154,8 @@ def test_the_camera_eval_measures_warp_with_the_camera_input_on_and_off(smoke_pi
     assert engine.warp_camera_input is True
     assert set(out) == {"truth", "virtual on truth", "warp", "warp-only"}
     assert all(len(out[m]["rows"]) == 2 for m in out)
+    skies = [c["scene"].background for c in camera_combos(2)]
+    assert all([row["background"] for row in out[m]["rows"]] == skies for m in out)
 
 
 def test_the_model_still_mode_checks_the_ruler_on_the_engines_own_picture():
@@ -196,6 +198,17 @@ def test_direction_accuracy_is_printed_with_its_95_percent_interval(capsys):
     print_camera({"native": {"metrics": metrics, "rows": [{"direction": i < 43} for i in range(64)]}})
     out = capsys.readouterr().out
     assert "95 % interval" in out and "55–77" in out
+
+
+def test_direction_is_also_reported_per_sky_starry_apart():
+    from runway_nb.eval_director import direction_by_sky
+
+    rows = [{"background": "black", "direction": False}, {"background": "night", "direction": True},
+            {"background": "blue", "direction": True}, {"background": "blue", "direction": True},
+            {"background": "green", "direction": False}]
+    assert direction_by_sky(rows) == ("direction by sky: starry 1/2, the rest 2/3 "
+                                      "(black 0/1, blue 2/2, green 0/1, night 1/1)")
+    assert direction_by_sky([{"direction": True}]) == ""                  # older JSON: no skies recorded
 
 
 def test_a_brushed_object_never_found_is_a_failed_clip_not_a_nan():
