@@ -1,5 +1,5 @@
-"""Video files read back as written: frame count, size, rate and colours; nothing left
-open after a read; a file that is not a video is refused by name."""
+"""Video files read back as written: frame count, size, rate and colours; writable frames;
+nothing left open or on disk after a read; a file that is not a video is refused by name."""
 
 import gc
 import warnings
@@ -35,6 +35,17 @@ def test_reading_a_video_leaves_no_file_open(tmp_path):
             read_video(path)
         gc.collect()
     assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
+
+
+def test_frames_read_back_are_the_callers_to_edit_and_leave_no_scratch_file(tmp_path, monkeypatch):
+    path = write_video(tmp_path / "clip.mp4", gradient(), 8.0)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr("tempfile.tempdir", str(scratch))
+    frames, _ = read_video(path)
+    frames[0] = 0                                                   # a writable array of its own
+    assert (frames[0] == 0).all() and frames[1].any()
+    assert list(scratch.iterdir()) == []                            # the raw frames' file is gone
 
 
 def test_a_file_that_is_not_a_video_is_refused_by_name(tmp_path):

@@ -92,25 +92,29 @@ def read_video(path) -> tuple[np.ndarray, float]:
 
     # ffmpeg run to completion rather than imageio-ffmpeg's frame generator: that one
     # leaves its pipes to the garbage collector once ffmpeg has exited (a ResourceWarning
-    # on every full read), and a clip is small enough to hold whole.
-    run = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path),
-                          "-map", "0:v:0", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
-                         capture_output=True, check=False)
-    log = run.stderr.decode("utf-8", "replace")
-    # the size and rate of what ffmpeg wrote to the pipe, from its output stream's line:
-    # "Stream #0:0(und): Video: rawvideo (RGB[24] / 0x18424752), rgb24(…), 48x32, q=2-31, 8 fps, 8 tbn"
-    line = next((ln for ln in log[log.find("Output #0"):].splitlines() if "Video:" in ln), "")
-    size, rate = re.search(r", (\d+)x(\d+)", line), re.search(r", ([\d.]+)(k?) (?:fps|tbr)", line)
-    if run.returncode != 0 or "Output #0" not in log or size is None or rate is None:
-        last = log.strip().splitlines()[-1] if log.strip() else f"ffmpeg exit status {run.returncode}"
-        raise InvalidInput("path", str(path), "must be a video file ffmpeg can read", f"ffmpeg said: {last}")
-    w, h = int(size[1]), int(size[2])
-    fps = float(rate[1]) * (1000 if rate[2] else 1)
-    frames = np.frombuffer(run.stdout, np.uint8)
+    # on every full read). The raw frames go through a temporary file rather than a pipe:
+    # read back with np.fromfile they land once, writable, where a pipe's bytes would need
+    # a second, writable copy (twice the clip's size at the peak).
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = Path(tmp) / "frames.rgb"
+        run = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path),
+                              "-map", "0:v:0", "-f", "rawvideo", "-pix_fmt", "rgb24", "-y", str(raw)],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
+        log = run.stderr.decode("utf-8", "replace")
+        # the size and rate of what ffmpeg wrote, from its output stream's line:
+        # "Stream #0:0(und): Video: rawvideo (RGB[24] / 0x18424752), rgb24(…), 48x32, q=2-31, 8 fps, 8 tbn"
+        line = next((ln for ln in log[log.find("Output #0"):].splitlines() if "Video:" in ln), "")
+        size, rate = re.search(r", (\d+)x(\d+)", line), re.search(r", ([\d.]+)(k?) (?:fps|tbr)", line)
+        if run.returncode != 0 or "Output #0" not in log or size is None or rate is None or not raw.is_file():
+            last = log.strip().splitlines()[-1] if log.strip() else f"ffmpeg exit status {run.returncode}"
+            raise InvalidInput("path", str(path), "must be a video file ffmpeg can read", f"ffmpeg said: {last}")
+        w, h = int(size[1]), int(size[2])
+        fps = float(rate[1]) * (1000 if rate[2] else 1)
+        frames = np.fromfile(raw, np.uint8)
     frames = frames[: len(frames) // (h * w * 3) * (h * w * 3)].reshape(-1, h, w, 3)
     if not len(frames):
         raise InvalidInput("path", str(path), "must hold at least one video frame")
-    return frames.copy(), fps
+    return frames, fps
 
 
 def encode_mp4_bytes(frames: np.ndarray, fps: float) -> bytes:
