@@ -413,7 +413,7 @@ def test_the_rigid_loss_decodes_only_the_clips_it_counts_and_is_the_same_loss():
     import torch
     import torch.nn.functional as F
 
-    from runway_nb.tiny.train import _rigid_loss, rigid_gap, rigid_targets
+    from runway_nb.tiny.train import _rigid_loss, counted_clips, rigid_gap, rigid_targets
 
     torch.manual_seed(0)
     b, t, h, w = 3, 5, 8, 8
@@ -425,8 +425,9 @@ def test_the_rigid_loss_decodes_only_the_clips_it_counts_and_is_the_same_loss():
     grid, weight = rigid_targets(cameras[:, frames], torch.tensor([True, True, True]), known_mask[:, frames],
                                  None, h, w)
     batch = dict(latents=torch.randn(b, t, 4, h, w), timestep=torch.full((b,), 500.0),
-                 known=torch.zeros(b, t, 4, h, w), known_mask=known_mask,
-                 rigid_frames=torch.tensor(frames), rigid_grid=grid, rigid_weight=weight)
+                 known=torch.zeros(b, t, 4, h, w), known_mask=known_mask, rigid_frames=torch.tensor(frames),
+                 **counted_clips(grid, weight))
+    assert batch["rigid_clips"].tolist() == [0] and len(batch["rigid_grid"]) == 1
     pred = torch.randn(b, t, 4, h, w, requires_grad=True)
     seen = []
 
@@ -442,5 +443,5 @@ def test_the_rigid_loss_decodes_only_the_clips_it_counts_and_is_the_same_loss():
     assert torch.allclose(loss, rigid_gap(pixels, grid, weight)) and loss > 0
     loss.backward()
     assert pred.grad[1:].abs().sum() == 0 and pred.grad[0].abs().sum() > 0
-    batch["rigid_weight"] = torch.zeros_like(weight)                       # nothing counted: nothing decoded
-    assert _rigid_loss(batch, pred, decoder) == 0 and len(seen) == 2
+    batch.update(counted_clips(grid, torch.zeros_like(weight)))           # nothing counted: a zero loss
+    assert _rigid_loss(batch, pred, decoder) == 0 and seen[-1] == 0

@@ -406,10 +406,19 @@ def make_batch(cfg, step, latents, cameras, captions, tokenizer, objects=None):
         later = rng.choice(np.arange(1, t), min(cfg.rigid_frames, t - 1), replace=False)
         frames = np.concatenate([[0], np.sort(later)])
         batch["rigid_frames"] = torch.from_numpy(frames)
-        batch["rigid_grid"], batch["rigid_weight"] = rigid_targets(
+        batch.update(counted_clips(*rigid_targets(
             cameras[idx][:, frames], cam_known, known_mask[:, frames],
-            None if objects is None else objects[idx][:, frames], *x0.shape[-2:])
+            None if objects is None else objects[idx][:, frames], *x0.shape[-2:])))
     return batch, noise - x0, weight
+
+
+def counted_clips(grid: torch.Tensor, weight: torch.Tensor) -> dict:
+    """The batch's rigid-loss fields for the clips the loss counts (a still or unconditioned
+    camera, or every frame given, counts nothing): their indices in the batch, grids and
+    weights. The loss is the same; the decoder runs on those clips alone, and only their
+    grids travel to the GPU."""
+    clips = torch.nonzero(weight.flatten(1).sum(1) > 0).flatten()
+    return {"rigid_clips": clips, "rigid_grid": grid[clips], "rigid_weight": weight[clips]}
 
 
 def rigid_targets(cameras: np.ndarray, camera_known: torch.Tensor, known_mask: torch.Tensor,
@@ -473,17 +482,14 @@ def _rigid_loss(batch: dict, pred: torch.Tensor, decoder) -> torch.Tensor:
     sigma = batch["timestep"][:, None, None, None, None] / 1000
     x0_hat = batch["latents"] - sigma * pred
     x0_hat = torch.where(batch["known_mask"][:, :, None, None, None], batch["known"], x0_hat)
-    # Only the clips the loss counts are decoded (a still or unconditioned camera, or every
-    # frame given, counts nothing): the same loss, a fraction of the decoder's work.
-    counted = batch["rigid_weight"].flatten(1).sum(1) > 0
-    if not counted.any():
-        return pred.sum() * 0.0
-    x0_hat = x0_hat[counted][:, batch["rigid_frames"]]
+    # only the counted clips (`counted_clips`; none at all gives a zero loss), picked by
+    # index so the GPU need not wait for a mask to be read back
+    x0_hat = x0_hat.index_select(0, batch["rigid_clips"])[:, batch["rigid_frames"]]
     b, t = x0_hat.shape[:2]
     pixels = decoder(x0_hat.flatten(0, 1))
     pixels = pixels.view(b, t, *pixels.shape[1:])
     pixels = torch.cat([pixels[:, :1].detach(), pixels[:, 1:]], 1)
-    return rigid_gap(pixels, batch["rigid_grid"][counted], batch["rigid_weight"][counted])
+    return rigid_gap(pixels, batch["rigid_grid"], batch["rigid_weight"])
 
 
 _STATE = {"step": 0, "lr": None}   # the last finished step (for the Ctrl-C handler) and its rate
