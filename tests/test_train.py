@@ -95,13 +95,14 @@ def test_command_line_entry_point(tmp_path, capsys):
     assert "wrote" in capsys.readouterr().out
 
 
-def test_the_command_line_sets_device_batch_learning_rate_pool_and_rigid_weight(tmp_path):
+def test_the_command_line_sets_device_batch_learning_rate_pool_rigid_weight_and_starry_share(tmp_path):
     main(["--preset", "smoke", "--out", str(tmp_path / "cli"), "--steps", "2", "--device", "cpu",
-          "--batch", "3", "--lr", "0.002", "--pool-size", "24", "--rigid-weight", "2"])
+          "--batch", "3", "--lr", "0.002", "--pool-size", "24", "--rigid-weight", "2", "--starry-share", "0.5"])
     record = json.loads((tmp_path / "cli" / "pipeline" / "training.json").read_text())
     assert (record["config"]["batch"], record["config"]["lr"], record["device"]) == (3, 0.002, "cpu")
     assert (record["config"]["pool_size"], record["config"]["rigid_weight"]) == (24, 2.0)
-    assert [p.name for p in (tmp_path / "cli" / "cache").glob("pool_*_n24*.npz")]   # the pool drawn
+    assert record["config"]["starry_share"] == 0.5
+    assert [p.name for p in (tmp_path / "cli" / "cache").glob("pool_*_n24*_st0.5.npz")]   # the pool drawn
 
 
 def test_drawing_the_next_batch_ahead_trains_the_same_weights(tmp_path):
@@ -165,7 +166,7 @@ def test_decoder_stage_keeps_the_latent_space_and_the_denoiser(tmp_path, shipped
 @pytest.mark.parametrize("field, value", [("camera_in_text", 1.5), ("text_dropout", -0.1),
                                           ("steps", 2.5), ("batch", 0), ("lr", 0.0),
                                           ("object_weight", -1.0), ("camera_probability", 1.2),
-                                          ("sigma_shift", 0.0), ("device", "tpu"),
+                                          ("sigma_shift", 0.0), ("device", "tpu"), ("starry_share", 1.5),
                                           ("batch", SMOKE.pool_size + 1)])
 def test_a_bad_setting_is_refused_before_any_work(field, value):
     from runway_nb.errors import InvalidInput
@@ -264,6 +265,36 @@ def test_the_pool_can_move_the_camera_more_often(tmp_path):
     assert len(list(tmp_path.glob("*.npz"))) == 2
     # the object masks follow the same draws: the moving pool's objects, not the default's
     masks = data.render_object_masks(40, 5, tmp_path, workers=1, camera_probability=1.0)
+    assert not np.array_equal(masks, data.render_object_masks(40, 5, tmp_path, workers=1))
+
+
+def test_the_pool_can_draw_more_starry_skies(tmp_path):
+    """Native camera moves fail most under starry skies (README, Director Mode): a pool can
+    hold more of them. Its share is the config's, it is cached apart, its masks follow the
+    same draws, the training split's rules still hold, and the default draws as before."""
+    from runway_nb.tiny import data, toyworld
+
+    def skies(share, n=400):
+        return [toyworld.sample_scene(np.random.default_rng([7, i]), "train", starry_share=share) for i in range(n)]
+
+    def starry(scenes):
+        return np.mean([s.background in toyworld.STARRY for s in scenes])
+
+    assert starry(skies(0.0)) == 0 and starry(skies(1.0)) == 1 and 0.4 < starry(skies(0.5)) < 0.6
+    assert 0.15 < starry(skies(toyworld.UNIFORM_STARRY)) < 0.35
+    for scene in skies(0.5):
+        obj = scene.objects[0]
+        assert not toyworld.is_held_out(obj.color, obj.shape, scene.background, obj.motion)
+        assert (obj.color, scene.background) not in toyworld.CLASHES
+    with pytest.raises(ValueError, match="starry_share must be between 0 and 1, got 1.5"):
+        toyworld.sample_scene(np.random.default_rng(0), starry_share=1.5)
+
+    _, _, _, plain = data.render_pool(40, 5, tmp_path, workers=1)
+    _, _, _, stars = data.render_pool(40, 5, tmp_path, workers=1, starry_share=1.0)
+    assert all(s["background"] in toyworld.STARRY for s in stars)
+    assert len(list(tmp_path.glob("*.npz"))) == 2                                 # cached apart
+    assert data._pool_stem(40, 5, 0.7, 0.6) == "pool_s5_n40"                      # older caches still found
+    masks = data.render_object_masks(40, 5, tmp_path, workers=1, starry_share=1.0)
     assert not np.array_equal(masks, data.render_object_masks(40, 5, tmp_path, workers=1))
 
 

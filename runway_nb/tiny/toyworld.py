@@ -59,6 +59,7 @@ OBJECT_RGB = {
 # Skies of stars (small soft dots) rather than clouds: the one texture in the toy world whose
 # detail is finer than a latent pixel, and the skies on which native camera moves go wrong most.
 STARRY = ("black", "night")
+UNIFORM_STARRY = len(STARRY) / len(BACKGROUNDS)   # their share when every sky is equally likely
 # An object colour is never drawn on a background of its own colour.
 CLASHES = {("white", "white"), ("green", "green"), ("blue", "blue"), ("yellow", "yellow"),
            ("white", "yellow"), ("yellow", "white"), ("orange", "sunset"), ("blue", "night")}
@@ -399,13 +400,21 @@ def _start_position(motion: str, rng: np.random.Generator, aspect: float):
 
 def sample_scene(rng: np.random.Generator, split: str = "train", aspect: float = 1.0,
                  camera_probability: float = 0.6, two_object_probability: float = 0.15,
-                 camera_in_text_probability: float = 0.7) -> ToyScene:
+                 camera_in_text_probability: float = 0.7, starry_share: float = UNIFORM_STARRY) -> ToyScene:
     """Draw a random captioned scene. split='train' never yields a held-out combination
-    for its first object; split='eval' yields only held-out ones."""
+    for its first object; split='eval' yields only held-out ones. `starry_share`: the
+    share of scenes under a starry sky (`STARRY`); the default, every sky equally likely,
+    draws exactly as before it existed."""
     if split not in ("train", "eval"):
         raise ValueError(f"split must be 'train' or 'eval', got {split!r}")
+    if not 0.0 <= starry_share <= 1.0:
+        raise ValueError(f"starry_share must be between 0 and 1, got {starry_share!r}")
+    cloudy = [b for b in BACKGROUNDS if b not in STARRY]
     while True:
-        bg = str(rng.choice(BACKGROUNDS))
+        if starry_share == UNIFORM_STARRY:
+            bg = str(rng.choice(BACKGROUNDS))
+        else:
+            bg = str(rng.choice(STARRY if rng.random() < starry_share else cloudy))
         color = str(rng.choice(COLORS))
         shape = str(rng.choice(SHAPES))
         motion = str(rng.choice(MOTIONS))

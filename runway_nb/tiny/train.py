@@ -75,6 +75,8 @@ class TrainConfig:
     camera_aligned: bool = False  # temporal attention along the camera path (model.py; no new weights)
     camera_in_text: float = 0.7  # share of captions that also name the camera move in words
     camera_probability: float = 0.6  # share of training clips whose camera moves
+    starry_share: float = 0.25   # share of training clips under a starry sky (black, night); 0.25:
+                                 # every sky equally likely, as in every stage so far
     decoder_steps: int = 0       # then fine-tune the decoder this long, encoder frozen
     decoder_lr: float = 5e-4
     edge_weight: float = 4.0     # decoder fine-tune: extra L1 weight on edges (small objects)
@@ -91,7 +93,7 @@ class TrainConfig:
         from ..errors import check_number
 
         for name in ("text_dropout", "camera_dropout", "known_probability", "camera_in_text",
-                     "camera_probability", "ema"):
+                     "camera_probability", "starry_share", "ema"):
             check_number(name, getattr(self, name), low=0, high=1)
         for name in ("pool_size", "ae_batch", "batch", "dim", "depth", "threads", "warmup", "rigid_frames"):
             check_number(name, getattr(self, name), low=1, integer=True)
@@ -593,7 +595,8 @@ def train(cfg: TrainConfig, run: Path, resume: bool = False) -> Path:
     frames, cameras, captions, _ = data.render_pool(cfg.pool_size, cfg.seed, run / "cache",
                                                     workers=max(2, cfg.threads), progress=bar.update,
                                                     camera_in_text=cfg.camera_in_text,
-                                                    camera_probability=cfg.camera_probability)
+                                                    camera_probability=cfg.camera_probability,
+                                                    starry_share=cfg.starry_share)
     bar.close()
     ae = train_autoencoder(cfg, frames, run, resume)
     latents = encode_pool(ae, frames, run, cfg.device) if cfg.steps else None   # a decoder-only stage needs none
@@ -604,7 +607,8 @@ def train(cfg: TrainConfig, run: Path, resume: bool = False) -> Path:
         objects = data.render_object_masks(cfg.pool_size, cfg.seed, run / "cache",
                                            workers=max(2, cfg.threads), progress=bar.update,
                                            camera_in_text=cfg.camera_in_text,
-                                           camera_probability=cfg.camera_probability)
+                                           camera_probability=cfg.camera_probability,
+                                           starry_share=cfg.starry_share)
         bar.close()
 
     tokenizer = WordTokenizer.from_captions(data.caption_vocabulary())
@@ -690,6 +694,8 @@ def main(argv=None):
     ap.add_argument("--lr", type=float, help="override the preset's denoiser learning rate")
     ap.add_argument("--pool-size", type=int, help="override the preset's number of rendered training clips")
     ap.add_argument("--rigid-weight", type=float, help="override the preset's rigid loss weight (0: off)")
+    ap.add_argument("--starry-share", type=float, help="share of the pool under starry skies (default 0.25: "
+                    "every sky equally likely)")
     ap.add_argument("--vae-from", help='reuse an autoencoder instead of training one: "shipped" or a vae/ folder')
     ap.add_argument("--init-from", help='continue a trained denoiser: "shipped" or a pipeline/ folder')
     args = ap.parse_args(argv)
@@ -701,7 +707,8 @@ def main(argv=None):
             "steps": args.steps, "ae_steps": args.ae_steps, "max_minutes": args.max_minutes,
             "threads": args.threads, "seed": args.seed, "vae_from": args.vae_from,
             "init_from": args.init_from, "device": args.device, "batch": args.batch,
-            "lr": args.lr, "pool_size": args.pool_size, "rigid_weight": args.rigid_weight}.items()
+            "lr": args.lr, "pool_size": args.pool_size, "rigid_weight": args.rigid_weight,
+            "starry_share": args.starry_share}.items()
             if v is not None}})
     except InvalidInput as exc:
         ap.error(str(exc))                  # usage + the message, exit status 2
