@@ -271,7 +271,7 @@ def test_the_pool_can_move_the_camera_more_often(tmp_path):
 def test_the_pool_can_draw_more_starry_skies(tmp_path):
     """Native camera moves fail most under starry skies (README, Director Mode): a pool can
     hold more of them. Its share is the config's, it is cached apart, its masks follow the
-    same draws, the training split's rules still hold, and the default draws as before."""
+    same draws, the training split's rules still hold, and the default's cache name is unchanged."""
     from runway_nb.tiny import data, toyworld
 
     def skies(share, n=400):
