@@ -335,8 +335,10 @@ def direction_by_sky(rows: list[dict]) -> str:
         return f"{sum(picked)}/{len(picked)}"
 
     skies = sorted({row["background"] for row in rows})
-    return (f"direction by sky: starry {tally(lambda b: b in toyworld.STARRY)}, "
-            f"the rest {tally(lambda b: b not in toyworld.STARRY)} ("
+    groups = [f"{name} {tally(keep)}" for name, keep in (("starry", lambda b: b in toyworld.STARRY),
+                                                         ("the rest", lambda b: b not in toyworld.STARRY))
+              if any(keep(b) for b in skies)]                                 # no empty group
+    return (f"direction by sky: {', '.join(groups)} ("
             + ", ".join(f"{b} {tally(lambda x, b=b: x == b)}" for b in skies) + ")")
 
 

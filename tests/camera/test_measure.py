@@ -209,6 +209,7 @@ def test_direction_is_also_reported_per_sky_starry_apart():
     assert direction_by_sky(rows) == ("direction by sky: starry 1/2, the rest 2/3 "
                                       "(black 0/1, blue 2/2, green 0/1, night 1/1)")
     assert direction_by_sky([{"direction": True}]) == ""                  # older JSON: no skies recorded
+    assert direction_by_sky(rows[2:]) == "direction by sky: the rest 2/3 (blue 2/2, green 0/1)"
 
 
 def test_a_brushed_object_never_found_is_a_failed_clip_not_a_nan():
