@@ -392,7 +392,7 @@ def test_the_rigid_loss_holds_a_clip_to_its_camera_path():
     from runway_nb.tiny.train import rigid_gap, rigid_targets
 
     cameras, exact = _pan_clip()
-    grid, weight = rigid_targets(cameras[None], torch.tensor([True]), torch.zeros(1, 5, dtype=torch.bool),
+    clips, grid, weight = rigid_targets(cameras[None], torch.tensor([True]), torch.zeros(1, 5, dtype=torch.bool),
                                  None, 16, 16)
     assert grid.shape == (1, 5, 64, 64, 2) and weight.shape == (1, 5, 1, 64, 64)
     assert (weight[:, 0] == 0).all() and weight[:, 1:].mean() > 0.5       # frame 0 is the anchor
@@ -413,11 +413,14 @@ def test_the_rigid_loss_counts_only_moving_given_cameras_new_frames_and_backgrou
     known_mask[0, :2] = True                                               # frames 0–1 given (extend)
     objects = np.zeros((3, 5, 16, 16), np.uint8)
     objects[0, :, 6:9, 6:9] = 255                                          # an object in the middle
-    _, weight = rigid_targets(both, torch.tensor([True, False, True]), known_mask, objects, 16, 16)
+    clips, grid, weight = rigid_targets(both, torch.tensor([True, False, True]), known_mask, objects, 16, 16)
+    assert clips.tolist() == [0]              # not clip 1 (camera dropped: not told) nor 2 (locked off)
+    assert len(grid) == len(weight) == 1                                   # nothing built for them
     assert (weight[0, :2] == 0).all() and weight[0, 2:].sum() > 0          # given frames: nothing to hold
     assert (weight[0, 2:, :, 28:32, 28:32] == 0).all()                     # the object moves on its own
-    assert (weight[1] == 0).all()                                          # camera dropped: not told
-    assert (weight[2] == 0).all()                                          # locked off: nothing to carry
+    known_mask[0] = True                                                   # every frame given: nothing
+    clips, grid, weight = rigid_targets(both, torch.tensor([True, False, True]), known_mask, objects, 16, 16)
+    assert clips.tolist() == [] and grid.shape[0] == weight.shape[0] == 0
 
 
 def test_a_rigid_smoke_run_draws_the_same_batches_and_learns_otherwise(tmp_path):
@@ -440,25 +443,24 @@ def test_a_rigid_smoke_run_draws_the_same_batches_and_learns_otherwise(tmp_path)
     assert record["config"]["rigid_weight"] == 1.0 and np.isfinite(record["final_loss"])
 
 
-def test_the_rigid_loss_decodes_only_the_clips_it_counts_and_is_the_same_loss():
+def test_the_rigid_loss_decodes_only_the_clips_it_counts():
     import torch
     import torch.nn.functional as F
 
-    from runway_nb.tiny.train import _rigid_loss, counted_clips, rigid_gap, rigid_targets
+    from runway_nb.tiny.train import _rigid_loss, rigid_gap, rigid_targets
 
     torch.manual_seed(0)
     b, t, h, w = 3, 5, 8, 8
     cameras = np.zeros((b, t, 4), np.float32)
     cameras[:, :, 2] = 1.0
-    cameras[0, :, 0] = np.linspace(0, 0.2, t)                              # clip 0 pans; 1 and 2 hold still
+    cameras[1, :, 0] = np.linspace(0, 0.2, t)                              # clip 1 pans; 0 and 2 hold still
     known_mask = torch.zeros(b, t, dtype=torch.bool)
     frames = [0, 2, 4]
-    grid, weight = rigid_targets(cameras[:, frames], torch.tensor([True, True, True]), known_mask[:, frames],
-                                 None, h, w)
+    clips, grid, weight = rigid_targets(cameras[:, frames], torch.tensor([True, True, True]),
+                                        known_mask[:, frames], None, h, w)
     batch = dict(latents=torch.randn(b, t, 4, h, w), timestep=torch.full((b,), 500.0),
                  known=torch.zeros(b, t, 4, h, w), known_mask=known_mask, rigid_frames=torch.tensor(frames),
-                 **counted_clips(grid, weight))
-    assert batch["rigid_clips"].tolist() == [0] and len(batch["rigid_grid"]) == 1
+                 rigid_clips=clips, rigid_grid=grid, rigid_weight=weight)
     pred = torch.randn(b, t, 4, h, w, requires_grad=True)
     seen = []
 
@@ -468,11 +470,13 @@ def test_the_rigid_loss_decodes_only_the_clips_it_counts_and_is_the_same_loss():
 
     loss = _rigid_loss(batch, pred, decoder)
     assert seen == [1 * 3]                                                 # one clip, three frames, decoded
-    x0 = (batch["latents"] - 0.5 * pred)[:, batch["rigid_frames"]]        # every clip decoded, as before
-    pixels = decoder(x0.flatten(0, 1)).view(b, 3, 3, 4 * h, 4 * w)
+    x0 = (batch["latents"] - 0.5 * pred)[1:2, frames]                      # the panning clip's estimate
+    pixels = decoder(x0.flatten(0, 1)).view(1, 3, 3, 4 * h, 4 * w)
     pixels = torch.cat([pixels[:, :1].detach(), pixels[:, 1:]], 1)
     assert torch.allclose(loss, rigid_gap(pixels, grid, weight)) and loss > 0
     loss.backward()
-    assert pred.grad[1:].abs().sum() == 0 and pred.grad[0].abs().sum() > 0
-    batch.update(counted_clips(grid, torch.zeros_like(weight)))           # nothing counted: a zero loss
+    assert pred.grad[[0, 2]].abs().sum() == 0 and pred.grad[1].abs().sum() > 0
+    cameras[1] = cameras[0]                                                # nothing moves: a zero loss
+    batch["rigid_clips"], batch["rigid_grid"], batch["rigid_weight"] = rigid_targets(
+        cameras[:, frames], torch.tensor([True, True, True]), known_mask[:, frames], None, h, w)
     assert _rigid_loss(batch, pred, decoder) == 0 and seen[-1] == 0

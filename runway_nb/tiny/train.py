@@ -408,27 +408,20 @@ def make_batch(cfg, step, latents, cameras, captions, tokenizer, objects=None):
         later = rng.choice(np.arange(1, t), min(cfg.rigid_frames, t - 1), replace=False)
         frames = np.concatenate([[0], np.sort(later)])
         batch["rigid_frames"] = torch.from_numpy(frames)
-        batch.update(counted_clips(*rigid_targets(
+        batch["rigid_clips"], batch["rigid_grid"], batch["rigid_weight"] = rigid_targets(
             cameras[idx][:, frames], cam_known, known_mask[:, frames],
-            None if objects is None else objects[idx][:, frames], *x0.shape[-2:])))
+            None if objects is None else objects[idx][:, frames], *x0.shape[-2:])
     return batch, noise - x0, weight
-
-
-def counted_clips(grid: torch.Tensor, weight: torch.Tensor) -> dict:
-    """The batch's rigid-loss fields for the clips the loss counts (a still or unconditioned
-    camera, or every frame given, counts nothing): their indices in the batch, grids and
-    weights. The loss is the same; the decoder runs on those clips alone, and only their
-    grids travel to the GPU."""
-    clips = torch.nonzero(weight.flatten(1).sum(1) > 0).flatten()
-    return {"rigid_clips": clips, "rigid_grid": grid[clips], "rigid_weight": weight[clips]}
 
 
 def rigid_targets(cameras: np.ndarray, camera_known: torch.Tensor, known_mask: torch.Tensor,
                   objects: np.ndarray | None, h: int, w: int, factor: int = 4):
-    """For the rigid loss, on the decoded pixel grid (`factor` × the latent h × w): where
-    frame 0's content sits in each frame of each clip (cameras (B, T, 4) relative to frame 0
-    -> `grid_sample` grids (B, T, H, W, 2)) and which pixels count (B, T, 1, H, W): frames
-    after the first, not given, of clips whose camera moves and is given to the model, inside
+    """For the rigid loss, on the decoded pixel grid (`factor` × the latent h × w): which clips
+    it counts — those whose camera moves, is given to the model and has a frame after the
+    first that is not given — as indices (N,) into the batch, and for those clips alone
+    (nothing is built, sent to the GPU or decoded for the others): where frame 0's content
+    sits in each frame (cameras (B, T, 4) relative to frame 0 -> `grid_sample` grids (N, T, H,
+    W, 2)) and which pixels count (N, T, 1, H, W): frames after the first, not given, inside
     what frame 0 saw, and away from the objects, which move on their own (`objects`: the
     pool's latent coverage masks (B, T, h, w) uint8, grown by a latent pixel).
 
@@ -437,19 +430,21 @@ def rigid_targets(cameras: np.ndarray, camera_known: torch.Tensor, known_mask: t
     model's estimates sit at that floor, so a latent loss would only pull toward the bilinear
     blur; decoded, the truth's gap is 0.0015 and the estimates' up to three times that
     (README, Training)."""
-    b, t = cameras.shape[:2]
+    t = cameras.shape[1]
     hp, wp = h * factor, w * factor
-    maps = np.stack([frame_transform(c, wp, hp) for c in cameras])          # (B, T, 2, 3) frame 0 -> t
-    grid, inside = carry_grid(maps, hp, wp)
     moving = torch.from_numpy(np.abs(cameras - cameras[:, :1]).max((1, 2)) > 1e-6)
-    count = inside * (moving & camera_known).float()[:, None, None, None, None]
-    count = count * (~known_mask).float()[:, :, None, None, None]
+    clips = torch.nonzero(moving & camera_known & (~known_mask[:, 1:]).any(1)).flatten()
+    picked = clips.numpy()
+    maps = np.stack([frame_transform(c, wp, hp) for c in cameras[picked]]) if len(picked) \
+        else np.zeros((0, t, 2, 3))                                           # (N, T, 2, 3) frame 0 -> t
+    grid, inside = carry_grid(maps, hp, wp)
+    count = inside * (~known_mask[clips]).float()[:, :, None, None, None]
     count[:, 0] = 0.0                                                         # frame 0 is the anchor
     if objects is not None:
-        cover = F.interpolate(object_cover(objects).flatten(0, 1), scale_factor=factor, mode="nearest")
-        cover = cover.view(b, t, 1, hp, wp)
+        cover = F.interpolate(object_cover(objects[picked]).flatten(0, 1), scale_factor=factor, mode="nearest")
+        cover = cover.view(len(picked), t, 1, hp, wp)
         count = count * (1 - cover) * (1 - carry_first(cover, grid)).clamp(0, 1)
-    return grid, count
+    return clips, grid, count
 
 
 def rigid_gap(frames: torch.Tensor, grid: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
@@ -484,8 +479,8 @@ def _rigid_loss(batch: dict, pred: torch.Tensor, decoder) -> torch.Tensor:
     sigma = batch["timestep"][:, None, None, None, None] / 1000
     x0_hat = batch["latents"] - sigma * pred
     x0_hat = torch.where(batch["known_mask"][:, :, None, None, None], batch["known"], x0_hat)
-    # only the counted clips (`counted_clips`; none at all gives a zero loss), picked by
-    # index so the GPU need not wait for a mask to be read back
+    # only the clips the loss counts (`rigid_targets`; none at all gives a zero loss), picked
+    # by index so the GPU need not wait for a mask to be read back
     x0_hat = x0_hat.index_select(0, batch["rigid_clips"])[:, batch["rigid_frames"]]
     b, t = x0_hat.shape[:2]
     pixels = decoder(x0_hat.flatten(0, 1))
