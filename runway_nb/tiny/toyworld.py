@@ -59,6 +59,7 @@ OBJECT_RGB = {
 # Skies of stars (small soft dots) rather than clouds: the one texture in the toy world whose
 # detail is finer than a latent pixel, and the skies on which native camera moves go wrong most.
 STARRY = ("black", "night")
+CLOUDY = tuple(b for b in BACKGROUNDS if b not in STARRY)
 UNIFORM_STARRY = len(STARRY) / len(BACKGROUNDS)   # their share when every sky is equally likely
 # An object colour is never drawn on a background of its own colour.
 CLASHES = {("white", "white"), ("green", "green"), ("blue", "blue"), ("yellow", "yellow"),
@@ -409,12 +410,11 @@ def sample_scene(rng: np.random.Generator, split: str = "train", aspect: float =
         raise ValueError(f"split must be 'train' or 'eval', got {split!r}")
     if not 0.0 <= starry_share <= 1.0:
         raise ValueError(f"starry_share must be between 0 and 1, got {starry_share!r}")
-    cloudy = [b for b in BACKGROUNDS if b not in STARRY]
     while True:
         if starry_share == UNIFORM_STARRY:
             bg = str(rng.choice(BACKGROUNDS))
         else:
-            bg = str(rng.choice(STARRY if rng.random() < starry_share else cloudy))
+            bg = str(rng.choice(STARRY if rng.random() < starry_share else CLOUDY))
         color = str(rng.choice(COLORS))
         shape = str(rng.choice(SHAPES))
         motion = str(rng.choice(MOTIONS))
