@@ -19,7 +19,7 @@ Measures, for a 2-second clip at the engine's default size and steps (guidance o
     its camera input off, the training-free part alone).
 
 Default threads: 2, the core count of the machines this project targets (a laptop, Binder,
-CI). Prints a table and writes JSON (--json) for the README's "Benchmarks" section.
+CI). Prints a table, and writes JSON with --json, for the README's "Benchmarks" section.
 """
 
 from __future__ import annotations
@@ -216,14 +216,14 @@ def main(argv=None) -> None:
     ap.add_argument("--engine", default="tiny", help="engine id or pipeline folder (default: tiny)")
     ap.add_argument("--threads", type=int, default=2, help="torch threads (default: 2)")
     ap.add_argument("--runs", type=int, default=5, help="timed runs after the warm-up (default: 5)")
-    ap.add_argument("--json", type=Path, default=Path("bench_generate.json"),
-                    help="where to write the results (default: ./bench_generate.json)")
+    ap.add_argument("--json", type=Path, help="also write the results here")
     args = ap.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     result = run(args)
     print(table(result))
-    args.json.write_text(json.dumps(result, indent=1))
-    print(f"wrote {args.json}")
+    if args.json:        # only when asked: a run leaves nothing behind in the working tree
+        args.json.write_text(json.dumps(result, indent=1))
+        print(f"wrote {args.json}")
 
 
 if __name__ == "__main__":
