@@ -175,6 +175,26 @@ def test_a_bad_setting_is_refused_before_any_work(field, value):
         replace(SMOKE, **{field: value})
 
 
+@pytest.mark.parametrize("field", ["camera_in_text", "camera_probability", "starry_share"])
+def test_a_pool_recipe_refuses_a_share_outside_0_to_1_by_name(field):
+    from runway_nb.errors import InvalidInput
+    from runway_nb.tiny import data
+
+    with pytest.raises(InvalidInput, match=rf"{field}=1.5 is not allowed: must be ≥ 0 and ≤ 1"):
+        data.PoolRecipe(**{field: 1.5})
+
+
+def test_a_stage_draws_its_pool_by_its_own_recipe():
+    from runway_nb.tiny import data
+    from runway_nb.tiny.train import PRESETS
+
+    stage = PRESETS["director_gpu_rigid"]
+    assert stage.pool_recipe == data.PoolRecipe(stage.camera_in_text, stage.camera_probability,
+                                                stage.starry_share)
+    assert stage.pool_recipe != data.PoolRecipe()        # camera moves more, named in words less
+    assert replace(stage, starry_share=0.5).pool_recipe.stem(100, 6) == "pool_s6_n100_c0.3_m0.9_st0.5"
+
+
 def test_the_command_line_refuses_a_bad_setting_with_a_message(tmp_path, capsys):
     with pytest.raises(SystemExit) as stop:
         main(["--preset", "smoke", "--out", str(tmp_path / "cli"), "--steps", "-3"])
@@ -244,10 +264,11 @@ def test_the_pool_can_leave_the_camera_out_of_the_captions(tmp_path):
     # words only camera phrases use (object motions share "left", "up", "rolls", ...)
     camera_words = {"camera", "pan", "tilt", "zoom", "clockwise", "counterclockwise", "locked-off"}
     assert all(set(p.split()) & camera_words for ps in toyworld.CAMERA_WORDS.values() for p in ps)
-    _, cameras, captions, scenes = data.render_pool(12, 5, tmp_path, workers=1, camera_in_text=0.0)
+    unworded = data.PoolRecipe(camera_in_text=0.0)
+    _, cameras, captions, scenes = data.render_pool(12, 5, tmp_path, workers=1, recipe=unworded)
     assert not any(set(c.replace(",", " ").replace(";", " ").split()) & camera_words for c in captions)
     assert any(s["camera"] != "static" for s in scenes)        # the moves are still there, as numbers
-    _, _, worded, _ = data.render_pool(12, 5, tmp_path, workers=1, camera_in_text=1.0)
+    _, _, worded, _ = data.render_pool(12, 5, tmp_path, workers=1, recipe=data.PoolRecipe(camera_in_text=1.0))
     assert all(set(c.replace(",", " ").replace(";", " ").replace(":", " ").split()) & camera_words
                for c in worded)
 
@@ -258,13 +279,14 @@ def test_the_pool_can_move_the_camera_more_often(tmp_path):
     from runway_nb.tiny import data
 
     _, plain, _, _ = data.render_pool(40, 5, tmp_path, workers=1)
-    _, moving, _, scenes = data.render_pool(40, 5, tmp_path, workers=1, camera_probability=1.0)
+    always = data.PoolRecipe(camera_probability=1.0)
+    _, moving, _, scenes = data.render_pool(40, 5, tmp_path, workers=1, recipe=always)
     assert all(s["camera"] != "static" for s in scenes)
     assert all(not np.allclose(c, c[0]) for c in moving)             # every camera really moves
     assert sum(np.allclose(c, c[0]) for c in plain) >= 5             # the default keeps still ones
     assert len(list(tmp_path.glob("*.npz"))) == 2
     # the object masks follow the same draws: the moving pool's objects, not the default's
-    masks = data.render_object_masks(40, 5, tmp_path, workers=1, camera_probability=1.0)
+    masks = data.render_object_masks(40, 5, tmp_path, workers=1, recipe=always)
     assert not np.array_equal(masks, data.render_object_masks(40, 5, tmp_path, workers=1))
 
 
@@ -290,11 +312,12 @@ def test_the_pool_can_draw_more_starry_skies(tmp_path):
         toyworld.sample_scene(np.random.default_rng(0), starry_share=1.5)
 
     _, _, _, plain = data.render_pool(40, 5, tmp_path, workers=1)
-    _, _, _, stars = data.render_pool(40, 5, tmp_path, workers=1, starry_share=1.0)
+    night = data.PoolRecipe(starry_share=1.0)
+    _, _, _, stars = data.render_pool(40, 5, tmp_path, workers=1, recipe=night)
     assert all(s["background"] in toyworld.STARRY for s in stars)
     assert len(list(tmp_path.glob("*.npz"))) == 2                                 # cached apart
-    assert data._pool_stem(40, 5, 0.7, 0.6) == "pool_s5_n40"                      # older caches still found
-    masks = data.render_object_masks(40, 5, tmp_path, workers=1, starry_share=1.0)
+    assert data.PoolRecipe().stem(40, 5) == "pool_s5_n40"                     # older caches still found
+    masks = data.render_object_masks(40, 5, tmp_path, workers=1, recipe=night)
     assert not np.array_equal(masks, data.render_object_masks(40, 5, tmp_path, workers=1))
 
 
@@ -430,7 +453,8 @@ def test_a_rigid_smoke_run_draws_the_same_batches_and_learns_otherwise(tmp_path)
 
     rigid = replace(SMOKE, rigid_weight=1.0, camera_probability=1.0, camera_dropout=0.0)
     plain = replace(rigid, rigid_weight=0.0)
-    _, cameras, captions, _ = data.render_pool(8, 3, tmp_path / "pool", workers=1, camera_probability=1.0)
+    _, cameras, captions, _ = data.render_pool(8, 3, tmp_path / "pool", workers=1,
+                                               recipe=data.PoolRecipe(camera_probability=1.0))
     latents = np.random.default_rng(0).normal(size=(8, data.FRAMES, 4, 16, 16)).astype(np.float16)
     tok = WordTokenizer.from_captions(data.caption_vocabulary())
     a, ta, _ = make_batch(plain, 2, latents, cameras, captions, tok)

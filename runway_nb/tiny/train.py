@@ -112,6 +112,12 @@ class TrainConfig:
         if not isinstance(self.device, str) or self.device.split(":")[0] not in DEVICE_KINDS:
             raise InvalidInput("device", self.device, "must be 'cpu', 'cuda' (or 'cuda:N') or 'mps'")
 
+    @property
+    def pool_recipe(self) -> data.PoolRecipe:
+        """What this stage's pool draws (kept as three flat fields here: the command line and
+        training.json name them one by one)."""
+        return data.PoolRecipe(self.camera_in_text, self.camera_probability, self.starry_share)
+
 
 PRESETS = {
     "default": TrainConfig(),
@@ -589,9 +595,7 @@ def train(cfg: TrainConfig, run: Path, resume: bool = False) -> Path:
     bar = tqdm(total=cfg.pool_size, desc="render toy world")
     frames, cameras, captions, _ = data.render_pool(cfg.pool_size, cfg.seed, run / "cache",
                                                     workers=max(2, cfg.threads), progress=bar.update,
-                                                    camera_in_text=cfg.camera_in_text,
-                                                    camera_probability=cfg.camera_probability,
-                                                    starry_share=cfg.starry_share)
+                                                    recipe=cfg.pool_recipe)
     bar.close()
     ae = train_autoencoder(cfg, frames, run, resume)
     latents = encode_pool(ae, frames, run, cfg.device) if cfg.steps else None   # a decoder-only stage needs none
@@ -601,9 +605,7 @@ def train(cfg: TrainConfig, run: Path, resume: bool = False) -> Path:
         bar = tqdm(total=cfg.pool_size, desc="object masks")
         objects = data.render_object_masks(cfg.pool_size, cfg.seed, run / "cache",
                                            workers=max(2, cfg.threads), progress=bar.update,
-                                           camera_in_text=cfg.camera_in_text,
-                                           camera_probability=cfg.camera_probability,
-                                           starry_share=cfg.starry_share)
+                                           recipe=cfg.pool_recipe)
         bar.close()
 
     tokenizer = WordTokenizer.from_captions(data.caption_vocabulary())
