@@ -1,7 +1,10 @@
 """Video files read back as written: frame count, size, rate and colours; writable frames;
 nothing left open or on disk after a read; a file that is not a video is refused by name."""
 
+import contextlib
+import errno
 import gc
+import os
 import warnings
 
 import numpy as np
@@ -55,3 +58,22 @@ def test_a_file_that_is_not_a_video_is_refused_by_name(tmp_path):
         read_video(bad)
     with pytest.raises(InvalidInput, match="existing video file"):
         read_video(tmp_path / "missing.mp4")
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs Linux's /dev/full")
+def test_a_full_scratch_disk_is_named_as_such_not_blamed_on_the_video(tmp_path, monkeypatch):
+    """The raw frames go to a temporary file: a full disk there is the disk's fault, and
+    the message says where and what to do, not that the video cannot be read."""
+    path = write_video(tmp_path / "clip.mp4", gradient(), 8.0)
+    scratch = tmp_path / "scratch"
+
+    @contextlib.contextmanager
+    def full_folder():                  # every byte written to frames.rgb fails: ENOSPC
+        scratch.mkdir()
+        (scratch / "frames.rgb").symlink_to("/dev/full")
+        yield str(scratch)
+
+    monkeypatch.setattr("tempfile.TemporaryDirectory", full_folder)
+    with pytest.raises(OSError, match="No space left in the temporary folder.*TMPDIR") as caught:
+        read_video(path)
+    assert caught.value.errno == errno.ENOSPC and not isinstance(caught.value, InvalidInput)

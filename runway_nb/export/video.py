@@ -7,6 +7,7 @@ pixels (recorded in the metadata), never resized.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import subprocess
@@ -105,6 +106,10 @@ def read_video(path) -> tuple[np.ndarray, float]:
         # "Stream #0:0(und): Video: rawvideo (RGB[24] / 0x18424752), rgb24(…), 48x32, q=2-31, 8 fps, 8 tbn"
         line = next((ln for ln in log[log.find("Output #0"):].splitlines() if "Video:" in ln), "")
         size, rate = re.search(r", (\d+)x(\d+)", line), re.search(r", ([\d.]+)(k?) (?:fps|tbr)", line)
+        if "No space left on device" in log:     # the video is fine; the scratch folder is not
+            raise OSError(errno.ENOSPC, f"No space left in the temporary folder ({Path(tmp).parent}) for "
+                          f"the raw frames of {path} (3 bytes a pixel a frame). Free some space there, "
+                          "or point the TMPDIR environment variable at a larger disk.")
         if run.returncode != 0 or "Output #0" not in log or size is None or rate is None or not raw.is_file():
             last = log.strip().splitlines()[-1] if log.strip() else f"ffmpeg exit status {run.returncode}"
             raise InvalidInput("path", str(path), "must be a video file ffmpeg can read", f"ffmpeg said: {last}")
