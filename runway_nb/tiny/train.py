@@ -482,12 +482,14 @@ def _rigid_loss(batch: dict, pred: torch.Tensor, decoder) -> torch.Tensor:
     """The clean clip the model sees, x̂0 = x_t − σ v̂ (given frames as given), at the batch's
     rigid frames, decoded by the frozen decoder; frame 0 is the fixed target the later frames
     are held to."""
-    sigma = batch["timestep"][:, None, None, None, None] / 1000
-    x0_hat = batch["latents"] - sigma * pred
-    x0_hat = torch.where(batch["known_mask"][:, :, None, None, None], batch["known"], x0_hat)
     # only the clips the loss counts (`rigid_targets`; none at all gives a zero loss), picked
-    # by index so the GPU need not wait for a mask to be read back
-    x0_hat = x0_hat.index_select(0, batch["rigid_clips"])[:, batch["rigid_frames"]]
+    # by index so the GPU need not wait for a mask to be read back, at the rigid frames
+    frames = batch["rigid_frames"]
+    pick = lambda a: a.index_select(0, batch["rigid_clips"])  # noqa: E731
+    sigma = pick(batch["timestep"])[:, None, None, None, None] / 1000
+    x0_hat = pick(batch["latents"])[:, frames] - sigma * pick(pred)[:, frames]
+    x0_hat = torch.where(pick(batch["known_mask"])[:, frames, None, None, None],
+                         pick(batch["known"])[:, frames], x0_hat)
     b, t = x0_hat.shape[:2]
     pixels = decoder(x0_hat.flatten(0, 1))
     pixels = pixels.view(b, t, *pixels.shape[1:])
