@@ -48,8 +48,9 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--seed", type=int, metavar="N", help="random seed (default: drawn and recorded)")
     gen.add_argument("--steps", type=int, metavar="K", help="denoising steps (engine default)")
     gen.add_argument("--guidance", type=float, metavar="G", help="classifier-free guidance scale")
-    gen.add_argument("--camera", metavar="PRESET[:INTENSITY]|FILE.json",
-                     help="camera move: a preset such as pan_left or zoom_in:0.5, or a camera JSON file")
+    gen.add_argument("--camera", metavar="PRESET[:INTENSITY]|SCHEDULES|FILE.json",
+                     help="camera move: a preset such as pan_left or zoom_in:0.5; Deforum 2D schedules "
+                          "such as 'zoom: 0:(1.0), 24:(1.04); angle: 0:(0)'; or a camera JSON file")
     gen.add_argument("--camera-mode", default="auto", choices=("auto", "native", "warp", "virtual"),
                      help="how the engine follows the camera (default: auto, the best it has)")
     gen.add_argument("--motion-mode", default="auto", choices=("auto", "native", "planned"),

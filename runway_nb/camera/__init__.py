@@ -53,9 +53,10 @@ __all__ = [
 
 ALLOWED_FORMS = (
     "must be a CameraPath; a preset name such as 'pan_left' or 'pan_left:0.5' (intensity after "
-    "the colon); a dict (CameraPath.to_dict() form, or Deforum 2D schedules such as "
-    "{'zoom': '0:(1.0), 24:(1.04)', 'angle': '0:(0)'}); a JSON string of either; or the path "
-    "of a .json file. Presets: " + ", ".join(PRESETS)
+    "the colon); Deforum 2D schedules as text, 'KEY: SCHEDULE' parts split by ';' such as "
+    "'zoom: 0:(1.0), 24:(1.04); angle: 0:(0)', or as a dict {'zoom': '0:(1.0), 24:(1.04)'}; "
+    "a dict in CameraPath.to_dict() form; a JSON string of a dict; or the path of a .json "
+    "file. Presets: " + ", ".join(PRESETS)
 )
 _OWN_KEYS = {"runway_nb_camera", "keyframes", "speed", "preset"}
 # Deforum settings files carry these next to the schedules; we read them, ignore the rest.
@@ -73,6 +74,8 @@ def as_camera_path(value, field: str = "camera") -> CameraPath:
         text = value.strip()
         if text.startswith("{"):
             return _from_json(text, field)
+        if text.partition(":")[0].strip() in DEFORUM_2D_KEYS:   # before files: 't/30' is no path
+            return _from_mapping(_schedule_parts(text, field), field)
         if text.lower().endswith(".json") or "/" in text or os.sep in text:
             return _from_file(Path(text), field)
         try:
@@ -103,6 +106,24 @@ def _from_mapping(data: dict, field: str) -> CameraPath:
     raise InvalidInput(field, data, ALLOWED_FORMS,
                        "A dict needs 'preset' or 'keyframes' (our form) or Deforum's "
                        + ", ".join(DEFORUM_2D_KEYS) + ".")
+
+
+def _schedule_parts(text: str, field: str) -> dict:
+    """'zoom: 0:(1.0), 24:(1.04); angle: 0:(0)' -> {'zoom': '0:(1.0), 24:(1.04)', 'angle': '0:(0)'}:
+    Deforum's schedules as a user pastes them, one line or ';' apart (a schedule itself
+    never holds a ';' or a line break)."""
+    schedules: dict[str, str] = {}
+    for part in filter(str.strip, text.replace("\n", ";").split(";")):
+        key, colon, schedule = part.partition(":")
+        key = key.strip()
+        if not colon or key not in DEFORUM_2D_KEYS:
+            raise InvalidInput(field, part.strip(), "each ';'-separated part must be 'KEY: SCHEDULE' "
+                               f"with KEY one of {', '.join(DEFORUM_2D_KEYS)}",
+                               "For example 'zoom: 0:(1.0), 24:(1.04); angle: 0:(0)'.")
+        if key in schedules:
+            raise InvalidInput(field, text, f"must give each schedule once; {key!r} comes twice")
+        schedules[key] = schedule.strip()
+    return schedules
 
 
 def _from_json(text: str, field: str) -> CameraPath:

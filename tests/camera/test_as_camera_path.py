@@ -42,6 +42,27 @@ def test_a_deforum_dict_its_json_and_a_deforum_settings_file(tmp_path):
     assert as_camera_path(file) == CameraPath.from_deforum(DEFORUM, fps=12, width=640, height=384, n_frames=30)
 
 
+def test_deforum_schedules_as_text_as_a_user_pastes_them():
+    """'KEY: SCHEDULE' parts, ';' or a line apart, as on the command line; an expression with
+    a '/' is a schedule, not a file path."""
+    text = "zoom: 0:(1.0), 24:(1.04); translation_x: 0:(0)\nangle: 0:(0)"
+    assert as_camera_path(text) == CameraPath.from_deforum(DEFORUM, fps=15, width=512, height=512)
+    wobble = {"zoom": "0: (1.0025+0.002*sin(1.25*3.14*t/30))"}
+    assert as_camera_path("zoom: 0: (1.0025+0.002*sin(1.25*3.14*t/30))") == as_camera_path(wobble)
+    assert Shot("a red ball", camera="zoom: 0:(1.04)").camera == as_camera_path({"zoom": "0:(1.04)"})
+
+
+@pytest.mark.parametrize("text, where, said", [
+    ("zoom: 0:(1.0), 24:(1.04", "camera.zoom", "never closed"),   # the schedule's own error
+    ("zoom: 0:(1.04); colour: 0:(1)", "camera", "KEY one of zoom, angle, translation_x"),
+    ("zoom: 0:(1.04); zoom: 0:(1.02)", "camera", "'zoom' comes twice"),
+])
+def test_bad_schedule_text_names_the_part_that_is_wrong(text, where, said):
+    with pytest.raises(InvalidInput) as err:
+        as_camera_path(text)
+    assert err.value.field == where and said in str(err.value)
+
+
 def test_deforum_dict_zoom_grows_as_deforum_would():
     cam = as_camera_path({"zoom": "0:(1.04)"}).per_frame(4, 15)
     np.testing.assert_allclose(cam[:, 2], 1.04 ** np.arange(4))
