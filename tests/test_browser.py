@@ -11,7 +11,8 @@ What a new user does, checked in the DOM:
 3. drag on the Studio's camera pad — the kernel-side CameraPath changes (read back by
    running a READBACK cell the test appends to its copy of the quickstart); then switch
    to the brush pad, paint a region and drag its motion arrow to the right — the kernel
-   holds one brush moving right, and "clear" empties the pad again;
+   holds one brush moving right, and "clear" empties the pad again; back on the camera
+   pad, "export" writes the path as Deforum schedules and a pasted one is imported;
 4. click Cancel during a long render — it stops before its last step, and the kernel
    still answers;
 5. narrow the window — the Studio's columns and rows wrap, and every control is still
@@ -396,6 +397,17 @@ def _drive(page, url: str, shots: Path) -> None:
     cleared = _readback(_run_cell(page, "READBACK"))
     assert cleared["brushes"] == [] and cleared["camera"] == after["camera"], cleared
     studio.locator(".rn-pad-picker button", has_text="camera").click()
+
+    # 3c. Deforum schedules: the drawn path written out as text, then one pasted in.
+    schedule = studio.locator(".rn-camera-schedule input")
+    studio.locator(".rn-camera-pad button", has_text="export").click()
+    page.wait_for_function("el => el.value.startsWith('zoom: 0:(')", arg=schedule.element_handle())
+    assert "translation_x: 0:(" in schedule.input_value()
+    schedule.fill("zoom: 0:(1.04)")                                    # Deforum's zoom in, each frame
+    studio.locator(".rn-camera-pad button", has_text="import").click()
+    pasted = _readback(_run_cell(page, "READBACK"))
+    zooms = [k.get("zoom", 1.0) for k in pasted["camera"]["keyframes"]]
+    assert zooms[-1] > 2 and all(b > a for a, b in zip(zooms, zooms[1:])), pasted["camera"]
 
     # 4. A long render, cancelled mid-run: it stops early and the kernel still answers.
     seconds = studio.locator(".rn-seconds input")

@@ -25,7 +25,14 @@ from .presets import (
     parse_preset_spec,
     preset_names,
 )
-from .schedule import DEFORUM_2D_KEYS, DEFORUM_DEFAULTS, parse_schedule, schedule_values
+from .schedule import (
+    DEFORUM_2D_KEYS,
+    DEFORUM_DEFAULTS,
+    parse_schedule,
+    schedule_values,
+    schedules_from_text,
+    schedules_to_text,
+)
 
 __all__ = [
     "ALLOWED_FORMS",
@@ -49,6 +56,8 @@ __all__ = [
     "parse_schedule",
     "preset_names",
     "schedule_values",
+    "schedules_from_text",
+    "schedules_to_text",
 ]
 
 ALLOWED_FORMS = (
@@ -75,7 +84,7 @@ def as_camera_path(value, field: str = "camera") -> CameraPath:
         if text.startswith("{"):
             return _from_json(text, field)
         if text.partition(":")[0].strip() in DEFORUM_2D_KEYS:   # before files: 't/30' is no path
-            return _from_mapping(_schedule_parts(text, field), field)
+            return _from_mapping(schedules_from_text(text, field), field)
         if text.lower().endswith(".json") or "/" in text or os.sep in text:
             return _from_file(Path(text), field)
         try:
@@ -106,24 +115,6 @@ def _from_mapping(data: dict, field: str) -> CameraPath:
     raise InvalidInput(field, data, ALLOWED_FORMS,
                        "A dict needs 'preset' or 'keyframes' (our form) or Deforum's "
                        + ", ".join(DEFORUM_2D_KEYS) + ".")
-
-
-def _schedule_parts(text: str, field: str) -> dict:
-    """'zoom: 0:(1.0), 24:(1.04); angle: 0:(0)' -> {'zoom': '0:(1.0), 24:(1.04)', 'angle': '0:(0)'}:
-    Deforum's schedules as a user pastes them, one line or ';' apart (a schedule itself
-    never holds a ';' or a line break)."""
-    schedules: dict[str, str] = {}
-    for part in filter(str.strip, text.replace("\n", ";").split(";")):
-        key, colon, schedule = part.partition(":")
-        key = key.strip()
-        if not colon or key not in DEFORUM_2D_KEYS:
-            raise InvalidInput(field, part.strip(), "each ';'-separated part must be 'KEY: SCHEDULE' "
-                               f"with KEY one of {', '.join(DEFORUM_2D_KEYS)}",
-                               "For example 'zoom: 0:(1.0), 24:(1.04); angle: 0:(0)'.")
-        if key in schedules:
-            raise InvalidInput(field, text, f"must give each schedule once; {key!r} comes twice")
-        schedules[key] = schedule.strip()
-    return schedules
 
 
 def _from_json(text: str, field: str) -> CameraPath:

@@ -43,6 +43,7 @@ import numpy as np
 from ..errors import InvalidInput, check_number
 from . import as_camera_path
 from .path import EASINGS, CameraPath, Keyframe
+from .schedule import DEFORUM_DEFAULTS, schedules_from_text, schedules_to_text
 from .stroke import drag_to_keyframes, keyframe_from_row, keyframe_values
 from .stroke import rdp as rdp      # re-exported: the brush pad (ui/pad_logic.py) imports it from here
 
@@ -363,6 +364,26 @@ class CameraPadLogic:
             return self.apply_preset(self.preset, intensity)
         self.intensity = float(check_number("intensity", intensity, low=0, high=10))
         return self._path
+
+    # ---- Deforum schedules in and out, at Deforum's defaults (15 fps, 512 × 512) ---------
+    def _deforum_frames(self) -> int:
+        """Deforum frames 0 … n-1 over the clip, the last at or before its end (so an import
+        keeps the clip's length)."""
+        return math.floor(self.duration * DEFORUM_DEFAULTS["fps"] + 1e-9) + 1
+
+    def import_schedules(self, text: str) -> CameraPath:
+        """The path from Deforum 2D schedules pasted as text ('zoom: 0:(1.0), 24:(1.04);
+        angle: 0:(0)'), evaluated over the clip at Deforum's defaults; undoable like any edit."""
+        d = DEFORUM_DEFAULTS
+        path = CameraPath.from_deforum(schedules_from_text(text), fps=d["fps"], width=d["width"],
+                                       height=d["height"], n_frames=self._deforum_frames(), field="schedule")
+        return self.set_path(path)
+
+    def export_schedules(self) -> str:
+        """The path over the clip as Deforum 2D schedules, as text to paste into Deforum's
+        settings (or back into `import_schedules`)."""
+        d = DEFORUM_DEFAULTS
+        return schedules_to_text(self._path.to_deforum(self._deforum_frames(), d["fps"], d["width"], d["height"]))
 
     def clear(self) -> CameraPath:
         self._remember()

@@ -109,6 +109,32 @@ def parse_schedule(text, field: str = "schedule") -> tuple[ScheduleKey, ...]:
     return tuple(keys)
 
 
+def schedules_from_text(text: str, field: str = "schedule") -> dict[str, str]:
+    """'zoom: 0:(1.0), 24:(1.04); angle: 0:(0)' -> {'zoom': '0:(1.0), 24:(1.04)', 'angle': '0:(0)'}:
+    Deforum's schedules as a user pastes them, ';' or a line apart (a schedule itself never
+    holds either). Each schedule is parsed later, where its own errors say where it broke."""
+    schedules: dict[str, str] = {}
+    for part in filter(str.strip, str(text).replace("\n", ";").split(";")):
+        key, colon, schedule = part.partition(":")
+        key = key.strip()
+        if not colon or key not in DEFORUM_2D_KEYS:
+            raise InvalidInput(field, part.strip(), "each ';'-separated part must be 'KEY: SCHEDULE' "
+                               f"with KEY one of {', '.join(DEFORUM_2D_KEYS)}",
+                               "For example 'zoom: 0:(1.0), 24:(1.04); angle: 0:(0)'.")
+        if key in schedules:
+            raise InvalidInput(field, text, f"must give each schedule once; {key!r} comes twice")
+        schedules[key] = schedule.strip()
+    if not schedules:
+        raise InvalidInput(field, text, "must hold at least one 'KEY: SCHEDULE' part, KEY one of "
+                           + ", ".join(DEFORUM_2D_KEYS), "For example 'zoom: 0:(1.0), 24:(1.04)'.")
+    return schedules
+
+
+def schedules_to_text(schedules: dict[str, str]) -> str:
+    """The inverse of `schedules_from_text`: 'zoom: 0:(1.0); angle: 0:(0.0); …'."""
+    return "; ".join(f"{key}: {schedules[key]}" for key in DEFORUM_2D_KEYS if key in schedules)
+
+
 def _skip_space(text: str, pos: int) -> int:
     while pos < len(text) and text[pos].isspace():
         pos += 1

@@ -16,6 +16,10 @@ rows of buttons wrap instead of cutting labels short. Stable CSS classes for tes
 users' CSS: `rn-camera-pad` (the whole pad), `rn-camera-canvas` (the drawing surface),
 `rn-camera-timeline` (the keyframe strip).
 
+Below the presets a text box takes Deforum 2D schedules ('zoom: 0:(1.0), 24:(1.04); angle:
+0:(0)'): "import" makes them the path over the clip, "export" writes the path there (both
+at Deforum's defaults, 15 fps and 512 px; `CameraPadLogic.import_schedules`).
+
 Where ipycanvas cannot render (no front-end extension), `CameraPad(mode="sliders")`
 or `CameraPad.fallback()` gives the six −10…+10 axis sliders of commercial tools plus
 a strength, feeding `CameraPath.from_axes`. No torch is imported here.
@@ -234,7 +238,28 @@ class CameraPad(CameraPadDrawing, widgets.VBox):
             row(self.animate, self.play, self.frame),
             row(self.add_key, self.delete_key, self.easing),
             row(*self.preset_buttons.values()),
-            self.intensity, self.status]
+            self.intensity, self._schedule_row(), self.status]
+
+    # ---- Deforum schedules, pasted in or written out (both modes) ---------------------------
+    def _schedule_row(self) -> widgets.HBox:
+        self.schedule = widgets.Text(placeholder="Deforum schedules, e.g. zoom: 0:(1.04)",
+                                     layout=widgets.Layout(flex="1 1 180px", min_width="180px"))
+        self.schedule.add_class("rn-camera-schedule")
+        self.import_button = tool_button("import", tooltip="the path from the Deforum 2D schedules typed "
+                                         "here (Deforum's 15 fps and 512 px)")
+        self.export_button = tool_button("export", tooltip="write this path here as Deforum 2D schedules")
+        self.import_button.on_click(lambda _: self._import_schedules())
+        self.export_button.on_click(lambda _: self._export_schedules())
+        return row(self.schedule, self.import_button, self.export_button)
+
+    def _import_schedules(self):
+        self._edit(self.logic.import_schedules, self.schedule.value)
+        if self.mode == "sliders":
+            self._path_to_sliders()
+
+    @shown_errors
+    def _export_schedules(self):
+        self.schedule.value = self.logic.export_schedules()
 
     @property
     def cursor_time(self) -> float:
@@ -335,7 +360,7 @@ class CameraPad(CameraPadDrawing, widgets.VBox):
         self.reset = tool_button("static", tooltip="all sliders back to 0: a static camera")
         self.reset.layout.align_self = "flex-start"          # not stretched across the pad
         self.reset.on_click(lambda _: self._set_sliders(dict.fromkeys(SLIDER_AXES, 0.0), 1.0))
-        self.children = [*self.sliders.values(), self.strength, self.reset, self.status]
+        self.children = [*self.sliders.values(), self.strength, self.reset, self._schedule_row(), self.status]
         self._path_to_sliders()
 
     @shown_errors

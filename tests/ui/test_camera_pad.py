@@ -144,6 +144,27 @@ def test_preset_buttons_intensity_undo_and_clear():
     assert pad.path == CameraPath.preset("pan_left", 2.0)
 
 
+@pytest.mark.parametrize("mode", ["canvas", "sliders"])
+def test_deforum_schedules_are_pasted_in_and_written_out(mode):
+    pad = CameraPad(mode=mode, duration=2.0)
+    pad.schedule.value = "zoom: 0:(1.0), 24:(1.04); translation_x: 0:(0)"
+    pad.import_button.click()
+    assert pad.path.per_frame(31, 15)[-1, 2] > 1.0 and not pad.error  # a zoom in, over the clip
+    assert CameraPath.from_dict(json.loads(pad.path_json)) == pad.path
+    imported = pad.path
+    pad.schedule.value = ""
+    pad.export_button.click()
+    assert pad.schedule.value.startswith("zoom: 0:(") and "24:(1.04)" in pad.schedule.value
+    again = CameraPad(mode=mode, duration=2.0)
+    again.schedule.value = pad.schedule.value
+    again.import_button.click()
+    np.testing.assert_allclose(again.path.per_frame(31, 15), imported.per_frame(31, 15), atol=1e-9)
+    pad.schedule.value = "zoom: 0:(1.0), 24:(1.04"                   # a typo: shown, nothing changed
+    pad.import_button.click()
+    assert "schedule.zoom" in pad.error and "never closed" in pad.error and "⚠" in pad.status.value
+    assert pad.path == imported
+
+
 def test_the_timeline_strip_selects_moves_and_edits_keyframes():
     clock = Clock()
     pad = CameraPad(clock=clock, duration=2.0)

@@ -7,9 +7,11 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from runway_nb import Shot
-from runway_nb.camera import CameraPath
+from runway_nb.camera import PRESETS, CameraPath
 from runway_nb.camera.recorder import CameraPadLogic
 from runway_nb.errors import InvalidInput
 from runway_nb.ui.pad_logic import (
@@ -239,6 +241,46 @@ def test_state_round_trips_through_json():
     assert Shot("a red ball", camera=again.path).camera == pad.path     # a Shot takes the drawn path
     with pytest.raises(InvalidInput, match="pad state"):
         CameraPadLogic.from_state({"path": {}})
+
+
+# ---- Deforum schedules pasted in and written out ----------------------------------------
+
+@settings(max_examples=40, deadline=None)
+@given(st.sampled_from(sorted(PRESETS)), st.floats(0.1, 3), st.sampled_from([1.0, 2.0, 2.05, 4.5]))
+def test_a_path_written_as_deforum_text_and_pasted_back_is_the_same_path(name, intensity, seconds):
+    pad = CameraPadLogic(duration=seconds)
+    pad.apply_preset(name, intensity)
+    again = CameraPadLogic(duration=seconds)
+    again.import_schedules(pad.export_schedules())
+    assert again.duration == seconds                                  # the clip keeps its length
+    n = round(seconds * 8) + 1
+    np.testing.assert_allclose(again.path.per_frame(n, 8), pad.path.per_frame(n, 8), rtol=0, atol=1e-9)
+
+
+def test_a_drawn_path_exports_to_deforum_frames_and_imports_exactly_at_them():
+    pad = CameraPadLogic(duration=2.0)
+    drag(pad, [(128, 128), (160, 100), (200, 140), (210, 150)], [0, 0.3, 0.8, 1.0])
+    text = pad.export_schedules()
+    assert text.startswith("zoom: 0:(") and "; translation_x: 0:(" in text
+    again = CameraPadLogic(duration=2.0)
+    again.import_schedules(text)
+    np.testing.assert_allclose(again.path.per_frame(31, 15), pad.path.per_frame(31, 15), rtol=0, atol=1e-9)
+
+
+def test_pasted_schedules_are_undoable_and_bad_ones_change_nothing():
+    pad = CameraPadLogic(duration=2.0)
+    pad.apply_preset("pan_left")
+    pad.import_schedules("zoom: 0: (1.0025+0.002*sin(1.25*3.14*t/30)); angle: 0:(0.5)")
+    assert end(pad)[2] > 1 and end(pad)[3] > 0                        # Deforum's default zoom, a roll
+    assert pad.undo() == CameraPath.preset("pan_left")
+    for text, field, said in [("zoom: 0:(1.0), 24:(1.04", "schedule.zoom", "never closed"),
+                              ("pan: 0:(1)", "schedule", "KEY one of zoom"),
+                              ("zoom: 0:(__import__('os'))", "schedule.zoom", "calling '__import__'"),
+                              ("", "schedule", "at least one")]:
+        with pytest.raises(InvalidInput) as err:
+            pad.import_schedules(text)
+        assert err.value.field == field and said in str(err.value)
+        assert pad.path == CameraPath.preset("pan_left") and pad.duration == 2.0
 
 
 def test_outline_at_time_zero_is_the_whole_pad():
