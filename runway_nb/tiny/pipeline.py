@@ -124,6 +124,7 @@ class TinyVideoPipeline(DiffusionPipeline):
         guide_steps: float | None = None,       # share of the first steps with layout guidance
         guide_reveal: float = 1.0,              # pull on ground a moving camera reveals (brushes only)
         camera_guidance_scale: float = CAMERA_GUIDANCE,  # extra guidance toward a moving camera path
+        guidance_interval: tuple[float, float] = (0.0, 1.0),  # σ range where the prompt is guided
         blend_frames: int = 0,                  # last known frames redrawn and dissolved (extend)
         blend_pin: float = 0.3,                 # share of the first steps the redrawn frames are pinned
         first_frame: np.ndarray | None = None,  # (H, W, 3) uint8 planned layout of frame 0 (guided, not given)
@@ -135,7 +136,12 @@ class TinyVideoPipeline(DiffusionPipeline):
         and dissolve (linearly, in latent space) from the given picture into the redrawn one.
         A continuation's content otherwise jumps at its first frame (the model does not
         quite continue its given frames); the dissolve spreads that jump over b + 1 frame
-        steps, as StreamingT2V blends its overlapping chunks (Henschel et al. 2024)."""
+        steps, as StreamingT2V blends its overlapping chunks (Henschel et al. 2024).
+
+        `guidance_interval` = (lo, hi): the prompt's classifier-free guidance acts only on
+        steps whose noise level σ lies in [lo, hi] (a guidance interval, Kynkäänniemi et al.
+        2024); elsewhere the step takes the conditional prediction (camera guidance still
+        acts) and the negative-prompt branch is not run. The default, (0, 1), is every step."""
         # 1. Check inputs (the engine validates user input; these guard direct callers).
         if height != 64 or width != 64:
             raise ValueError(f"the tiny pipeline makes 64×64 frames, got {width}×{height}")
@@ -155,6 +161,9 @@ class TinyVideoPipeline(DiffusionPipeline):
                             ("guide_reveal", guide_reveal), ("blend_pin", blend_pin)):
             if not 0.0 <= float(value) <= 1.0:       # shares; NaN fails this too
                 raise ValueError(f"{name} must be a share from 0 to 1, got {value}")
+        lo, hi = (float(v) for v in guidance_interval)
+        if not 0.0 <= lo <= hi <= 1.0:
+            raise ValueError(f"guidance_interval must be (lo, hi) with 0 ≤ lo ≤ hi ≤ 1, got {guidance_interval}")
         if camera is not None and np.asarray(camera).shape != (num_frames, 4):
             raise ValueError(f"camera must have shape ({num_frames}, 4), got {np.asarray(camera).shape}")
         if warp_camera is not None and np.asarray(warp_camera).shape != (num_frames, 4):
@@ -206,7 +215,7 @@ class TinyVideoPipeline(DiffusionPipeline):
             latents = self._denoise_window(text, mask, context, window_cam, generator, (WINDOW, c, h, w),
                                            num_inference_steps, guidance_scale, callback_on_step_end,
                                            bar, window_start=start, noise_camera=warp_cam, guide=guide,
-                                           camera_guidance=camera_guidance,
+                                           camera_guidance=camera_guidance, guidance_interval=(lo, hi),
                                            redraw=blend if given else 0,
                                            redraw_steps=round(blend_pin * num_inference_steps),
                                            guide_replace=guide_replace)
@@ -252,7 +261,7 @@ class TinyVideoPipeline(DiffusionPipeline):
 
     def _denoise_window(self, text, text_mask, context, camera, generator, shape, steps, guidance,
                         callback, bar, window_start, noise_camera=None, guide=None, camera_guidance=0.0,
-                        redraw=0, redraw_steps=0, guide_replace=0.0):
+                        redraw=0, redraw_steps=0, guide_replace=0.0, guidance_interval=(0.0, 1.0)):
         t, c, h, w = shape
         # 4a. Timesteps: σ from 1 (pure noise) to 0, as the scheduler lays them out.
         self.scheduler.set_timesteps(steps)
@@ -280,24 +289,31 @@ class TinyVideoPipeline(DiffusionPipeline):
         # camera (classifier-free guidance), then the prompt without the camera (camera
         # guidance, two conditions as in InstructPix2Pix, Brooks et al. 2023; the model
         # learned the "no camera" input from training's camera dropout).
-        rows = [0] + ([1] if guidance != 1.0 else []) + ([0] if camera_guidance else [])
-        cam_known = torch.tensor([camera is not None] * (len(rows) - bool(camera_guidance))
-                                 + [False] * bool(camera_guidance), device=dev)
-        text, text_mask = text[rows], text_mask[rows]
-        batch = len(rows)
+        # Outside the guidance interval the negative prompt's branch is left out.
+        def branches(guided: bool):
+            rows = [0] + ([1] if guided else []) + ([0] if camera_guidance else [])
+            cam_known = torch.tensor([camera is not None] * (len(rows) - bool(camera_guidance))
+                                     + [False] * bool(camera_guidance), device=dev)
+            return text[rows], text_mask[rows], cam_known
+
+        lo, hi = guidance_interval
+        both = {guided: branches(guided) for guided in {guidance != 1.0, False}}
         # 4c. The denoising loop (Euler steps of the rectified-flow ODE).
         for i, tstep in enumerate(self.scheduler.timesteps):
             sigma = self.scheduler.sigmas[i]
+            guided = guidance != 1.0 and lo <= float(sigma) <= hi
+            step_text, step_mask, cam_known = both[guided]
+            batch = len(step_text)
             # given frames sit at the noise level the model was trained to see them at
             x = torch.where(kmask, (1 - sigma) * known + sigma * noise_known, x)
             if redraw and i < redraw_steps:      # redrawn frames: pinned early, then the model's own
                 x[0, k - redraw: k] = (1 - sigma) * pinned + sigma * noise_known[0, k - redraw: k]
             out = self.transformer(
-                x.expand(batch, -1, -1, -1, -1), tstep.expand(batch), text, text_mask,
+                x.expand(batch, -1, -1, -1, -1), tstep.expand(batch), step_text, step_mask,
                 cam.expand(batch, -1, -1), cam_known, known.expand(batch, -1, -1, -1, -1),
                 known_mask.expand(batch, -1))
             v = out[:1]
-            if guidance != 1.0:      # classifier-free guidance (Ho & Salimans 2022)
+            if guided:               # classifier-free guidance (Ho & Salimans 2022)
                 v = out[1:2] + guidance * (out[:1] - out[1:2])
             if camera_guidance:
                 v = v + camera_guidance * (out[:1] - out[-1:])

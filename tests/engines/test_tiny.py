@@ -181,7 +181,8 @@ def test_unavailable_device_is_refused():
 
 def test_a_moving_native_camera_gets_its_own_guidance(engine):
     """Native (and warp) mode with a moving path adds a third branch without the camera
-    input; its difference from the prompt + camera branch is pushed along (camera guidance)."""
+    input; its difference from the prompt + camera branch is pushed along (camera guidance).
+    Native mode guides the prompt only once σ ≤ 0.6: before that, no negative prompt's branch."""
     seen = []
     model = engine.pipe.transformer
     real_forward = model.forward
@@ -192,8 +193,8 @@ def test_a_moving_native_camera_gets_its_own_guidance(engine):
 
     model.forward = spy
     try:
-        engine.render(Shot("a red ball", seed=1, steps=1, camera="pan_left", camera_mode="native"))
-        moving = seen[-1]
+        engine.render(Shot("a red ball", seed=1, steps=5, camera="pan_left", camera_mode="native"))
+        moving = seen[-5:]                       # σ = 1, 0.8, 0.6, 0.4, 0.2
         engine.render(Shot("a red ball", seed=1, steps=1, camera="static", camera_mode="native"))
         still = seen[-1]
         engine.render(Shot("a red ball", seed=1, steps=1, camera="pan_left", camera_mode="warp"))
@@ -211,10 +212,62 @@ def test_a_moving_native_camera_gets_its_own_guidance(engine):
         switched_off = seen[-1]
     finally:
         del model.forward
-    assert moving == [True, True, False]       # prompt + camera, negative + camera, prompt alone
+    # prompt + camera, negative + camera, prompt alone; the negative only from σ = 0.6 on
+    assert moving == [[True, False]] * 2 + [[True, True, False]] * 3
     assert still == [True, True]               # a locked-off camera needs no push
     assert warped == [True, True, False]       # warp keeps the camera input (and its guidance)
     assert warped_alone == [False, False]      # ... unless switched off: the training-free part alone
     assert warped_brushed == [False, False]    # ... or the shot has brushes (they would fight)
     assert switched_off == [True, True]        # scale 0: plain classifier-free guidance
 
+
+
+def test_the_prompt_guidance_interval_leaves_out_the_negative_branch_and_defaults_to_every_step(shipped):
+    """`guidance_interval`: the prompt is guided only at noise levels inside it (the other
+    steps run one branch fewer); the default, every step, is the sampler as it was."""
+    pipe, sizes = shipped.pipe, []
+    model = pipe.transformer
+    real_forward = model.forward
+
+    def spy(*args, **kwargs):
+        sizes.append(len(args[0]))
+        return real_forward(*args, **kwargs)
+
+    def run(**kw):
+        return pipe("a red ball on a blue background", num_inference_steps=5, show_progress=False,
+                    generator=torch.Generator().manual_seed(3), **kw).frames
+
+    model.forward = spy
+    try:
+        plain, sizes_plain = run(), sizes[:]
+        sizes.clear()
+        everywhere = run(guidance_interval=(0.0, 1.0))
+        sizes.clear()
+        late = run(guidance_interval=(0.0, 0.6))
+        sizes_late = sizes[:]
+        sizes.clear()
+        unguided = run(guidance_scale=1.0)
+    finally:
+        del model.forward
+    assert sizes_plain == [2] * 5 and np.array_equal(everywhere, plain)
+    assert sizes_late == [1, 1, 2, 2, 2]                    # σ = 1 and 0.8: the prompt alone
+    assert not np.array_equal(late, plain) and not np.array_equal(late, unguided)
+    for bad in [(0.7, 0.3), (-0.1, 0.5), (0.0, 1.5), (float("nan"), 1.0)]:
+        with pytest.raises(ValueError, match="guidance_interval"):
+            pipe("a red ball", num_inference_steps=1, show_progress=False, guidance_interval=bad)
+
+
+def test_only_native_mode_with_a_moving_camera_delays_the_prompt_guidance(engine, monkeypatch):
+    seen = []
+    real_call = type(engine.pipe).__call__
+
+    def spy(self, *args, **kwargs):
+        seen.append(kwargs["guidance_interval"])
+        return real_call(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(engine.pipe), "__call__", spy)
+    for camera, mode in [("pan_left", "native"), ("static", "native"), (None, "auto"),
+                         ("pan_left", "warp"), ("pan_left", "virtual")]:
+        engine.render(Shot("a red ball", seed=1, steps=1, camera=camera, camera_mode=mode))
+    assert seen[0] == engine.native_guidance_interval == (0.0, 0.6)
+    assert all(interval == (0.0, 1.0) for interval in seen[1:]) and len(seen) == 5
