@@ -338,8 +338,8 @@ def direction_by_sky(rows: list[dict]) -> str:
     groups = [f"{name} {tally(keep)}" for name, keep in (("starry", lambda b: b in toyworld.STARRY),
                                                          ("the rest", lambda b: b not in toyworld.STARRY))
               if any(keep(b) for b in skies)]                                 # no empty group
-    return (f"direction by sky: {', '.join(groups)} ("
-            + ", ".join(f"{b} {tally(lambda x, b=b: x == b)}" for b in skies) + ")")
+    return (f"direction by sky: {', '.join(groups)}; per sky: "
+            + ", ".join(f"{b} {tally(lambda x, b=b: x == b)}" for b in skies))
 
 
 def print_brushes(result: dict) -> None:

@@ -206,10 +206,11 @@ def test_direction_is_also_reported_per_sky_starry_apart():
     rows = [{"background": "black", "direction": False}, {"background": "night", "direction": True},
             {"background": "blue", "direction": True}, {"background": "blue", "direction": True},
             {"background": "green", "direction": False}]
-    assert direction_by_sky(rows) == ("direction by sky: starry 1/2, the rest 2/3 "
-                                      "(black 0/1, blue 2/2, green 0/1, night 1/1)")
+    # every sky listed after the groups, apart from them: black and night are not "the rest"
+    assert direction_by_sky(rows) == ("direction by sky: starry 1/2, the rest 2/3; "
+                                      "per sky: black 0/1, blue 2/2, green 0/1, night 1/1")
     assert direction_by_sky([{"direction": True}]) == ""                  # older JSON: no skies recorded
-    assert direction_by_sky(rows[2:]) == "direction by sky: the rest 2/3 (blue 2/2, green 0/1)"
+    assert direction_by_sky(rows[2:]) == "direction by sky: the rest 2/3; per sky: blue 2/2, green 0/1"
 
 
 def test_a_brushed_object_never_found_is_a_failed_clip_not_a_nan():
