@@ -104,13 +104,13 @@ class TinyEngine(Engine):
         # costs camera guidance's third denoiser branch (README: Director Mode, Benchmarks;
         # the fourth stage's weights: 94 against 84 %, before the guide moved the latents)
         self.warp_camera_input = True
-        # native mode with a moving camera guides the prompt only once σ ≤ 0.6 (the first 8 of
-        # 20 steps follow the prompt + camera unguided, and skip the negative prompt's branch):
-        # the prompt's guidance at high noise, where the camera move is settled, fought the
-        # camera input — under starry skies the stars came out as dashes that did not keep
-        # their places. Native direction on 2 × 64 held-out paths, README Director Mode
-        # ("Camera first, then the prompt"); (0, 1) guides every step, as before
-        self.native_guidance_interval = (0.0, 0.6)
+        # the σ range in which native mode with a moving camera guides the prompt (the
+        # pipeline's `guidance_interval`; outside it a step skips the negative prompt's
+        # branch). Every step, as for any other shot: (0, 0.6) — the camera settled before the
+        # prompt is pushed — read 81 / 89 % against 75 / 81 % on the two path sets it was
+        # picked on, but 101 against 102 of 128 on two fresh sets, and the shape was right in
+        # 51 against 63 of those clips (README, Director Mode). It is 16 % faster.
+        self.native_guidance_interval = (0.0, 1.0)
         self.capabilities = Capabilities(
             text_to_video=True, image_to_video=True, extend=True,
             # best first: on held-out paths warp (with the camera input) follows in 100 % of

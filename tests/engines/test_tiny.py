@@ -182,7 +182,7 @@ def test_unavailable_device_is_refused():
 def test_a_moving_native_camera_gets_its_own_guidance(engine):
     """Native (and warp) mode with a moving path adds a third branch without the camera
     input; its difference from the prompt + camera branch is pushed along (camera guidance).
-    Native mode guides the prompt only once σ ≤ 0.6: before that, no negative prompt's branch."""
+    With a guidance interval, native mode leaves out the negative prompt's branch outside it."""
     seen = []
     model = engine.pipe.transformer
     real_forward = model.forward
@@ -193,8 +193,11 @@ def test_a_moving_native_camera_gets_its_own_guidance(engine):
 
     model.forward = spy
     try:
+        engine.render(Shot("a red ball", seed=1, steps=1, camera="pan_left", camera_mode="native"))
+        moving = seen[-1]
+        engine.native_guidance_interval = (0.0, 0.6)
         engine.render(Shot("a red ball", seed=1, steps=5, camera="pan_left", camera_mode="native"))
-        moving = seen[-5:]                       # σ = 1, 0.8, 0.6, 0.4, 0.2
+        moving_late = seen[-5:]                  # σ = 1, 0.8, 0.6, 0.4, 0.2
         engine.render(Shot("a red ball", seed=1, steps=1, camera="static", camera_mode="native"))
         still = seen[-1]
         engine.render(Shot("a red ball", seed=1, steps=1, camera="pan_left", camera_mode="warp"))
@@ -212,8 +215,9 @@ def test_a_moving_native_camera_gets_its_own_guidance(engine):
         switched_off = seen[-1]
     finally:
         del model.forward
-    # prompt + camera, negative + camera, prompt alone; the negative only from σ = 0.6 on
-    assert moving == [[True, False]] * 2 + [[True, True, False]] * 3
+        engine.native_guidance_interval = (0.0, 1.0)
+    assert moving == [True, True, False]       # prompt + camera, negative + camera, prompt alone
+    assert moving_late == [[True, False]] * 2 + [[True, True, False]] * 3   # the negative from σ = 0.6 on
     assert still == [True, True]               # a locked-off camera needs no push
     assert warped == [True, True, False]       # warp keeps the camera input (and its guidance)
     assert warped_alone == [False, False]      # ... unless switched off: the training-free part alone
@@ -257,8 +261,9 @@ def test_the_prompt_guidance_interval_leaves_out_the_negative_branch_and_default
             pipe("a red ball", num_inference_steps=1, show_progress=False, guidance_interval=bad)
 
 
-def test_only_native_mode_with_a_moving_camera_delays_the_prompt_guidance(engine, monkeypatch):
+def test_only_native_mode_with_a_moving_camera_gets_the_engines_guidance_interval(engine, monkeypatch):
     seen = []
+    monkeypatch.setattr(engine, "native_guidance_interval", (0.0, 0.6))
     real_call = type(engine.pipe).__call__
 
     def spy(self, *args, **kwargs):
@@ -269,5 +274,5 @@ def test_only_native_mode_with_a_moving_camera_delays_the_prompt_guidance(engine
     for camera, mode in [("pan_left", "native"), ("static", "native"), (None, "auto"),
                          ("pan_left", "warp"), ("pan_left", "virtual")]:
         engine.render(Shot("a red ball", seed=1, steps=1, camera=camera, camera_mode=mode))
-    assert seen[0] == engine.native_guidance_interval == (0.0, 0.6)
+    assert seen[0] == (0.0, 0.6)
     assert all(interval == (0.0, 1.0) for interval in seen[1:]) and len(seen) == 5
