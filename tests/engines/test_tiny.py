@@ -225,7 +225,6 @@ def test_a_moving_native_camera_gets_its_own_guidance(engine):
     assert switched_off == [True, True]        # scale 0: plain classifier-free guidance
 
 
-
 def test_the_prompt_guidance_interval_leaves_out_the_negative_branch_and_defaults_to_every_step(shipped):
     """`guidance_interval`: the prompt is guided only at noise levels inside it (the other
     steps run one branch fewer); the default, every step, is the sampler as it was."""
