@@ -83,7 +83,8 @@ def as_camera_path(value, field: str = "camera") -> CameraPath:
         text = value.strip()
         if text.startswith("{"):
             return _from_json(text, field)
-        if text.partition(":")[0].strip() in DEFORUM_2D_KEYS:   # before files: 't/30' is no path
+        key, colon, _ = text.partition(":")
+        if colon and key.strip() in DEFORUM_2D_KEYS:     # before files: 't/30' is no path
             return _from_mapping(schedules_from_text(text, field), field)
         if text.lower().endswith(".json") or "/" in text or os.sep in text:
             return _from_file(Path(text), field)

@@ -63,6 +63,12 @@ def test_bad_schedule_text_names_the_part_that_is_wrong(text, where, said):
     assert err.value.field == where and said in str(err.value)
 
 
+def test_a_bare_schedule_name_is_taken_for_a_preset_and_the_presets_are_listed():
+    with pytest.raises(InvalidInput) as err:
+        as_camera_path("zoom")                     # meant zoom_in? the presets say
+    assert err.value.field == "camera" and "zoom_in" in str(err.value)
+
+
 def test_deforum_dict_zoom_grows_as_deforum_would():
     cam = as_camera_path({"zoom": "0:(1.04)"}).per_frame(4, 15)
     np.testing.assert_allclose(cam[:, 2], 1.04 ** np.arange(4))
