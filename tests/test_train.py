@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from safetensors.torch import load_file
 
-from runway_nb.tiny.train import PRESETS, main, train
+from runway_nb.tiny.train import PRESETS, TrainConfig, main, train
 
 SMOKE = PRESETS["smoke"]
 
@@ -189,10 +189,9 @@ def test_a_stage_draws_its_pool_by_its_own_recipe():
     from runway_nb.tiny.train import PRESETS
 
     stage = PRESETS["director_gpu_rigid"]
-    assert stage.pool_recipe == data.PoolRecipe(stage.camera_in_text, stage.camera_probability,
-                                                stage.starry_share)
-    assert stage.pool_recipe != data.PoolRecipe()        # camera moves more, named in words less
+    assert stage.pool_recipe.stem(100, 6) == "pool_s6_n100_c0.3_m0.9"            # its own cache, as before
     assert replace(stage, starry_share=0.5).pool_recipe.stem(100, 6) == "pool_s6_n100_c0.3_m0.9_st0.5"
+    assert data.PoolRecipe().starry_share == TrainConfig().starry_share == 0.25   # one default
 
 
 def test_the_command_line_refuses_a_bad_setting_with_a_message(tmp_path, capsys):

@@ -45,6 +45,7 @@ from .autoencoder import TinyAutoencoder
 from .guidance import carry_grid
 from .model import TinyVideoDiT, camera_features
 from .text import TinyTextEncoder, WordTokenizer
+from .toyworld import UNIFORM_STARRY
 
 
 @dataclass
@@ -75,8 +76,8 @@ class TrainConfig:
     camera_aligned: bool = False  # temporal attention along the camera path (model.py; no new weights)
     camera_in_text: float = 0.7  # share of captions that also name the camera move in words
     camera_probability: float = 0.6  # share of training clips whose camera moves
-    starry_share: float = 0.25   # share of training clips under a starry sky (black, night); 0.25:
-                                 # every sky equally likely, as in every stage so far
+    starry_share: float = UNIFORM_STARRY  # share of training clips under a starry sky (black,
+                                 # night); the default, every sky equally likely (0.25), as in every stage so far
     decoder_steps: int = 0       # then fine-tune the decoder this long, encoder frozen
     decoder_lr: float = 5e-4
     edge_weight: float = 4.0     # decoder fine-tune: extra L1 weight on edges (small objects)
