@@ -366,24 +366,37 @@ class CameraPadLogic:
         return self._path
 
     # ---- Deforum schedules in and out, at Deforum's defaults (15 fps, 512 × 512) ---------
-    def _deforum_frames(self) -> int:
+    def _deforum_frames(self, fps: float) -> int:
         """Deforum frames 0 … n-1 over the clip, the last at or before its end (so an import
         keeps the clip's length)."""
-        return math.floor(self.duration * DEFORUM_DEFAULTS["fps"] + 1e-9) + 1
+        return math.floor(self.duration * fps + 1e-9) + 1
 
-    def import_schedules(self, text: str) -> CameraPath:
+    @staticmethod
+    def _deforum_settings(fps, width, height) -> tuple[float, int, int]:
+        """Deforum's fps and picture size, checked before anything changes: translations are
+        pixels of that picture, keyframes are frames at that rate."""
+        return (float(check_number("schedule.fps", fps, low=1, high=240)),
+                int(check_number("schedule.width", width, low=8, high=16384, integer=True)),
+                int(check_number("schedule.height", height, low=8, high=16384, integer=True)))
+
+    def import_schedules(self, text: str, *, fps: float = DEFORUM_DEFAULTS["fps"],
+                         width: int = DEFORUM_DEFAULTS["width"],
+                         height: int = DEFORUM_DEFAULTS["height"]) -> CameraPath:
         """The path from Deforum 2D schedules pasted as text ('zoom: 0:(1.0), 24:(1.04);
-        angle: 0:(0)'), evaluated over the clip at Deforum's defaults; undoable like any edit."""
-        d = DEFORUM_DEFAULTS
-        path = CameraPath.from_deforum(schedules_from_text(text), fps=d["fps"], width=d["width"],
-                                       height=d["height"], n_frames=self._deforum_frames(), field="schedule")
+        angle: 0:(0)'), evaluated over the clip at the Deforum settings they were written for
+        (Deforum's defaults: 15 fps, 512 × 512); undoable like any edit."""
+        fps, width, height = self._deforum_settings(fps, width, height)
+        path = CameraPath.from_deforum(schedules_from_text(text), fps=fps, width=width, height=height,
+                                       n_frames=self._deforum_frames(fps), field="schedule")
         return self.set_path(path)
 
-    def export_schedules(self) -> str:
-        """The path over the clip as Deforum 2D schedules, as text to paste into Deforum's
-        settings (or back into `import_schedules`)."""
-        d = DEFORUM_DEFAULTS
-        return schedules_to_text(self._path.to_deforum(self._deforum_frames(), d["fps"], d["width"], d["height"]))
+    def export_schedules(self, *, fps: float = DEFORUM_DEFAULTS["fps"], width: int = DEFORUM_DEFAULTS["width"],
+                         height: int = DEFORUM_DEFAULTS["height"]) -> str:
+        """The path over the clip as Deforum 2D schedules for a Deforum run at `fps` and
+        width × height, as text to paste into Deforum's settings (or back into
+        `import_schedules`)."""
+        fps, width, height = self._deforum_settings(fps, width, height)
+        return schedules_to_text(self._path.to_deforum(self._deforum_frames(fps), fps, width, height))
 
     def clear(self) -> CameraPath:
         self._remember()

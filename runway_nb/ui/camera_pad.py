@@ -17,8 +17,9 @@ users' CSS: `rn-camera-pad` (the whole pad), `rn-camera-canvas` (the drawing sur
 `rn-camera-timeline` (the keyframe strip).
 
 Below the presets a text box takes Deforum 2D schedules ('zoom: 0:(1.0), 24:(1.04); angle:
-0:(0)'): "import" makes them the path over the clip, "export" writes the path there (both
-at Deforum's defaults, 15 fps and 512 px; `CameraPadLogic.import_schedules`).
+0:(0)'): "import" makes them the path over the clip, "export" writes the path there, both
+for the Deforum run set in the row below (fps, width, height; Deforum's defaults 15 fps and
+512 × 512; `CameraPadLogic.import_schedules`).
 
 Where ipycanvas cannot render (no front-end extension), `CameraPad(mode="sliders")`
 or `CameraPad.fallback()` gives the six −10…+10 axis sliders of commercial tools plus
@@ -40,6 +41,7 @@ from ..camera import (
     SPEED_AT_INTENSITY_1,
     UI_PER_INTENSITY,
     UI_RANGE,
+    DEFORUM_DEFAULTS,
     CameraPath,
 )
 from ..camera.recorder import CameraPadLogic
@@ -241,25 +243,38 @@ class CameraPad(CameraPadDrawing, widgets.VBox):
             self.intensity, self._schedule_row(), self.status]
 
     # ---- Deforum schedules, pasted in or written out (both modes) ---------------------------
-    def _schedule_row(self) -> widgets.HBox:
+    def _schedule_row(self) -> widgets.VBox:
         self.schedule = widgets.Text(placeholder="Deforum schedules, e.g. zoom: 0:(1.04)",
                                      layout=widgets.Layout(flex="1 1 180px", min_width="180px"))
         self.schedule.add_class("rn-camera-schedule")
         self.import_button = tool_button("import", tooltip="the path from the Deforum 2D schedules typed "
-                                         "here (Deforum's 15 fps and 512 px)")
-        self.export_button = tool_button("export", tooltip="write this path here as Deforum 2D schedules")
+                                         "here, at the Deforum settings below")
+        self.export_button = tool_button("export", tooltip="write this path here as Deforum 2D schedules "
+                                         "for a Deforum run at the settings below")
         self.import_button.on_click(lambda _: self._import_schedules())
         self.export_button.on_click(lambda _: self._export_schedules())
-        return row(self.schedule, self.import_button, self.export_button)
+        # The Deforum run the schedules belong to: its keyframes are frames at its fps and its
+        # translations pixels of its picture (Deforum's defaults: 15 fps, 512 × 512).
+        small = dict(layout=widgets.Layout(width="120px"), style={"description_width": "44px"})
+        self.deforum_fps = widgets.IntText(int(DEFORUM_DEFAULTS["fps"]), description="fps", **small)
+        self.deforum_width = widgets.IntText(DEFORUM_DEFAULTS["width"], description="width", **small)
+        self.deforum_height = widgets.IntText(DEFORUM_DEFAULTS["height"], description="height", **small)
+        settings = row(widgets.HTML("Deforum run:"), self.deforum_fps, self.deforum_width, self.deforum_height)
+        settings.add_class("rn-camera-deforum")
+        return widgets.VBox([row(self.schedule, self.import_button, self.export_button), settings])
+
+    def _deforum(self) -> dict:
+        return {"fps": self.deforum_fps.value, "width": self.deforum_width.value,
+                "height": self.deforum_height.value}
 
     def _import_schedules(self):
-        self._edit(self.logic.import_schedules, self.schedule.value)
+        self._edit(functools.partial(self.logic.import_schedules, **self._deforum()), self.schedule.value)
         if self.mode == "sliders":
             self._path_to_sliders()
 
     @shown_errors
     def _export_schedules(self):
-        self.schedule.value = self.logic.export_schedules()
+        self.schedule.value = self.logic.export_schedules(**self._deforum())
 
     @property
     def cursor_time(self) -> float:

@@ -163,6 +163,15 @@ def test_deforum_schedules_are_pasted_in_and_written_out(mode):
     pad.import_button.click()
     assert "schedule.zoom" in pad.error and "never closed" in pad.error and "⚠" in pad.status.value
     assert pad.path == imported
+    pad.schedule.value = "translation_x: 0:(8)"                      # 8 px a frame, Deforum's way
+    pad.import_button.click()
+    at_15fps = pad.path.per_frame(2, 1)[1, 0]
+    pad.deforum_fps.value = 30                                         # written for a 30 fps run:
+    pad.import_button.click()                                          # twice the frames a second
+    assert at_15fps != 0 and pad.path.per_frame(2, 1)[1, 0] == pytest.approx(2 * at_15fps)
+    pad.deforum_fps.value = 0                                          # not a frame rate: shown, kept
+    pad.import_button.click()
+    assert "schedule.fps" in pad.error and pad.path.per_frame(2, 1)[1, 0] == pytest.approx(2 * at_15fps)
 
 
 def test_the_timeline_strip_selects_moves_and_edits_keyframes():

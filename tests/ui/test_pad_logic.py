@@ -283,6 +283,32 @@ def test_pasted_schedules_are_undoable_and_bad_ones_change_nothing():
         assert pad.path == CameraPath.preset("pan_left") and pad.duration == 2.0
 
 
+def test_schedules_are_read_at_the_deforum_run_they_were_written_for():
+    text = "translation_x: 0:(0), 30:(64)"          # px a frame, rising until Deforum frame 30
+    at_default, at_30fps, at_1024 = (CameraPadLogic(duration=2.0) for _ in range(3))
+    at_default.import_schedules(text)                                 # 15 fps, 512 × 512
+    at_30fps.import_schedules(text, fps=30)
+    at_1024.import_schedules(text, width=1024, height=1024)
+    x = {name: pad.path.per_frame(9, 4)[:, 0] for name, pad in
+         [("default", at_default), ("30fps", at_30fps), ("1024", at_1024)]}
+    assert x["default"][8] != 0                                        # frame 30 at 15 fps: 2 s
+    np.testing.assert_allclose(x["30fps"][4], x["default"][8], atol=1e-12)   # at 30 fps: 1 s
+    np.testing.assert_allclose(x["1024"], x["default"] / 2, atol=1e-12)      # half the picture
+    drawn = CameraPadLogic(duration=2.0)
+    drawn.apply_preset("orbit_left", 1.5)
+    run = {"fps": 24, "width": 768, "height": 432}
+    again = CameraPadLogic(duration=2.0)
+    again.import_schedules(drawn.export_schedules(**run), **run)
+    np.testing.assert_allclose(again.path.per_frame(49, 24), drawn.path.per_frame(49, 24), rtol=0, atol=1e-9)
+    for key, value in [("fps", 0), ("fps", float("nan")), ("width", 4), ("height", 2.5)]:
+        with pytest.raises(InvalidInput) as err:
+            again.import_schedules(text, **{key: value})
+        assert err.value.field == f"schedule.{key}" and repr(value) in str(err.value)
+        with pytest.raises(InvalidInput):
+            again.export_schedules(**{key: value})
+    np.testing.assert_allclose(again.path.per_frame(49, 24), drawn.path.per_frame(49, 24), rtol=0, atol=1e-9)
+
+
 def test_outline_at_time_zero_is_the_whole_pad():
     pad = CameraPadLogic(width=200, height=100)
     assert np.allclose(pad.outline(0.0), [[0, 0], [200, 0], [200, 100], [0, 100]])
