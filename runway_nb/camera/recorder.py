@@ -365,7 +365,7 @@ class CameraPadLogic:
         self.intensity = float(check_number("intensity", intensity, low=0, high=10))
         return self._path
 
-    # ---- Deforum schedules in and out, at Deforum's defaults (15 fps, 512 × 512) ---------
+    # ---- Deforum schedules in and out, for a Deforum run's fps and size (default 15, 512²) --
     def _deforum_frames(self, fps: float) -> int:
         """Deforum frames 0 … n-1 over the clip, the last at or before its end (so an import
         keeps the clip's length)."""

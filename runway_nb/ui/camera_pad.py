@@ -37,11 +37,11 @@ import numpy as np
 import traitlets
 
 from ..camera import (
+    DEFORUM_DEFAULTS,
     EASINGS,
     SPEED_AT_INTENSITY_1,
     UI_PER_INTENSITY,
     UI_RANGE,
-    DEFORUM_DEFAULTS,
     CameraPath,
 )
 from ..camera.recorder import CameraPadLogic
