@@ -31,6 +31,15 @@ def _check_camera(camera, name: str = "camera") -> np.ndarray:
     return cam
 
 
+def camera_moves(camera) -> bool:
+    """Whether a per-frame camera (frames, 4) moves at all: a locked-off camera has no path to
+    warp along and needs no camera guidance. `None` (no camera given) does not move."""
+    if camera is None:
+        return False
+    cam = np.asarray(camera)
+    return not np.allclose(cam, cam[0])
+
+
 def frame_transform(camera, width: int, height: int) -> np.ndarray:
     """(T, 2, 3) float64: maps pixel u₀ of frame 0 to pixel A u₀ + b of each frame.
 

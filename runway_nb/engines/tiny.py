@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..camera.geometry import frame_transform
+from ..camera.geometry import camera_moves, frame_transform
 from ..errors import Cancelled, WeightsError
 from ..shot import Shot
 from ..tiny.planner import (continue_path, find_object, find_strays, motion_path, place_path, read_motion,
@@ -132,8 +132,7 @@ class TinyEngine(Engine):
         if shot.camera_mode == "auto" and mode == "warp":
             fps = shot.fps or self.capabilities.default_fps
             n = shot.frames or max(2, round((shot.seconds or 2.0) * fps))
-            path = shot.camera.per_frame(n, fps)
-            if np.allclose(path, path[0]):
+            if not camera_moves(shot.camera.per_frame(n, fps)):
                 return "native"
         return mode
 
@@ -167,7 +166,7 @@ class TinyEngine(Engine):
         # prompts with it on, 81 % off (the fourth stage's weights; README, Director Mode)
         # native mode, a moving camera: the prompt guided only in `native_guidance_interval`
         interval = (0.0, 1.0)
-        if camera is not None and shot.camera_mode == "native" and not np.allclose(camera, camera[0]):
+        if shot.camera_mode == "native" and camera_moves(camera):
             interval = self.native_guidance_interval
         warp_camera = None
         if camera is not None and shot.camera_mode == "warp":

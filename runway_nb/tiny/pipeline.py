@@ -23,7 +23,7 @@ import torch
 from diffusers import FlowMatchEulerDiscreteScheduler
 from diffusers.pipelines.pipeline_utils import DiffusionPipeline
 
-from ..camera.geometry import relative_camera
+from ..camera.geometry import camera_moves, relative_camera
 from ..camera.noise_warp import warped_noise
 from .autoencoder import TinyAutoencoder
 from .guidance import LayoutGuide, window_brushes
@@ -170,8 +170,7 @@ class TinyVideoPipeline(DiffusionPipeline):
             raise ValueError(f"warp_camera must have shape ({num_frames}, 4), got {np.asarray(warp_camera).shape}")
         self._interrupt = False
         generator = generator or torch.Generator().manual_seed(0)
-        moving = camera is not None and not np.allclose(camera, np.asarray(camera)[0])
-        camera_guidance = camera_guidance_scale if moving else 0.0
+        camera_guidance = camera_guidance_scale if camera_moves(camera) else 0.0
 
         # 2. Encode the prompt and the negative prompt once, as a batch of 2 for guidance.
         dev = self.transformer.device            # noise is drawn on the CPU (same seed, same video), run here

@@ -225,3 +225,13 @@ def test_svg_plot_is_well_formed_and_self_contained(path):
     assert root.tag.endswith("svg") and root.findall(".//{http://www.w3.org/2000/svg}polyline")
     assert "<script" not in svg and "http" not in svg.replace("http://www.w3.org/2000/svg", "")
     assert path.describe() in path._repr_html_()
+
+
+def test_a_path_moves_unless_it_is_locked_off_for_every_frame():
+    from runway_nb.camera.geometry import camera_moves
+
+    assert camera_moves(CameraPath.preset("pan_left", 0.1).per_frame(16, 8))
+    assert camera_moves(CameraPath.preset("zoom_in").per_frame(16, 8))
+    assert not camera_moves(CameraPath.preset("static").per_frame(16, 8))
+    assert not camera_moves(CameraPath.preset("pan_left").per_frame(1, 8))   # one frame: nowhere to go
+    assert not camera_moves(None)                                             # no camera given
