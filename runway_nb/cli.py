@@ -50,7 +50,8 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--guidance", type=float, metavar="G", help="classifier-free guidance scale")
     gen.add_argument("--camera", metavar="PRESET[:INTENSITY]|SCHEDULES|FILE.json",
                      help="camera move: a preset such as pan_left or zoom_in:0.5; Deforum 2D schedules "
-                          "such as 'zoom: 0:(1.0), 24:(1.04); angle: 0:(0)'; or a camera JSON file")
+                          "such as 'zoom: 0:(1.0), 24:(1.04); angle: 0:(0)' (at 15 fps, 512x512 unless "
+                          "parts such as 'fps: 30; W: 768; H: 432' name the run); or a camera JSON file")
     gen.add_argument("--camera-mode", default="auto", choices=("auto", "native", "warp", "virtual"),
                      help="how the engine follows the camera (default: auto, the best it has)")
     gen.add_argument("--motion-mode", default="auto", choices=("auto", "native", "planned"),

@@ -67,6 +67,15 @@ def test_same_seed_twice_gives_identical_frames(smoke_pipeline, tmp_path, render
     assert (tmp_path / "one.gif").read_bytes() == (tmp_path / "two.gif").read_bytes()
 
 
+def test_deforum_text_on_the_command_line_is_read_at_the_run_it_names(smoke_pipeline, tmp_path):
+    from runway_nb.camera import CameraPath
+
+    text = "fps: 30; W: 768; H: 432; translation_x: 0:(8)"
+    assert main(["generate", PROMPT, *_fast(smoke_pipeline, "--camera", text), "-o", str(tmp_path / "d.gif")]) == 0
+    shot, _ = _sidecar_shot(tmp_path / "d.json")
+    assert shot.camera == CameraPath.from_deforum({"translation_x": "0:(8)"}, fps=30, width=768, height=432)
+
+
 def test_a_shot_json_remakes_the_same_frames(smoke_pipeline, tmp_path, rendered):
     import runway_nb as rn
 
@@ -85,6 +94,7 @@ def test_a_shot_json_remakes_the_same_frames(smoke_pipeline, tmp_path, rendered)
     ([PROMPT, "--size", "abc", "-o", "{out}"], "size"),
     ([PROMPT, "--camera", "nope", "-o", "{out}"], "camera"),
     ([PROMPT, "--camera", "pan_left:lots", "-o", "{out}"], "camera"),
+    ([PROMPT, "--camera", "fps: 0; zoom: 0:(1.04)", "-o", "{out}"], "camera.fps"),
     ([PROMPT, "--guidance", "nan", "-o", "{out}"], "guidance"),
     ([PROMPT, "--guidance", "inf", "-o", "{out}"], "guidance"),
     ([PROMPT, "--steps", "0", "-o", "{out}"], "steps"),

@@ -28,6 +28,7 @@ from .presets import (
 from .schedule import (
     DEFORUM_2D_KEYS,
     DEFORUM_DEFAULTS,
+    DEFORUM_SETTINGS,
     parse_schedule,
     schedule_values,
     schedules_from_text,
@@ -39,6 +40,7 @@ __all__ = [
     "AXES",
     "DEFORUM_2D_KEYS",
     "DEFORUM_DEFAULTS",
+    "DEFORUM_SETTINGS",
     "EASINGS",
     "MAX_INTENSITY",
     "PRESETS",
@@ -63,14 +65,12 @@ __all__ = [
 ALLOWED_FORMS = (
     "must be a CameraPath; a preset name such as 'pan_left' or 'pan_left:0.5' (intensity after "
     "the colon); Deforum 2D schedules as text, 'KEY: SCHEDULE' parts split by ';' such as "
-    "'zoom: 0:(1.0), 24:(1.04); angle: 0:(0)', or as a dict {'zoom': '0:(1.0), 24:(1.04)'}; "
+    "'zoom: 0:(1.0), 24:(1.04); angle: 0:(0)' (read at Deforum's 15 fps and 512 × 512 unless "
+    "parts such as 'fps: 30; W: 768; H: 432' say otherwise), or as a dict {'zoom': '0:(1.0), 24:(1.04)'}; "
     "a dict in CameraPath.to_dict() form; a JSON string of a dict; or the path of a .json "
     "file. Presets: " + ", ".join(PRESETS)
 )
 _OWN_KEYS = {"runway_nb_camera", "keyframes", "speed", "preset"}
-# Deforum settings files carry these next to the schedules; we read them, ignore the rest.
-_DEFORUM_SETTINGS = {"fps": "fps", "W": "width", "H": "height", "width": "width",
-                     "height": "height", "max_frames": "n_frames"}
 
 
 def as_camera_path(value, field: str = "camera") -> CameraPath:
@@ -84,7 +84,7 @@ def as_camera_path(value, field: str = "camera") -> CameraPath:
         if text.startswith("{"):
             return _from_json(text, field)
         key, colon, _ = text.partition(":")
-        if colon and key.strip() in DEFORUM_2D_KEYS:     # before files: 't/30' is no path
+        if colon and key.strip() in (*DEFORUM_2D_KEYS, *DEFORUM_SETTINGS):   # before files: 't/30' is no path
             return _from_mapping(schedules_from_text(text, field), field)
         if text.lower().endswith(".json") or "/" in text or os.sep in text:
             return _from_file(Path(text), field)
@@ -110,7 +110,7 @@ def _from_mapping(data: dict, field: str) -> CameraPath:
                                "Deforum's 2D motion (zoom, angle, translation_x, translation_y)")
         options = {"fps": DEFORUM_DEFAULTS["fps"], "width": DEFORUM_DEFAULTS["width"],
                    "height": DEFORUM_DEFAULTS["height"], "n_frames": None}
-        options.update({name: data[key] for key, name in _DEFORUM_SETTINGS.items() if key in data})
+        options.update({name: data[key] for key, name in DEFORUM_SETTINGS.items() if key in data})
         schedules = {k: data[k] for k in DEFORUM_2D_KEYS if k in data}
         return CameraPath.from_deforum(schedules, field=field, **options)
     raise InvalidInput(field, data, ALLOWED_FORMS,

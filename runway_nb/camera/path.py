@@ -247,9 +247,8 @@ class CameraPath:
         frame where the motion bends; after that the last frame's speed continues, as
         Deforum holds the last value. Sign conventions: see `schedule.py`.
         """
-        fps = _number(f"{field}.fps", fps, low=0, low_inclusive=False, high=1000)
-        height = int(_number(f"{field}.height", height, low=8, high=16384, integer=True))
-        _number(f"{field}.width", width, low=8, high=16384, integer=True)   # no effect: warps are about the centre
+        fps, width, height = _schedule.check_deforum_settings(fps, width, height, field)
+        # the width has no effect: Deforum's warps are about the centre, translations in pixels
         cam = _schedule.deforum_camera(schedules, height, n_frames, field)
         return cls._from_positions(cam, fps, label=f"Deforum 2D ({', '.join(schedules)}) at {fps:g} fps")
 
@@ -307,9 +306,8 @@ class CameraPath:
     # ---- Deforum and JSON ------------------------------------------------------------
     def to_deforum(self, n_frames: int, fps: float, width: int, height: int) -> dict[str, str]:
         """Deforum 2D schedule strings reproducing this path over n_frames at fps."""
-        for name, value in (("width", width), ("height", height)):
-            check_number(name, value, low=8, high=16384, integer=True)
-        per_frame = _schedule.camera_to_deforum(self.per_frame(n_frames, fps), int(height))
+        fps, width, height = _schedule.check_deforum_settings(fps, width, height, "schedule")
+        per_frame = _schedule.camera_to_deforum(self.per_frame(n_frames, fps), height)
         return {key: _schedule.format_schedule(v) for key, v in per_frame.items()}
 
     def to_dict(self) -> dict:

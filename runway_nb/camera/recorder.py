@@ -43,7 +43,14 @@ import numpy as np
 from ..errors import InvalidInput, check_number
 from . import as_camera_path
 from .path import EASINGS, CameraPath, Keyframe
-from .schedule import DEFORUM_DEFAULTS, schedules_from_text, schedules_to_text
+from .schedule import (
+    DEFORUM_2D_KEYS,
+    DEFORUM_DEFAULTS,
+    DEFORUM_SETTINGS,
+    check_deforum_settings,
+    schedules_from_text,
+    schedules_to_text,
+)
 from .stroke import drag_to_keyframes, keyframe_from_row, keyframe_values
 from .stroke import rdp as rdp      # re-exported: the brush pad (ui/pad_logic.py) imports it from here
 
@@ -79,6 +86,9 @@ class CameraPadLogic:
         self.preset: str | None = None
         self.intensity = 1.0
         self.selected: int | None = None
+        # the Deforum run of the last schedule import or export (its fps and picture size)
+        self.deforum_settings = {"fps": DEFORUM_DEFAULTS["fps"], "width": DEFORUM_DEFAULTS["width"],
+                                 "height": DEFORUM_DEFAULTS["height"]}
         self._path = CameraPath()
         self._undo: list[dict] = []
         self._gesture: dict | None = None
@@ -371,32 +381,35 @@ class CameraPadLogic:
         keeps the clip's length)."""
         return math.floor(self.duration * fps + 1e-9) + 1
 
-    @staticmethod
-    def _deforum_settings(fps, width, height) -> tuple[float, int, int]:
-        """Deforum's fps and picture size, checked before anything changes: translations are
-        pixels of that picture, keyframes are frames at that rate."""
-        return (float(check_number("schedule.fps", fps, low=1, high=240)),
-                int(check_number("schedule.width", width, low=8, high=16384, integer=True)),
-                int(check_number("schedule.height", height, low=8, high=16384, integer=True)))
-
     def import_schedules(self, text: str, *, fps: float = DEFORUM_DEFAULTS["fps"],
                          width: int = DEFORUM_DEFAULTS["width"],
                          height: int = DEFORUM_DEFAULTS["height"]) -> CameraPath:
         """The path from Deforum 2D schedules pasted as text ('zoom: 0:(1.0), 24:(1.04);
         angle: 0:(0)'), evaluated over the clip at the Deforum settings they were written for
-        (Deforum's defaults: 15 fps, 512 × 512); undoable like any edit."""
-        fps, width, height = self._deforum_settings(fps, width, height)
-        path = CameraPath.from_deforum(schedules_from_text(text), fps=fps, width=width, height=height,
-                                       n_frames=self._deforum_frames(fps), field="schedule")
-        return self.set_path(path)
+        (Deforum's defaults: 15 fps, 512 × 512); undoable like any edit. Settings written in
+        the text ('fps: 30; W: 768; H: 432; zoom: …') win over the arguments and are kept in
+        `deforum_settings`; a 'max_frames' there is read and not used, as the clip's length
+        decides how many frames are evaluated."""
+        parts = schedules_from_text(text)
+        given = {DEFORUM_SETTINGS[key]: value for key, value in parts.items() if key in DEFORUM_SETTINGS}
+        settings = check_deforum_settings(given.get("fps", fps), given.get("width", width),
+                                          given.get("height", height))
+        schedules = {key: value for key, value in parts.items() if key in DEFORUM_2D_KEYS}
+        path = CameraPath.from_deforum(schedules, *settings, n_frames=self._deforum_frames(settings[0]),
+                                       field="schedule")
+        self.set_path(path)
+        self.deforum_settings = dict(zip(("fps", "width", "height"), settings))
+        return path
 
     def export_schedules(self, *, fps: float = DEFORUM_DEFAULTS["fps"], width: int = DEFORUM_DEFAULTS["width"],
                          height: int = DEFORUM_DEFAULTS["height"]) -> str:
         """The path over the clip as Deforum 2D schedules for a Deforum run at `fps` and
         width × height, as text to paste into Deforum's settings (or back into
         `import_schedules`)."""
-        fps, width, height = self._deforum_settings(fps, width, height)
-        return schedules_to_text(self._path.to_deforum(self._deforum_frames(fps), fps, width, height))
+        fps, width, height = check_deforum_settings(fps, width, height)
+        text = schedules_to_text(self._path.to_deforum(self._deforum_frames(fps), fps, width, height))
+        self.deforum_settings = {"fps": fps, "width": width, "height": height}
+        return text
 
     def clear(self) -> CameraPath:
         self._remember()

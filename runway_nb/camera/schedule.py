@@ -41,6 +41,10 @@ from .expr import Expression, parse_expression
 DEFORUM_2D_KEYS = ("zoom", "angle", "translation_x", "translation_y")
 NEUTRAL = {"zoom": 1.0, "angle": 0.0, "translation_x": 0.0, "translation_y": 0.0}
 DEFORUM_DEFAULTS = {"fps": 15.0, "width": 512, "height": 512, "max_frames": 120}
+# The run's settings a Deforum settings file (and our schedule text) may carry beside the
+# schedules, by their Deforum key -> our option name; the rest of a settings file is ignored.
+DEFORUM_SETTINGS = {"fps": "fps", "W": "width", "H": "height", "width": "width",
+                    "height": "height", "max_frames": "n_frames"}
 VARIABLES = ("t", "max_f")
 SCHEDULE_FORM = ("a schedule looks like '0:(1.0), 24:(1.04)': frame numbers in increasing "
                  "order, each followed by ':' and a value in parentheses")
@@ -109,25 +113,48 @@ def parse_schedule(text, field: str = "schedule") -> tuple[ScheduleKey, ...]:
     return tuple(keys)
 
 
-def schedules_from_text(text: str, field: str = "schedule") -> dict[str, str]:
+def schedules_from_text(text: str, field: str = "schedule") -> dict:
     """'zoom: 0:(1.0), 24:(1.04); angle: 0:(0)' -> {'zoom': '0:(1.0), 24:(1.04)', 'angle': '0:(0)'}:
     Deforum's schedules as a user pastes them, ';' or a line apart (a schedule itself never
-    holds either). Each schedule is parsed later, where its own errors say where it broke."""
-    schedules: dict[str, str] = {}
+    holds either). Each schedule is parsed later, where its own errors say where it broke.
+    The run's settings may come with them, as in a Deforum settings file ('fps: 30; W: 768;
+    H: 432; zoom: …'): they become numbers under their Deforum keys, checked where used."""
+    parts: dict = {}
+    named: dict[str, str] = {}          # option name -> the key that gave it ('W' and 'width' are one)
     for part in filter(str.strip, str(text).replace("\n", ";").split(";")):
-        key, colon, schedule = part.partition(":")
+        key, colon, value = part.partition(":")
         key = key.strip()
-        if not colon or key not in DEFORUM_2D_KEYS:
+        if not colon or key not in (*DEFORUM_2D_KEYS, *DEFORUM_SETTINGS):
             raise InvalidInput(field, part.strip(), "each ';'-separated part must be 'KEY: SCHEDULE' "
-                               f"with KEY one of {', '.join(DEFORUM_2D_KEYS)}",
-                               "For example 'zoom: 0:(1.0), 24:(1.04); angle: 0:(0)'.")
-        if key in schedules:
-            raise InvalidInput(field, text, f"must give each schedule once; {key!r} comes twice")
-        schedules[key] = schedule.strip()
-    if not schedules:
+                               f"with KEY one of {', '.join(DEFORUM_2D_KEYS)}, or a run's setting "
+                               f"'KEY: NUMBER' with KEY one of {', '.join(DEFORUM_SETTINGS)}",
+                               "For example 'fps: 30; zoom: 0:(1.0), 24:(1.04); angle: 0:(0)'.")
+        name = DEFORUM_SETTINGS.get(key, key)
+        if name in named:
+            said = (f"{key!r} comes twice" if named[name] == key
+                    else f"{named[name]!r} and {key!r} both set the {name}")
+            raise InvalidInput(field, text, f"must give each schedule and setting once; {said}")
+        named[name] = key
+        parts[key] = value.strip() if key in DEFORUM_2D_KEYS else _setting_number(value, f"{field}.{key}")
+    if not parts.keys() & set(DEFORUM_2D_KEYS):
         raise InvalidInput(field, text, "must hold at least one 'KEY: SCHEDULE' part, KEY one of "
                            + ", ".join(DEFORUM_2D_KEYS), "For example 'zoom: 0:(1.0), 24:(1.04)'.")
-    return schedules
+    return parts
+
+
+def _setting_number(value: str, field: str) -> float:
+    if not _PLAIN_NUMBER.match(value):
+        raise InvalidInput(field, value.strip(), "must be a plain number, such as 'fps: 30' or 'W: 768'")
+    return float(value)
+
+
+def check_deforum_settings(fps, width, height, field: str = "schedule") -> tuple[float, int, int]:
+    """A Deforum run's fps and picture size, checked before anything uses them: keyframes are
+    frames at that rate, translations pixels of that picture. One range for the Python API,
+    the camera pad and the CLI (below 1 fps a short clip would hold a single Deforum frame)."""
+    return (float(check_number(f"{field}.fps", fps, low=1, high=240)),
+            int(check_number(f"{field}.width", width, low=8, high=16384, integer=True)),
+            int(check_number(f"{field}.height", height, low=8, high=16384, integer=True)))
 
 
 def schedules_to_text(schedules: dict[str, str]) -> str:

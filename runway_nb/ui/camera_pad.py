@@ -19,7 +19,9 @@ users' CSS: `rn-camera-pad` (the whole pad), `rn-camera-canvas` (the drawing sur
 Below the presets a text box takes Deforum 2D schedules ('zoom: 0:(1.0), 24:(1.04); angle:
 0:(0)'): "import" makes them the path over the clip, "export" writes the path there, both
 for the Deforum run set in the row below (fps, width, height; Deforum's defaults 15 fps and
-512 × 512; `CameraPadLogic.import_schedules`).
+512 × 512; `CameraPadLogic.import_schedules`). Text that names its run ('fps: 30; W: 768;
+H: 432; zoom: …', keys as in a Deforum settings file) is read at that run, and the row
+shows it.
 
 Where ipycanvas cannot render (no front-end extension), `CameraPad(mode="sliders")`
 or `CameraPad.fallback()` gives the six −10…+10 axis sliders of commercial tools plus
@@ -256,7 +258,7 @@ class CameraPad(CameraPadDrawing, widgets.VBox):
         # The Deforum run the schedules belong to: its keyframes are frames at its fps and its
         # translations pixels of its picture (Deforum's defaults: 15 fps, 512 × 512).
         small = dict(layout=widgets.Layout(width="120px"), style={"description_width": "44px"})
-        self.deforum_fps = widgets.IntText(int(DEFORUM_DEFAULTS["fps"]), description="fps", **small)
+        self.deforum_fps = widgets.FloatText(DEFORUM_DEFAULTS["fps"], description="fps", **small)
         self.deforum_width = widgets.IntText(DEFORUM_DEFAULTS["width"], description="width", **small)
         self.deforum_height = widgets.IntText(DEFORUM_DEFAULTS["height"], description="height", **small)
         settings = row(widgets.HTML("Deforum run:"), self.deforum_fps, self.deforum_width, self.deforum_height)
@@ -268,7 +270,12 @@ class CameraPad(CameraPadDrawing, widgets.VBox):
                 "height": self.deforum_height.value}
 
     def _import_schedules(self):
-        self._edit(functools.partial(self.logic.import_schedules, **self._deforum()), self.schedule.value)
+        if not self._edit(functools.partial(self.logic.import_schedules, **self._deforum()), self.schedule.value):
+            return                      # refused: shown in the status line, the row as typed
+        # settings written in the text ('fps: 30; …') were the ones used: the row shows them
+        settings = self.logic.deforum_settings
+        self.deforum_fps.value, self.deforum_width.value, self.deforum_height.value = (
+            settings["fps"], settings["width"], settings["height"])
         if self.mode == "sliders":
             self._path_to_sliders()
 
@@ -281,9 +288,11 @@ class CameraPad(CameraPadDrawing, widgets.VBox):
         return min(self.frame.value / self.fps, self.logic.duration) if self.mode == "canvas" else 0.0
 
     @shown_errors
-    def _edit(self, action, *args):
+    def _edit(self, action, *args) -> bool:
+        """Run a logic edit and redraw; False (and the error shown) when it was refused."""
         action(*args)
         self._sync()
+        return True
 
     @shown_errors
     def _on_mouse_down(self, x, y):

@@ -52,6 +52,32 @@ def test_deforum_schedules_as_text_as_a_user_pastes_them():
     assert Shot("a red ball", camera="zoom: 0:(1.04)").camera == as_camera_path({"zoom": "0:(1.04)"})
 
 
+def test_schedule_text_may_name_the_deforum_run_it_was_written_for():
+    """As in a settings file: 'fps: 12; W: 640; H: 384; max_frames: 30' beside the schedules,
+    so a schedule from a 12 fps run is not read at Deforum's 15 fps (on the CLI too)."""
+    text = "fps: 12; W: 640; H: 384; max_frames: 30\nzoom: 0:(1.0), 24:(1.04); translation_x: 0:(0); angle: 0:(0)"
+    settings_file_path = CameraPath.from_deforum(DEFORUM, fps=12, width=640, height=384, n_frames=30)
+    assert as_camera_path(text) == settings_file_path
+    assert as_camera_path("translation_x: 0:(4); width: 640; height: 384; fps: 12") == \
+        CameraPath.from_deforum({"translation_x": "0:(4)"}, fps=12, width=640, height=384)
+    at_15 = as_camera_path("translation_x: 0:(4)").per_frame(2, 1)[1, 0]
+    assert as_camera_path("fps: 30; translation_x: 0:(4)").per_frame(2, 1)[1, 0] == pytest.approx(2 * at_15)
+
+
+@pytest.mark.parametrize("text, where, said", [
+    ("fps: fast; zoom: 0:(1.04)", "camera.fps", "must be a plain number"),
+    ("fps: 0.5; zoom: 0:(1.04)", "camera.fps", "1"),             # one range everywhere: 1–240
+    ("W: 4; zoom: 0:(1.04)", "camera.width", "8"),
+    ("fps: 30; H: 384", "camera", "at least one 'KEY: SCHEDULE'"),   # settings and no schedule
+    ("fps: 30; fps: 24; zoom: 0:(1.04)", "camera", "'fps' comes twice"),
+    ("W: 768; width: 640; zoom: 0:(1.04)", "camera", "'W' and 'width' both set the width"),
+])
+def test_bad_deforum_settings_in_the_text_are_named(text, where, said):
+    with pytest.raises(InvalidInput) as err:
+        as_camera_path(text)
+    assert err.value.field == where and said in str(err.value)
+
+
 @pytest.mark.parametrize("text, where, said", [
     ("zoom: 0:(1.0), 24:(1.04", "camera.zoom", "never closed"),   # the schedule's own error
     ("zoom: 0:(1.04); colour: 0:(1)", "camera", "KEY one of zoom, angle, translation_x"),

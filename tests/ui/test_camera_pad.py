@@ -172,6 +172,12 @@ def test_deforum_schedules_are_pasted_in_and_written_out(mode):
     pad.deforum_fps.value = 0                                          # not a frame rate: shown, kept
     pad.import_button.click()
     assert "schedule.fps" in pad.error and pad.path.per_frame(2, 1)[1, 0] == pytest.approx(2 * at_15fps)
+    assert pad.deforum_fps.value == 0                                  # the row as the user typed it
+    pad.schedule.value = "fps: 30; W: 768; H: 432; translation_x: 0:(8)"   # the text names its run
+    pad.import_button.click()
+    assert not pad.error and (pad.deforum_fps.value, pad.deforum_width.value, pad.deforum_height.value) == \
+        (30, 768, 432)                                                 # the row shows the run used
+    assert pad.path.per_frame(2, 1)[1, 0] == pytest.approx(2 * at_15fps * 512 / 432)
 
 
 def test_the_timeline_strip_selects_moves_and_edits_keyframes():

@@ -309,6 +309,22 @@ def test_schedules_are_read_at_the_deforum_run_they_were_written_for():
     np.testing.assert_allclose(again.path.per_frame(49, 24), drawn.path.per_frame(49, 24), rtol=0, atol=1e-9)
 
 
+def test_settings_written_in_the_text_win_and_are_remembered():
+    text = "translation_x: 0:(0), 30:(64)"
+    at_30fps = CameraPadLogic(duration=2.0)
+    at_30fps.import_schedules(text, fps=30, width=768, height=432)
+    named = CameraPadLogic(duration=2.0)
+    named.import_schedules("fps: 30; W: 768; H: 432; " + text)       # the arguments' defaults lose
+    assert named.path == at_30fps.path
+    assert named.deforum_settings == {"fps": 30.0, "width": 768, "height": 432}
+    named.export_schedules(fps=24, width=512, height=256)
+    assert named.deforum_settings == {"fps": 24.0, "width": 512, "height": 256}
+    with pytest.raises(InvalidInput) as err:                          # refused: nothing changes
+        named.import_schedules("fps: 500; " + text)
+    assert err.value.field == "schedule.fps" and "500" in str(err.value)
+    assert named.path == at_30fps.path and named.deforum_settings["fps"] == 24.0
+
+
 def test_outline_at_time_zero_is_the_whole_pad():
     pad = CameraPadLogic(width=200, height=100)
     assert np.allclose(pad.outline(0.0), [[0, 0], [200, 0], [200, 100], [0, 100]])
