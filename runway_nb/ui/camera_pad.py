@@ -18,7 +18,7 @@ users' CSS: `rn-camera-pad` (the whole pad), `rn-camera-canvas` (the drawing sur
 
 Below the presets a text box takes Deforum 2D schedules ('zoom: 0:(1.0), 24:(1.04); angle:
 0:(0)'): "import" makes them the path over the clip, "export" writes the path there, both
-for the Deforum run set in the row below (fps, width, height; Deforum's defaults 15 fps and
+for the Deforum run set in the row below (fps, W, H as Deforum names them; Deforum's defaults 15 fps and
 512 × 512; `CameraPadLogic.import_schedules`). Text that names its run ('fps: 30; W: 768;
 H: 432; zoom: …', keys as in a Deforum settings file) is read at that run, and the row
 shows it.
@@ -257,10 +257,15 @@ class CameraPad(CameraPadDrawing, widgets.VBox):
         self.export_button.on_click(lambda _: self._export_schedules())
         # The Deforum run the schedules belong to: its keyframes are frames at its fps and its
         # translations pixels of its picture (Deforum's defaults: 15 fps, 512 × 512).
-        small = dict(layout=widgets.Layout(width="120px"), style={"description_width": "44px"})
-        self.deforum_fps = widgets.FloatText(DEFORUM_DEFAULTS["fps"], description="fps", **small)
-        self.deforum_width = widgets.IntText(DEFORUM_DEFAULTS["width"], description="width", **small)
-        self.deforum_height = widgets.IntText(DEFORUM_DEFAULTS["height"], description="height", **small)
+        # labelled with Deforum's own keys (fps, W, H), as its settings files and our text name
+        # them, so the row fits one line of the pad's column
+        small = dict(layout=widgets.Layout(width="92px"), style={"description_width": "26px"})
+        self.deforum_fps = widgets.FloatText(DEFORUM_DEFAULTS["fps"], description="fps",
+                                             tooltip="frames a second of the Deforum run", **small)
+        self.deforum_width = widgets.IntText(DEFORUM_DEFAULTS["width"], description="W",
+                                             tooltip="the Deforum run's width in pixels", **small)
+        self.deforum_height = widgets.IntText(DEFORUM_DEFAULTS["height"], description="H",
+                                              tooltip="the Deforum run's height in pixels", **small)
         settings = row(widgets.HTML("Deforum run:"), self.deforum_fps, self.deforum_width, self.deforum_height)
         settings.add_class("rn-camera-deforum")
         return widgets.VBox([row(self.schedule, self.import_button, self.export_button), settings])
