@@ -84,7 +84,10 @@ def as_camera_path(value, field: str = "camera") -> CameraPath:
         if text.startswith("{"):
             return _from_json(text, field)
         key, colon, _ = text.partition(":")
-        if colon and key.strip() in (*DEFORUM_2D_KEYS, *DEFORUM_SETTINGS):   # before files: 't/30' is no path
+        key = key.strip()
+        # Deforum text before files ('t/30' is no path), but 'W:\moves\pan.json' is a
+        # Windows drive, not Deforum's W: schedule text never ends in '.json'
+        if colon and (key in DEFORUM_2D_KEYS or key in DEFORUM_SETTINGS and not text.lower().endswith(".json")):
             return _from_mapping(schedules_from_text(text, field), field)
         if text.lower().endswith(".json") or "/" in text or os.sep in text:
             return _from_file(Path(text), field)

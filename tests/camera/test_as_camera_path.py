@@ -64,6 +64,14 @@ def test_schedule_text_may_name_the_deforum_run_it_was_written_for():
     assert as_camera_path("fps: 30; translation_x: 0:(4)").per_frame(2, 1)[1, 0] == pytest.approx(2 * at_15)
 
 
+def test_a_windows_file_on_drive_w_or_h_is_a_file_not_deforum_text():
+    """'W' and 'H' are Deforum's width and height, and drive letters too."""
+    for path in (r"W:\moves\pan.json", "H:/moves/pan.JSON"):
+        with pytest.raises(InvalidInput) as err:
+            as_camera_path(path)                   # no such file here: refused as a file
+        assert err.value.field == "camera" and "readable .json file" in str(err.value)
+
+
 @pytest.mark.parametrize("text, where, said", [
     ("zoom: 0:(1.0), 24:(1.04", "camera.zoom", "never closed"),   # the schedule's own error
     ("zoom: 0:(1.04); colour: 0:(1)", "camera", "KEY one of zoom, angle, translation_x"),
