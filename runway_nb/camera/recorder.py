@@ -405,9 +405,11 @@ class CameraPadLogic:
                          height: int = DEFORUM_DEFAULTS["height"]) -> str:
         """The path over the clip as Deforum 2D schedules for a Deforum run at `fps` and
         width × height, as text to paste into Deforum's settings (or back into
-        `import_schedules`)."""
+        `import_schedules`, `--camera` or `camera=`). The text starts with that run
+        ('fps: 15; W: 512; H: 512; zoom: …') so it is read back at it wherever it goes."""
         fps, width, height = check_deforum_settings(fps, width, height)
-        text = schedules_to_text(self._path.to_deforum(self._deforum_frames(fps), fps, width, height))
+        schedules = self._path.to_deforum(self._deforum_frames(fps), fps, width, height)
+        text = schedules_to_text({"fps": fps, "W": width, "H": height, **schedules})
         self.deforum_settings = {"fps": fps, "width": width, "height": height}
         return text
 

@@ -157,9 +157,11 @@ def check_deforum_settings(fps, width, height, field: str = "schedule") -> tuple
             int(check_number(f"{field}.height", height, low=8, high=16384, integer=True)))
 
 
-def schedules_to_text(schedules: dict[str, str]) -> str:
-    """The inverse of `schedules_from_text`: 'zoom: 0:(1.0); angle: 0:(0.0); …'."""
-    return "; ".join(f"{key}: {schedules[key]}" for key in DEFORUM_2D_KEYS if key in schedules)
+def schedules_to_text(schedules: dict) -> str:
+    """The inverse of `schedules_from_text`: 'zoom: 0:(1.0); angle: 0:(0.0); …', the run's
+    settings first where the dict has them ('fps: 30; W: 768; H: 432; zoom: …')."""
+    settings = [f"{key}: {schedules[key]:g}" for key in DEFORUM_SETTINGS if key in schedules]
+    return "; ".join(settings + [f"{key}: {schedules[key]}" for key in DEFORUM_2D_KEYS if key in schedules])
 
 
 def _skip_space(text: str, pos: int) -> int:

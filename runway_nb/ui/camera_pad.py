@@ -21,7 +21,7 @@ Below the presets a text box takes Deforum 2D schedules ('zoom: 0:(1.0), 24:(1.0
 for the Deforum run set in the row below (fps, W, H as Deforum names them; Deforum's defaults 15 fps and
 512 × 512; `CameraPadLogic.import_schedules`). Text that names its run ('fps: 30; W: 768;
 H: 432; zoom: …', keys as in a Deforum settings file) is read at that run, and the row
-shows it.
+shows it; exported text starts with its run, so it reads back the same anywhere.
 
 Where ipycanvas cannot render (no front-end extension), `CameraPad(mode="sliders")`
 or `CameraPad.fallback()` gives the six −10…+10 axis sliders of commercial tools plus

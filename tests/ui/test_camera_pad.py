@@ -154,7 +154,7 @@ def test_deforum_schedules_are_pasted_in_and_written_out(mode):
     imported = pad.path
     pad.schedule.value = ""
     pad.export_button.click()
-    assert pad.schedule.value.startswith("zoom: 0:(") and "24:(1.04)" in pad.schedule.value
+    assert pad.schedule.value.startswith("fps: 15; W: 512; H: 512; zoom: 0:(") and "24:(1.04)" in pad.schedule.value
     again = CameraPad(mode=mode, duration=2.0)
     again.schedule.value = pad.schedule.value
     again.import_button.click()

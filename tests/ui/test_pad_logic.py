@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from runway_nb import Shot
-from runway_nb.camera import PRESETS, CameraPath
+from runway_nb.camera import PRESETS, CameraPath, as_camera_path
 from runway_nb.camera.recorder import CameraPadLogic
 from runway_nb.errors import InvalidInput
 from runway_nb.ui.pad_logic import (
@@ -261,10 +261,25 @@ def test_a_drawn_path_exports_to_deforum_frames_and_imports_exactly_at_them():
     pad = CameraPadLogic(duration=2.0)
     drag(pad, [(128, 128), (160, 100), (200, 140), (210, 150)], [0, 0.3, 0.8, 1.0])
     text = pad.export_schedules()
-    assert text.startswith("zoom: 0:(") and "; translation_x: 0:(" in text
+    assert text.startswith("fps: 15; W: 512; H: 512; zoom: 0:(") and "; translation_x: 0:(" in text
     again = CameraPadLogic(duration=2.0)
     again.import_schedules(text)
     np.testing.assert_allclose(again.path.per_frame(31, 15), pad.path.per_frame(31, 15), rtol=0, atol=1e-9)
+
+
+def test_exported_text_names_its_run_so_the_cli_reads_it_back_at_that_run():
+    """Written for a 30 fps, 768 × 432 run and given to `--camera` / `camera=` as it is: the
+    same path, not one read at Deforum's 15 fps and 512 × 512."""
+    pad = CameraPadLogic(duration=2.0)
+    pad.apply_preset("orbit_left", 1.2)
+    text = pad.export_schedules(fps=30, width=768, height=432)
+    assert text.startswith("fps: 30; W: 768; H: 432; zoom: ")
+    elsewhere = as_camera_path(text)
+    np.testing.assert_allclose(elsewhere.per_frame(61, 30), pad.path.per_frame(61, 30), rtol=0, atol=1e-9)
+    elsewhere_pad = CameraPadLogic(duration=2.0)                 # another pad, its row at 15 fps
+    elsewhere_pad.import_schedules(text)
+    assert elsewhere_pad.deforum_settings == {"fps": 30.0, "width": 768, "height": 432}
+    np.testing.assert_allclose(elsewhere_pad.path.per_frame(61, 30), pad.path.per_frame(61, 30), rtol=0, atol=1e-9)
 
 
 def test_pasted_schedules_are_undoable_and_bad_ones_change_nothing():
