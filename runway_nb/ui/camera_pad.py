@@ -18,10 +18,10 @@ users' CSS: `rn-camera-pad` (the whole pad), `rn-camera-canvas` (the drawing sur
 
 Below the presets a text box takes Deforum 2D schedules ('zoom: 0:(1.0), 24:(1.04); angle:
 0:(0)'): "import" makes them the path over the clip, "export" writes the path there, both
-for the Deforum run set in the row below (fps, W, H as Deforum names them; Deforum's defaults 15 fps and
-512 × 512; `CameraPadLogic.import_schedules`). Text that names its run ('fps: 30; W: 768;
-H: 432; zoom: …', keys as in a Deforum settings file) is read at that run, and the row
-shows it; exported text starts with its run, so it reads back the same anywhere.
+for the Deforum run set in the row below (fps, W, H as Deforum names them; its defaults
+15 fps and 512 × 512; `CameraPadLogic.import_schedules`). Text that names its run ('fps: 30;
+W: 768; H: 432; zoom: …', keys as in a Deforum settings file) is read at that run, and the
+row shows it; exported text starts with its run, so it reads back the same anywhere.
 
 Where ipycanvas cannot render (no front-end extension), `CameraPad(mode="sliders")`
 or `CameraPad.fallback()` gives the six −10…+10 axis sliders of commercial tools plus
@@ -294,7 +294,7 @@ class CameraPad(CameraPadDrawing, widgets.VBox):
 
     @shown_errors
     def _edit(self, action, *args) -> bool:
-        """Run a logic edit and redraw; False (and the error shown) when it was refused."""
+        """Run a logic edit and redraw: True, or None (the error shown) when it was refused."""
         action(*args)
         self._sync()
         return True
