@@ -401,13 +401,16 @@ def _drive(page, url: str, shots: Path) -> None:
     # 3c. Deforum schedules: the drawn path written out as text, then one pasted in.
     schedule = studio.locator(".rn-camera-schedule input")
     studio.locator(".rn-camera-pad button", has_text="export").click()
-    page.wait_for_function("el => el.value.startsWith('zoom: 0:(')", arg=schedule.element_handle())
+    page.wait_for_function("el => el.value.startsWith('fps: 15; W: 512; H: 512; zoom: 0:(')",
+                           arg=schedule.element_handle())              # the run first, then the path
     assert "translation_x: 0:(" in schedule.input_value()
-    schedule.fill("zoom: 0:(1.04)")                                    # Deforum's zoom in, each frame
+    schedule.fill("fps: 30; zoom: 0:(1.04)")           # Deforum's zoom in, each frame of a 30 fps run
     studio.locator(".rn-camera-pad button", has_text="import").click()
     pasted = _readback(_run_cell(page, "READBACK"))
     zooms = [k.get("zoom", 1.0) for k in pasted["camera"]["keyframes"]]
     assert zooms[-1] > 2 and all(b > a for a, b in zip(zooms, zooms[1:])), pasted["camera"]
+    fps_box = studio.locator(".rn-camera-deforum input").first          # the row shows the run read
+    page.wait_for_function("el => Number(el.value) === 30", arg=fps_box.element_handle())
 
     # 4. A long render, cancelled mid-run: it stops early and the kernel still answers.
     seconds = studio.locator(".rn-seconds input")
