@@ -33,6 +33,7 @@ from .schedule import (
     schedule_values,
     schedules_from_text,
     schedules_to_text,
+    split_deforum,
 )
 
 __all__ = [
@@ -111,10 +112,9 @@ def _from_mapping(data: dict, field: str) -> CameraPath:
         if mode != "2D":
             raise InvalidInput(f"{field}.animation_mode", mode, "must be '2D': runway_nb imports "
                                "Deforum's 2D motion (zoom, angle, translation_x, translation_y)")
+        schedules, settings = split_deforum(data)
         options = {"fps": DEFORUM_DEFAULTS["fps"], "width": DEFORUM_DEFAULTS["width"],
-                   "height": DEFORUM_DEFAULTS["height"], "n_frames": None}
-        options.update({name: data[key] for key, name in DEFORUM_SETTINGS.items() if key in data})
-        schedules = {k: data[k] for k in DEFORUM_2D_KEYS if k in data}
+                   "height": DEFORUM_DEFAULTS["height"], "n_frames": None, **settings}
         return CameraPath.from_deforum(schedules, field=field, **options)
     raise InvalidInput(field, data, ALLOWED_FORMS,
                        "A dict needs 'preset' or 'keyframes' (our form) or Deforum's "

@@ -44,12 +44,11 @@ from ..errors import InvalidInput, check_number
 from . import as_camera_path
 from .path import EASINGS, CameraPath, Keyframe
 from .schedule import (
-    DEFORUM_2D_KEYS,
     DEFORUM_DEFAULTS,
-    DEFORUM_SETTINGS,
     check_deforum_settings,
     schedules_from_text,
     schedules_to_text,
+    split_deforum,
 )
 from .stroke import drag_to_keyframes, keyframe_from_row, keyframe_values
 from .stroke import rdp as rdp      # re-exported: the brush pad (ui/pad_logic.py) imports it from here
@@ -390,11 +389,9 @@ class CameraPadLogic:
         the text ('fps: 30; W: 768; H: 432; zoom: …') win over the arguments and are kept in
         `deforum_settings`; a 'max_frames' there is read and not used, as the clip's length
         decides how many frames are evaluated."""
-        parts = schedules_from_text(text)
-        given = {DEFORUM_SETTINGS[key]: value for key, value in parts.items() if key in DEFORUM_SETTINGS}
+        schedules, given = split_deforum(schedules_from_text(text))
         settings = check_deforum_settings(given.get("fps", fps), given.get("width", width),
                                           given.get("height", height))
-        schedules = {key: value for key, value in parts.items() if key in DEFORUM_2D_KEYS}
         path = CameraPath.from_deforum(schedules, *settings, n_frames=self._deforum_frames(settings[0]),
                                        field="schedule")
         self.set_path(path)

@@ -142,6 +142,15 @@ def schedules_from_text(text: str, field: str = "schedule") -> dict:
     return parts
 
 
+def split_deforum(data: dict) -> tuple[dict, dict]:
+    """A Deforum settings file's keys (or `schedules_from_text`'s) apart: the 2D schedules, and
+    the run's settings under our option names (fps, width, height, n_frames). Every other key
+    is Deforum's own business and is left out."""
+    schedules = {key: data[key] for key in DEFORUM_2D_KEYS if key in data}
+    settings = {name: data[key] for key, name in DEFORUM_SETTINGS.items() if key in data}
+    return schedules, settings
+
+
 def _setting_number(value: str, field: str) -> float:
     if not _PLAIN_NUMBER.match(value):
         raise InvalidInput(field, value.strip(), "must be a plain number, such as 'fps: 30' or 'W: 768'")
