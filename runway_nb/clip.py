@@ -137,7 +137,13 @@ class Clip:
         side = path.with_suffix(".json")
         shot, parent, provenance, clip_id = None, None, {}, None
         if side.is_file():
-            data = json.loads(side.read_text())
+            try:
+                data = json.loads(side.read_text(encoding="utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                raise InvalidInput("path", str(side), f"must hold the clip's JSON as runway_nb wrote it "
+                                   f"({exc})") from None
+            if not isinstance(data, dict):
+                raise InvalidInput("path", str(side), "must hold a JSON object (the clip's sidecar)")
             shot = None if data.get("shot") is None else Shot.from_dict(data["shot"])
             parent, provenance, fps = data.get("parent_id"), data.get("provenance", {}), data.get("fps", fps)
             clip_id = data.get("id")   # the id of the frames as made (video files are lossy)

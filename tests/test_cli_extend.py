@@ -1,0 +1,107 @@
+"""`runway-nb extend`: continues a clip written by `generate` from its video file and JSON,
+writes the longer clip beside its own JSON, and refuses bad input with one clear line, exit
+status 2, and the clip it was given left as it was."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from runway_nb import Clip, cli
+from runway_nb.cli import main
+
+PROMPT = "a red circle moving right on a blue background"
+
+
+@pytest.fixture
+def made(smoke_pipeline, tmp_path):
+    """A 4-frame clip (0.5 s at 8 fps) written by `runway-nb generate`: its video path."""
+    out = tmp_path / "a.mp4"
+    assert main(["generate", PROMPT, "--engine", str(smoke_pipeline), "--frames", "4", "--steps", "2",
+                 "--seed", "3", "--no-progress", "-o", str(out)]) == 0
+    return out
+
+
+def _files(folder) -> dict:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_extend_writes_the_longer_clip_and_its_shot(made, capsys):
+    given = _files(made.parent)
+    parent_id = json.loads(made.with_suffix(".json").read_text())["id"]
+    out = made.with_name("b.mp4")
+    assert main(["extend", str(made), "--seconds", "0.5", "--no-progress", "-o", str(out)]) == 0
+    longer = Clip.load(out)
+    assert len(longer) == 8 and longer.fps == 8.0               # the 4 given frames + 4 new
+    assert longer.shot.parent == parent_id and longer.shot.frames == 4
+    assert longer.shot.prompt == PROMPT and longer.parent_id == parent_id
+    # the given frames open the longer clip (the last `blend` of them dissolve into the new)
+    keep = 4 - longer.shot.blend_frames
+    np.testing.assert_allclose(longer.frames[:keep], Clip.load(made).frames[:keep], atol=12)
+    printed = capsys.readouterr().out
+    assert "b.mp4" in printed and "8 frames" in printed
+    assert {k: v for k, v in _files(made.parent).items() if k in given} == given   # input untouched
+    assert sorted(_files(made.parent)) == ["a.json", "a.mp4", "b.json", "b.mp4"]     # no temp files
+
+
+def test_extend_to_a_length_and_its_options_reach_the_engine(made, monkeypatch):
+    """`--to` adds what is missing; --blend/--guidance/--prompt are the Python API's, so the
+    CLI's frames are `Clip.load(...).extend(...)`'s."""
+    seen = []
+    real = cli._save_atomically
+    monkeypatch.setattr(cli, "_save_atomically", lambda clip, out: (seen.append(clip), real(clip, out))[1])
+    out = made.with_name("c.gif")
+    assert main(["extend", str(made), "--to", "1.5", "--blend", "0", "--guidance", "3",
+                 "--prompt", "a red circle resting on a blue background", "--no-progress",
+                 "-o", str(out)]) == 0
+    cli_clip = seen[0]
+    assert len(cli_clip) == 12 and cli_clip.duration == 1.5
+    assert (cli_clip.shot.blend_frames, cli_clip.shot.guidance) == (0, 3.0)
+    assert cli_clip.shot.prompt == "a red circle resting on a blue background"
+    api = Clip.load(made).extend(1.0, prompt="a red circle resting on a blue background", blend=0,
+                                 guidance=3, progress=False)
+    np.testing.assert_array_equal(cli_clip.frames, api.frames)
+    assert Clip.load(out).shot == cli_clip.shot
+
+
+@pytest.mark.parametrize("args, field", [
+    (["--to", "0.5"], "to"),                              # not longer than the clip already is
+    (["--seconds", "0"], "seconds"),
+    (["--seconds", "nan"], "seconds"),
+    (["--seconds", "1", "--context", "0"], "context"),
+    (["--seconds", "1", "--blend", "9"], "blend"),
+    (["--seconds", "1", "--camera", "sideways"], "camera"),
+    (["--seconds", "1", "--output", "{dir}/a.mp4"], "output"),     # the clip being extended
+    (["--seconds", "1", "--output", "{dir}/a.gif"], "output"),     # would replace its JSON
+    (["--seconds", "1", "--output", "{dir}/b.txt"], "output"),
+    (["--seconds", "1", "--clip", "{dir}/missing.mp4"], "clip"),
+    (["--seconds", "1", "--clip", "{dir}/bare.mp4"], "clip"),      # no JSON beside it
+    (["--seconds", "1", "--clip", "{dir}/broken.mp4"], "path"),    # its JSON is not JSON
+])
+def test_bad_input_is_one_clear_line_and_the_clip_is_left_as_it_was(made, args, field, capsys):
+    folder = made.parent
+    for name in ("bare.mp4", "broken.mp4"):
+        (folder / name).write_bytes(made.read_bytes())
+    (folder / "broken.json").write_text("{not json")
+    given = _files(folder)
+    args = [a.format(dir=folder) for a in args]
+    clip = str(made)
+    if "--clip" in args:
+        clip = args.pop(args.index("--clip") + 1)
+        args.remove("--clip")
+    if "--output" not in args:
+        args += ["--output", str(folder / "b.mp4")]
+    capsys.readouterr()
+    assert main(["extend", clip, "--no-progress", *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert err.startswith("runway-nb: error: ") and field in err
+    assert _files(folder) == given                 # nothing written, nothing replaced
+
+
+def test_extend_needs_a_length(made, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["extend", str(made), "-o", str(made.with_name("b.mp4"))])
+    assert exit_.value.code == 2 and "--seconds" in capsys.readouterr().err
