@@ -4,6 +4,7 @@
     runway-nb generate "a yellow square on a night sky" --camera zoom_in:0.5 --seed 7 -o b.gif
     runway-nb extend a.mp4 --to 18 -o a18.mp4
     runway-nb engines
+    runway-nb bench
 
 `generate` writes the video (format from the suffix: .mp4, .webm or .gif) and, beside
 it, `<name>.json`: the complete Shot plus provenance (engine id, weights hash, package
@@ -98,6 +99,15 @@ def _parser() -> argparse.ArgumentParser:
     ren.add_argument("--rerender", action="store_true",
                      help="re-make every clip from its Shot, even when its video file is there")
     ren.set_defaults(run=_render)
+
+    bench = sub.add_parser("bench", help="time a 2-second clip on this machine against the README's targets",
+                           description="Time a 2-second clip on this machine (median of --runs after a "
+                                       "warm-up): generate, first preview, peak memory, the denoiser's "
+                                       "use of the CPU, each camera mode; then the README's targets.")
+    from .bench import add_arguments
+
+    add_arguments(bench)
+    bench.set_defaults(run=_bench)
 
     eng = sub.add_parser("engines", help="list engines, their capabilities and whether weights are here")
     eng.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -204,6 +214,14 @@ def _render(args) -> int:
     seq = film.to_sequence(render=True)
     out = seq.save(Path(args.output).expanduser())
     print(f"wrote {out} ({len(seq.frames())} frames)")
+    return EXIT_OK
+
+
+# ---- bench ---------------------------------------------------------------------------------
+def _bench(args) -> int:
+    from .bench import report
+
+    report(args)
     return EXIT_OK
 
 

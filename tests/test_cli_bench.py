@@ -1,0 +1,60 @@
+"""`runway-nb bench`: times a 2-second clip on this machine, prints the table and, for the
+tiny engine, the README's targets with whether they are met; refuses bad options before
+timing anything."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from runway_nb.bench import TARGETS, table
+from runway_nb.cli import main
+
+
+def test_bench_times_a_clip_and_writes_its_numbers(smoke_pipeline, tmp_path, capsys):
+    out = tmp_path / "bench.json"
+    assert main(["bench", "--engine", str(smoke_pipeline), "--threads", "1", "--runs", "1",
+                 "--json", str(out)]) == 0
+    printed = capsys.readouterr()
+    result = json.loads(out.read_text())
+    assert result["threads"] == 1 and result["runs"] == 1 and result["frames"] == 16
+    assert 0 < result["first_preview_s_median"] < result["generate_s_median"]
+    assert result["peak_rss_mb"] > 50
+    assert result["denoiser"]["forwards_per_clip"] >= result["steps"]
+    assert set(result["camera_modes_s_median"]) >= {"none", "virtual"}
+    assert "generate 2 s clip" in printed.out and "wrote" in printed.out
+    assert "bench: loading" in printed.err            # where it is, while it runs
+    assert "README targets" not in printed.out        # they are the tiny engine's
+
+
+def _result(**over) -> dict:
+    r = {"engine": "tiny", "frames": 16, "size": [64, 64], "steps": 20, "guidance": 4.0, "threads": 2,
+         "runs": 5, "machine": {"cores": 2, "cpu": "a CPU"}, "load_s": 2.0, "generate_s_median": 1.2,
+         "motion_mode": "planned", "generate_native_s_median": 0.7, "first_preview_s_median": 0.05,
+         "peak_rss_mb": 490.0}
+    return {**r, **over}
+
+
+def test_the_tiny_engines_table_says_which_targets_this_machine_meets():
+    lines = [line for line in table(_result(generate_s_median=3.3)).splitlines() if "≤" in line]
+    assert len(lines) == len(TARGETS)
+    clip, preview, memory = lines
+    assert "a 2-s clip ≤ 1.5 s" in clip and clip.endswith("3.30 s: over")
+    assert "first preview ≤ 0.3 s" in preview and preview.endswith("0.05 s: met")
+    assert "peak RSS ≤ 1.5 GB" in memory and memory.endswith("490 MB: met")
+    assert "not measured here" in table(_result(peak_rss_mb=None))
+
+
+@pytest.mark.parametrize("args, field", [
+    (["--runs", "0"], "runs"),
+    (["--threads", "0"], "threads"),
+    (["--json", "{dir}/missing/b.json"], "json"),
+    (["--engine", "no_such_engine"], "engine"),
+])
+def test_bad_options_are_refused_before_timing(args, field, tmp_path, capsys):
+    args = [a.format(dir=tmp_path) for a in args]
+    assert main(["bench", *args]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("runway-nb: error: ") and field in err[-1]
+    assert list(tmp_path.iterdir()) == []
