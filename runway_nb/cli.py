@@ -38,32 +38,13 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--version", action="version", version=f"runway_nb {__version__}")
     sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    gen = sub.add_parser("generate", help="make a clip from a text prompt",
+    from .options import generate_options
+
+    gen = sub.add_parser("generate", help="make a clip from a text prompt", parents=[generate_options()],
                          description="Make a clip from a text prompt; write the video and its shot JSON.")
     gen.add_argument("prompt", help="what the clip shows, e.g. 'a red ball bouncing on a green field'")
     gen.add_argument("-o", "--output", required=True, type=Path, metavar="OUT.mp4",
                      help="video file to write (.mp4, .webm or .gif); OUT.json is written beside it")
-    gen.add_argument("--engine", default="tiny", help="engine id or a local pipeline folder (default: tiny)")
-    length = gen.add_mutually_exclusive_group()
-    length.add_argument("--seconds", type=float, metavar="S", help="clip length in seconds")
-    length.add_argument("--frames", type=int, metavar="N", help="clip length in frames")
-    gen.add_argument("--fps", type=float, metavar="F", help="frames per second (engine default)")
-    gen.add_argument("--size", metavar="WxH", help="width x height, e.g. 64x64 (engine default)")
-    gen.add_argument("--seed", type=int, metavar="N", help="random seed (default: drawn and recorded)")
-    gen.add_argument("--steps", type=int, metavar="K", help="denoising steps (engine default)")
-    gen.add_argument("--guidance", type=float, metavar="G", help="classifier-free guidance scale")
-    gen.add_argument("--camera", metavar="PRESET[:INTENSITY]|SCHEDULES|FILE.json",
-                     help="camera move: a preset such as pan_left or zoom_in:0.5; Deforum 2D schedules "
-                          "such as 'zoom: 0:(1.0), 24:(1.04); angle: 0:(0)' (at 15 fps, 512x512 unless "
-                          "parts such as 'fps: 30; W: 768; H: 432' name the run); or a camera JSON file")
-    gen.add_argument("--camera-mode", default="auto", choices=("auto", "native", "warp", "virtual"),
-                     help="how the engine follows the camera (default: auto, the best it has)")
-    gen.add_argument("--motion-mode", default="auto", choices=("auto", "native", "planned"),
-                     help="how the prompt's object motion is made: planned follows it as a motion "
-                          "brush, native leaves it to the model (default: auto, the engine's best)")
-    gen.add_argument("--brush", action="append", metavar="FILE.json",
-                     help="a motion brush JSON file (MotionBrush.to_dict(), or a list); repeat for more")
-    gen.add_argument("--negative", metavar="TEXT", help="negative prompt: what the clip should not show")
     gen.add_argument("--device", default="cpu", help="torch device (default: cpu)")
     gen.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     gen.set_defaults(run=_generate)
@@ -130,15 +111,11 @@ def _check_output(out: Path, given: str) -> Path:
 # ---- generate ------------------------------------------------------------------------------
 def _generate(args) -> int:
     from . import generate
-    from .camera.brush import brushes_from_files
+    from .options import generate_kwargs
     from .tiny.planner import plan_note
 
     out = _check_output(Path(args.output), str(args.output))
-    clip = generate(args.prompt, engine=args.engine, seconds=args.seconds, frames=args.frames,
-                    fps=args.fps, size=args.size, seed=args.seed, steps=args.steps,
-                    guidance=args.guidance, camera=args.camera, negative_prompt=args.negative,
-                    camera_mode=args.camera_mode, brushes=brushes_from_files(args.brush),
-                    motion_mode=args.motion_mode, progress=not args.no_progress, device=args.device)
+    clip = generate(args.prompt, **generate_kwargs(args), progress=not args.no_progress, device=args.device)
     written = _save_atomically(clip, out)
     shot = clip.shot
     note = plan_note(clip.provenance)

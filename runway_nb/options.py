@@ -24,28 +24,30 @@ def _seed(text: str) -> int:
 
 def generate_options() -> argparse.ArgumentParser:
     """An argparse parent parser (add_help=False) with the options of one generation."""
+    # options straight on the parser, not in a titled group: argparse lists a mutually
+    # exclusive group inherited from a parent apart from its titled group
     p = argparse.ArgumentParser(add_help=False)
-    g = p.add_argument_group("generation")
-    g.add_argument("--engine", default="tiny", help="engine id or pipeline folder (default: tiny)")
-    length = g.add_mutually_exclusive_group()
-    length.add_argument("--seconds", type=float, help="clip length in seconds")
-    length.add_argument("--frames", type=int, help="clip length in frames (instead of --seconds)")
-    g.add_argument("--fps", type=float, help="frames per second (default: the engine's)")
-    g.add_argument("--size", metavar="WxH", help="frame size, e.g. 64x64 (default: the engine's)")
-    g.add_argument("--seed", type=_seed, help="random seed (default: a fresh one, recorded in the shot)")
-    g.add_argument("--steps", type=int, help="denoising steps")
-    g.add_argument("--guidance", type=float, help="classifier-free guidance scale")
-    g.add_argument("--negative", "--negative-prompt", dest="negative_prompt", metavar="TEXT",
+    p.add_argument("--engine", default="tiny", help="engine id or pipeline folder (default: tiny)")
+    length = p.add_mutually_exclusive_group()
+    length.add_argument("--seconds", type=float, metavar="S", help="clip length in seconds")
+    length.add_argument("--frames", type=int, metavar="N", help="clip length in frames (instead of --seconds)")
+    p.add_argument("--fps", type=float, metavar="F", help="frames per second (default: the engine's)")
+    p.add_argument("--size", metavar="WxH", help="frame size, e.g. 64x64 (default: the engine's)")
+    p.add_argument("--seed", type=_seed, metavar="N", help="random seed (default: a fresh one, recorded in the shot)")
+    p.add_argument("--steps", type=int, metavar="K", help="denoising steps")
+    p.add_argument("--guidance", type=float, metavar="G", help="classifier-free guidance scale")
+    p.add_argument("--negative", "--negative-prompt", dest="negative_prompt", metavar="TEXT",
                    help="what to avoid")
-    g.add_argument("--camera", metavar="MOVE",
-                   help="camera preset with intensity (zoom_in:0.5), a Deforum schedule JSON, "
-                        "or a path .json file")
-    g.add_argument("--camera-mode", default="auto", choices=("auto", "native", "warp", "virtual"),
+    p.add_argument("--camera", metavar="PRESET[:INTENSITY]|SCHEDULES|FILE.json",
+                   help="camera move: a preset such as pan_left or zoom_in:0.5; Deforum 2D schedules "
+                        "such as 'zoom: 0:(1.0), 24:(1.04); angle: 0:(0)' (at 15 fps, 512x512 unless "
+                        "parts such as 'fps: 30; W: 768; H: 432' name the run); or a camera JSON file")
+    p.add_argument("--camera-mode", default="auto", choices=("auto", "native", "warp", "virtual"),
                    help="how the engine follows the camera (default: auto)")
-    g.add_argument("--motion-mode", default="auto", choices=("auto", "native", "planned"),
+    p.add_argument("--motion-mode", default="auto", choices=("auto", "native", "planned"),
                    help="how the prompt's object motion is made: planned follows it as a motion "
                         "brush, native leaves it to the model (default: auto, the engine's best)")
-    g.add_argument("--brush", action="append", metavar="FILE.json",
+    p.add_argument("--brush", action="append", metavar="FILE.json",
                    help="a motion brush JSON file (MotionBrush.to_dict(), or a list); repeat for more")
     return p
 
