@@ -35,6 +35,16 @@ def extend(clip, seconds: float, prompt: str | None = None, camera=None, engine=
     those the engine redraws and dissolves into (default `engine.blend`; 0 = a plain cut).
     `guidance`: the continuation's guidance scale (default `engine.extend_guidance` where
     the engine has one — 6 on tiny, which holds colours over long chains — else the clip's)."""
+    shot, eng = plan_extension(clip, seconds, prompt=prompt, camera=camera, engine=engine,
+                               context=context, blend=blend, guidance=guidance)
+    return continue_clip(clip, shot, eng, on_step=on_step, cancel=cancel, progress=progress)
+
+
+def plan_extension(clip, seconds: float, prompt: str | None = None, camera=None, engine=None, *,
+                   context: int | None = None, blend: int | None = None, guidance: float | None = None):
+    """Check an extension and write its Shot, rendering nothing: -> (shot, engine). Bad
+    input is refused here, so a caller that renders later (the Studio's worker) can
+    refuse it before starting. The arguments are `extend`'s."""
     from ..engines.registry import load_engine
 
     check_number("seconds", seconds, low=0, low_inclusive=False, high=3600)
@@ -71,7 +81,7 @@ def extend(clip, seconds: float, prompt: str | None = None, camera=None, engine=
         # from where the clip's last frames show the object
         motion_mode="auto",
         blend_frames=int(blend), guidance=guidance)
-    return continue_clip(clip, shot, eng, on_step=on_step, cancel=cancel, progress=progress)
+    return shot, eng
 
 
 def continue_clip(clip, shot, engine, **render_kw):

@@ -5,6 +5,7 @@
     studio.prompt.value = "a red ball bouncing"
     studio.generate(wait=True)        # every button has a Python twin
     studio.clip                       # the last clip made
+    studio.extend(wait=True)          # continue it by the form's seconds (Extend)
 
 A thin skin: the form becomes a `Shot` (validated by the core, which names the field
 and the value when something is wrong), the engine renders it on a worker thread
@@ -14,6 +15,11 @@ in the status line in words (in JupyterLab an exception raised in a button callb
 would otherwise vanish), and the progress bar turns red on failure or cancel, green on
 success. A clip is shown and put in the project folder (the gallery) only once it is
 complete, so a failed or cancelled render leaves earlier clips untouched.
+
+Extend continues the clip in the player (the last made, or one picked in the gallery) by
+the form's seconds, with the form's prompt and the camera pad's move (an empty pad: the
+clip's own move goes on), the way `clip.extend` does; the longer clip takes its place in
+the player and joins the gallery with its parent recorded, and the parent stays as it was.
 
 Controls follow the engine's capabilities: sizes and frame rates it cannot make are
 not offered, and camera controls are disabled for an engine without camera control.
@@ -96,6 +102,7 @@ class Studio(RenderFeedback, widgets.VBox):
                            painting surface `rn-brush-canvas` (set by BrushPad)
     rn-brush-note          why the brush pad is hidden (an engine without motion brushes)
     rn-generate            Generate button
+    rn-extend              Extend button (continue the clip in the player)
     rn-cancel              Cancel button
     rn-add-to-sequence     Add to sequence button
     rn-progress            progress bar
@@ -114,7 +121,7 @@ class Studio(RenderFeedback, widgets.VBox):
         "guidance": "rn-guidance", "seed": "rn-seed", "dice": "rn-dice", "lock_seed": "rn-lock-seed",
         "pad_picker": "rn-pad-picker", "camera_slot": "rn-camera", "brush_slot": "rn-brushes",
         "brush_note": "rn-brush-note",
-        "generate_button": "rn-generate", "cancel_button": "rn-cancel",
+        "generate_button": "rn-generate", "extend_button": "rn-extend", "cancel_button": "rn-cancel",
         "sequence_button": "rn-add-to-sequence", "progress": "rn-progress",
         "progress_label": "rn-progress-label", "status": "rn-status", "preview": "rn-preview",
         "player": "rn-player", "gallery": "rn-gallery",
@@ -172,11 +179,15 @@ class Studio(RenderFeedback, widgets.VBox):
         self.dice.on_click(self._shown(lambda _b: self.form.roll_seed()))
         self.generate_button = tool_button("Generate", icon="play", button_style="primary",
                                            tooltip="render the shot (studio.generate())")
+        self.extend_button = tool_button("Extend", icon="forward", disabled=True,
+                                         tooltip="continue the clip in the player by the form's seconds, "
+                                                 "with its prompt and camera (studio.extend())")
         self.cancel_button = tool_button("Cancel", icon="stop", disabled=True,
                                          tooltip="stop the render within one step (studio.cancel())")
         self.sequence_button = tool_button("Add to sequence", icon="plus",
                                            tooltip="append the clip to studio.sequence")
         self.generate_button.on_click(self._shown(lambda _b: self.generate()))
+        self.extend_button.on_click(self._shown(lambda _b: self.extend()))
         self.cancel_button.on_click(self._shown(lambda _b: self.cancel()))
         self.sequence_button.on_click(self._shown(lambda _b: self.add_to_sequence()))
         self.progress = W.IntProgress(value=0, min=0, max=1,
@@ -192,7 +203,7 @@ class Studio(RenderFeedback, widgets.VBox):
         # columns that wrap: side by side when both fit (320 + 400 px), else the results
         # first (what Generate changes stays near it) and the settings under them.
         self.command_bar = W.VBox([
-            self.prompt, row(self.generate_button, self.cancel_button, self.sequence_button,
+            self.prompt, row(self.generate_button, self.extend_button, self.cancel_button, self.sequence_button,
                              self.progress, self.progress_label), self.status])
         self.results_column = W.VBox([
             W.HTML("<b>live preview</b> (denoised estimate)"), self.preview,
@@ -308,6 +319,7 @@ class Studio(RenderFeedback, widgets.VBox):
             self.clip = clip
             self.player.show(clip)
             self._show_background(clip.frames)
+            self._enable_extend()
         self._say(f"Restored the settings of {getattr(entry, 'id', 'the shot')} (seed {shot.seed}, "
                   "locked): Generate re-makes it exactly.", "ok")
         return shot
@@ -340,6 +352,44 @@ class Studio(RenderFeedback, widgets.VBox):
         elif wait:
             self.wait()
         return started
+
+    def extend(self, seconds: float | None = None, wait: bool = False) -> StartResult:
+        """Continue the clip in the player (`studio.clip`) by `seconds` (default: the form's)
+        on the worker thread, with the form's prompt and the pad's camera move (an empty
+        pad: the clip's move goes on). Falsy (with `.message`) when refused: no clip yet,
+        bad input, an engine that cannot extend, or a render already running."""
+        from ..ops.extend import continue_clip, plan_extension
+
+        if self._closed:
+            return StartResult(False, "This Studio was closed; make a new one with rn.Studio().")
+        if self.renderer.busy:
+            self._say(BUSY_MESSAGE, "warn")
+            return StartResult(False, BUSY_MESSAGE)
+        clip = self.clip
+        if clip is None:
+            message = "Nothing to extend yet: generate a clip (or pick one in the gallery) first."
+            self._say(message, "warn")
+            return StartResult(False, message)
+        try:
+            form = self.shot()                  # the prompt, seconds and camera, validated
+            shot, engine = plan_extension(clip, form.seconds if seconds is None else seconds,
+                                          prompt=form.prompt, camera=form.camera)
+        except Exception as exc:  # noqa: BLE001 - bad input: said in words, nothing started
+            self._show_error(exc, prefix="Not extended: ")
+            return StartResult(False, str(exc))
+
+        def task(on_step, cancel):
+            return continue_clip(clip, shot, engine, on_step=on_step, cancel=cancel, progress=False)
+
+        started = self.renderer.start(task)
+        if not started:
+            self._say(started.message, "warn")
+        elif wait:
+            self.wait()
+        return started
+
+    def _enable_extend(self) -> None:
+        self.extend_button.disabled = self.clip is None or self.renderer.busy
 
     def cancel(self) -> bool:
         """Stop the running render within one step (earlier clips stay as they are)."""

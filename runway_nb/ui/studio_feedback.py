@@ -5,7 +5,7 @@ finishes or fails; this mixin is the Studio's side of those callbacks. It also h
 the status line, where every message and error is said in words (in JupyterLab an
 exception raised in a button callback would otherwise vanish, hence `_shown`):
 
-    state RUNNING    bar reset, "starting…", Generate disabled, Cancel enabled
+    state RUNNING    bar reset, "starting…", Generate and Extend disabled, Cancel enabled
     each step        the bar and "step 3/20 · ~2 s left"; a 4-frame preview strip
     done             the clip in the player and the project folder, the bar green
     cancelled/error  the bar red, the reason in the status line; earlier clips untouched
@@ -49,6 +49,7 @@ class RenderFeedback:
             self.progress_label.value = "starting…"
             self._say("Rendering… (Cancel stops it within one step)", "info")
         self.generate_button.disabled = state == RUNNING
+        self.extend_button.disabled = state == RUNNING or self.clip is None
         self.cancel_button.disabled = state != RUNNING
 
     def _on_progress(self, p) -> None:
@@ -74,7 +75,10 @@ class RenderFeedback:
         self.progress.value, self.progress.bar_style = self.progress.max, "success"
         shot = clip.shot
         self.progress_label.value = f"done · {len(clip.frames)} frames"
-        self._say(f"Made {clip.id}: {len(clip.frames)} frames at {clip.fps:g} fps, seed "
+        parent = clip.provenance.get("extended_from")
+        made = (f"Extended {parent} to {clip.id}: {len(clip.frames)} frames, {clip.duration:.2f} s"
+                if parent else f"Made {clip.id}: {len(clip.frames)} frames")
+        self._say(f"{made} at {clip.fps:g} fps, seed "
                   f"{shot.seed if shot is not None else '?'}{_plan_note(clip.provenance)}{saved}",
                   "ok" if saved.endswith(".") else "warn")
 

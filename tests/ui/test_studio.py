@@ -262,6 +262,75 @@ def test_add_to_sequence(studio):
     assert "1 clips" in studio.message
 
 
+def test_extend_continues_the_clip_in_the_player_and_keeps_its_parent(studio):
+    assert studio.extend_button.disabled                   # nothing to extend yet
+    refused = studio.extend()
+    assert not refused and "Nothing to extend" in refused.message and studio.renderer.outcome is None
+    first = studio.generate(wait=True) and studio.clip
+    kept = first.frames.copy()
+    assert not studio.extend_button.disabled
+    studio.prompt.value = "a red ball resting on a green field"      # the continuation's words
+    studio.extend_button.click()
+    longer = studio.wait(60)
+    assert studio.renderer.outcome == "done", studio.message
+    assert len(longer) == 8 and longer.parent_id == first.id        # 4 frames + 0.5 s at 8 fps
+    assert longer.shot.parent == first.id and longer.shot.prompt == "a red ball resting on a green field"
+    assert longer.shot.camera is None                      # an empty pad: the clip's move (none) goes on
+    np.testing.assert_array_equal(first.frames, kept)      # the parent is never changed
+    keep = len(first) - longer.shot.blend_frames
+    np.testing.assert_array_equal(longer.frames[:keep], first.frames[:keep])
+    assert f"Extended {first.id} to {longer.id}" in studio.message and "1.00 s" in studio.message
+    assert studio.progress.bar_style == "success" and studio.player.slider.max == 7
+    assert {e.id for e in studio.gallery.entries} == {first.id, longer.id}
+    assert Store(studio.store.path).load_clip(longer.id).parent_id == first.id   # on disk, parent recorded
+    assert studio.clips == [first, longer] and not studio.extend_button.disabled
+
+
+def test_extend_takes_the_pads_move_and_the_seconds_typed(studio):
+    studio.generate(wait=True)
+    drag(studio.camera_pad, [(80, 150), (110, 140), (140, 130), (170, 120)])
+    studio.seconds.value = 1.0
+    longer = studio.extend(wait=True) and studio.clip
+    assert len(longer) == 4 + 8
+    assert longer.shot.camera.to_dict()["keyframes"] == studio.camera_pad.path.to_dict()["keyframes"]
+
+
+def test_extend_refuses_bad_input_in_words_and_a_cancel_keeps_the_clip(studio):
+    first = studio.generate(wait=True) and studio.clip
+    studio.seconds.value = 0.0
+    assert not studio.extend() and "Not extended" in studio.message and "seconds" in studio.message
+    studio.seconds.value = 0.5
+    assert not studio.extend(seconds=5000) and "seconds=5000" in studio.message
+    assert studio.renderer.outcome == "done" and studio.clip is first     # nothing started
+    entered, gate = hold_at_first_preview(studio)
+    assert studio.extend()
+    assert entered.wait(30)
+    assert studio.extend_button.disabled and studio.generate_button.disabled
+    assert not studio.extend() and "already running" in studio.message
+    studio.cancel_button.click()
+    gate.set()
+    studio.wait(60)
+    assert studio.renderer.outcome == "cancelled" and "untouched" in studio.message
+    assert studio.clip is first and [e.id for e in studio.gallery.entries] == [first.id]
+    assert not studio.extend_button.disabled                # the clip can still be extended
+
+
+def test_extend_continues_a_clip_picked_in_the_gallery(studio, smoke_pipeline):
+    made = studio.generate(wait=True) and studio.clip
+    again = Studio(engine=str(smoke_pipeline), store=Store(studio.store.path))
+    try:
+        assert again.extend_button.disabled
+        again.gallery.pick(made.id)
+        assert not again.extend_button.disabled
+        again.seconds.value, again.steps.value = 0.5, 2
+        longer = again.extend(wait=True) and again.clip
+        assert again.renderer.outcome == "done", again.message
+        assert longer.parent_id == made.id and len(longer) == 8
+    finally:
+        again.close()
+        again.wait(10)
+
+
 def test_closing_the_studio_mid_run_cancels_the_render(studio):
     entered, gate = hold_at_first_preview(studio)
     studio.generate()
