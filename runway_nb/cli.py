@@ -68,6 +68,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="frames the join dissolves over (engine default; 0 = a plain cut)")
     ext.add_argument("--guidance", type=float, metavar="G", help="the continuation's guidance scale")
     ext.add_argument("--engine", help="engine id or folder (default: the one that made the clip)")
+    ext.add_argument("--device", default="cpu", help="torch device (default: cpu)")
     ext.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     ext.set_defaults(run=_extend)
 
@@ -149,7 +150,12 @@ def _extend(args) -> int:
     # The continuation conditions on the frames as the video file holds them: H.264 is lossy
     # (2.5 grey levels on average at 64 × 64), so the new frames can differ slightly from
     # clip.extend's on the frames in memory (0.4 grey levels on average in a 2-s test).
-    longer = clip.extend(seconds, prompt=args.prompt, camera=args.camera, engine=args.engine,
+    engine = args.engine or (clip.shot.engine if clip.shot is not None else None)
+    if engine is not None:
+        from .engines.registry import load_engine
+
+        engine = load_engine(engine, device=args.device)
+    longer = clip.extend(seconds, prompt=args.prompt, camera=args.camera, engine=engine,
                          context=args.context, blend=args.blend, guidance=args.guidance,
                          progress=not args.no_progress)
     written = _save_atomically(longer, out)
