@@ -14,7 +14,8 @@ What a new user does, checked in the DOM:
    holds one brush moving right, and "clear" empties the pad again; back on the camera
    pad, "export" writes the path as Deforum schedules and a pasted one is imported;
 4. click Cancel during a long render — it stops before its last step, and the kernel
-   still answers;
+   still answers; then Extend — the clip in the player grows by the seconds typed, and
+   the kernel holds both clips;
 5. narrow the window — the Studio's columns and rows wrap, and every control is still
    fully visible.
 
@@ -427,6 +428,17 @@ def _drive(page, url: str, shots: Path) -> None:
     _shoot(studio, shots / "05-cancelled.png")
     final = _readback(_run_cell(page, "READBACK"))
     assert final["outcome"] == "cancelled" and final["clips"] == 1, final
+
+    # 4b. Extend the clip in the player by a second: the longer clip plays, its parent kept.
+    seconds.fill("1")
+    seconds.press("Enter")
+    studio.locator(".rn-extend").click()
+    studio.locator(".rn-status", has_text="Extended").wait_for()
+    page.wait_for_function("el => /24 frames/.test(el.innerText)",
+                           arg=studio.locator(".rn-player").element_handle())     # 16 + 8 frames
+    extended = _readback(_run_cell(page, "READBACK"))
+    assert extended["outcome"] == "done" and extended["clips"] == 2, extended
+    _shoot(studio, shots / "05b-extended.png")
 
     # 5. A narrow window: the columns stack (results first) and rows wrap; nothing cut off.
     side_by_side = ("el => el.querySelector('.rn-settings').getBoundingClientRect().top"
