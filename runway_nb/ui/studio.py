@@ -319,7 +319,7 @@ class Studio(RenderFeedback, widgets.VBox):
             self.clip = clip
             self.player.show(clip)
             self._show_background(clip.frames)
-            self._enable_extend()
+            self.extend_button.disabled = self.renderer.busy       # a clip to extend now
         self._say(f"Restored the settings of {getattr(entry, 'id', 'the shot')} (seed {shot.seed}, "
                   "locked): Generate re-makes it exactly.", "ok")
         return shot
@@ -387,9 +387,6 @@ class Studio(RenderFeedback, widgets.VBox):
         elif wait:
             self.wait()
         return started
-
-    def _enable_extend(self) -> None:
-        self.extend_button.disabled = self.clip is None or self.renderer.busy
 
     def cancel(self) -> bool:
         """Stop the running render within one step (earlier clips stay as they are)."""
