@@ -328,11 +328,9 @@ class Studio(RenderFeedback, widgets.VBox):
     def generate(self, wait: bool = False) -> StartResult:
         """Start rendering the form's shot on the worker thread. Falsy (with `.message`)
         when refused: bad input, or a render already running."""
-        if self._closed:
-            return StartResult(False, "This Studio was closed; make a new one with rn.Studio().")
-        if self.renderer.busy:
-            self._say(BUSY_MESSAGE, "warn")
-            return StartResult(False, BUSY_MESSAGE)
+        refused = self._cannot_start()
+        if refused is not None:
+            return refused
         self._show_background()               # the last clip's first frame, if not shown yet
         try:
             engine = self.engine or self._load_engine()
@@ -343,15 +341,8 @@ class Studio(RenderFeedback, widgets.VBox):
             self._show_error(exc)
             return StartResult(False, str(exc))
 
-        def task(on_step, cancel):
-            return engine.render(shot, on_step=on_step, cancel=cancel, progress=False)
-
-        started = self.renderer.start(task)
-        if not started:
-            self._say(started.message, "warn")
-        elif wait:
-            self.wait()
-        return started
+        return self._start(lambda on_step, cancel: engine.render(
+            shot, on_step=on_step, cancel=cancel, progress=False), wait)
 
     def extend(self, seconds: float | None = None, wait: bool = False) -> StartResult:
         """Continue the clip in the player (`studio.clip`) by `seconds` (default: the form's)
@@ -360,11 +351,9 @@ class Studio(RenderFeedback, widgets.VBox):
         bad input, an engine that cannot extend, or a render already running."""
         from ..ops.extend import continue_clip, plan_extension
 
-        if self._closed:
-            return StartResult(False, "This Studio was closed; make a new one with rn.Studio().")
-        if self.renderer.busy:
-            self._say(BUSY_MESSAGE, "warn")
-            return StartResult(False, BUSY_MESSAGE)
+        refused = self._cannot_start()
+        if refused is not None:
+            return refused
         clip = self.clip
         if clip is None:
             message = "Nothing to extend yet: generate a clip (or pick one in the gallery) first."
@@ -378,9 +367,20 @@ class Studio(RenderFeedback, widgets.VBox):
             self._show_error(exc, prefix="Not extended: ")
             return StartResult(False, str(exc))
 
-        def task(on_step, cancel):
-            return continue_clip(clip, shot, engine, on_step=on_step, cancel=cancel, progress=False)
+        return self._start(lambda on_step, cancel: continue_clip(
+            clip, shot, engine, on_step=on_step, cancel=cancel, progress=False), wait)
 
+    def _cannot_start(self) -> StartResult | None:
+        """Why no render can start now (the Studio closed, or a render running); None if one can."""
+        if self._closed:
+            return StartResult(False, "This Studio was closed; make a new one with rn.Studio().")
+        if self.renderer.busy:
+            self._say(BUSY_MESSAGE, "warn")
+            return StartResult(False, BUSY_MESSAGE)
+        return None
+
+    def _start(self, task, wait: bool) -> StartResult:
+        """Run `task(on_step, cancel)` on the worker; with `wait`, until it ends."""
         started = self.renderer.start(task)
         if not started:
             self._say(started.message, "warn")
