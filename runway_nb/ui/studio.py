@@ -22,7 +22,8 @@ clip's own move goes on), the way `clip.extend` does; the longer clip takes its 
 the player and joins the gallery with its parent recorded, and the parent stays as it was.
 
 Controls follow the engine's capabilities: sizes and frame rates it cannot make are
-not offered, and camera controls are disabled for an engine without camera control.
+not offered, camera controls are disabled for an engine without camera control, and
+Extend for one that cannot extend.
 The camera slot (`studio.camera_slot`) holds Director Mode's camera pad
 (`studio.camera_pad`: drag on the picture, or press a preset), or with
 `Studio(camera="presets")` a preset dropdown + intensity. Any other camera widget plugs
@@ -251,6 +252,12 @@ class Studio(RenderFeedback, widgets.VBox):
     def _apply_capabilities(self) -> None:
         self.form.apply_capabilities(_capabilities(self.engine))
         self.generate_button.disabled = self.renderer.busy
+        self._enable_extend(self.renderer.busy)
+
+    def _enable_extend(self, busy: bool) -> None:
+        """Extend is offered while there is a clip to extend, the engine can extend, and
+        nothing renders (a clip restored from the gallery switches the engine to its own)."""
+        self.extend_button.disabled = busy or self.clip is None or not _capabilities(self.engine).extend
 
     # ---- form ⇄ Shot (ShotForm does the work) ---------------------------------------------------
     def set_camera_control(self, widget, get_camera: Callable[[], Any] | None = None) -> None:
@@ -319,7 +326,7 @@ class Studio(RenderFeedback, widgets.VBox):
             self.clip = clip
             self.player.show(clip)
             self._show_background(clip.frames)
-            self.extend_button.disabled = self.renderer.busy       # a clip to extend now
+            self._enable_extend(self.renderer.busy)               # a clip to extend now
         self._say(f"Restored the settings of {getattr(entry, 'id', 'the shot')} (seed {shot.seed}, "
                   "locked): Generate re-makes it exactly.", "ok")
         return shot

@@ -49,7 +49,7 @@ class RenderFeedback:
             self.progress_label.value = "starting…"
             self._say("Rendering… (Cancel stops it within one step)", "info")
         self.generate_button.disabled = state == RUNNING
-        self.extend_button.disabled = state == RUNNING or self.clip is None
+        self._enable_extend(state == RUNNING)
         self.cancel_button.disabled = state != RUNNING
 
     def _on_progress(self, p) -> None:

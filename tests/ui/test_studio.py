@@ -463,6 +463,8 @@ def test_controls_follow_the_engines_capabilities(fake_engines, tmp_path):
     clip = s.generate(wait=True) and s.clip
     assert clip.frames.shape == (6, 32, 64, 3) and clip.fps == 12    # 0.5 s at 12 fps
     assert s.camera_pad.fps == 12                                  # the (hidden) pad follows the form
+    assert s.extend_button.disabled                                # this engine cannot extend…
+    assert not s.extend() and "cannot extend" in s.message         # …and says so from Python
     s.size.value = "128x128"
     assert not s.generate() and "64x32" in s.message          # says what the engine makes
 
