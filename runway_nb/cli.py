@@ -150,14 +150,9 @@ def _extend(args) -> int:
     # The continuation conditions on the frames as the video file holds them: H.264 is lossy
     # (2.5 grey levels on average at 64 × 64), so the new frames can differ slightly from
     # clip.extend's on the frames in memory (0.4 grey levels on average in a 2-s test).
-    engine = args.engine or (clip.shot.engine if clip.shot is not None else None)
-    if engine is not None:
-        from .engines.registry import load_engine
-
-        engine = load_engine(engine, device=args.device)
-    longer = clip.extend(seconds, prompt=args.prompt, camera=args.camera, engine=engine,
+    longer = clip.extend(seconds, prompt=args.prompt, camera=args.camera, engine=args.engine,
                          context=args.context, blend=args.blend, guidance=args.guidance,
-                         progress=not args.no_progress)
+                         device=args.device, progress=not args.no_progress)
     written = _save_atomically(longer, out)
     print(f"wrote {written[0]} and {written[1]} ({len(longer)} frames, {longer.duration:.2f} s: "
           f"{clip.duration:.2f} s + {longer.shot.frames} new frames, seed {longer.shot.seed})")

@@ -29,19 +29,21 @@ def continuation_seed(seed: int, frames_so_far: int) -> int:
 
 def extend(clip, seconds: float, prompt: str | None = None, camera=None, engine=None, *,
            context: int | None = None, blend: int | None = None, guidance: float | None = None,
-           on_step=None, cancel=None, progress: bool = True):
+           device: str = "cpu", on_step=None, cancel=None, progress: bool = True):
     """`context`: how many of the clip's last frames condition the new ones (default: the
     engine's choice, `engine.context`; the tiny engine takes 1 to 8). `blend`: how many of
     those the engine redraws and dissolves into (default `engine.blend`; 0 = a plain cut).
     `guidance`: the continuation's guidance scale (default `engine.extend_guidance` where
-    the engine has one — 6 on tiny, which holds colours over long chains — else the clip's)."""
+    the engine has one — 6 on tiny, which holds colours over long chains — else the clip's).
+    `device`: where an engine named by id (or the clip's) is loaded, as in `rn.generate`."""
     shot, eng = plan_extension(clip, seconds, prompt=prompt, camera=camera, engine=engine,
-                               context=context, blend=blend, guidance=guidance)
+                               context=context, blend=blend, guidance=guidance, device=device)
     return continue_clip(clip, shot, eng, on_step=on_step, cancel=cancel, progress=progress)
 
 
 def plan_extension(clip, seconds: float, prompt: str | None = None, camera=None, engine=None, *,
-                   context: int | None = None, blend: int | None = None, guidance: float | None = None):
+                   context: int | None = None, blend: int | None = None, guidance: float | None = None,
+                   device: str = "cpu"):
     """Check an extension and write its Shot, rendering nothing: -> (shot, engine). Bad
     input is refused here, so a caller that renders later (the Studio's worker) can
     refuse it before starting. The arguments are `extend`'s."""
@@ -51,7 +53,7 @@ def plan_extension(clip, seconds: float, prompt: str | None = None, camera=None,
     if clip.shot is None:
         raise InvalidInput("clip", clip, "has no Shot, so no engine to continue it",
                            "Only clips made by an engine (rn.generate, Engine.render) can be extended.")
-    eng = load_engine(engine if engine is not None else clip.shot.engine)
+    eng = load_engine(engine if engine is not None else clip.shot.engine, device=device)
     if not eng.capabilities.extend:
         raise UnsupportedCapability("engine", eng.id, "cannot extend clips",
                                     "Extend with an engine that can: tiny, ltx, cogvideox-i2v "
