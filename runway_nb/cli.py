@@ -10,6 +10,11 @@
 it, `<name>.json`: the complete Shot plus provenance (engine id, weights hash, package
 version), so `Shot.from_json` re-makes the same frames. It runs offline. `extend` reads a
 clip back from such a pair of files, continues it, and writes the longer clip the same way.
+With `--store DIR` either also keeps the clip in a project folder (`rn.Store`, the
+Studio's gallery), and `extend` takes a clip id from there and continues its exact frames:
+
+    runway-nb generate "a red circle moving right on a blue background" --store film
+    runway-nb extend 3f2a9c0d1e --store film --seconds 4 -o long.mp4
 
 Bad input gets one line on stderr naming the field, the value and what is allowed,
 exit status 2, and no output file. The core validates every shot value; this module checks
@@ -28,6 +33,8 @@ from pathlib import Path
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 VIDEO_SUFFIXES = (".mp4", ".webm", ".gif")
+STORE_HELP = ("also save the clip in this project folder, where the Studio's gallery and rn.Store "
+              "find it (made if missing); with --store, -o may be left out")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -43,8 +50,9 @@ def _parser() -> argparse.ArgumentParser:
     gen = sub.add_parser("generate", help="make a clip from a text prompt", parents=[generate_options()],
                          description="Make a clip from a text prompt; write the video and its shot JSON.")
     gen.add_argument("prompt", help="what the clip shows, e.g. 'a red ball bouncing on a green field'")
-    gen.add_argument("-o", "--output", required=True, type=Path, metavar="OUT.mp4",
+    gen.add_argument("-o", "--output", type=Path, metavar="OUT.mp4",
                      help="video file to write (.mp4, .webm or .gif); OUT.json is written beside it")
+    gen.add_argument("--store", type=Path, metavar="DIR", help=STORE_HELP)
     gen.add_argument("--device", default="cpu", help="torch device (default: cpu)")
     gen.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     gen.set_defaults(run=_generate)
@@ -52,10 +60,15 @@ def _parser() -> argparse.ArgumentParser:
     ext = sub.add_parser("extend", help="continue a clip written by generate or extend",
                          description="Continue a clip from its last frames; write the longer clip "
                                      "(the given frames + the new ones) and its shot JSON. The clip "
-                                     "must have the JSON that generate/extend wrote beside it.")
-    ext.add_argument("clip", type=Path, metavar="IN.mp4", help="the clip to continue (.mp4, .webm or .gif)")
-    ext.add_argument("-o", "--output", required=True, type=Path, metavar="OUT.mp4",
+                                     "is a video with the JSON that generate/extend wrote beside "
+                                     "it, or a clip in a project folder (--store).")
+    ext.add_argument("clip", metavar="IN.mp4|CLIP_ID",
+                     help="the clip to continue: a video (.mp4, .webm or .gif) with its JSON, or "
+                          "the id of a clip in --store")
+    ext.add_argument("-o", "--output", type=Path, metavar="OUT.mp4",
                      help="video file to write (.mp4, .webm or .gif), not the input; OUT.json beside it")
+    ext.add_argument("--store", type=Path, metavar="DIR",
+                     help=STORE_HELP + "; a clip kept there is continued from its exact frames")
     more = ext.add_mutually_exclusive_group(required=True)
     more.add_argument("--seconds", type=float, metavar="S", help="seconds to add")
     more.add_argument("--to", type=float, metavar="S", help="the length to reach, in seconds")
@@ -97,16 +110,39 @@ def _parser() -> argparse.ArgumentParser:
     return ap
 
 
-def _check_output(out: Path, given: str) -> Path:
-    """The video path to write: a known suffix, in a folder that exists."""
+def _check_output(out: Path | None, store: Path | None) -> Path | None:
+    """The video path to write (None: only the store): a known suffix, in a folder that exists."""
     from . import InvalidInput
 
-    out = out.expanduser()
+    if out is None:
+        if store is None:
+            raise InvalidInput("output", None, "must be given: -o OUT.mp4, --store DIR, or both")
+        return None
+    given, out = str(out), out.expanduser()
     if out.suffix.lower() not in VIDEO_SUFFIXES:
         raise InvalidInput("output", given, "must end in " + ", ".join(VIDEO_SUFFIXES))
     if not out.parent.is_dir():
         raise InvalidInput("output", given, "must be in an existing folder", f"Create {out.parent} first.")
     return out
+
+
+def _open_store(folder: Path | None):
+    """The project folder, opened (and made) before any rendering: a folder that cannot be
+    written is refused before minutes of work, not after."""
+    if folder is None:
+        return None
+    from .store import Store
+
+    return Store(folder)
+
+
+def _write(clip, out: Path | None, store) -> list[str]:
+    """Write the clip where asked; what was written, for the summary line."""
+    written = [str(p) for p in _save_atomically(clip, out)] if out is not None else []
+    if store is not None:
+        store.add(clip)
+        written.append(f"clip {clip.id} in {store.path}")
+    return written
 
 
 # ---- generate ------------------------------------------------------------------------------
@@ -115,48 +151,85 @@ def _generate(args) -> int:
     from .options import generate_kwargs
     from .tiny.planner import plan_note
 
-    out = _check_output(Path(args.output), str(args.output))
+    out, store = _check_output(args.output, args.store), _open_store(args.store)
     clip = generate(args.prompt, **generate_kwargs(args), progress=not args.no_progress, device=args.device)
-    written = _save_atomically(clip, out)
+    written = _write(clip, out, store)
     shot = clip.shot
     note = plan_note(clip.provenance)
-    print(f"wrote {written[0]} and {written[1]} ({shot.frames} frames, {shot.width}x{shot.height}, "
+    print(f"wrote {' and '.join(written)} ({shot.frames} frames, {shot.width}x{shot.height}, "
           f"{shot.fps:g} fps, seed {shot.seed}{'; ' + note if note else ''})")
     return EXIT_OK
 
 
 # ---- extend --------------------------------------------------------------------------------
 def _extend(args) -> int:
-    from . import InvalidInput
-    from .clip import Clip
-
-    source, out = Path(args.clip).expanduser(), _check_output(Path(args.output), str(args.output))
-    if not source.is_file():
-        raise InvalidInput("clip", str(args.clip), "must be an existing video file")
-    if out.with_suffix(".json").resolve() == source.with_suffix(".json").resolve():
+    out = _check_output(args.output, args.store)
+    clip, source = _clip_to_extend(args)
+    if out is not None and source is not None and \
+            out.with_suffix(".json").resolve() == source.with_suffix(".json").resolve():
         # the clip being continued, or its JSON, would be replaced by the longer one
+        from . import InvalidInput
+
         raise InvalidInput("output", str(args.output), "must not be the clip being extended or share its "
                            "JSON file", "Write the longer clip under another name.")
-    if not source.with_suffix(".json").is_file():
-        raise InvalidInput("clip", str(args.clip), "must have the JSON that runway-nb wrote beside it "
-                           f"({source.with_suffix('.json').name}): it holds the Shot to continue")
-    clip = Clip.load(source)
+    store = _open_store(args.store)
+    exact = store is not None and clip.id in store
+    if exact:
+        clip = store.load_clip(clip.id)     # the frames as made, not the video's lossy copy
     seconds = args.seconds
     if args.to is not None:
         if not (math.isfinite(args.to) and args.to > clip.duration):
+            from . import InvalidInput
+
             raise InvalidInput("to", args.to, f"must be a length in seconds longer than the clip's "
                                f"{clip.duration:g} s")
         seconds = args.to - clip.duration
-    # The continuation conditions on the frames as the video file holds them: H.264 is lossy
-    # (2.5 grey levels on average at 64 × 64), so the new frames can differ slightly from
-    # clip.extend's on the frames in memory (0.4 grey levels on average in a 2-s test).
+    # From a video file alone the continuation conditions on the frames as the file holds
+    # them: H.264 is lossy (2.5 grey levels on average at 64 × 64), so the new frames can
+    # differ slightly from clip.extend's on the frames in memory (0.4 grey levels on average
+    # in a 2-s test). A clip kept in --store is continued from its exact frames.
     longer = clip.extend(seconds, prompt=args.prompt, camera=args.camera, engine=args.engine,
                          context=args.context, blend=args.blend, guidance=args.guidance,
                          device=args.device, progress=not args.no_progress)
-    written = _save_atomically(longer, out)
-    print(f"wrote {written[0]} and {written[1]} ({len(longer)} frames, {longer.duration:.2f} s: "
-          f"{clip.duration:.2f} s + {longer.shot.frames} new frames, seed {longer.shot.seed})")
+    written = _write(longer, out, store)
+    print(f"wrote {' and '.join(written)} ({len(longer)} frames, {longer.duration:.2f} s: "
+          f"{clip.duration:.2f} s + {longer.shot.frames} new frames, seed {longer.shot.seed}"
+          f"{'' if exact else '; continued from the video file'})")
     return EXIT_OK
+
+
+def _clip_to_extend(args):
+    """The clip named on the command line and its video file (None when it came from the
+    store by id). A path that exists is a file; otherwise it may be a clip id in --store."""
+    from . import InvalidInput
+    from .clip import Clip
+
+    source = Path(args.clip).expanduser()
+    if not source.is_file():
+        if args.store is not None:
+            folder = args.store.expanduser()
+            if not (folder / "clips").is_dir():     # nothing to look in; do not make it here
+                raise InvalidInput("clip", args.clip, f"must be an existing video file or the id of a "
+                                   f"clip in {folder}", f"{folder} is not a project folder yet.")
+            store = _open_store(folder)
+            if args.clip in store:
+                return store.load_clip(args.clip), None
+            raise InvalidInput("clip", args.clip, f"must be an existing video file or the id of a clip "
+                               f"in {store.path}", _some_ids(store))
+        raise InvalidInput("clip", args.clip, "must be an existing video file (or, with --store DIR, "
+                           "the id of a clip there)")
+    if not source.with_suffix(".json").is_file():
+        raise InvalidInput("clip", args.clip, "must have the JSON that runway-nb wrote beside it "
+                           f"({source.with_suffix('.json').name}): it holds the Shot to continue")
+    return Clip.load(source), source
+
+
+def _some_ids(store) -> str:
+    entries = store.gallery()
+    if not entries:
+        return "That folder holds no clips yet."
+    shown = ", ".join(f"{e.id} ({e.prompt[:30]!r})" for e in entries[:3])
+    return f"Its newest: {shown}" + (f" and {len(entries) - 3} more." if len(entries) > 3 else ".")
 
 
 def _save_atomically(clip, out: Path) -> tuple[Path, Path]:

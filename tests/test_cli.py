@@ -133,7 +133,7 @@ def test_what_the_engine_cannot_make_is_refused_before_rendering(smoke_pipeline,
 
 
 def test_malformed_command_lines_exit_2(capsys):
-    for argv in (["generate", PROMPT], ["generate", PROMPT, "-o", "a.mp4", "--frames", "x"],
+    for argv in (["generate"], ["generate", PROMPT, "-o", "a.mp4", "--frames", "x"],
                  ["generate", PROMPT, "-o", "a.mp4", "--frames", "4", "--seconds", "1"], ["dance"]):
         with pytest.raises(SystemExit) as exit_:
             main(argv)

@@ -106,3 +106,73 @@ def test_extend_needs_a_length(made, capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["extend", str(made), "-o", str(made.with_name("b.mp4"))])
     assert exit_.value.code == 2 and "--seconds" in capsys.readouterr().err
+
+
+# ---- --store: the project folder the Studio's gallery reads ---------------------------------
+@pytest.fixture
+def stored(smoke_pipeline, tmp_path, capsys):
+    """A 4-frame clip made by `runway-nb generate --store` alone: (the store, the clip's id)."""
+    from runway_nb import Store
+
+    assert main(["generate", PROMPT, "--engine", str(smoke_pipeline), "--frames", "4", "--steps", "2",
+                 "--seed", "3", "--no-progress", "--store", str(tmp_path / "film")]) == 0
+    store = Store(tmp_path / "film")
+    (entry,) = store.gallery()
+    assert f"clip {entry.id} in " in capsys.readouterr().out     # the summary names the stored id
+    return store, entry.id
+
+
+def test_generate_into_a_store_alone_writes_no_video_file(stored, tmp_path):
+    store, clip_id = stored
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["film"]
+    clip = store.load_clip(clip_id)
+    assert len(clip) == 4 and clip.shot.prompt == PROMPT and clip.shot.seed == 3
+
+
+def test_extend_a_stored_clip_by_id_continues_its_exact_frames(stored, tmp_path, capsys):
+    store, clip_id = stored
+    out = tmp_path / "long.mp4"
+    assert main(["extend", clip_id, "--store", str(store.path), "--seconds", "0.5", "--no-progress",
+                 "-o", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "from the video file" not in printed
+    newest = store.gallery()[0]
+    assert newest.parent == clip_id and len(store) == 2
+    longer = store.load_clip(newest.id)
+    # the frames a Python user gets from the stored clip: no trip through a lossy video
+    api = store.load_clip(clip_id).extend(0.5, progress=False)
+    np.testing.assert_array_equal(longer.frames, api.frames)
+    assert Clip.load(out).shot == longer.shot
+
+
+def test_a_video_whose_clip_is_in_the_store_is_continued_from_the_stored_frames(stored, tmp_path, capsys):
+    store, clip_id = stored
+    store.load_clip(clip_id).save(tmp_path / "a.mp4")     # the same clip, also as a video file
+    assert main(["extend", str(tmp_path / "a.mp4"), "--store", str(store.path), "--seconds", "0.5",
+                 "--no-progress"]) == 0
+    assert "from the video file" not in capsys.readouterr().out
+    longer = store.load_clip(store.gallery()[0].id)
+    np.testing.assert_array_equal(longer.frames, store.load_clip(clip_id).extend(0.5, progress=False).frames)
+
+
+@pytest.mark.parametrize("clip, folder", [("0123456789ab", "film"), ("0123456789ab", "elsewhere")])
+def test_an_id_not_in_the_store_is_refused_and_nothing_is_made(stored, tmp_path, clip, folder, capsys):
+    store, clip_id = stored
+    given = {p.relative_to(tmp_path) for p in tmp_path.rglob("*")}
+    capsys.readouterr()
+    assert main(["extend", clip, "--store", str(tmp_path / folder), "--seconds", "0.5",
+                 "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "clip='0123456789ab'" in err
+    if folder == "film":
+        assert clip_id in err                      # it names what is there
+    assert {p.relative_to(tmp_path) for p in tmp_path.rglob("*")} == given
+
+
+@pytest.mark.parametrize("command", [["generate", PROMPT], ["extend", "a.mp4", "--seconds", "1"]])
+def test_an_output_or_a_store_is_needed(command, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main([*command, "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "output=None" in err and "--store" in err
+    assert list(tmp_path.iterdir()) == []
