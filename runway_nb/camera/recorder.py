@@ -433,13 +433,16 @@ class CameraPadLogic:
         """Everything needed to redraw the pad, JSON-able (undo history is not included)."""
         return {"version": STATE_VERSION, "path": self._path.to_dict(), "duration": self.duration,
                 "width": self.width, "height": self.height, "selected": self.selected,
-                "drag_axis": self.drag_axis, "preset": self.preset, "intensity": self.intensity}
+                "drag_axis": self.drag_axis, "preset": self.preset, "intensity": self.intensity,
+                "deforum_settings": dict(self.deforum_settings)}
 
     def _restore(self, data: dict):
         self.duration = data["duration"]
         self._path = CameraPath.from_dict(data["path"])
         self.selected, self.drag_axis = data["selected"], data["drag_axis"]
         self.preset, self.intensity = data["preset"], data["intensity"]
+        # an undone import also gives back the Deforum run it replaced (fps, W, H)
+        self.deforum_settings = dict(data["deforum_settings"])
 
     @classmethod
     def from_state(cls, data, **options) -> CameraPadLogic:
@@ -452,6 +455,13 @@ class CameraPadLogic:
         pad = cls(data["path"], duration=data["duration"], width=data["width"], height=data["height"],
                   drag_axis=data.get("drag_axis", "pan"), **options)
         pad.preset, pad.intensity = data.get("preset"), float(data.get("intensity", 1.0))
+        if data.get("deforum_settings") is not None:     # absent in states saved before it was kept
+            given = data["deforum_settings"]
+            if not isinstance(given, dict):
+                raise InvalidInput("pad state.deforum_settings", given, "must be a dict of fps, width, height")
+            fps, width, height = check_deforum_settings(given.get("fps"), given.get("width"),
+                                                        given.get("height"), "pad state.deforum_settings")
+            pad.deforum_settings = {"fps": fps, "width": width, "height": height}
         if data.get("selected") is not None:
             pad.select(data["selected"])
         return pad

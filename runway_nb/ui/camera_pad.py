@@ -225,7 +225,7 @@ class CameraPad(CameraPadDrawing, widgets.VBox):
         self.clear_button = tool_button("clear", icon="eraser", tooltip="clear the path (a static camera)")
         self.add_key.on_click(lambda _: self._edit(self.logic.add_keyframe, self.cursor_time))
         self.delete_key.on_click(lambda _: self._edit(self.logic.delete_keyframe, self.logic.selected))
-        self.undo_button.on_click(lambda _: self._edit(self.logic.undo))
+        self.undo_button.on_click(lambda _: self._undo())
         self.clear_button.on_click(lambda _: self._edit(self.logic.clear))
         self.animate = keep_width(widgets.ToggleButton(False, description="animate", icon="video",
                                                        tooltip="show the camera frame moving",
@@ -278,11 +278,21 @@ class CameraPad(CameraPadDrawing, widgets.VBox):
         if not self._edit(functools.partial(self.logic.import_schedules, **self._deforum()), self.schedule.value):
             return                      # refused: shown in the status line, the row as typed
         # settings written in the text ('fps: 30; …') were the ones used: the row shows them
+        self._show_deforum_settings()
+        if self.mode == "sliders":
+            self._path_to_sliders()
+
+    def _show_deforum_settings(self):
         settings = self.logic.deforum_settings
         self.deforum_fps.value, self.deforum_width.value, self.deforum_height.value = (
             settings["fps"], settings["width"], settings["height"])
-        if self.mode == "sliders":
-            self._path_to_sliders()
+
+    def _undo(self):
+        """Undo the last edit (canvas mode has the button); an undone import also puts back
+        the Deforum run it replaced."""
+        before = dict(self.logic.deforum_settings)
+        if self._edit(self.logic.undo) and self.logic.deforum_settings != before:
+            self._show_deforum_settings()       # only then: the row may hold a run being typed
 
     @shown_errors
     def _export_schedules(self):

@@ -178,6 +178,14 @@ def test_deforum_schedules_are_pasted_in_and_written_out(mode):
     assert not pad.error and (pad.deforum_fps.value, pad.deforum_width.value, pad.deforum_height.value) == \
         (30, 768, 432)                                                 # the row shows the run used
     assert pad.path.per_frame(2, 1)[1, 0] == pytest.approx(2 * at_15fps * 512 / 432)
+    if mode == "canvas":                           # (the sliders have no undo)
+        pad.undo_button.click()                    # the import undone: its path and its run
+        assert pad.path.per_frame(2, 1)[1, 0] == pytest.approx(2 * at_15fps)
+        assert (pad.deforum_fps.value, pad.deforum_width.value, pad.deforum_height.value) == (30, 512, 512)
+        pad.deforum_fps.value = 24                 # a run being typed, not yet used: undoing
+        pad.clear_button.click()                   # an edit that did not change the run
+        pad.undo_button.click()                    # leaves it be
+        assert pad.deforum_fps.value == 24 and pad.path.per_frame(2, 1)[1, 0] == pytest.approx(2 * at_15fps)
 
 
 def test_the_timeline_strip_selects_moves_and_edits_keyframes():

@@ -338,6 +338,19 @@ def test_settings_written_in_the_text_win_and_are_remembered():
         named.import_schedules("fps: 500; " + text)
     assert err.value.field == "schedule.fps" and "500" in str(err.value)
     assert named.path == at_30fps.path and named.deforum_settings["fps"] == 24.0
+    again = CameraPadLogic.from_state(json.loads(json.dumps(named.state())))   # re-displayed
+    assert again.deforum_settings == named.deforum_settings
+    named.undo()                                   # the import undone: the run before it too
+    assert named.path == CameraPath() and named.deforum_settings == {"fps": 15.0, "width": 512, "height": 512}
+
+
+def test_a_pad_state_with_a_bad_deforum_run_is_refused():
+    state = CameraPadLogic(duration=2.0).state()
+    with pytest.raises(InvalidInput) as err:
+        CameraPadLogic.from_state({**state, "deforum_settings": {"fps": 0, "width": 512, "height": 512}})
+    assert err.value.field == "pad state.deforum_settings.fps"
+    old = {k: v for k, v in state.items() if k != "deforum_settings"}       # saved before it was kept
+    assert CameraPadLogic.from_state(old).deforum_settings["fps"] == 15.0
 
 
 def test_outline_at_time_zero_is_the_whole_pad():
