@@ -77,3 +77,24 @@ def test_a_full_scratch_disk_is_named_as_such_not_blamed_on_the_video(tmp_path, 
     with pytest.raises(OSError, match="No space left in the temporary folder.*TMPDIR") as caught:
         read_video(path)
     assert caught.value.errno == errno.ENOSPC and not isinstance(caught.value, InvalidInput)
+
+
+@pytest.mark.parametrize("suffix", [".mp4", ".gif"])
+def test_videos_are_readable_by_others_as_the_umask_allows(tmp_path, suffix):
+    """A video renamed into place from a temp file keeps the temp file's mode: it must be the
+    mode any new file gets (0o644 under umask 022), not owner-only, or a shared JupyterHub
+    folder or a web server cannot read what the user made."""
+    import stat
+
+    from runway_nb import Clip, Store
+
+    clip = Clip(np.zeros((4, 16, 16, 3), np.uint8), fps=8)
+    old = os.umask(0o022)
+    try:
+        made = [write_video(tmp_path / f"a{suffix}", clip.frames, 8), clip.save(tmp_path / f"b{suffix}"),
+                tmp_path / f"b{suffix}".replace(suffix, ".json")]
+        entry = Store(tmp_path / "project").add(clip)
+        made += [entry.video, entry.thumbnail]
+    finally:
+        os.umask(old)
+    assert {p.name: oct(stat.S_IMODE(p.stat().st_mode)) for p in made} == {p.name: "0o644" for p in made}

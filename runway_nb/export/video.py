@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import os
 import re
+import secrets
 import subprocess
 import tempfile
 from pathlib import Path
@@ -33,6 +34,20 @@ def _even(frames: np.ndarray) -> np.ndarray:
     return frames
 
 
+def new_temp_file(path: Path) -> Path:
+    """A new, empty hidden file beside `path` (same suffix) to write into and rename over it.
+    Made with mode 0o666 less the umask, as open() makes files: tempfile.mkstemp's 0o600
+    would travel with the rename and leave the user's video readable by its owner alone."""
+    for _ in range(100):
+        tmp = path.with_name(f".{path.stem}.{secrets.token_hex(4)}{path.suffix}")
+        try:
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            return tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temp file name", str(path.parent))
+
+
 def write_video(path, frames: np.ndarray, fps: float, metadata: dict | None = None) -> Path:
     """Write frames (T,H,W,3) uint8 to `path` (format by suffix), atomically."""
     path = Path(path)
@@ -43,8 +58,7 @@ def write_video(path, frames: np.ndarray, fps: float, metadata: dict | None = No
         raise InvalidInput("path", str(path), "must be in an existing folder",
                            f"Create {path.parent} first.")
     frames = np.ascontiguousarray(np.asarray(frames, np.uint8))
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=suffix, dir=path.parent)
-    os.close(fd)
+    tmp = new_temp_file(path)
     try:
         if suffix == ".gif":
             from PIL import Image
