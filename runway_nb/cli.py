@@ -123,6 +123,17 @@ def _check_output(out: Path | None, store: Path | None) -> Path | None:
         raise InvalidInput("output", given, "must end in " + ", ".join(VIDEO_SUFFIXES))
     if not out.parent.is_dir():
         raise InvalidInput("output", given, "must be in an existing folder", f"Create {out.parent} first.")
+    for path in (out, out.with_suffix(".json")):
+        if path.is_dir():
+            raise InvalidInput("output", given, f"must not name a folder ({path} is one)")
+    # Found out now, not after minutes of rendering: try the folder the way the save will.
+    from .export.video import new_temp_file
+
+    try:
+        new_temp_file(out).unlink()
+    except OSError as exc:
+        raise InvalidInput("output", given, f"must be in a folder this user can write to "
+                           f"({exc.strerror or exc})") from None
     return out
 
 
@@ -221,7 +232,12 @@ def _clip_to_extend(args):
     if not source.with_suffix(".json").is_file():
         raise InvalidInput("clip", args.clip, "must have the JSON that runway-nb wrote beside it "
                            f"({source.with_suffix('.json').name}): it holds the Shot to continue")
-    return Clip.load(source), source
+    clip = Clip.load(source)
+    if clip.shot is None:
+        raise InvalidInput("clip", args.clip, f"must have a clip's JSON beside it, with the Shot that made "
+                           f"it: {source.with_suffix('.json').name} holds none (a film's JSON?)",
+                           "Only clips made by generate or extend can be continued.")
+    return clip, source
 
 
 def _some_ids(store) -> str:
@@ -257,13 +273,20 @@ def _shot_json(clip) -> str:
 
 # ---- render --------------------------------------------------------------------------------
 def _render(args) -> int:
+    from . import InvalidInput
     from .export.film import load_film
 
+    out = _check_output(args.output, None)
     film = load_film(args.film)
+    if out.with_suffix(".json").resolve() == Path(args.film).expanduser().resolve():
+        # the film's sidecar would replace the film file being read (and its links to media)
+        raise InvalidInput("output", str(args.output), "must not share the film file's name: "
+                           f"{out.with_suffix('.json').name} would replace it",
+                           f"Write e.g. {out.stem}_render{out.suffix}.")
     if args.rerender:
         film.folder = None          # ignore the video files: every clip comes from its Shot
     seq = film.to_sequence(render=True)
-    out = seq.save(Path(args.output).expanduser())
+    out = seq.save(out)
     print(f"wrote {out} ({len(seq.frames())} frames)")
     return EXIT_OK
 
@@ -332,6 +355,10 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except RunwayError as exc:                        # e.g. missing weights, a folder not writable
         print(f"runway-nb: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except OSError as exc:                            # e.g. the disk filled up while writing
+        print(f"runway-nb: error: {exc.strerror or exc}"
+              f"{f': {exc.filename}' if exc.filename else ''}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("runway-nb: interrupted; nothing was written", file=sys.stderr)

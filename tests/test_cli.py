@@ -102,6 +102,8 @@ def test_a_shot_json_remakes_the_same_frames(smoke_pipeline, tmp_path, rendered)
     ([PROMPT, "--engine", "no_such_engine", "-o", "{out}"], "engine"),
     ([PROMPT, "-o", "{dir}/clip.txt"], "output"),
     ([PROMPT, "-o", "{dir}/missing/clip.mp4"], "output"),
+    ([PROMPT, "--camera", "translation_z: 0:(1)", "-o", "{out}"], "camera"),   # Deforum 3D: not read
+    ([PROMPT, "--camera", "{dir}", "-o", "{out}"], "camera"),
 ])
 def test_bad_input_is_one_clear_line_and_exit_2(args, field, tmp_path, capsys):
     out = tmp_path / "out.mp4"
@@ -191,3 +193,45 @@ def test_motion_mode_on_the_command_line(shipped_weights, tmp_path):
     with pytest.raises(SystemExit) as exit_:
         main(["generate", PROMPT, "--motion-mode", "teleport", "-o", str(tmp_path / "x.mp4")])
     assert exit_.value.code == 2 and not (tmp_path / "x.mp4").exists()
+
+
+def test_an_output_folder_that_cannot_be_written_is_refused_before_rendering(tmp_path, monkeypatch, capsys):
+    """Found out at once, not after minutes of rendering (a read-only folder; root writes
+    through chmod, so the save's own temp file is refused here)."""
+    import runway_nb
+    from runway_nb.export import video
+
+    def refused(path):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(video, "new_temp_file", refused)
+    monkeypatch.setattr(runway_nb, "generate", lambda *a, **k: pytest.fail("rendered before checking"))
+    assert main(["generate", PROMPT, "--no-progress", "-o", str(tmp_path / "a.mp4")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "output=" in err and "write to" in err and "Permission denied" in err and "\n" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_output_named_like_a_folder_leaves_no_json_without_video(tmp_path, capsys):
+    (tmp_path / "d.mp4").mkdir()
+    (tmp_path / "e.json").mkdir()
+    for name in ("d.mp4", "e.mp4"):
+        assert main(["generate", PROMPT, "--no-progress", "-o", str(tmp_path / name)]) == 2
+        assert "must not name a folder" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.mp4", "e.json"]
+
+
+def test_a_disk_that_fills_while_writing_is_one_line_and_exit_1(smoke_pipeline, tmp_path, monkeypatch, capsys):
+    import errno
+
+    from runway_nb import Clip
+
+    def full(self, path):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(Clip, "save", full)
+    assert main(["generate", PROMPT, "--engine", str(smoke_pipeline), "--frames", "4", "--steps", "2",
+                 "--no-progress", "-o", str(tmp_path / "a.mp4")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("runway-nb: error: No space left on device") and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []          # the temp folder went too

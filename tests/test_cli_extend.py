@@ -80,12 +80,14 @@ def test_extend_to_a_length_and_its_options_reach_the_engine(made, monkeypatch):
     (["--seconds", "1", "--clip", "{dir}/missing.mp4"], "clip"),
     (["--seconds", "1", "--clip", "{dir}/bare.mp4"], "clip"),      # no JSON beside it
     (["--seconds", "1", "--clip", "{dir}/broken.mp4"], "path"),    # its JSON is not JSON
+    (["--seconds", "1", "--clip", "{dir}/film.mp4"], "film.json holds none"),   # a film's JSON
 ])
 def test_bad_input_is_one_clear_line_and_the_clip_is_left_as_it_was(made, args, field, capsys):
     folder = made.parent
-    for name in ("bare.mp4", "broken.mp4"):
+    for name in ("bare.mp4", "broken.mp4", "film.mp4"):
         (folder / name).write_bytes(made.read_bytes())
     (folder / "broken.json").write_text("{not json")
+    (folder / "film.json").write_text('{"runway_nb_film": 1, "clips": {}}')
     given = _files(folder)
     args = [a.format(dir=folder) for a in args]
     clip = str(made)

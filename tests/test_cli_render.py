@@ -30,3 +30,23 @@ def test_render_of_a_broken_film_is_one_clear_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "film JSON" in err and "Traceback" not in err
     assert not (tmp_path / "x.mp4").exists()
+
+
+def test_render_will_not_replace_the_film_file_it_reads(tmp_path, capsys):
+    """`render film.json -o film.mp4` would write film.json beside the video: over the film
+    file, losing its links to the clips' videos. Refused; the file is untouched."""
+    a = rn.generate("a red ball moving right on blue", steps=2, seed=1, frames=4, progress=False)
+    rn.Sequence([a]).save(tmp_path / "film.otio")               # film.json links film_media/
+    before = (tmp_path / "film.json").read_bytes()
+    assert main(["render", str(tmp_path / "film.json"), "-o", str(tmp_path / "film.mp4")]) == 2
+    err = capsys.readouterr().err
+    assert "output=" in err and "film_render.mp4" in err
+    assert (tmp_path / "film.json").read_bytes() == before and not (tmp_path / "film.mp4").exists()
+
+
+def test_a_clips_json_given_as_a_film_says_what_it_is(tmp_path, capsys):
+    a = rn.generate("a red ball moving right on blue", steps=2, seed=1, frames=4, progress=False)
+    a.save(tmp_path / "a.mp4")
+    assert main(["render", str(tmp_path / "a.json"), "-o", str(tmp_path / "x.mp4")]) == 2
+    err = capsys.readouterr().err
+    assert "one clip's JSON" in err and "runway-nb extend" in err

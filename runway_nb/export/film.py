@@ -333,5 +333,9 @@ def load_film(path) -> Film:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InvalidInput("film JSON", str(path), f"must be valid JSON ({exc})") from None
+    if isinstance(data, dict) and "shot" in data and "runway_nb_film" not in data:
+        raise InvalidInput("path", str(path), "must be a film file (Sequence.save('film.json')); this "
+                           "is one clip's JSON, written beside its video by generate or clip.save",
+                           "Continue that clip with `runway-nb extend`, or play its video.")
     validate_film(data)
     return Film(data, path.parent)
