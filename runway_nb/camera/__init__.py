@@ -90,6 +90,11 @@ def as_camera_path(value, field: str = "camera") -> CameraPath:
         # Windows drive, not Deforum's W: schedule text never ends in '.json'
         if colon and (key in DEFORUM_2D_KEYS or key in DEFORUM_SETTINGS and not text.lower().endswith(".json")):
             return _from_mapping(schedules_from_text(text, field), field)
+        if colon and "(" in text and not text.lower().endswith(".json"):
+            # 'translation_z: 0:(1)' or 'zoom 0:(1.0)': schedule text with a key we do not
+            # read — the schedule parser names the key and lists those it reads, where the
+            # preset parser would have complained about an intensity
+            return _from_mapping(schedules_from_text(text, field), field)
         if text.lower().endswith(".json") or "/" in text or os.sep in text:
             return _from_file(Path(text), field)
         try:
@@ -121,14 +126,15 @@ def _from_mapping(data: dict, field: str) -> CameraPath:
                        + ", ".join(DEFORUM_2D_KEYS) + ".")
 
 
-def _from_json(text: str, field: str) -> CameraPath:
+def _from_json(text: str, field: str, source: str | None = None) -> CameraPath:
+    """`source`: the file the text came from, named in errors instead of its contents."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InvalidInput(field, text, f"must be valid JSON (line {exc.lineno}, column {exc.colno}: "
-                                        f"{exc.msg})") from None
+        raise InvalidInput(field, source or text, f"must {'hold' if source else 'be'} valid JSON (line "
+                                                  f"{exc.lineno}, column {exc.colno}: {exc.msg})") from None
     if not isinstance(data, dict):
-        raise InvalidInput(field, text, ALLOWED_FORMS)
+        raise InvalidInput(field, source or text, ALLOWED_FORMS)
     return _from_mapping(data, field)
 
 
@@ -138,4 +144,4 @@ def _from_file(path: Path, field: str) -> CameraPath:
     except OSError as exc:
         raise InvalidInput(field, str(path), f"must be a readable .json file ({exc.strerror or exc})",
                            "Or give a preset name such as 'pan_left'.") from None
-    return _from_json(text, field)
+    return _from_json(text, field, source=str(path))

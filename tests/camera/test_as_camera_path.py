@@ -149,3 +149,21 @@ def test_importing_the_camera_layer_pulls_in_neither_torch_nor_widgets():
     root = Path(__file__).resolve().parents[2]
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("text", ["translation_z: 0:(1)", "rotation_3d_y: 0:(1)", "zoomm: 0:(1.0)",
+                                  "zoom 0:(1.0)"])
+def test_one_schedule_with_a_key_we_do_not_read_is_named_as_a_schedule(text):
+    """Not mistaken for a preset with a bad intensity: the message lists the keys read."""
+    with pytest.raises(InvalidInput) as err:
+        as_camera_path(text)
+    assert err.value.field == "camera" and "intensity" not in str(err.value)
+    assert "translation_x" in str(err.value) and "'KEY: SCHEDULE'" in str(err.value)
+
+
+def test_a_camera_file_that_is_not_json_is_named_by_its_path(tmp_path):
+    bad = tmp_path / "pan.json"
+    bad.write_text('{"zoom": \n')
+    with pytest.raises(InvalidInput) as err:
+        as_camera_path(str(bad))
+    assert err.value.value == str(bad) and "line 2" in str(err.value)
