@@ -133,6 +133,10 @@ class Store:
     # ---- clips ----------------------------------------------------------------------
     def add(self, clip) -> StoreEntry:
         """Save a clip (frames, video, thumbnail, then JSON). Adding a stored clip again is free."""
+        from .clip import Clip
+
+        if not isinstance(clip, Clip):
+            raise InvalidInput("clip", clip, "must be a runway_nb Clip", "Make one with rn.generate(...).")
         cid = check_name("clip.id", clip.id)
         if (self.clips_dir / f"{cid}.json").exists():
             return self._entry(cid)

@@ -112,4 +112,4 @@ def test_an_unusable_device_is_refused_before_any_work(capsys):
     with pytest.raises(SystemExit) as exit_:
         rn_eval.main(["--camera", "--n", "1", "--device", "abacus"])
     err = capsys.readouterr().err
-    assert exit_.value.code == 2 and "device='abacus'" in err and "cpu" in err
+    assert exit_.value.code == 2 and "device='abacus'" in err and "must be one of cpu, cuda, mps" in err

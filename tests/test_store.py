@@ -185,3 +185,11 @@ def test_unknown_clip_id_is_a_clear_error(tmp_path):
         Store(tmp_path).load_clip("abc123")
     with pytest.raises(InvalidInput, match="none yet"):
         Store(tmp_path).load_sequence("film")
+
+
+def test_adding_what_is_not_a_clip_is_refused_by_name(tmp_path):
+    store = Store(tmp_path / "p")
+    with pytest.raises(InvalidInput) as err:
+        store.add("my_clip.mp4")
+    assert err.value.field == "clip" and "must be a runway_nb Clip" in str(err.value)
+    assert len(store) == 0

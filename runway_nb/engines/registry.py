@@ -104,6 +104,9 @@ def check_device(device: str) -> None:
     if not isinstance(device, str):
         raise InvalidInput("device", device, "must be a string such as 'cpu' or 'cuda'")
     kind = device.split(":")[0]
+    if kind not in DEVICE_KINDS:
+        raise InvalidInput("device", device, "must be one of " + ", ".join(DEVICE_KINDS) +
+                           " (a GPU may carry its number: 'cuda:1')")
     if kind == "cpu":
         return
     if kind == "cuda" and torch.cuda.is_available():
