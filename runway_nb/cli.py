@@ -14,7 +14,7 @@ With `--store DIR` either also keeps the clip in a project folder (`rn.Store`, t
 Studio's gallery), and `extend` takes a clip id from there and continues its exact frames:
 
     runway-nb generate "a red circle moving right on a blue background" --store film
-    runway-nb extend 3f2a9c0d1e --store film --seconds 4 -o long.mp4
+    runway-nb extend 50890be8a057 --store film --seconds 4 -o long.mp4
 
 Bad input gets one line on stderr naming the field, the value and what is allowed,
 exit status 2, and no output file. The core validates every shot value; this module checks
@@ -137,20 +137,36 @@ def _check_output(out: Path | None, store: Path | None) -> Path | None:
     return out
 
 
-def _open_store(folder: Path | None):
-    """The project folder, opened (and made) before any rendering: a folder that cannot be
-    written is refused before minutes of work, not after."""
+def _check_store(folder: Path | None) -> Path | None:
+    """The project folder to keep the clip in, checked before any rendering (a folder that
+    cannot be written is refused before minutes of work, not after) but made only when the
+    clip is written: a refused command leaves no empty project behind."""
     if folder is None:
         return None
-    from .store import Store
+    from . import InvalidInput
+    from .export.video import new_temp_file
 
-    return Store(folder)
+    given, folder = str(folder), folder.expanduser()
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if existing.exists() and not existing.is_dir():
+        raise InvalidInput("store", given, f"must be a folder ({existing} is a file)")
+    try:
+        new_temp_file(existing / "probe").unlink()
+    except OSError as exc:
+        raise InvalidInput("store", given, f"must be a folder this user can write to "
+                           f"({exc.strerror or exc})") from None
+    return folder
 
 
-def _write(clip, out: Path | None, store) -> list[str]:
+def _write(clip, out: Path | None, folder: Path | None) -> list[str]:
     """Write the clip where asked; what was written, for the summary line."""
     written = [str(p) for p in _save_atomically(clip, out)] if out is not None else []
-    if store is not None:
+    if folder is not None:
+        from .store import Store
+
+        store = Store(folder)
         store.add(clip)
         written.append(f"clip {clip.id} in {store.path}")
     return written
@@ -162,7 +178,7 @@ def _generate(args) -> int:
     from .options import generate_kwargs
     from .tiny.planner import plan_note
 
-    out, store = _check_output(args.output, args.store), _open_store(args.store)
+    out, store = _check_output(args.output, args.store), _check_store(args.store)
     clip = generate(args.prompt, **generate_kwargs(args), progress=not args.no_progress, device=args.device)
     written = _write(clip, out, store)
     shot = clip.shot
@@ -183,10 +199,11 @@ def _extend(args) -> int:
 
         raise InvalidInput("output", str(args.output), "must not be the clip being extended or share its "
                            "JSON file", "Write the longer clip under another name.")
-    store = _open_store(args.store)
-    exact = store is not None and clip.id in store
-    if exact:
-        clip = store.load_clip(clip.id)     # the frames as made, not the video's lossy copy
+    store = _check_store(args.store)
+    kept = None if source is None else _stored(store, clip.id)
+    if kept is not None:
+        clip = kept                         # the frames as made, not the video's lossy copy
+    exact = source is None or kept is not None
     seconds = args.seconds
     if args.to is not None:
         if not (math.isfinite(args.to) and args.to > clip.duration):
@@ -219,14 +236,16 @@ def _clip_to_extend(args):
     if not source.is_file():
         if args.store is not None:
             folder = args.store.expanduser()
-            if not (folder / "clips").is_dir():     # nothing to look in; do not make it here
+            clip = _stored(folder, args.clip)
+            if clip is not None:
+                return clip, None
+            if not (folder / "clips").is_dir():
                 raise InvalidInput("clip", args.clip, f"must be an existing video file or the id of a "
                                    f"clip in {folder}", f"{folder} is not a project folder yet.")
-            store = _open_store(folder)
-            if args.clip in store:
-                return store.load_clip(args.clip), None
+            from .store import Store
+
             raise InvalidInput("clip", args.clip, f"must be an existing video file or the id of a clip "
-                               f"in {store.path}", _some_ids(store))
+                               f"in {folder}", _some_ids(Store(folder)))
         raise InvalidInput("clip", args.clip, "must be an existing video file (or, with --store DIR, "
                            "the id of a clip there)")
     if not source.with_suffix(".json").is_file():
@@ -238,6 +257,17 @@ def _clip_to_extend(args):
                            f"it: {source.with_suffix('.json').name} holds none (a film's JSON?)",
                            "Only clips made by generate or extend can be continued.")
     return clip, source
+
+
+def _stored(folder: Path | None, clip_id: str | None):
+    """The clip kept under `clip_id` in the project folder, or None (no folder, no such clip);
+    looking never makes the folder."""
+    if folder is None or clip_id is None or not (folder / "clips").is_dir():
+        return None
+    from .store import Store
+
+    store = Store(folder)
+    return store.load_clip(clip_id) if clip_id in store else None
 
 
 def _some_ids(store) -> str:

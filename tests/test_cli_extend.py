@@ -178,3 +178,20 @@ def test_an_output_or_a_store_is_needed(command, tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert "output=None" in err and "--store" in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_refused_command_makes_no_empty_project_folder(smoke_pipeline, tmp_path, capsys):
+    for command in (["generate", PROMPT, "--engine", str(smoke_pipeline), "--frames", "0"],
+                    ["generate", PROMPT, "--engine", str(smoke_pipeline), "--size", "32x32"]):
+        assert main([*command, "--no-progress", "--store", str(tmp_path / "film")]) == 2
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_store_that_cannot_be_a_folder_is_refused_before_rendering(tmp_path, monkeypatch, capsys):
+    import runway_nb
+
+    monkeypatch.setattr(runway_nb, "generate", lambda *a, **k: pytest.fail("rendered before checking"))
+    (tmp_path / "notes.txt").write_text("mine")
+    assert main(["generate", PROMPT, "--no-progress", "--store", str(tmp_path / "notes.txt" / "film")]) == 2
+    assert "store=" in capsys.readouterr().err
+    assert (tmp_path / "notes.txt").read_text() == "mine"
