@@ -182,20 +182,88 @@ def test_gif_and_webm_exports_read_back(tmp_path, suffix):
     assert len(read_video(path)[0]) == 16 and (tmp_path / "film.json").exists()
 
 
-def test_soundtrack_is_muxed_into_the_mp4(tmp_path):
-    wav = tmp_path / "music.wav"
+def _tone(wav):
     with wave.open(str(wav), "wb") as w:                       # 3 s of a 440 Hz tone
         w.setnchannels(1)
         w.setsampwidth(2)
         w.setframerate(8000)
         t = np.arange(3 * 8000) / 8000
         w.writeframes((np.sin(2 * np.pi * 440 * t) * 8000).astype("<i2").tobytes())
+    return wav
+
+
+def test_soundtrack_is_muxed_into_the_mp4(tmp_path):
+    wav = _tone(tmp_path / "music.wav")
     seq = Sequence([solid(40), solid(80)], soundtrack=wav)
     out = seq.save(tmp_path / "film.mp4")
     probe = _probe(out)
     assert "Audio:" in probe.stderr and "Video: h264" in probe.stderr and "yuv420p" in probe.stderr
     assert len(read_video(out)[0]) == 16
     assert json.loads((tmp_path / "film.json").read_text())["sequence"]["soundtrack"] == "music.wav"
+    # written through a temp file like a silent export: nothing else is left in the folder
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["film.json", "film.mp4", "music.wav"]
+
+
+def test_a_soundtrack_gone_or_unreadable_at_export_is_named_and_the_earlier_export_kept(tmp_path):
+    wav = _tone(tmp_path / "music.wav")
+    seq = Sequence([solid(40), solid(80)])
+    seq.save(tmp_path / "film.mp4")
+    before = (tmp_path / "film.mp4").read_bytes()
+    seq.soundtrack = wav
+    wav.write_bytes(b"RIFF not really a wave")                 # replaced since it was set
+    with pytest.raises(InvalidInput) as err:
+        seq.save(tmp_path / "film.mp4")
+    assert err.value.field == "soundtrack" and "ffmpeg can read" in str(err.value)
+    wav.unlink()                                              # deleted since it was set
+    with pytest.raises(InvalidInput, match="must be an existing file"):
+        seq.save(tmp_path / "film.mp4")
+    assert (tmp_path / "film.mp4").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["film.json", "film.mp4"]
+
+
+def test_a_film_whose_soundtrack_is_gone_loads_silent_with_a_warning(tmp_path):
+    wav = _tone(tmp_path / "music.wav")
+    clips = [solid(40), solid(80)]
+    Sequence(clips, soundtrack=wav).save(tmp_path / "film.json")
+    wav.unlink()
+    with pytest.warns(UserWarning, match="soundtrack .*music.wav is not there"):
+        seq = load_film(tmp_path / "film.json").to_sequence(clips={c.id: c for c in clips})
+    assert seq.soundtrack is None and len(seq.frames()) == 16
+
+
+def test_a_gif_says_it_leaves_the_soundtrack_out(tmp_path):
+    seq = Sequence([noise(3)], soundtrack=_tone(tmp_path / "music.wav"))
+    with pytest.warns(UserWarning, match="has no sound"):
+        seq.save(tmp_path / "film.gif")
+    assert len(read_video(tmp_path / "film.gif")[0]) == 8
+
+
+def test_a_film_export_never_replaces_a_clips_json_or_a_file_not_a_film(tmp_path):
+    clip = noise(1)
+    clip.save(tmp_path / "shot.mp4")                         # shot.json: the clip's recipe
+    (tmp_path / "notes.json").write_text('{"mine": true}')
+    given = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    for name, what in [("shot.gif", "a clip's JSON"), ("shot.json", "a clip's JSON"),
+                       ("notes.mp4", "not a runway_nb film file")]:
+        with pytest.raises(InvalidInput) as err:
+            Sequence([clip, ramp()]).save(tmp_path / name)
+        assert what in str(err.value) and "another name" in str(err.value)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == given
+    assert Clip.load(tmp_path / "shot.mp4").shot == clip.shot
+
+
+def test_saving_the_film_file_after_the_otio_keeps_its_links_to_the_videos(tmp_path):
+    """Notebook 02's order: film.otio (which writes film.json linking film_media/), then
+    film.json again; the film still reloads from those videos, without re-rendering."""
+    pytest.importorskip("opentimelineio")
+    a, b = noise(1), ramp()
+    seq = Sequence([a, b])
+    seq.save(tmp_path / "film.otio")
+    seq.save(tmp_path / "film.json")
+    files = {cid: rec.get("file") for cid, rec in json.loads((tmp_path / "film.json").read_text())["clips"].items()}
+    assert files == {a.id: f"film_media/{a.id}.mp4", b.id: f"film_media/{b.id}.mp4"}
+    again = load_film(tmp_path / "film.json").to_sequence()
+    assert len(again.frames()) == len(seq.frames())
 
 
 @pytest.mark.parametrize("name, match", [("film.avi", r"\.mp4, \.gif, \.webm, \.otio, \.json"),

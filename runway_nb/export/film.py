@@ -119,8 +119,33 @@ def write_json_atomic(path, data: dict) -> Path:
 
 
 def save_film(seq, path, files: Mapping[str, str] | None = None, lookup=None) -> Path:
+    """Write the film file; links to clip videos that the film file being replaced had (and
+    that are still there) are kept, so saving film.json after film.otio's export loses none."""
     path = Path(path)
+    files = {**film_links(path), **(files or {})}
     return write_json_atomic(path, film_dict(seq, files, lookup, folder=path.parent))
+
+
+def film_links(path: Path, field: str = "path") -> dict[str, str]:
+    """The clip-video links of the film file at `path` whose videos still exist ({} when
+    there is no file). Anything else there — a clip's JSON from clip.save, a file of the
+    user's — is refused by name: saving a film must not replace it. Ids are content hashes,
+    so a linked video under a clip's id is that clip."""
+    path = Path(path)
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        data = None
+    if not (isinstance(data, dict) and "runway_nb_film" in data):
+        what = "a clip's JSON, written by clip.save" if isinstance(data, dict) and "shot" in data else \
+            "not a runway_nb film file"
+        raise InvalidInput(field, str(path), f"would be replaced by the film's JSON, and it is {what}",
+                           "Save the film under another name.")
+    clips = data.get("clips") if isinstance(data.get("clips"), dict) else {}
+    return {cid: rec["file"] for cid, rec in clips.items()
+            if isinstance(rec, dict) and isinstance(rec.get("file"), str) and (path.parent / rec["file"]).is_file()}
 
 
 # ---- reading and checking ----------------------------------------------------------------
@@ -257,6 +282,14 @@ class Film:
         sound = s.get("soundtrack")
         if sound is not None and self.folder is not None and not Path(sound).is_absolute():
             sound = self.folder / sound
+        if sound is not None and not Path(sound).is_file():
+            # the picture edit is still worth having: load it silent and say so
+            import warnings
+
+            warnings.warn(f"The film's soundtrack {sound} is not there (moved or deleted): the film is "
+                          f"loaded without sound. Set seq.soundtrack = 'its new place.wav' to add it "
+                          f"back (sequence.soundtrack in the film file).", stacklevel=2)
+            sound = None
         seq = Sequence(transition=Transition(**(s.get("transition") or {})).kind,
                        transition_seconds=(s.get("transition") or {}).get("seconds", 0.5),
                        size=s.get("size") and tuple(s["size"]), fps=s.get("fps"),

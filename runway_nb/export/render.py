@@ -8,6 +8,7 @@ are documented there and implemented here.
 from __future__ import annotations
 
 import math
+import os
 import textwrap
 from pathlib import Path
 
@@ -150,14 +151,15 @@ def check_export_path(path) -> Path:
 
 def save_sequence(seq, path, *, store=None, absolute_urls: bool = True) -> Path:
     """Export by suffix (see Sequence.save). Checks everything before writing anything."""
-    from .film import save_film
+    from .film import film_links, save_film
 
     path = check_export_path(path)
     suffix = path.suffix.lower()
     seq._require_format()
+    sidecar = path.with_suffix(".json")
+    film_links(sidecar)        # refuses, before any writing, a JSON there that is not a film's
     if suffix == ".json":
         return save_film(seq, path, lookup=None if store is None else store._record)
-    sidecar = path.with_suffix(".json")
     if suffix == ".otio":
         from .otio import write_otio
 
@@ -170,6 +172,12 @@ def save_sequence(seq, path, *, store=None, absolute_urls: bool = True) -> Path:
     if seq.soundtrack is not None and suffix in (".mp4", ".webm"):
         _write_with_sound(path, frames, fps, seq.soundtrack, tags)
     else:
+        if seq.soundtrack is not None:
+            import warnings
+
+            warnings.warn(f"A {suffix} has no sound: {path.name} is written without the soundtrack "
+                          f"{seq.soundtrack.name} (the film's JSON keeps it; .mp4 and .webm carry it).",
+                          stacklevel=3)
         from .video import write_video
 
         write_video(path, frames, fps, metadata=tags)
@@ -179,15 +187,29 @@ def save_sequence(seq, path, *, store=None, absolute_urls: bool = True) -> Path:
 
 def _write_with_sound(path: Path, frames: np.ndarray, fps: float, sound: Path, tags: dict) -> None:
     """moviepy muxes the soundtrack (cut to the film's length); the video stream gets the
-    same settings as the silent export: H.264 yuv420p + faststart (VP9 for .webm)."""
+    same settings as the silent export: H.264 yuv420p + faststart (VP9 for .webm). Written
+    to a temp file and renamed, as silent exports are: an interrupted export leaves the
+    earlier file at `path` whole, and moviepy's scratch audio goes with its temp folder."""
+    import tempfile
+
     try:
         from moviepy import AudioFileClip, ImageSequenceClip
     except ImportError:
         from ..errors import MissingDependency
 
         raise MissingDependency("moviepy", "Adding a soundtrack to an export") from None
+    from .video import new_temp_file
+
+    if not Path(sound).is_file():          # moved or deleted since it was set
+        raise InvalidInput("soundtrack", str(sound), "must be an existing file",
+                           "Set seq.soundtrack to the file's new place, or to None.")
+    try:
+        audio = AudioFileClip(str(sound))
+    except Exception as exc:               # moviepy raises OSError, KeyError… for what ffmpeg cannot read
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InvalidInput("soundtrack", str(sound), f"must be audio that ffmpeg can read ({first})") from None
     video = ImageSequenceClip(list(frames), fps=fps)
-    audio = AudioFileClip(str(sound))
+    tmp = new_temp_file(path)
     try:
         if audio.duration > video.duration:
             audio = audio.subclipped(0, video.duration)
@@ -196,11 +218,14 @@ def _write_with_sound(path: Path, frames: np.ndarray, fps: float, sound: Path, t
         params += [] if webm else ["-movflags", "+faststart"]
         for key, value in tags.items():
             params += ["-metadata", f"{key}={value}"]
-        video.with_audio(audio).write_videofile(
-            str(path), fps=fps, codec="libvpx-vp9" if webm else "libx264",
-            audio_codec="libopus" if webm else "aac", pixel_format="yuv420p", ffmpeg_params=params,
-            temp_audiofile_path=str(path.parent), logger=None)
+        with tempfile.TemporaryDirectory(dir=path.parent, prefix=f".{path.stem}.audio.") as scratch:
+            video.with_audio(audio).write_videofile(
+                str(tmp), fps=fps, codec="libvpx-vp9" if webm else "libx264",
+                audio_codec="libopus" if webm else "aac", pixel_format="yuv420p", ffmpeg_params=params,
+                temp_audiofile_path=scratch, logger=None)
+        os.replace(tmp, path)
     finally:
+        tmp.unlink(missing_ok=True)
         audio.close()
         video.close()
 
