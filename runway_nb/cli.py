@@ -138,26 +138,12 @@ def _check_output(out: Path | None, store: Path | None) -> Path | None:
 
 
 def _check_store(folder: Path | None) -> Path | None:
-    """The project folder to keep the clip in, checked before any rendering (a folder that
-    cannot be written is refused before minutes of work, not after) but made only when the
-    clip is written: a refused command leaves no empty project behind."""
+    """The project folder, checked before any rendering, made only when the clip is written."""
     if folder is None:
         return None
-    from . import InvalidInput
-    from .export.video import new_temp_file
+    from .store import check_project_folder
 
-    given, folder = str(folder), folder.expanduser()
-    existing = folder
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
-    if existing.exists() and not existing.is_dir():
-        raise InvalidInput("store", given, f"must be a folder ({existing} is a file)")
-    try:
-        new_temp_file(existing / "probe").unlink()
-    except OSError as exc:
-        raise InvalidInput("store", given, f"must be a folder this user can write to "
-                           f"({exc.strerror or exc})") from None
-    return folder
+    return check_project_folder(folder, "store")
 
 
 def _write(clip, out: Path | None, folder: Path | None) -> list[str]:

@@ -63,7 +63,7 @@ def _line_parser() -> _Parser:
     p = _Parser(prog="%runway", description="runway_nb line magic.")
     sub = p.add_subparsers(dest="command", parser_class=_Parser, metavar="{engines,append,help}")
     sub.add_parser("engines", help="list the engines")
-    app = sub.add_parser("append", help="append the last %%runway clip to a sequence")
+    app = sub.add_parser("append", help="append the last %%%%runway clip to a sequence")  # argparse halves %%
     app.add_argument("name", nargs="?", default="sequence", help="the Sequence variable (default: sequence)")
     app.add_argument("--clip", metavar="VAR", help="append this clip variable instead of the last clip")
     sub.add_parser("help", help="show this help")
@@ -109,19 +109,29 @@ class RunwayMagics(Magics):
         import runway_nb as rn
 
         try:
-            clip = rn.generate(cell.strip(), progress=not args.quiet, **generate_kwargs(args))
-            if args.store:
-                from .store import Store
+            if args.store:                 # checked before rendering, not after
+                from .store import check_project_folder
 
-                Store(args.store).add(clip)
+                check_project_folder(args.store, "--store")
+            clip = rn.generate(cell.strip(), progress=not args.quiet, **generate_kwargs(args))
         except RunwayError as exc:
             raise UsageError(str(exc)) from None
+        # the clip is the user's from here on, whatever happens to the store
         self.last_clip = clip
         if args.output is not None:
             self.shell.user_ns[args.output] = clip
         from IPython.display import display
 
         display(clip)
+        if args.store:
+            from .store import Store
+
+            try:
+                Store(args.store).add(clip)
+            except RunwayError as exc:
+                name = f"`{args.output}`" if args.output else "the last %%runway clip"
+                raise UsageError(f"{exc} The clip is not lost: it is {name} (%runway append adds it "
+                                 f"to the film; clip.save('a.mp4') writes it).") from None
 
     # ---- %runway ----------------------------------------------------------------------
     def _line(self, line: str):
@@ -178,7 +188,7 @@ class RunwayMagics(Magics):
             raise UsageError(f"Not appended: {exc}") from None
         ns[name] = seq
         print(f"Appended {getattr(clip, 'id', 'the clip')} to {'new sequence ' if made else ''}"
-              f"`{name}`: {len(seq)} clips, {seq.duration:.2f} s.")
+              f"`{name}`: {len(seq)} clip{'s' * (len(seq) != 1)}, {seq.duration:.2f} s.")
 
 
 def load_ipython_extension(ipython) -> None:

@@ -53,6 +53,25 @@ def check_name(field_name: str, name) -> str:
     return name
 
 
+def check_project_folder(folder, field: str = "path") -> Path:
+    """A project folder that a Store could be made in, checked without making it: the CLI
+    and `%%runway --store` check before minutes of rendering, and make the folder only when
+    they write the clip, so a refused command leaves no empty project behind."""
+    given, folder = str(folder), Path(folder).expanduser()
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if existing.exists() and not existing.is_dir():
+        raise InvalidInput(field, given, f"must be a folder ({existing} is a file)")
+    probe = existing / f".probe~{_HOST}~{os.getpid()}~{secrets.token_hex(4)}.tmp"
+    try:
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        probe.unlink()
+    except OSError as exc:
+        raise InvalidInput(field, given, f"must be a folder this user can write to ({_why(exc)})") from None
+    return folder
+
+
 def _why(exc: OSError) -> str:
     if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
         return "the disk is full (no space left); free some space or use another folder"

@@ -141,3 +141,42 @@ def test_the_shared_options_map_to_generate_arguments():
     import runway_nb as rn
 
     assert set(kw) <= set(inspect.signature(rn.generate).parameters)
+
+
+def test_store_keeps_the_clip_in_the_project(ip, small, tmp_path):
+    from runway_nb import Store
+
+    _, error = run(ip, f"%%runway -o kept --store {tmp_path / 'film'} {small}\na red ball bouncing\n")
+    assert error is None
+    assert Store(tmp_path / "film").load_clip(ip.user_ns["kept"].id).shot == ip.user_ns["kept"].shot
+
+
+def test_a_store_that_cannot_be_made_is_refused_before_rendering(ip, small, tmp_path, monkeypatch):
+    import runway_nb
+
+    (tmp_path / "afile").write_text("mine")
+    monkeypatch.setattr(runway_nb, "generate", lambda *a, **k: pytest.fail("rendered before checking"))
+    _, error = run(ip, f"%%runway -o never --store {tmp_path / 'afile'} {small}\na red ball\n")
+    assert isinstance(error, UsageError) and "--store=" in str(error) and "is a file" in str(error)
+    assert "never" not in ip.user_ns and (tmp_path / "afile").read_text() == "mine"
+
+
+def test_a_store_that_fails_after_rendering_keeps_the_clip(ip, small, tmp_path, monkeypatch):
+    from runway_nb import Store, StoreError
+
+    def full(self, clip):
+        raise StoreError("Cannot save clip: the disk is full.")
+
+    monkeypatch.setattr(Store, "add", full)
+    _, error = run(ip, f"%%runway -o rescued --store {tmp_path / 'film'} {small}\na red ball\n")
+    assert isinstance(error, UsageError) and "disk is full" in str(error) and "`rescued`" in str(error)
+    assert ip.user_ns["rescued"].frames.shape == (4, 64, 64, 3)      # the render is not lost
+    assert ip.magics_manager.registry["RunwayMagics"].last_clip is ip.user_ns["rescued"]
+
+
+def test_append_counts_one_clip_in_the_singular(ip, small, capsys):
+    ip.user_ns.pop("solo", None)
+    run(ip, f"%%runway -o one {small}\na red ball\n")
+    capsys.readouterr()
+    run(ip, "%runway append solo")
+    assert "`solo`: 1 clip," in capsys.readouterr().out

@@ -428,7 +428,7 @@ class Studio(RenderFeedback, widgets.VBox):
             self._show_error(exc, prefix="Not added to the sequence: ")
             return None
         seq = self.sequence
-        self._say(f"Added {self.clip.id} to the sequence: {len(seq)} clips, "
+        self._say(f"Added {self.clip.id} to the sequence: {len(seq)} clip{'s' * (len(seq) != 1)}, "
                   f"{seq.duration:.2f} s.", "ok")
         return seq
 
