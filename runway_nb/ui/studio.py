@@ -76,7 +76,9 @@ class Studio(RenderFeedback, widgets.VBox):
     """Prompt → settings → camera → Generate → live preview → player → gallery → sequence.
 
     `engine`: an engine id or weights folder; `store`: the project folder (a path, a
-    Store, or False for none); `camera`: "pad" (the camera pad; plain sliders where
+    Store, or False for none); `sequence`: the film Add to sequence appends to (default:
+    the project's sequence "studio", saved on every edit and reloaded after a restart;
+    in memory only without a project folder); `camera`: "pad" (the camera pad; plain sliders where
     ipycanvas cannot render) or "presets" (a dropdown and an intensity); `brush_pad`:
     False leaves the brush pad out.
 
@@ -327,8 +329,15 @@ class Studio(RenderFeedback, widgets.VBox):
             self.player.show(clip)
             self._show_background(clip.frames)
             self._enable_extend(self.renderer.busy)               # a clip to extend now
-        self._say(f"Restored the settings of {getattr(entry, 'id', 'the shot')} (seed {shot.seed}, "
-                  "locked): Generate re-makes it exactly.", "ok")
+        name = getattr(entry, "id", "the shot")
+        if shot.parent is not None:
+            # an extension's shot is its continuation only: Generate cannot re-make it alone
+            self._say(f"Restored the settings of {name} (seed {shot.seed}, locked), which continues "
+                      f"{shot.parent}: Generate makes a new clip from them, not that continuation; "
+                      f"Extend continues the clip in the player.", "ok")
+        else:
+            self._say(f"Restored the settings of {name} (seed {shot.seed}, locked): Generate re-makes "
+                      "it exactly.", "ok")
         return shot
 
     # ---- actions (every button has this Python twin) ---------------------------------------------
@@ -408,14 +417,31 @@ class Studio(RenderFeedback, widgets.VBox):
         self.renderer.wait(timeout)
         return self.clip
 
+    SEQUENCE_NAME = "studio"
+
     @property
     def sequence(self):
-        """The film being assembled (a runway_nb.Sequence, made on first use)."""
+        """The film being assembled (a runway_nb.Sequence, made on first use). With a project
+        folder it is the project's sequence "studio": saved after every edit and reloaded
+        by a new Studio on the same folder, so a kernel restart does not lose the cut."""
         if self._sequence is None:
-            from ..sequence import Sequence
-
-            self._sequence = Sequence()
+            self._sequence = self._project_sequence()
         return self._sequence
+
+    def _project_sequence(self):
+        from ..sequence import Sequence
+
+        if self.store is None:
+            return Sequence()
+        name = self.SEQUENCE_NAME
+        if name in self.store.sequences():
+            try:
+                return self.store.load_sequence(name).autosave(self.store, name)
+            except RunwayError as exc:      # never overwrite the saved cut with an empty one
+                self._show_error(exc, prefix=f"The project's sequence {name!r} could not be reloaded "
+                                             f"(it is left as it is; this one is kept in memory only): ")
+                return Sequence()
+        return Sequence().autosave(self.store, name)
 
     def add_to_sequence(self):
         """Append the current clip to `studio.sequence`; None (and a message) if it can't."""

@@ -6,6 +6,8 @@ the preview update (an observer on `studio.preview`) until it opens a gate."""
 
 from __future__ import annotations
 
+import json
+
 import subprocess
 import sys
 import threading
@@ -259,7 +261,43 @@ def test_add_to_sequence(studio):
     studio.generate(wait=True)
     studio.sequence_button.click()
     assert len(studio.sequence) == 1 and studio.sequence.clips[0] is studio.clip
-    assert "1 clips" in studio.message
+    assert "1 clip," in studio.message
+
+
+def test_the_sequence_is_kept_in_the_project_and_back_after_a_restart(studio, smoke_pipeline):
+    first = studio.generate(wait=True) and studio.clip
+    studio.add_to_sequence()
+    studio.add_to_sequence()
+    assert studio.store.sequences() == ["studio"]
+    after_restart = Studio(engine=str(smoke_pipeline), store=Store(studio.store.path))
+    try:
+        assert [c.id for c in after_restart.sequence.clips] == [first.id, first.id]
+        np.testing.assert_array_equal(after_restart.sequence.clips[0].frames, first.frames)
+        after_restart.gallery.pick(first.id)
+        after_restart.add_to_sequence()                   # and it goes on being saved
+        assert len(Store(studio.store.path).load_sequence("studio")) == 3
+    finally:
+        after_restart.close()
+        after_restart.wait(10)
+
+
+def test_a_saved_sequence_that_cannot_be_reloaded_is_left_as_it_is(studio, smoke_pipeline):
+    studio.generate(wait=True)
+    studio.add_to_sequence()
+    saved = studio.store.sequences_dir / "studio.json"
+    data = json.loads(saved.read_text())
+    data["clips"] = {}                                     # its clips gone from the record
+    saved.write_text(json.dumps(data))
+    kept = saved.read_bytes()
+    again = Studio(engine=str(smoke_pipeline), store=Store(studio.store.path))
+    try:
+        assert len(again.sequence) == 0 and "could not be reloaded" in again.message
+        again.gallery.pick(studio.clip.id)
+        again.add_to_sequence()
+        assert saved.read_bytes() == kept                  # never overwritten by the new one
+    finally:
+        again.close()
+        again.wait(10)
 
 
 def test_extend_continues_the_clip_in_the_player_and_keeps_its_parent(studio):
@@ -326,6 +364,9 @@ def test_extend_continues_a_clip_picked_in_the_gallery(studio, smoke_pipeline):
         longer = again.extend(wait=True) and again.clip
         assert again.renderer.outcome == "done", again.message
         assert longer.parent_id == made.id and len(longer) == 8
+        again.gallery.pick(longer.id)           # an extension: Generate would not re-make it
+        assert f"continues {made.id}" in again.message and "re-makes" not in again.message
+        assert again.clip.id == longer.id
     finally:
         again.close()
         again.wait(10)
