@@ -75,7 +75,10 @@ def _capabilities(engine):
 class Studio(RenderFeedback, widgets.VBox):
     """Prompt → settings → camera → Generate → live preview → player → gallery → sequence.
 
-    `engine`: an engine id or weights folder; `store`: the project folder (a path, a
+    `engine`: an engine id or weights folder, or an engine already loaded
+    (`rn.load_engine("wan", device="cuda")`: used as it is); `device`, `dtype`,
+    `engine_options`: how the Studio loads engines (default: the given engine's device, or
+    "cpu"; e.g. `rn.Studio("wan", device="cuda")` on a Colab GPU); `store`: the project folder (a path, a
     Store, or False for none); `sequence`: the film Add to sequence appends to (default:
     the project's sequence "studio", saved on every edit and reloaded after a restart;
     in memory only without a project folder); `camera`: "pad" (the camera pad; plain sliders where
@@ -131,12 +134,25 @@ class Studio(RenderFeedback, widgets.VBox):
     }
     CAMERA_CONTROLS = ("pad", "presets")
 
-    def __init__(self, engine: str = "tiny", *, store: Any = None, sequence=None, camera: str = "pad",
-                 brush_pad: bool = True, preview_interval: float = 0.1,
+    def __init__(self, engine: Any = "tiny", *, store: Any = None, sequence=None, camera: str = "pad",
+                 brush_pad: bool = True, device: str | None = None, dtype=None,
+                 engine_options: dict | None = None, preview_interval: float = 0.1,
                  clock: Callable[[], float] = time.monotonic):
+        from ..engines.base import Engine
+        from ..engines.registry import check_device
+
         if camera not in self.CAMERA_CONTROLS:
             raise InvalidInput("camera", camera, "must be 'pad' (the camera pad) or 'presets' "
                                "(a preset dropdown and an intensity)")
+        # An engine loaded by the user (on a GPU, in fp16, with offload…) is used as it is;
+        # engines picked later load on the same device (default: the given engine's, or cpu).
+        self._given_engines = {engine.id: engine} if isinstance(engine, Engine) else {}
+        if isinstance(engine, Engine):
+            engine = engine.id
+        self.device = device if device is not None else next(
+            (str(getattr(e, "device", "cpu")) for e in self._given_engines.values()), "cpu")
+        check_device(self.device)
+        self.dtype, self.engine_options = dtype, dict(engine_options or {})
         self.clip = None                  # the last clip made (or restored)
         self.clips: list = []             # every clip made by this Studio, in order
         self.error: BaseException | None = None   # the last error shown (full object)
@@ -241,8 +257,11 @@ class Studio(RenderFeedback, widgets.VBox):
     def _load_engine(self):
         from ..engines.registry import load_engine
 
+        value = self.engine_picker.value
         try:
-            self.engine, self.engine_error = load_engine(self.engine_picker.value), None
+            engine = self._given_engines.get(value) or load_engine(
+                value, device=self.device, dtype=self.dtype, **self.engine_options)
+            self.engine, self.engine_error = engine, None
         except Exception as exc:  # noqa: BLE001 - shown; Generate tries again
             self.engine, self.engine_error = None, exc
             self._show_error(exc, prefix="Could not load the engine: ")

@@ -510,6 +510,35 @@ def test_controls_follow_the_engines_capabilities(fake_engines, tmp_path):
     assert not s.generate() and "64x32" in s.message          # says what the engine makes
 
 
+def test_an_engine_loaded_by_the_user_is_used_as_it_is(fake_engines, monkeypatch):
+    """rn.Studio(rn.load_engine("wan", device="cuda", dtype=...)) on a Colab GPU: the Studio
+    renders on that very engine, and loads engines picked later on its device."""
+    monkeypatch.setattr(registry, "check_device", lambda device: None)     # no GPU here
+    mine = FakeEngine()
+    mine.device = "cuda:1"
+    s = Studio(mine, store=False)
+    assert s.engine is mine and s.device == "cuda:1"
+    s.prompt.value = "a box"
+    assert s.generate(wait=True) and s.clip.shot.engine == "fake"
+    asked = []
+    monkeypatch.setattr(registry, "load_engine",
+                        lambda name, **kw: asked.append((name, kw)) or FakeEngine())
+    s.engine_picker.options = [*s.engine_picker.options, ("broken", "fake-broken")]
+    s.engine_picker.value = "fake-broken"
+    assert asked[-1] == ("fake-broken", {"device": "cuda:1", "dtype": None})
+    assert all(kw["device"] == "cuda:1" for _, kw in asked)
+
+
+def test_the_studio_loads_its_engine_on_the_device_and_options_given(fake_engines, monkeypatch):
+    with pytest.raises(InvalidInput, match="device='abacus'"):
+        Studio("fake", store=False, device="abacus")
+    asked = []
+    monkeypatch.setattr(registry, "load_engine", lambda name, **kw: asked.append((name, kw)) or FakeEngine())
+    monkeypatch.setattr(registry, "check_device", lambda device: None)     # no GPU here
+    Studio("fake", store=False, device="cuda", dtype="float16", engine_options={"cpu_offload": True})
+    assert asked == [("fake", {"device": "cuda", "dtype": "float16", "cpu_offload": True})]
+
+
 def test_a_failing_render_shows_the_error_and_turns_the_bar_red(fake_engines, tmp_path):
     s = Studio(engine="fake", store=Store(tmp_path))
     s.prompt.value = "a box"
