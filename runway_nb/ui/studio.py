@@ -252,7 +252,11 @@ class Studio(RenderFeedback, widgets.VBox):
         return options
 
     def _on_engine(self, change) -> None:
-        self._load_engine()
+        if self._load_engine() is not None:
+            # each model has its own good settings: say that the typed ones were replaced
+            caps = _capabilities(self.engine)
+            self._say(f"Engine {change['new']}: size, fps, length, steps and guidance set to its "
+                      f"defaults ({caps.default_steps} steps, guidance {caps.default_guidance:g}).", "info")
 
     def _load_engine(self):
         from ..engines.registry import load_engine

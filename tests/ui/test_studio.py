@@ -526,6 +526,7 @@ def test_an_engine_loaded_by_the_user_is_used_as_it_is(fake_engines, monkeypatch
     s.engine_picker.options = [*s.engine_picker.options, ("broken", "fake-broken")]
     s.engine_picker.value = "fake-broken"
     assert asked[-1] == ("fake-broken", {"device": "cuda:1", "dtype": None})
+    assert "Engine fake-broken: size, fps, length, steps and guidance set to its defaults" in s.message
     assert all(kw["device"] == "cuda:1" for _, kw in asked)
 
 
