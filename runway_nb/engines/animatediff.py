@@ -91,15 +91,19 @@ class AnimateDiffEngine(ImageVaeLatents, DiffusersEngine):
         return spec["preset"], spec["intensity"] * spec.get("strength", 1.0)
 
     def _native_covers(self, shot) -> bool:
+        # a locked-off camera ("static") is the plain motion module, no MotionLoRA: the virtual
+        # camera films its source that way on every engine with a native camera
         preset = self._preset(shot)
-        return preset is not None and preset[0] in self.motion_loras
+        return preset is not None and (preset[0] == "static" or preset[0] in self.motion_loras)
 
     def _native_allowed(self) -> str:
         return ("the animatediff engine's native camera (MotionLoRA) covers the presets "
-                + ", ".join(self.motion_loras) + ", one at a time")
+                + ", ".join(self.motion_loras) + ", one at a time (and static, with none)")
 
     def _native_camera(self, shot, call: PipelineCall) -> None:
         name, weight = self._preset(shot)
+        if name == "static":        # no LoRA: _prepare has switched any loaded one off
+            return
         adapter = name.replace("_", "-")
         if adapter not in self._loaded_loras:
             self._load_motion_lora(name, adapter)

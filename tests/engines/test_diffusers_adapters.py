@@ -322,6 +322,26 @@ def test_virtual_camera_works_on_an_adapter(tiny_pipelines):
     assert not np.array_equal(moved.frames, eng.render(base, progress=False).frames)
 
 
+@pytest.mark.parametrize("family", FAMILIES)
+def test_virtual_camera_works_on_every_adapter_that_lists_it(tiny_pipelines, family):
+    # the source is filmed locked-off, in native mode where the engine has a native camera
+    # (AnimateDiff: no MotionLoRA, so nothing to download even for a preset that has one)
+    eng = _load(tiny_pipelines, family)
+    assert "virtual" in eng.capabilities.camera_modes
+    start = None if eng.capabilities.text_to_video else FIRST_FRAME
+    moved = eng.render(Shot("a ball", seed=4, steps=2, frames=5, camera="pan_left:0.5",
+                            camera_mode="virtual"), init_frames=start, progress=False)
+    assert moved.frames.shape == (5, 32, 32, 3) and moved.shot.camera_mode == "virtual"
+    assert "virtual_camera" in moved.provenance
+
+
+def test_a_static_camera_on_animatediff_is_the_plain_motion_module(tiny_pipelines):
+    eng = _load(tiny_pipelines, "animatediff")
+    base = Shot("a ball", seed=4, steps=2, frames=5)
+    still = eng.render(base.replace(camera="static", camera_mode="native"), progress=False)
+    np.testing.assert_array_equal(still.frames, eng.render(base, progress=False).frames)
+
+
 def test_extending_a_warped_ltx_clip_moves_on_with_the_virtual_camera(tiny_pipelines):
     eng = _load(tiny_pipelines, "ltx")
     clip = eng.render(Shot("a ball", seed=1, steps=2, frames=5, camera="pan_left"), progress=False)
