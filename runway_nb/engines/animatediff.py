@@ -10,7 +10,8 @@ trained on clips with that one move. A preset camera path of the same name selec
 LoRA, and the preset's intensity × strength becomes the LoRA's adapter weight (1 = the
 strength it was trained at). Any other path (combined moves, keyframes) is followed by
 noise warping or the virtual camera instead; asking for "native" then says which presets
-it covers. LoRAs load on first use (diffusers' LoRA loader needs `peft`).
+it covers. LoRAs load on first use (diffusers' LoRA loader needs `peft`); under "auto", a
+preset whose LoRA is not in the cache while downloads are off is followed by warping.
 
 Latents: 4 channels, 8× smaller in space, one latent frame per video frame.
 """
@@ -95,6 +96,16 @@ class AnimateDiffEngine(ImageVaeLatents, DiffusersEngine):
         # camera films its source that way on every engine with a native camera
         preset = self._preset(shot)
         return preset is not None and (preset[0] == "static" or preset[0] in self.motion_loras)
+
+    def _native_available(self, shot) -> bool:
+        # a MotionLoRA that is neither loaded, nor a folder, nor cached, while downloads are off:
+        # auto follows the path the next way instead of failing on the download
+        name = self._preset(shot)[0]
+        if name == "static" or name.replace("_", "-") in self._loaded_loras:
+            return True
+        source = str(self.motion_loras[name])
+        return (not hub.looks_like_hub_id(source) or not hub.offline()
+                or hub.is_cached(source, filename="diffusion_pytorch_model.safetensors"))
 
     def _native_allowed(self) -> str:
         return ("the animatediff engine's native camera (MotionLoRA) covers the presets "

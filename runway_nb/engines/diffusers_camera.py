@@ -6,7 +6,8 @@ A shot's camera path reaches a real diffusers model in one of three ways (see
 - "warp": the pipeline starts from noise warped along the path
   (`runway_nb.camera.noise_warp`), made in the family's latent layout, passed as `latents`;
 - "native": the family's own camera control (AnimateDiff's MotionLoRAs), through the
-  `_native_covers` / `_native_allowed` / `_native_camera` hooks an adapter overrides;
+  `_native_covers` / `_native_available` / `_native_allowed` / `_native_camera` hooks an
+  adapter overrides;
 - "virtual": a static render cropped by `Engine.render`, nothing to do here.
 
 `DiffusersCamera` is a mixin: `DiffusersEngine(DiffusersCamera, Engine)`, so `super()`
@@ -49,11 +50,17 @@ class DiffusersCamera:
             # this family's conditioning pipeline draws its own noise: an extension follows the
             # (inherited) path with the virtual camera, and its resolved shot says so
             return "virtual"
-        if shot.camera is None or mode != "native" or self._native_covers(shot):
+        if shot.camera is None or mode != "native":
             return mode
         if shot.camera_mode == "native":
+            if self._native_covers(shot):
+                return mode
             raise UnsupportedCapability("camera", shot.camera.describe(), self._native_allowed(),
                                         "Use camera_mode='warp' or 'virtual' (or 'auto') for other paths.")
+        # auto takes native only where it can run here: an explicit "native" still says what is
+        # missing (e.g. the command that downloads a MotionLoRA)
+        if self._native_covers(shot) and self._native_available(shot):
+            return mode
         return next(m for m in ("warp", "virtual") if m in self.capabilities.camera_modes)
 
     def _apply_camera(self, shot: Shot, call: PipelineCall, total: int, generator, given: int) -> None:
@@ -77,6 +84,10 @@ class DiffusersCamera:
 
     def _native_covers(self, shot: Shot) -> bool:
         return False
+
+    def _native_available(self, shot: Shot) -> bool:
+        """Whether the native control for a covered path can load here (its weights)."""
+        return True
 
     def _native_allowed(self) -> str:
         return f"the {self.id} engine has no native camera control"

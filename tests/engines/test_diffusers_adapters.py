@@ -387,6 +387,19 @@ def test_uncached_motion_lora_offline_names_the_download(tiny_pipelines):
                    progress=False)
 
 
+def test_auto_follows_a_preset_by_warp_when_its_motion_lora_cannot_be_downloaded(
+        tiny_pipelines, monkeypatch, tmp_path):
+    from huggingface_hub import constants
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path))     # nothing cached
+    eng = _load(tiny_pipelines, "animatediff", motion_loras={"zoom_in": str(tiny_pipelines["motion-lora"])})
+    clip = eng.render(Shot("a ball", seed=1, steps=1, frames=4, camera="pan_left"), progress=False)
+    assert clip.shot.camera_mode == "warp"
+    # a LoRA in a folder (or cached) is still the first choice
+    assert eng.resolve(Shot("a ball", camera="zoom_in")).camera_mode == "native"
+
+
 # ---- memory options -----------------------------------------------------------------------------
 def test_vae_slicing_and_tiling_are_plain_options(tiny_pipelines):
     plain = _load(tiny_pipelines, "cogvideox")
