@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from ..camera.geometry import camera_moves, frame_transform
-from ..errors import Cancelled, WeightsError
+from ..errors import Cancelled, InvalidInput, WeightsError
 from ..shot import Shot
 from ..tiny.planner import (continue_path, find_object, find_strays, motion_path, place_path, read_motion,
                             relocate, reshape)
@@ -59,6 +59,13 @@ class TinyEngine(Engine):
     def __init__(self, folder: str | Path | None = None, device: str = "cpu", dtype=None):
         from ..tiny.pipeline import CONTEXT, WINDOW, TinyVideoPipeline
 
+        # float32 only: the pipeline's latents, noise and guidance are float32 throughout, and a
+        # 64×64 model gains nothing from half precision (float16 failed in `.to`, bfloat16 in
+        # the first matmul)
+        if not (dtype is None or dtype == torch.float32
+                or (isinstance(dtype, str) and dtype.lower() in ("float32", "fp32"))):
+            raise InvalidInput("dtype", dtype, "the tiny engine runs in float32 only (leave dtype "
+                               "out, or 'float32' / torch.float32)")
         self.folder = Path(folder) if folder is not None else WEIGHTS
         missing = [name for name in REQUIRED if not (self.folder / name).is_file()]
         if missing:
@@ -72,8 +79,8 @@ class TinyEngine(Engine):
             raise WeightsError(f"could not load the tiny engine's weights from {self.folder}: "
                                f"{type(exc).__name__}: {exc}. The files may be corrupt; reinstall "
                                "runway_nb or retrain.") from exc
-        if device != "cpu" or dtype not in (None, torch.float32, "float32"):
-            self.pipe.to(device=device, dtype=dtype if dtype not in (None, "float32") else None)
+        if device != "cpu":
+            self.pipe.to(device=device)
         self.device = device
         self.id = "tiny" if self.folder == WEIGHTS else str(self.folder)
         # extend conditions on an odd number of frames: the denoiser's tokens span 2 frames,

@@ -145,6 +145,19 @@ def test_corrupt_weights_give_a_clear_error(tmp_path, smoke_pipeline):
         TinyEngine(broken)
 
 
+@pytest.mark.parametrize("dtype", ["float16", torch.bfloat16, "int8"])
+def test_dtypes_other_than_float32_are_refused_at_load(smoke_pipeline, dtype):
+    with pytest.raises(InvalidInput, match="dtype=.*float32 only"):
+        rn.load_engine(str(smoke_pipeline), dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", ["float32", torch.float32])
+def test_float32_is_accepted_by_name_and_as_a_torch_dtype(smoke_pipeline, dtype):
+    clip = rn.load_engine(str(smoke_pipeline), dtype=dtype).render(Shot("a ball", steps=1, frames=2),
+                                                                    progress=False)
+    assert clip.frames.shape == (2, 64, 64, 3)
+
+
 def test_a_loaded_engine_keeps_its_weights_when_the_folder_is_written_again(tmp_path, smoke_pipeline):
     # A second training run into the same --out rewrites the files under an engine a
     # notebook still holds: its weights must neither change nor vanish (the file is not
