@@ -24,6 +24,7 @@ class EngineEntry:
     weights_available: Callable[[], bool]
     recognizes: Callable[[Path], bool] | None = None   # for local pipeline folders
     capabilities: Callable[[], object] | None = None   # documented capabilities, without loading
+    options: tuple[str, ...] | None = None   # the options it takes besides device and dtype (None: unchecked)
 
 
 _ENTRIES: dict[str, EngineEntry] = {}
@@ -35,6 +36,36 @@ def register_engine(entry: EngineEntry) -> None:
     _ENTRIES[entry.id] = entry
 
 
+def engine_options(cls) -> tuple[str, ...]:
+    """The keyword options `cls(source, device, dtype, **options)` takes: the named parameters
+    of its `__init__`, and of the base classes' an `__init__` passes `**options` on to."""
+    import inspect
+
+    names = []
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is None:
+            continue
+        params = list(inspect.signature(init).parameters.values())[1:]      # after self
+        names += [p.name for p in params[1:]                                 # after the source
+                  if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name not in ("device", "dtype")]
+        if not any(p.kind == p.VAR_KEYWORD for p in params):
+            break
+    return tuple(dict.fromkeys(names))
+
+
+def _check_options(entry: EngineEntry, options: dict) -> None:
+    """Refuse, by name, an option the engine does not take (it was a bare TypeError from
+    the engine's __init__), listing those it does."""
+    if entry.options is None:
+        return
+    for name, value in options.items():
+        if name not in entry.options:
+            takes = (f"the {entry.id} engine's options are device, dtype, " + ", ".join(entry.options)
+                     if entry.options else f"the {entry.id} engine takes no options besides device and dtype")
+            raise InvalidInput(name, value, takes, "docs/engines.md describes each option.")
+
+
 def _register_builtins() -> None:
     from . import tiny
 
@@ -42,7 +73,7 @@ def _register_builtins() -> None:
         "tiny", tiny.TinyEngine.description,
         lambda path=None, **kw: tiny.TinyEngine(path, **kw),
         lambda: (tiny.WEIGHTS / "model_index.json").is_file(),
-        recognizes=tiny.is_tiny_folder))
+        recognizes=tiny.is_tiny_folder, options=engine_options(tiny.TinyEngine)))
     _register_diffusers_adapters()
 
 
@@ -72,7 +103,8 @@ def _register_diffusers_adapters() -> None:
             cls.family, f"{cls.description} [{cls.default_repo}]",
             lambda path=None, _cls=cls, **kw: _cls(path, **kw),
             lambda _repo=cls.default_repo: hub.is_cached(_repo),
-            recognizes=recognizer(cls, i2v), capabilities=cls.documented_capabilities))
+            recognizes=recognizer(cls, i2v), capabilities=cls.documented_capabilities,
+            options=engine_options(cls)))
 
 
 def engine_ids() -> list[str]:
@@ -135,6 +167,7 @@ def load_engine(name_or_path: str | Path = "tiny", device: str = "cpu", dtype=No
             return _CACHE[key]
         name = str(name_or_path)
         if name in _ENTRIES:
+            _check_options(_ENTRIES[name], options)
             engine = _ENTRIES[name].factory(device=device, dtype=dtype, **options)
         else:
             path = Path(name).expanduser()
@@ -150,6 +183,7 @@ def load_engine(name_or_path: str | Path = "tiny", device: str = "cpu", dtype=No
             for entry in _ENTRIES.values():
                 if entry.recognizes is not None and entry.recognizes(path):
                     source = name if hub.looks_like_hub_id(name) else path
+                    _check_options(entry, options)
                     engine = entry.factory(source, device=device, dtype=dtype, **options)
                     break
             else:

@@ -416,6 +416,13 @@ def test_bad_memory_options_are_refused(tiny_pipelines, options, field):
         _load(tiny_pipelines, "wan", **options)
 
 
+def test_an_option_the_adapter_does_not_take_is_refused_naming_those_it_does(tiny_pipelines):
+    with pytest.raises(InvalidInput, match="motion_loras=.*wan engine's options are .*cpu_offload"):
+        load_engine(str(tiny_pipelines["wan"]), motion_loras={})
+    with pytest.raises(InvalidInput, match="motion_adapter, motion_loras, cpu_offload"):
+        load_engine("animatediff", cpu_ofload=True)
+
+
 # ---- bad input ----------------------------------------------------------------------------------
 def test_size_the_model_cannot_make_lists_the_allowed_sizes(tiny_pipelines):
     with pytest.raises(UnsupportedCapability, match="64x48.*32x32"):

@@ -158,6 +158,12 @@ def test_float32_is_accepted_by_name_and_as_a_torch_dtype(smoke_pipeline, dtype)
     assert clip.frames.shape == (2, 64, 64, 3)
 
 
+def test_an_option_the_engine_does_not_take_is_refused_by_name(smoke_pipeline):
+    for name in ("tiny", str(smoke_pipeline)):
+        with pytest.raises(InvalidInput, match="cpu_offload=True.*no options besides device and dtype"):
+            rn.load_engine(name, cpu_offload=True)
+
+
 def test_a_loaded_engine_keeps_its_weights_when_the_folder_is_written_again(tmp_path, smoke_pipeline):
     # A second training run into the same --out rewrites the files under an engine a
     # notebook still holds: its weights must neither change nor vanish (the file is not
