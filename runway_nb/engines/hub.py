@@ -73,8 +73,12 @@ def require_hub_weights(repo_id: str, what: str, size: str = "",
     if offline() and not is_cached(repo_id, filename):
         raise WeightsError(
             f"{what}: the weights {repo_id!r} are not in the local Hugging Face cache and downloads "
-            f"are off (HF_HUB_OFFLINE=1). {download_hint(repo_id, size)} Or unset HF_HUB_OFFLINE to "
-            "let runway_nb download them on first use.")
+            f"are off (HF_HUB_OFFLINE=1). {download_hint(repo_id, size)} Or let runway_nb download "
+            # "=0", not "unset": the CLI turns downloads off unless HF_HUB_OFFLINE is set, and
+            # huggingface_hub reads it once, when it is first imported
+            "them on first use: set HF_HUB_OFFLINE=0 where runway_nb starts (`HF_HUB_OFFLINE=0 "
+            "runway-nb …`; in a notebook, os.environ['HF_HUB_OFFLINE'] = '0' in the first cell of a "
+            "fresh kernel).")
 
 
 def read_model_index(folder: Path) -> dict | None:
