@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import re
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +58,9 @@ from .x0 import X0Tap
 DTYPES = {"float32": torch.float32, "fp32": torch.float32, "float16": torch.float16,
           "fp16": torch.float16, "bfloat16": torch.bfloat16, "bf16": torch.bfloat16}
 EXTEND_ENGINES = "tiny, ltx, cogvideox-i2v or wan-i2v"
+# how diffusers and huggingface_hub say the hub was out of reach (no network, downloads off)
+_UNREACHABLE = re.compile(r"connect|connection|network|internet|outgoing traffic|not fully cached|"
+                          r"local_files_only|offline", re.IGNORECASE)
 
 
 def _dtype_argument() -> str:
@@ -159,14 +163,26 @@ class DiffusersEngine(DiffusersCamera, Engine):
             pipe = self._from_pretrained(diffusers, source, allow_pickle=allow_pickle, revision=revision,
                                          variant=variant)
         except (OSError, ValueError, KeyError, RuntimeError) as exc:
-            hint = ("" if allow_pickle else " If the checkpoint only has .bin/.pt files, convert it to "
-                    "safetensors, or pass allow_pickle=True for a source you trust.")
-            raise WeightsError(f"could not load {what} from {source!r}: {type(exc).__name__}: {exc}."
-                               f"{hint}") from exc
+            raise WeightsError(f"could not load {what} from {source!r}: {type(exc).__name__}: "
+                               f"{str(exc).rstrip('.')}.{self._load_hint(exc, source, allow_pickle)}") from exc
         if type(pipe).__name__ not in self.pipeline_classes:
             raise EngineNotFound(f"engine={source!r} is a {type(pipe).__name__}, not a "
                                  f"{' or '.join(self.pipeline_classes)} ({what}).")
         return pipe
+
+    def _load_hint(self, exc: Exception, source: str, allow_pickle: bool) -> str:
+        """What to do about a failed load: the pickle hint only where safetensors were missing
+        (diffusers names them), the download where the hub could not be reached (a message
+        about the network also names the .safetensors file it looked for)."""
+        text = str(exc)
+        if _UNREACHABLE.search(text):
+            hint = " The Hugging Face hub could not be reached and the weights are not (all) in the cache."
+            return hint + (f" {hub.download_hint(source, self.download_size)}"
+                           if hub.looks_like_hub_id(source) else "")
+        if "safetensors" in text and not allow_pickle:
+            return (" If the checkpoint only has .bin/.pt files, convert it to safetensors, or pass "
+                    "allow_pickle=True for a source you trust.")
+        return ""
 
     def _from_pretrained(self, diffusers, source: str, **kwargs):
         """The loading call itself (AnimateDiff overrides it to add its motion adapter)."""

@@ -464,6 +464,33 @@ def test_pickle_checkpoints_are_refused_unless_allowed(tmp_path, tiny_pipelines)
         load_engine(str(folder))
 
 
+NOT_CACHED = ("Cannot load model Wan-AI/Wan2.1-T2V-1.3B-Diffusers: the model is not fully cached locally "
+              "(Cannot find an appropriate cached snapshot folder for the specified revision on the local "
+              "disk and outgoing traffic has been disabled. To enable repo look-ups and downloads online, "
+              "pass 'local_files_only=False' as input.) and an error occurred while trying to fetch "
+              "metadata from the Hub.")          # what diffusers 0.42 says online without a network
+NO_CONNECTION = ("We couldn't connect to 'https://huggingface.co' to load this model, couldn't find it in "
+                 "the cached files and it looks like x is not the path to a directory containing a file "
+                 "named diffusion_pytorch_model.safetensors.")
+NO_SAFETENSORS = "Could not find the necessary `safetensors` weights in ['unet/x.bin'] (variant=None)"
+
+
+@pytest.mark.parametrize("message, pickle_hint", [(NOT_CACHED, False), (NO_CONNECTION, False),
+                                                  (NO_SAFETENSORS, True)])
+def test_a_failed_load_suggests_allow_pickle_only_when_safetensors_were_missing(
+        tiny_pipelines, monkeypatch, message, pickle_hint):
+    from runway_nb.engines.wan import WanEngine
+
+    def fail(*args, **kwargs):
+        raise OSError(message)
+
+    monkeypatch.setattr(WanEngine, "_from_pretrained", fail)
+    with pytest.raises(WeightsError) as err:
+        WanEngine(tiny_pipelines["wan"])
+    assert ("allow_pickle=True" in str(err.value)) == pickle_hint
+    assert ("could not be reached" in str(err.value)) == (not pickle_hint)
+
+
 def test_offline_uncached_hub_id_says_what_to_download_and_where(monkeypatch, tmp_path):
     from huggingface_hub import constants
 
