@@ -91,10 +91,16 @@ class Engine(ABC):
         Raises InvalidInput / UnsupportedCapability naming the field, the value and
         what this engine allows. The returned shot is complete and reproducible."""
         caps = self.capabilities
+        # an extension (shot.parent) continues a clip at its own fps and size: the way out of a
+        # mismatch is another engine or another clip, not other settings of this one
+        extension = ("An extension keeps the clip's {}: extend it with the engine that made it "
+                     "(or one that makes {}){}.")
         fps = shot.fps if shot.fps is not None else caps.default_fps
         if caps.fps and fps not in caps.fps:
             raise UnsupportedCapability("fps", shot.fps, f"the {self.id} engine makes "
-                                        f"{', '.join(f'{f:g}' for f in caps.fps)} fps")
+                                        f"{', '.join(f'{f:g}' for f in caps.fps)} fps",
+                                        extension.format("frame rate", f"{fps:g} fps", "")
+                                        if shot.parent is not None else None)
         frames = shot.frames
         if frames is None:
             frames = caps.default_frames if shot.seconds is None else max(1, round(shot.seconds * fps))
@@ -102,14 +108,18 @@ class Engine(ABC):
             raise UnsupportedCapability(
                 "frames", frames, f"the {self.id} engine makes at most {caps.max_frames} frames "
                 f"({caps.max_frames / fps:g} s at {fps:g} fps)",
-                "Make a shorter clip and extend it with clip.extend(seconds).")
+                "Make a shorter clip and extend it with clip.extend(seconds)." if caps.extend else
+                f"Make a shorter clip (the {self.id} engine cannot extend clips, so it makes none longer).")
         width = shot.width if shot.width is not None else caps.default_size[0]
         height = shot.height if shot.height is not None else caps.default_size[1]
         if caps.sizes and (width, height) not in caps.sizes:
             allowed = ", ".join(f"{w}x{h}" for w, h in caps.sizes)
             raise UnsupportedCapability("size", f"{width}x{height}",
                                         f"the {self.id} engine makes {allowed}",
-                                        "Upscale the clip afterwards for a bigger picture.")
+                                        "Upscale the clip afterwards for a bigger picture."
+                                        if shot.parent is None else extension.format(
+                                            "size", f"{width}x{height}",
+                                            f", or first resize the clip to {allowed}"))
         if shot.negative_prompt and not caps.negative_prompt:
             raise UnsupportedCapability("negative_prompt", shot.negative_prompt,
                                         f"the {self.id} engine does not use a negative prompt")

@@ -434,6 +434,26 @@ def test_too_many_frames_names_the_maximum(tiny_pipelines):
         _load(tiny_pipelines, "wan").resolve(Shot("a ball", frames=40))
 
 
+def test_too_many_frames_suggests_extend_only_where_the_engine_can_extend(tiny_pipelines):
+    with pytest.raises(UnsupportedCapability) as err:
+        _load(tiny_pipelines, "animatediff").resolve(Shot("a ball", frames=40))
+    assert "extend(" not in str(err.value) and "cannot extend" in str(err.value)
+    with pytest.raises(UnsupportedCapability, match=r"clip\.extend\(seconds\)"):
+        _load(tiny_pipelines, "ltx").resolve(Shot("a ball", frames=40))
+
+
+def test_extending_a_clip_of_another_size_says_the_clip_must_fit_the_engine(tiny_pipelines):
+    clip = rn.load_engine("tiny").render(Shot("a ball", seed=1, steps=1, frames=2), progress=False)
+    with pytest.raises(UnsupportedCapability) as err:
+        clip.extend(0.5, engine=_load(tiny_pipelines, "wan-i2v"), progress=False)
+    message = str(err.value)
+    assert "64x64" in message and "Upscale the clip afterwards" not in message
+    assert "the engine that made it" in message and "resize the clip to 32x32" in message
+    # the same for the frame rate, which an extension keeps too
+    with pytest.raises(UnsupportedCapability, match="keeps the clip's frame rate"):
+        _load(tiny_pipelines, "wan-i2v").resolve(clip.shot.replace(fps=16.0, parent=clip.id))
+
+
 def test_cuda_on_a_cpu_machine_is_refused(tiny_pipelines):
     import torch
 
