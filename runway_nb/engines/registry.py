@@ -73,7 +73,8 @@ def _register_builtins() -> None:
         "tiny", tiny.TinyEngine.description,
         lambda path=None, **kw: tiny.TinyEngine(path, **kw),
         lambda: (tiny.WEIGHTS / "model_index.json").is_file(),
-        recognizes=tiny.is_tiny_folder, options=engine_options(tiny.TinyEngine)))
+        recognizes=tiny.is_tiny_folder, capabilities=lambda: tiny.TinyEngine.capabilities,
+        options=engine_options(tiny.TinyEngine)))
     _register_diffusers_adapters()
 
 

@@ -20,6 +20,7 @@ import torch
 from ..camera.geometry import camera_moves, frame_transform
 from ..errors import Cancelled, InvalidInput, WeightsError
 from ..shot import Shot
+from ..tiny import CONTEXT, WINDOW
 from ..tiny.planner import (continue_path, find_object, find_strays, motion_path, place_path, read_motion,
                             relocate, reshape)
 from .base import Capabilities, Engine, StepInfo, cancel_requested
@@ -55,9 +56,23 @@ class TinyEngine(Engine):
     id = "tiny"
     description = ("embedded toy-world model (64×64, 8 fps; camera native, warp or virtual; motion "
                    "brushes; the prompt's motion planned; offline, CPU or GPU)")
+    # the same for every tiny pipeline (the shipped one and retrained ones): a class attribute,
+    # so the engine list shows it without loading weights
+    capabilities = Capabilities(
+        text_to_video=True, image_to_video=True, extend=True,
+        # best first: on held-out paths warp (with the camera input) follows in 100 % of
+        # clips, the native camera input alone (with camera guidance) in 67 % (README)
+        camera_modes=("warp", "native", "virtual"), motion_brushes=True,
+        # on 2 × 100 held-out prompts the planned motion is right in 89 and 88 % of the
+        # clips, the model's own in 36 % (README, Evaluation)
+        motion_modes=("planned",),
+        max_frames=8 * 60 * 5, sizes=((64, 64),), fps=(8.0,), default_size=(64, 64),
+        default_fps=8.0, default_frames=WINDOW, default_steps=20, default_guidance=4.0,
+        notes=f"renders {WINDOW}-frame windows; longer clips chain windows over "
+              f"{CONTEXT} shared frames")
 
     def __init__(self, folder: str | Path | None = None, device: str = "cpu", dtype=None):
-        from ..tiny.pipeline import CONTEXT, WINDOW, TinyVideoPipeline
+        from ..tiny.pipeline import TinyVideoPipeline
 
         # float32 only: the pipeline's latents, noise and guidance are float32 throughout, and a
         # 64×64 model gains nothing from half precision (float16 failed in `.to`, bfloat16 in
@@ -118,18 +133,6 @@ class TinyEngine(Engine):
         # picked on, but 101 against 102 of 128 on two fresh sets, and the shape was right in
         # 51 against 63 of those clips (README, Director Mode). It is 16 % faster.
         self.native_guidance_interval = (0.0, 1.0)
-        self.capabilities = Capabilities(
-            text_to_video=True, image_to_video=True, extend=True,
-            # best first: on held-out paths warp (with the camera input) follows in 100 % of
-            # clips, the native camera input alone (with camera guidance) in 67 % (README)
-            camera_modes=("warp", "native", "virtual"), motion_brushes=True,
-            # on 2 × 100 held-out prompts the planned motion is right in 89 and 88 % of the
-            # clips, the model's own in 36 % (README, Evaluation)
-            motion_modes=("planned",),
-            max_frames=8 * 60 * 5, sizes=((64, 64),), fps=(8.0,), default_size=(64, 64),
-            default_fps=8.0, default_frames=WINDOW, default_steps=20, default_guidance=4.0,
-            notes=f"renders {WINDOW}-frame windows; longer clips chain windows over "
-                  f"{CONTEXT} shared frames")
 
     def _resolve_camera_mode(self, shot: Shot) -> str:
         """auto: warp for a moving camera (100 % of held-out paths followed, against 67 % for the
@@ -157,8 +160,6 @@ class TinyEngine(Engine):
 
     def _render(self, shot: Shot, on_step, cancel, init_frames, progress, started):
         import time
-
-        from ..tiny.pipeline import WINDOW
 
         k = 0 if init_frames is None else len(init_frames)
         total = k + shot.frames

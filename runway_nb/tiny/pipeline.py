@@ -25,14 +25,13 @@ from diffusers.pipelines.pipeline_utils import DiffusionPipeline
 
 from ..camera.geometry import camera_moves, relative_camera
 from ..camera.noise_warp import warped_noise
+from . import CONTEXT, WINDOW  # the window sizes (the engine list reads them without diffusers)
 from .autoencoder import TinyAutoencoder
 from .guidance import LayoutGuide, window_brushes
 from .loading import from_folder
 from .model import TinyVideoDiT, camera_features
 from .text import TinyTextEncoder, WordTokenizer
 
-WINDOW = 16     # frames the denoiser sees at once
-CONTEXT = 4     # frames carried into the next window when a clip is longer than one window
 COMPONENTS = ("vae", "text_encoder", "transformer")
 # Guidance toward the camera input, on top of the prompt's: 24 held-out paths, native mode,
 # follow rate 4 % without it, 25 % at 2, 33 % at 5 and at 10 (README, Director Mode).

@@ -186,6 +186,12 @@ def test_a_loaded_engine_keeps_its_weights_when_the_folder_is_written_again(tmp_
     assert all(torch.equal(before[k], after[k]) for k in before)
 
 
+def test_the_engine_list_gives_tiny_its_capabilities(engine):
+    rows = {row["id"]: row for row in rn.list_engines()}
+    assert rows["tiny"]["capabilities"] == engine.capabilities          # any tiny pipeline's
+    assert rows["tiny"]["capabilities"].sizes == ((64, 64),)
+
+
 def test_unknown_engine_and_non_pipeline_folder(tmp_path):
     with pytest.raises(rn.EngineNotFound, match="runway-nb engines"):
         rn.load_engine("no-such-engine")
