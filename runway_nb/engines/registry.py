@@ -181,6 +181,13 @@ def load_engine(name_or_path: str | Path = "tiny", device: str = "cpu", dtype=No
                 raise EngineNotFound(
                     f"engine={name!r} is neither a known engine ({', '.join(ids)}) nor an existing "
                     "folder. Run `runway-nb engines` to list engines.")
+            if not path.is_dir():
+                inside = (f" Pass the folder it is in, {str(path.parent)!r}."
+                          if path.name == "model_index.json" else "")
+                raise EngineNotFound(
+                    f"engine={name!r} is a file, not a folder: an engine is an engine id "
+                    f"({', '.join(ids)}), a hub id (owner/name) or a pipeline folder (one holding "
+                    f"model_index.json).{inside}")
             for entry in _ENTRIES.values():
                 if entry.recognizes is not None and entry.recognizes(path):
                     source = name if hub.looks_like_hub_id(name) else path

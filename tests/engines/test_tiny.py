@@ -197,6 +197,13 @@ def test_unknown_engine_and_non_pipeline_folder(tmp_path):
         rn.load_engine("no-such-engine")
     with pytest.raises(rn.EngineNotFound, match="model_index.json"):
         rn.load_engine(str(tmp_path))
+    # a file is named as one (it was "the folder has no model_index.json")
+    (tmp_path / "clip.mp4").write_bytes(b"")
+    with pytest.raises(rn.EngineNotFound, match="is a file, not a folder.*engine id.*pipeline folder"):
+        rn.load_engine(str(tmp_path / "clip.mp4"))
+    (tmp_path / "model_index.json").write_text("{}")
+    with pytest.raises(rn.EngineNotFound, match="Pass the folder it is in"):
+        rn.load_engine(str(tmp_path / "model_index.json"))
 
 
 def test_unavailable_device_is_refused():
