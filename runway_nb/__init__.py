@@ -58,13 +58,16 @@ def parse_size(size, field: str = "size") -> tuple[int, int] | None:
 def generate(prompt: str, *, engine="tiny", seconds=None, frames=None, fps=None, size=None, seed=None,
              steps=None, guidance=None, camera=None, negative_prompt=None, camera_mode="auto",
              brushes=None, motion_mode="auto", on_step=None, cancel=None, progress: bool = True,
-             device: str = "cpu") -> "Clip":
+             device: str = "cpu", image=None) -> "Clip":
     """Make a clip from a text prompt. Every argument is validated before any heavy work;
     a seed of None draws one and records it in `clip.shot`. `camera` is a preset
     ("pan_left:0.5"), a Deforum schedule, a path JSON or a CameraPath; `camera_mode` is
     auto | native | warp | virtual; `brushes` a list of MotionBrush (or their dicts);
     `motion_mode` auto | native | planned (planned: the object motion the prompt names is
-    planned and followed as a motion brush, on engines that can; see the README)."""
+    planned and followed as a motion brush, on engines that can; see the README).
+    `image` (image→video, on engines that can): a picture file, PIL image or uint8 array the
+    clip starts from, cropped and resized to the clip's size (runway_nb/image.py); the clip
+    records it in `clip.provenance["image"]` (its Shot alone cannot re-make the clip)."""
     from .engines.registry import load_engine
 
     wh = parse_size(size)
@@ -73,8 +76,22 @@ def generate(prompt: str, *, engine="tiny", seconds=None, frames=None, fps=None,
                 height=None if wh is None else wh[1], steps=steps, guidance=guidance,
                 engine=str(engine), camera=camera, camera_mode=camera_mode, brushes=brushes or (),
                 motion_mode=motion_mode)
+    if image is None:
+        return load_engine(engine, device=device).render(shot, on_step=on_step, cancel=cancel,
+                                                         progress=progress)
+    from .errors import UnsupportedCapability
+    from .image import fit, read_picture
+
+    picture = read_picture(image)             # a bad picture is refused before an engine loads
     eng = load_engine(engine, device=device)
-    return eng.render(shot, on_step=on_step, cancel=cancel, progress=progress)
+    if not eng.capabilities.image_to_video:
+        raise UnsupportedCapability("image", "given", f"the {eng.id} engine makes video from text only",
+                                    "Start from an image with tiny, ltx, cogvideox-i2v or wan-i2v.")
+    shot = eng.resolve(shot)                  # the size the picture is fitted to
+    frame, note = fit(*picture, shot.width, shot.height)
+    clip = eng.render(shot, on_step=on_step, cancel=cancel, progress=progress, init_frames=frame[None])
+    clip.provenance["image"] = note
+    return clip
 
 
 def load_ipython_extension(ipython) -> None:

@@ -49,11 +49,14 @@ def generate_options() -> argparse.ArgumentParser:
                         "brush, native leaves it to the model (default: auto, the engine's best)")
     p.add_argument("--brush", action="append", metavar="FILE.json",
                    help="a motion brush JSON file (MotionBrush.to_dict(), or a list); repeat for more")
+    p.add_argument("--image", metavar="PICTURE",
+                   help="image→video: a picture (.png, .jpg…) the clip starts from, cropped and "
+                        "resized to the clip's size (engines that can: tiny, ltx, cogvideox-i2v, wan-i2v)")
     return p
 
 
 GENERATE_KEYS = ("engine", "seconds", "frames", "fps", "size", "seed", "steps", "guidance",
-                 "negative_prompt", "camera", "camera_mode", "motion_mode")
+                 "negative_prompt", "camera", "camera_mode", "motion_mode", "image")
 
 
 def generate_kwargs(args: argparse.Namespace) -> dict:

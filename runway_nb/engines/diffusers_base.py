@@ -287,8 +287,8 @@ class DiffusersEngine(DiffusersCamera, Engine):
         if given == 0 and not caps.text_to_video:
             raise UnsupportedCapability(
                 "init_frames", None, f"the {self.id} checkpoint makes video from an image only",
-                "Pass a first frame (init_frames=…, or extend a clip), or load the family's "
-                "text→video checkpoint.")
+                "Give it a picture to start from (rn.generate(..., image='photo.png'), "
+                "--image photo.png) or a clip to extend, or load the family's text→video checkpoint.")
         extending = given > 0 and shot.parent is not None
         if extending and not caps.extend:
             raise UnsupportedCapability("engine", self.id, "cannot extend clips",

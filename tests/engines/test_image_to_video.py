@@ -1,0 +1,87 @@
+"""Image→video through the public API: `rn.generate(prompt, image=...)`, `--image` on the
+CLI and %%runway. The picture is fitted to the clip's size and recorded in provenance."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import runway_nb as rn
+from runway_nb import InvalidInput, UnsupportedCapability
+from runway_nb.cli import main
+from runway_nb.image import first_frame
+
+
+def test_a_picture_of_another_shape_fills_the_frame_centre_cropped(tmp_path):
+    wide = np.zeros((40, 120, 3), np.uint8)
+    wide[:, 40:80] = 255                                   # a white centre third
+    frame, note = first_frame(wide, 32, 32)
+    assert frame.shape == (32, 32, 3) and frame.dtype == np.uint8
+    assert frame.min() > 200                               # the square centre, not a squeezed strip
+    assert note["size"] == [120, 40] and note["fitted_to"] == [32, 32] and note["source"] == "array"
+    Image.fromarray(wide).save(tmp_path / "wide.png")
+    again, note = first_frame(tmp_path / "wide.png", 32, 32)
+    np.testing.assert_array_equal(again, frame)
+    assert note["source"] == "wide.png"
+    grey, _ = first_frame(np.full((32, 32), 7, np.uint8), 32, 32)    # greyscale and the exact size
+    assert (grey == 7).all()
+
+
+@pytest.mark.parametrize("image, words", [
+    ("missing.png", "No file at"),
+    ("notes.png", "not a picture"),
+    (np.zeros((8, 8, 3), np.float32), "array float32"),
+    (np.zeros((2, 8, 8, 3), np.uint8), "(2, 8, 8, 3)"),
+    (42, "int"),
+])
+def test_what_is_not_a_picture_is_refused_by_name(tmp_path, monkeypatch, image, words):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.png").write_text("not a png")
+    with pytest.raises(InvalidInput) as err:
+        first_frame(image, 32, 32)
+    assert err.value.field == "image" and words in str(err.value)
+
+
+def test_an_image_to_video_checkpoint_starts_from_the_picture(tiny_pipelines):
+    """wan-i2v makes video from an image only: with `image=` it renders, frame 0 the picture
+    as the pipeline re-makes it (random weights here: only that it ran and what it recorded)."""
+    engine = rn.load_engine(str(tiny_pipelines["wan-i2v"]))
+    with pytest.raises(UnsupportedCapability, match="image='photo.png'"):
+        rn.generate("a kite", engine=engine, frames=5, steps=2, seed=1, progress=False)
+    w, h = engine.capabilities.default_size
+    photo = np.random.default_rng(0).integers(0, 256, (h * 2, w * 3, 3), dtype=np.uint8)
+    clip = rn.generate("a kite", engine=engine, frames=5, steps=2, seed=1, progress=False, image=photo)
+    assert clip.frames.shape[1:] == (h, w, 3)
+    assert clip.provenance["image"]["fitted_to"] == [w, h]
+
+
+def test_the_tiny_engine_continues_from_the_picture(smoke_pipeline):
+    a = rn.generate("a red circle on a blue background", engine=str(smoke_pipeline), frames=4, steps=2,
+                    seed=1, progress=False)
+    from_a = rn.generate("a red circle", engine=str(smoke_pipeline), frames=4, steps=2, seed=2,
+                         progress=False, image=a.frames[-1])
+    plain = rn.generate("a red circle", engine=str(smoke_pipeline), frames=4, steps=2, seed=2, progress=False)
+    assert from_a.provenance["image"]["source"] == "array" and "fitted_to" not in from_a.provenance["image"]
+    assert not np.array_equal(from_a.frames, plain.frames)             # the picture changed the clip
+
+
+def test_an_engine_that_cannot_start_from_a_picture_says_so(tiny_pipelines):
+    engine = rn.load_engine(str(tiny_pipelines["animatediff"]))
+    with pytest.raises(UnsupportedCapability) as err:
+        rn.generate("a kite", engine=engine, frames=8, steps=2, progress=False,
+                    image=np.zeros((8, 8, 3), np.uint8))
+    assert err.value.field == "image" and "text only" in str(err.value)
+
+
+def test_the_cli_takes_image(smoke_pipeline, tmp_path):
+    Image.fromarray(np.full((80, 100, 3), 200, np.uint8)).save(tmp_path / "photo.png")
+    out = tmp_path / "a.mp4"
+    assert main(["generate", "a red circle", "--engine", str(smoke_pipeline), "--frames", "4", "--steps", "2",
+                 "--no-progress", "--image", str(tmp_path / "photo.png"), "-o", str(out)]) == 0
+    assert json.loads(out.with_suffix(".json").read_text())["provenance"]["image"]["source"] == "photo.png"
+    assert main(["generate", "a red circle", "--engine", str(smoke_pipeline), "--frames", "4",
+                 "--no-progress", "--image", str(tmp_path / "none.png"), "-o", str(tmp_path / "b.mp4")]) == 2
+    assert not (tmp_path / "b.mp4").exists()
