@@ -12,7 +12,9 @@ scene's camera move, reads the clip back with the toy-world analyzer, and prints
 share of clips whose background, object colour, shape, object motion and camera
 move are right, plus flicker. The same analyzer run on the toy world's own renders
 of the same scenes is printed beside it: that is the ceiling the oracle allows.
-`--camera` and `--brushes` run Director Mode's evaluation instead (runway_nb/eval_director.py).
+`--camera` and `--brushes` run Director Mode's evaluation instead (runway_nb/eval_director.py;
+both flags: both evaluations, one report). A flag one evaluation alone reads (`--modes`,
+`--camera-words`, `--brush-camera`; `--camera-mode`, `--motion-mode`) is refused with another.
 """
 
 from __future__ import annotations
@@ -67,21 +69,41 @@ def main(argv=None):
                     help="where the engine samples: cpu (default), cuda, cuda:N or mps; the noise is "
                          "drawn on the CPU either way, so the clips match the CPU's")
     ap.add_argument("--json", type=Path)
-    ap.add_argument("--camera-mode", default="auto", choices=("auto", "native", "warp", "virtual"),
-                    help="how the scenes' camera moves are applied (default: the engine's best)")
-    ap.add_argument("--motion-mode", default="auto", choices=("auto", "native", "planned"),
+    # the defaults of the flags one evaluation alone reads are filled in after the check that
+    # refuses them with another: None says the flag was not given
+    ap.add_argument("--camera-mode", choices=("auto", "native", "warp", "virtual"),
+                    help="how the scenes' camera moves are applied (default: the engine's best); "
+                         "not with --camera or --brushes")
+    ap.add_argument("--motion-mode", choices=("auto", "native", "planned"),
                     help="how the object's motion is made: planned (the prompt's motion followed as a "
-                         "brush) or native (the model alone); default: the engine's best")
-    ap.add_argument("--camera", action="store_true", help="camera paths: direction and error per mode")
-    ap.add_argument("--modes", default="native,warp,warp-only,virtual",
-                    help="camera modes for --camera (warp-only: warp with the camera input off; "
-                         "model-still: the ruler on a frozen frame of the model's, moved exactly)")
+                         "brush) or native (the model alone); default: the engine's best; not with "
+                         "--camera or --brushes")
+    ap.add_argument("--camera", action="store_true", help="camera paths: direction and error per mode "
+                    "(with --brushes too: both evaluations, one report)")
+    ap.add_argument("--modes",
+                    help="camera modes for --camera (default: native,warp,warp-only,virtual; warp-only: "
+                         "warp with the camera input off; model-still: the ruler on a frozen frame of "
+                         "the model's, moved exactly)")
     ap.add_argument("--camera-words", action="store_true",
                     help="with --camera: also name the move in the prompt (default: the path alone)")
     ap.add_argument("--brushes", action="store_true", help="motion brushes: trajectory and background")
     ap.add_argument("--brush-camera", default=None, metavar="PRESET[:INTENSITY]",
                     help="with --brushes: every clip under this camera move (default: locked off)")
     args = ap.parse_args(argv)
+    # A flag the chosen evaluation does not read is refused, not ignored: left out of --camera,
+    # --modes silently ran the plain evaluation instead, minutes of the wrong one.
+    for flag, given, mode in (("--modes", args.modes is not None, "camera"),
+                              ("--camera-words", args.camera_words, "camera"),
+                              ("--brush-camera", args.brush_camera is not None, "brushes")):
+        if given and not getattr(args, mode):
+            ap.error(f"{flag} only means something with --{mode}: add --{mode} or drop {flag}")
+    for flag, given in (("--camera-mode", args.camera_mode), ("--motion-mode", args.motion_mode)):
+        if given is not None and (args.camera or args.brushes):
+            ap.error(f"{flag} only means something in the plain evaluation, not with --camera or "
+                     f"--brushes: drop {flag}" + (" (--camera renders the modes --modes names)"
+                                                  if flag == "--camera-mode" else ""))
+    args.camera_mode, args.motion_mode = args.camera_mode or "auto", args.motion_mode or "auto"
+    args.modes = args.modes if args.modes is not None else "native,warp,warp-only,virtual"
     import runway_nb as rn
 
     from .camera import as_camera_path

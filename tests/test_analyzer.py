@@ -113,3 +113,47 @@ def test_an_unusable_device_is_refused_before_any_work(capsys):
         rn_eval.main(["--camera", "--n", "1", "--device", "abacus"])
     err = capsys.readouterr().err
     assert exit_.value.code == 2 and "device='abacus'" in err and "must be one of cpu, cuda, mps" in err
+
+
+@pytest.fixture
+def no_work(monkeypatch):
+    """Any evaluation work (scenes drawn, clips rendered) fails the test: a refusal comes first."""
+    from runway_nb import eval_director
+
+    def work(*args, **kwargs):
+        raise AssertionError("the evaluation started")
+
+    for module, name in ((rn_eval, "eval_scenes"), (rn_eval, "evaluate"),
+                         (eval_director, "camera_combos"), (eval_director, "brush_combos")):
+        monkeypatch.setattr(module, name, work)
+
+
+@pytest.mark.parametrize("argv, flag, needs", [
+    (["--modes", "native"], "--modes", "--camera"),
+    (["--brushes", "--modes", "native"], "--modes", "--camera"),
+    (["--camera-words"], "--camera-words", "--camera"),
+    (["--brush-camera", "pan_left"], "--brush-camera", "--brushes"),
+    (["--camera", "--brush-camera", "pan_left"], "--brush-camera", "--brushes"),
+    (["--camera", "--camera-mode", "warp"], "--camera-mode", "plain evaluation"),
+    (["--brushes", "--motion-mode", "native"], "--motion-mode", "plain evaluation")])
+def test_a_flag_the_chosen_evaluation_does_not_read_is_refused(capsys, no_work, argv, flag, needs):
+    # before, --modes without --camera quietly ran the slow plain evaluation
+    with pytest.raises(SystemExit) as exit_:
+        rn_eval.main(["--n", "1", *argv])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and f"{flag} only means something" in err and needs in err
+
+
+def test_camera_and_brushes_together_run_both_into_one_report(tmp_path, monkeypatch):
+    import runway_nb
+    from runway_nb import eval_director
+
+    ran = []
+    monkeypatch.setattr(runway_nb, "load_engine", lambda *args, **kwargs: "engine")
+    monkeypatch.setattr(eval_director, "evaluate_camera", lambda *a, **k: ran.append("camera") or {})
+    monkeypatch.setattr(eval_director, "evaluate_brushes", lambda *a, **k: ran.append("brushes") or {})
+    monkeypatch.setattr(eval_director, "print_camera", lambda result: None)
+    monkeypatch.setattr(eval_director, "print_brushes", lambda result: None)
+    rn_eval.main(["--camera", "--brushes", "--n", "1", "--json", str(tmp_path / "both.json")])
+    report = json.loads((tmp_path / "both.json").read_text())
+    assert ran == ["camera", "brushes"] and {"camera", "brushes"} <= report.keys()
