@@ -59,6 +59,23 @@ def evaluate(render_fn, scenes, progress: bool = True) -> dict:
     return {"metrics": metrics, "rows": rows}
 
 
+def _check_json(path: Path) -> None:
+    """--json's file: in a folder that exists and this user can write to, not a folder itself."""
+    given = str(path)
+    if path.is_dir():
+        raise InvalidInput("json", given, "must be a file, not a folder")
+    if not path.parent.is_dir():
+        raise InvalidInput("json", given, "must be in an existing folder", f"Create {path.parent} first.")
+    # try the folder the way the report will be written: a file made there (and removed)
+    from .export.video import new_temp_file
+
+    try:
+        new_temp_file(path).unlink()
+    except OSError as exc:
+        raise InvalidInput("json", given, f"must be in a folder this user can write to "
+                           f"({exc.strerror or exc})") from None
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=100)
@@ -108,8 +125,14 @@ def main(argv=None):
 
     from .camera import as_camera_path
     from .engines.registry import check_device
+    from .errors import EngineNotFound, check_number
 
-    try:                                         # a bad camera or device is refused before any work
+    try:                                         # bad settings are refused before any work
+        check_number("n", args.n, low=1, integer=True)          # 0 clips: a table of nan
+        if args.steps is not None:                               # the limits a Shot has
+            check_number("steps", args.steps, low=1, high=1000, integer=True)
+        if args.json is not None:                                # found out now, not after the eval
+            _check_json(args.json)
         if args.brush_camera is not None:
             as_camera_path(args.brush_camera, field="brush_camera")
         check_device(args.device)
@@ -125,10 +148,16 @@ def main(argv=None):
             ap.error(str(InvalidInput("modes", bad[0], f"must be one or more of {', '.join(EVAL_MODES)}, "
                                                        "separated by commas")))
 
+    # an unknown engine is refused as a usage error; loaded once here, the plain evaluation's
+    # rn.generate finds it in load_engine's cache
+    try:
+        engine = rn.load_engine(args.engine, device=args.device)
+    except (EngineNotFound, InvalidInput) as exc:
+        ap.error(str(exc))
+
     if args.camera or args.brushes:
         from . import eval_director as director
 
-        engine = rn.load_engine(args.engine, device=args.device)
         report = {"engine": args.engine, "n": args.n, "steps": args.steps, "device": args.device}
         if args.camera:
             combos = director.camera_combos(args.n, args.seed, camera_words=args.camera_words)

@@ -157,3 +157,28 @@ def test_camera_and_brushes_together_run_both_into_one_report(tmp_path, monkeypa
     rn_eval.main(["--camera", "--brushes", "--n", "1", "--json", str(tmp_path / "both.json")])
     report = json.loads((tmp_path / "both.json").read_text())
     assert ran == ["camera", "brushes"] and {"camera", "brushes"} <= report.keys()
+
+
+@pytest.mark.parametrize("argv, shown", [
+    (["--n", "0"], "n=0 is not allowed: must be ≥ 1"),
+    (["--n", "-3"], "n=-3 is not allowed: must be ≥ 1"),
+    (["--steps", "0"], "steps=0 is not allowed: must be ≥ 1 and ≤ 1000"),
+    (["--camera", "--steps", "0"], "steps=0 is not allowed"),
+    (["--engine", "bogus"], "engine='bogus' is neither a known engine")])
+def test_a_bad_count_step_number_or_engine_is_a_usage_error_before_any_work(capsys, no_work, argv, shown):
+    # before: a table of nan (n), tracebacks from the first clip (steps, engine)
+    with pytest.raises(SystemExit) as exit_:
+        rn_eval.main(argv)
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and shown in err and "Traceback" not in err
+
+
+def test_a_json_report_that_cannot_be_written_is_refused_before_any_work(tmp_path, capsys, no_work):
+    # before: a FileNotFoundError once the whole evaluation had run
+    for path, shown in ((tmp_path / "missing" / "x.json", "must be in an existing folder"),
+                        (tmp_path, "must be a file, not a folder")):
+        with pytest.raises(SystemExit) as exit_:
+            rn_eval.main(["--n", "1", "--json", str(path)])
+        err = capsys.readouterr().err
+        assert exit_.value.code == 2 and f"json={str(path)!r}" in err and shown in err
+    assert list(tmp_path.iterdir()) == []                       # the folder's probe is gone
