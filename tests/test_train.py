@@ -203,8 +203,12 @@ def test_the_command_line_refuses_a_bad_setting_with_a_message(tmp_path, capsys)
 
 
 def test_vae_from_a_folder_without_an_autoencoder_says_so(tmp_path):
-    with pytest.raises(FileNotFoundError, match="vae_from"):
-        train(replace(SMOKE, vae_from=str(tmp_path / "nowhere")), tmp_path / "run")
+    from runway_nb.errors import InvalidInput
+
+    nowhere = str(tmp_path / "nowhere")                  # refused before any work (after the pool, once)
+    with pytest.raises(InvalidInput, match=f"vae_from={nowhere!r} is not allowed"):
+        train(replace(SMOKE, vae_from=nowhere), tmp_path / "run")
+    assert not (tmp_path / "run").exists()
 
 
 def test_init_from_continues_a_trained_pipeline(tmp_path):
@@ -253,8 +257,32 @@ def test_a_camera_aligned_stage_continues_a_plain_model_and_ships_the_switch(tmp
 
 
 def test_init_from_a_folder_without_a_pipeline_says_so(tmp_path):
-    with pytest.raises(FileNotFoundError, match="init_from"):
-        train(replace(SMOKE, init_from=str(tmp_path / "nowhere")), tmp_path / "run")
+    from runway_nb.errors import InvalidInput
+
+    # refused before any work (it failed once the pool was rendered, naming vae_from)
+    nowhere = str(tmp_path / "nowhere")
+    with pytest.raises(InvalidInput, match=f"init_from={nowhere!r} is not allowed"):
+        train(replace(SMOKE, init_from=nowhere), tmp_path / "run")
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("flag", ["--init-from", "--vae-from"])
+def test_the_command_line_refuses_a_missing_weights_folder_by_its_flag_before_any_work(tmp_path, capsys, flag):
+    nowhere = str(tmp_path / "nowhere")
+    with pytest.raises(SystemExit) as exit_:
+        main(["--preset", "smoke", "--out", str(tmp_path / "run"), flag, nowhere])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and f"{flag}={nowhere!r} is not allowed" in err
+    assert not (tmp_path / "run").exists()                     # no pool rendered
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="this machine has a GPU")
+def test_the_command_line_refuses_a_gpu_the_machine_lacks_as_a_usage_error(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:                   # it was a traceback
+        main(["--preset", "smoke", "--out", str(tmp_path / "gpu"), "--device", "cuda"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "device='cuda' is not allowed: is not available on this machine" in err
+    assert not (tmp_path / "gpu").exists()
 
 
 def test_the_pool_can_leave_the_camera_out_of_the_captions(tmp_path):

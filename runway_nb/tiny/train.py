@@ -237,8 +237,9 @@ def train_autoencoder(cfg: TrainConfig, frames: np.ndarray, run: Path, resume: b
     vae_from = cfg.vae_from or (str(_source(cfg.init_from) / "vae") if cfg.init_from else "")
     if vae_from:
         source = _source(vae_from) / "vae" if vae_from == "shipped" else Path(vae_from)
-        if not (source / "config.json").is_file():
-            raise FileNotFoundError(f"vae_from={vae_from!r}: no autoencoder (config.json) in {source}")
+        if not (source / "config.json").is_file():          # named by the setting that asked for it
+            field, value = ("vae_from", cfg.vae_from) if cfg.vae_from else ("init_from", cfg.init_from)
+            raise FileNotFoundError(f"{field}={value!r}: no autoencoder (config.json) in {source}")
         ae = _load_autoencoder(source)
         print(f"autoencoder: reusing {source}")
     else:
@@ -588,10 +589,31 @@ def _init_denoiser(cfg: TrainConfig, text, dit, tokenizer) -> None:
     print(f"denoiser: continuing from {source}" + (" (+ new world-point camera embedding)" if missing else ""))
 
 
-def train(cfg: TrainConfig, run: Path, resume: bool = False) -> Path:
+def check_run(cfg: TrainConfig, run: Path, resume: bool = False, cli: bool = False) -> None:
+    """Refuse, before any work (no pool rendered, no folder made), what would fail minutes
+    later: a device this machine lacks (a GPU preset on a machine without one), an init_from
+    or vae_from folder without the weights it should hold. `cli`: name the command line's
+    flags (--init-from), as `main` reports them."""
     from ..engines.registry import check_device
+    from ..errors import InvalidInput
 
-    check_device(cfg.device)           # a GPU preset on a machine without one: refused before any work
+    def name(field: str) -> str:
+        return "--" + field.replace("_", "-") if cli else field
+
+    check_device(cfg.device)
+    if cfg.init_from and not (_source(cfg.init_from) / "model_index.json").is_file():
+        raise InvalidInput(name("init_from"), cfg.init_from,
+                           "must be 'shipped' or a trained pipeline/ folder (one with model_index.json)")
+    # a run whose autoencoder stage is done reads its own (train_autoencoder), not vae_from's
+    if cfg.vae_from and not (run / "checkpoint" / "vae" / "config.json").is_file():
+        source = _source(cfg.vae_from) / "vae" if cfg.vae_from == "shipped" else Path(cfg.vae_from)
+        if not (source / "config.json").is_file():
+            raise InvalidInput(name("vae_from"), cfg.vae_from,
+                               "must be 'shipped' or an autoencoder's vae/ folder (one with config.json)")
+
+
+def train(cfg: TrainConfig, run: Path, resume: bool = False) -> Path:
+    check_run(cfg, run, resume)
     torch.set_num_threads(cfg.threads)
     run.mkdir(parents=True, exist_ok=True)
     started = time.time()
@@ -710,6 +732,7 @@ def main(argv=None):
             "lr": args.lr, "pool_size": args.pool_size, "rigid_weight": args.rigid_weight,
             "starry_share": args.starry_share}.items()
             if v is not None}})
+        check_run(cfg, args.out, args.resume, cli=True)    # a missing GPU or --init-from folder
     except InvalidInput as exc:
         ap.error(str(exc))                  # usage + the message, exit status 2
     train(cfg, args.out, resume=args.resume)
