@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from dataclasses import asdict, replace
 
 import numpy as np
 import pytest
@@ -54,6 +54,49 @@ def test_a_stopped_run_resumes_where_it_stopped(tmp_path, monkeypatch):
     straight = train(cfg, tmp_path / "straight")
     wa, wb = _weights(out), _weights(straight)
     assert all(((wa[k] - wb[k]).abs().max() < 1e-5) for k in wa)
+
+
+def test_resume_on_the_command_line_continues_the_run_with_its_saved_settings(tmp_path, capsys, monkeypatch):
+    from runway_nb.tiny import data
+
+    real_render_pool = data.render_pool
+
+    def smoke_pool(n, *args, **kwargs):          # another preset's pool takes minutes: fail at once
+        assert n == SMOKE.pool_size, f"a pool of {n} clips rendered, not the run's {SMOKE.pool_size}"
+        return real_render_pool(n, *args, **kwargs)
+
+    monkeypatch.setattr(data, "render_pool", smoke_pool)
+    run = tmp_path / "run"
+    main(["--preset", "smoke", "--out", str(run), "--steps", "2"])
+    # no --preset: the run's own settings (smoke's), not the default preset's; --steps may change
+    main(["--out", str(run), "--resume", "--steps", "3"])
+    assert "resumed at step 2" in capsys.readouterr().out
+    record = json.loads((run / "pipeline" / "training.json").read_text())
+    assert record["steps"] == 3 and record["config"] == {**asdict(SMOKE), "steps": 3}
+    # another model's preset (it crashed on the checkpoint's shapes once the pool was rendered)
+    # or a setting that makes another run: refused before any work, with the run's saved value
+    for argv, shown in ((["--preset", "classroom"], (f"pool_size=3000 is not allowed: resuming continues the "
+                                                     f"run in {run} as it was saved, with pool_size=32",
+                                                     "dim=32 not 96", "Drop --preset")),
+                        (["--seed", "4"], ("seed=4 is not allowed", "with seed=0"))):
+        with pytest.raises(SystemExit) as exit_:
+            main([*argv, "--out", str(run), "--resume"])
+        err = capsys.readouterr().err
+        assert exit_.value.code == 2 and all(s in err for s in shown), err
+    main(["--preset", "smoke", "--out", str(run), "--resume", "--steps", "3"])   # the run's own preset
+
+
+def test_resume_without_a_checkpoint_is_refused(tmp_path, capsys):
+    from runway_nb.errors import InvalidInput
+
+    # it silently started a fresh run
+    with pytest.raises(SystemExit) as exit_:
+        main(["--preset", "smoke", "--out", str(tmp_path / "empty"), "--resume"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "has no checkpoint to resume. Drop --resume" in err
+    with pytest.raises(InvalidInput, match="has no checkpoint to resume"):
+        train(SMOKE, tmp_path / "empty", resume=True)
+    assert not (tmp_path / "empty").exists()
 
 
 def _vae(folder):

@@ -30,7 +30,7 @@ import os
 import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import numpy as np
@@ -589,11 +589,62 @@ def _init_denoiser(cfg: TrainConfig, text, dit, tokenizer) -> None:
     print(f"denoiser: continuing from {source}" + (" (+ new world-point camera embedding)" if missing else ""))
 
 
+# What a resumed run may change: where and how fast it runs, and how long (to more steps).
+# Every other setting makes the run what it is (its model, pool, losses): resuming with
+# another dim crashed on the checkpoint's shapes, another pool_size trained on the old
+# pool's cached latents.
+RESUME_MAY_CHANGE = ("device", "threads", "max_minutes", "checkpoint_minutes", "steps")
+
+
+def saved_config(run: Path) -> dict | None:
+    """The settings a run folder's checkpoint was saved with (the denoiser's, else a stopped
+    autoencoder or decoder stage's), or None where no checkpoint records them."""
+    for stage in ("denoiser", "decoder.partial", "autoencoder.partial"):
+        meta = run / "checkpoint" / stage / "meta.json"
+        if meta.is_file():
+            return json.loads(meta.read_text()).get("config")
+    return None
+
+
+def resumed_config(saved: dict, **given) -> TrainConfig:
+    """The config of a resumed run: its saved settings (those this version knows), then `given`."""
+    known = {f.name for f in fields(TrainConfig)}
+    return TrainConfig(**{**{k: v for k, v in saved.items() if k in known}, **given})
+
+
+def check_resume(cfg: TrainConfig, run: Path, cli: bool = False) -> None:
+    """Resuming continues the run in `run`: refuse a folder with nothing to continue (it
+    silently started afresh) and settings other than the run's own (RESUME_MAY_CHANGE apart)."""
+    from ..errors import InvalidInput
+
+    saved = saved_config(run)
+    if saved is None and not (run / "checkpoint" / "vae" / "config.json").is_file():
+        raise InvalidInput("--out" if cli else "run", str(run), "has no checkpoint to resume",
+                           "Drop --resume to start a fresh run there." if cli else
+                           "Leave resume off to start a fresh run there.")
+
+    def same(key, a, b) -> bool:               # a weights folder, however its path is written
+        return a == b or (key in ("init_from", "vae_from") and bool(a) and bool(b)
+                          and Path(a).resolve() == Path(b).resolve())
+
+    differ = [(k, v, saved[k]) for k, v in asdict(cfg).items()
+              if saved and k in saved and k not in RESUME_MAY_CHANGE and not same(k, v, saved[k])]
+    if differ:
+        (field, value, was), rest = differ[0], differ[1:]
+        also = " (and " + "; ".join(f"{k}={w!r} not {v!r}" for k, v, w in rest) + ")" if rest else ""
+        raise InvalidInput(field, value, f"resuming continues the run in {run} as it was saved, with "
+                           f"{field}={was!r}{also}",
+                           "Drop --preset and the settings that differ (the run's own are used), or "
+                           "train into another --out folder." if cli else
+                           "Pass the run's own settings (checkpoint/*/meta.json), or train into another folder.")
+
+
 def check_run(cfg: TrainConfig, run: Path, resume: bool = False, cli: bool = False) -> None:
     """Refuse, before any work (no pool rendered, no folder made), what would fail minutes
     later: a device this machine lacks (a GPU preset on a machine without one), an init_from
-    or vae_from folder without the weights it should hold. `cli`: name the command line's
-    flags (--init-from), as `main` reports them."""
+    or vae_from folder without the weights it should hold, and with `resume` a run it
+    cannot continue (`check_resume`). `cli`: name the command line's flags (--init-from),
+    as `main` reports them."""
     from ..engines.registry import check_device
     from ..errors import InvalidInput
 
@@ -610,6 +661,8 @@ def check_run(cfg: TrainConfig, run: Path, resume: bool = False, cli: bool = Fal
         if not (source / "config.json").is_file():
             raise InvalidInput(name("vae_from"), cfg.vae_from,
                                "must be 'shipped' or an autoencoder's vae/ folder (one with config.json)")
+    if resume:
+        check_resume(cfg, run, cli)
 
 
 def train(cfg: TrainConfig, run: Path, resume: bool = False) -> Path:
@@ -703,9 +756,12 @@ def train(cfg: TrainConfig, run: Path, resume: bool = False) -> Path:
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--preset", choices=sorted(PRESETS), default="default")
+    ap.add_argument("--preset", choices=sorted(PRESETS),
+                    help="the run's settings (default: default; with --resume, the run's saved ones)")
     ap.add_argument("--out", type=Path, required=True, help="run folder (checkpoints, cache, pipeline/)")
-    ap.add_argument("--resume", action="store_true", help="continue from the run folder's checkpoint")
+    ap.add_argument("--resume", action="store_true",
+                    help="continue the run folder's checkpoint with the settings the run was saved with "
+                         "(--device, --threads, --max-minutes and --steps may change)")
     ap.add_argument("--steps", type=int, help="override the preset's denoiser steps")
     ap.add_argument("--ae-steps", type=int, help="override the preset's autoencoder steps")
     ap.add_argument("--max-minutes", type=float, help="stop and export after this many minutes")
@@ -723,16 +779,23 @@ def main(argv=None):
     args = ap.parse_args(argv)
     from ..errors import InvalidInput
 
-    cfg = PRESETS[args.preset]
+    given = {k: v for k, v in {
+        "steps": args.steps, "ae_steps": args.ae_steps, "max_minutes": args.max_minutes,
+        "threads": args.threads, "seed": args.seed, "vae_from": args.vae_from,
+        "init_from": args.init_from, "device": args.device, "batch": args.batch,
+        "lr": args.lr, "pool_size": args.pool_size, "rigid_weight": args.rigid_weight,
+        "starry_share": args.starry_share}.items() if v is not None}
     try:
-        cfg = TrainConfig(**{**asdict(cfg), **{k: v for k, v in {
-            "steps": args.steps, "ae_steps": args.ae_steps, "max_minutes": args.max_minutes,
-            "threads": args.threads, "seed": args.seed, "vae_from": args.vae_from,
-            "init_from": args.init_from, "device": args.device, "batch": args.batch,
-            "lr": args.lr, "pool_size": args.pool_size, "rigid_weight": args.rigid_weight,
-            "starry_share": args.starry_share}.items()
-            if v is not None}})
-        check_run(cfg, args.out, args.resume, cli=True)    # a missing GPU or --init-from folder
+        saved = saved_config(args.out) if args.resume else None
+        if saved is None:
+            cfg = TrainConfig(**{**asdict(PRESETS[args.preset or "default"]), **given})
+        else:
+            # --resume continues the run in --out: a --preset given must agree with it, and what
+            # no flag sets is the run's own (its dim, pool, …), not the default preset's
+            if args.preset:
+                check_resume(TrainConfig(**{**asdict(PRESETS[args.preset]), **given}), args.out, cli=True)
+            cfg = resumed_config(saved, **given)
+        check_run(cfg, args.out, args.resume, cli=True)    # a missing GPU, --init-from folder, checkpoint
     except InvalidInput as exc:
         ap.error(str(exc))                  # usage + the message, exit status 2
     train(cfg, args.out, resume=args.resume)
