@@ -295,18 +295,33 @@ def format_schedule(values: np.ndarray, tolerance: float = 1e-12) -> str:
 
 def bends(track: np.ndarray, tolerance: float = 1e-12) -> list[int]:
     """Indices where a per-frame track (n, k) stops being a straight line, plus both
-    ends: the keyframes that linear in-betweens need to give every frame back."""
+    ends: the keyframes that linear in-betweens need to give every frame back. Each
+    straight run is found by galloping then bisecting on its end (O(n log n)); growing it a
+    frame at a time re-checked the whole run each time, O(n²): a constant 20,000-frame
+    schedule took 23 s."""
     n = len(track)
-    keep, start, end = [0], 0, 2
-    while end < n:
+
+    def straight(start: int, end: int) -> bool:
         inside = np.arange(start + 1, end)
         line = track[start] + (track[end] - track[start]) * ((inside - start) / (end - start))[:, None]
-        if np.all(np.abs(track[inside] - line) <= tolerance * (1.0 + np.abs(track[inside]))):
-            end += 1
-        else:
-            start = end - 1
-            keep.append(start)
-            end = start + 2
+        return bool(np.all(np.abs(track[inside] - line) <= tolerance * (1.0 + np.abs(track[inside]))))
+
+    keep, start = [0], 0
+    while start + 1 < n - 1:
+        good, bad, step = start + 1, None, 1        # [start, start + 1] is always straight
+        while bad is None and good < n - 1:
+            end = min(good + step, n - 1)
+            if straight(start, end):
+                good, step = end, step * 2
+            else:
+                bad = end
+        if bad is None:
+            break                                   # straight to the last frame
+        while bad - good > 1:
+            mid = (good + bad) // 2
+            good, bad = (mid, bad) if straight(start, mid) else (good, mid)
+        start = good
+        keep.append(start)
     return keep + [n - 1] if n > 1 else keep
 
 

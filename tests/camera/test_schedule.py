@@ -208,3 +208,15 @@ def test_default_length_covers_deforums_default_or_the_last_keyframe():
     assert short.keyframes[-1].time == pytest.approx(119 / 15)
     long = CameraPath.from_deforum({"angle": "0:(0), 300:(t)"}, fps=15, width=512, height=512)
     assert long.keyframes[-1].time == pytest.approx(300 / 15)
+
+
+def test_bends_finds_every_corner_of_a_long_track():
+    """The keyframes a per-frame track needs: both ends and each corner, however long the
+    straight runs (a 20,000-frame constant schedule is two keyframes)."""
+    from runway_nb.camera.schedule import bends
+
+    assert bends(np.zeros((20000, 4))) == [0, 19999]
+    corners = [0, 7, 3000, 3001, 12345, 19999]
+    track = np.interp(np.arange(20000), corners, [0.0, 5.0, -2.0, 4.0, 4.5, 0.0])[:, None]
+    assert bends(track) == corners
+    assert bends(np.zeros((1, 2))) == [0] and bends(np.zeros((2, 2))) == [0, 1]
