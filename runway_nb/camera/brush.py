@@ -92,8 +92,9 @@ class MotionBrush:
             if not mask.any():
                 raise InvalidInput("brush.mask", "an empty mask", "must cover part of the frame",
                                    "Paint the region that should move.")
-            mask = mask.copy()
-            mask.flags.writeable = False                     # a Shot is immutable, its brushes too
+            # A Shot is immutable, its brushes too: the mask is a view of immutable bytes, so
+            # its read-only flag cannot be switched back on (on a copy of its own it could)
+            mask = np.frombuffer(np.ascontiguousarray(mask).tobytes(), dtype=bool).reshape(mask.shape)
             set_(self, "mask", mask)
         else:
             box = self.box

@@ -59,7 +59,7 @@ _TOKEN = re.compile(r"""
   | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
   | (?P<name>[A-Za-z_][A-Za-z_0-9]*)
   | (?P<op>\*\*|[-+*/%^(),])
-""", re.VERBOSE)
+""", re.VERBOSE | re.ASCII)     # ASCII: \d would take '١٢' or '𝟙', which float() then reads
 
 # Characters people try that have no place in a formula, with the reason in words.
 _FORBIDDEN = {".": "attribute access (a.b) is not allowed", "[": "indexing is not allowed",

@@ -93,7 +93,7 @@ class Keyframe:
             raise InvalidInput("keyframe.zoom", self.zoom, f"must be a zoom factor > 0 and ≤ {MAX_ZOOM:g} "
                                                            "(1 = no zoom, 2 = twice as close, 0.5 = twice as wide)")
         set_(self, "zoom", float(zoom))
-        if self.easing not in EASINGS:
+        if not isinstance(self.easing, str) or self.easing not in EASINGS:
             raise InvalidInput("keyframe.easing", self.easing, "must be one of " + ", ".join(EASINGS))
 
     def to_dict(self) -> dict:
@@ -231,6 +231,10 @@ class CameraPath:
         if seconds is None:
             return cls(speed=Speed(**speeds), strength=strength, label=label)
         seconds = _number("camera.seconds", seconds, low=0, low_inclusive=False, high=MAX_SECONDS)
+        if abs(speeds["zoom"]) * seconds > math.log(MAX_ZOOM):      # e^… would pass the zoom limit
+            raise InvalidInput("camera.seconds", seconds, f"must be at most "
+                               f"{math.log(MAX_ZOOM) / abs(speeds['zoom']):.4g} s at zoom {zoom:+g}: "
+                               f"longer, the zoom would pass {MAX_ZOOM:g}×")
         end = {axis: v * seconds for axis, v in speeds.items()}
         end["zoom"] = math.exp(end["zoom"])
         return cls(keyframes=(Keyframe(0.0), Keyframe(seconds, **end)), strength=strength,
@@ -287,6 +291,19 @@ class CameraPath:
                 slope = (values[-1] - values[-2]) / (times[-1] - times[-2])
                 out += np.maximum(t - times[-1], 0.0)[:, None] * slope[None, :]
         return out + t[:, None] * self.speed.as_array()[None, :]
+
+    def check_over(self, n_frames: int, fps: float, field: str = "camera") -> None:
+        """Refuse a path that leaves the allowed range over a clip of n_frames at fps: a
+        drift keeps going, so a zoom speed that is fine for 2 s can reach 1e260× (or inf)
+        by the end of a minute. Engines call it once the clip's length is known."""
+        axes = self.per_frame_axes(n_frames, fps)
+        zoom = axes[:, 5]
+        worst = float(np.max(np.abs(np.log(zoom)))) if np.all(np.isfinite(zoom) & (zoom > 0)) else math.inf
+        offsets = float(np.max(np.abs(axes[:, :4])))
+        if not (worst <= math.log(MAX_ZOOM) and offsets <= MAX_OFFSET):
+            raise InvalidInput(field, self.describe(), f"must stay within zoom 1/{MAX_ZOOM:g}…{MAX_ZOOM:g}× and "
+                               f"offsets of {MAX_OFFSET:g} over the clip ({n_frames} frames at {fps:g} fps)",
+                               "Lower its speed or make the clip shorter.")
 
     def per_frame_axes(self, n_frames: int, fps: float) -> np.ndarray:
         """(n_frames, 6) float64 in `AXES` order, relative to frame 0 and scaled by

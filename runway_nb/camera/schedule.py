@@ -48,8 +48,8 @@ DEFORUM_SETTINGS = {"fps": "fps", "W": "width", "H": "height", "width": "width",
 VARIABLES = ("t", "max_f")
 SCHEDULE_FORM = ("a schedule looks like '0:(1.0), 24:(1.04)': frame numbers in increasing "
                  "order, each followed by ':' and a value in parentheses")
-_PLAIN_NUMBER = re.compile(r"\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*\Z")
-_FRAME = re.compile(r"\d+")
+_PLAIN_NUMBER = re.compile(r"\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*\Z", re.ASCII)
+_FRAME = re.compile(r"\d+", re.ASCII)          # ASCII digits only: int('١') is 1 too
 _SNAP = 1e-12  # pixels / degrees; float noise below this is written as 0
 
 

@@ -124,6 +124,8 @@ class Engine(ABC):
             raise UnsupportedCapability("negative_prompt", shot.negative_prompt,
                                         f"the {self.id} engine does not use a negative prompt")
         mode = self._resolve_camera_mode(shot)
+        if shot.camera is not None and hasattr(shot.camera, "check_over"):
+            shot.camera.check_over(frames, fps)          # a drift that runs out of range by the end
         self._check_brushes(shot, mode, width, height)
         motion_mode = self._resolve_motion_mode(shot)
         if shot.engine != self.id:

@@ -165,3 +165,16 @@ def test_brush_files(tmp_path):
     with pytest.raises(InvalidInput, match="readable"):
         brushes_from_files([tmp_path / "missing.json"])
     assert as_brushes(None) == ()
+
+
+def test_a_shots_brush_mask_cannot_be_made_writable_again():
+    from runway_nb.shot import Shot
+
+    painted = np.zeros((64, 64), bool)
+    painted[10:20, 10:20] = True
+    shot = Shot("a", brushes=[MotionBrush(mask=painted, horizontal=3)])
+    before = shot.to_json()
+    painted[:] = True                                       # the caller's array is not the brush's
+    with pytest.raises(ValueError):
+        shot.brushes[0].mask.flags.writeable = True
+    assert shot.to_json() == before

@@ -101,3 +101,10 @@ def test_long_flat_formulas_evaluate_without_deep_recursion():
     assert evaluate("+".join(["1"] * 999)) == 999
     assert evaluate("*".join(["t"] * 999), t=1.0) == 1.0
     assert parse_expression("-".join(["t"] * 999)).uses_t
+
+
+@pytest.mark.parametrize("text", ["١٢", "𝟙", "1.５"])
+def test_digits_of_other_scripts_are_not_numbers_here(text):
+    """Only ASCII digits: float() would read '١٢' as 12, a number nobody typed as one."""
+    with pytest.raises(InvalidInput, match="unexpected character"):
+        evaluate(text)

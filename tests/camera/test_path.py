@@ -235,3 +235,33 @@ def test_a_path_moves_unless_it_is_locked_off_for_every_frame():
     assert not camera_moves(CameraPath.preset("static").per_frame(16, 8))
     assert not camera_moves(CameraPath.preset("pan_left").per_frame(1, 8))   # one frame: nowhere to go
     assert not camera_moves(None)                                             # no camera given
+
+
+@pytest.mark.parametrize("easing", [["linear"], {}, 3, None])
+def test_an_easing_that_is_not_a_name_is_refused_by_name(easing):
+    with pytest.raises(InvalidInput) as err:
+        CameraPath.from_dict({"keyframes": [{"time": 0, "easing": easing}]})
+    assert "easing" in err.value.field and "ease_in_out" in str(err.value)
+
+
+def test_a_slider_move_too_long_for_the_zoom_range_names_seconds():
+    with pytest.raises(InvalidInput) as err:
+        CameraPath.from_axes(zoom=10, seconds=1700)            # e^(speed × 1700) overflows
+    assert err.value.field == "camera.seconds" and "10000×" in str(err.value)
+    assert CameraPath.from_axes(zoom=10, seconds=20).per_frame(2, 1 / 20)[-1, 2] < 1e4
+
+
+def test_a_drift_that_leaves_the_range_over_the_clip_is_refused_when_the_clip_is_known(shipped_weights):
+    """Fine over half a second, 1e260× (then inf) over a minute: refused once the length is known."""
+    import runway_nb as rn
+    from runway_nb.shot import Shot
+
+    fast = CameraPath(speed=Speed(zoom=10))
+    fast.check_over(4, 8)                                   # half a second: e^3.75
+    with pytest.raises(InvalidInput) as err:
+        fast.check_over(480, 8)
+    assert err.value.field == "camera" and "480 frames at 8 fps" in str(err.value)
+    engine = rn.load_engine("tiny")
+    assert engine.resolve(Shot("a", seconds=0.5, camera=fast)).camera == fast
+    with pytest.raises(InvalidInput, match="shorter"):
+        engine.resolve(Shot("a", seconds=60, camera=fast))
