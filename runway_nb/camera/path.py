@@ -148,6 +148,30 @@ def _keyframe(item, prefix: str) -> Keyframe:
         raise _renamed(exc, "keyframe", prefix) from None
 
 
+def _check_deforum_range(cam: np.ndarray, schedules: dict, field: str) -> None:
+    """Deforum's per-frame warps compound: name the schedule and the frame where the camera
+    leaves the range a path can hold, instead of a keyframe value nobody typed. Most often
+    the run is longer than the clip (120 frames, Deforum's default max_frames)."""
+    n = len(cam)
+    hint = (f"{n} frames were evaluated; give the run's length as the clip's (e.g. 'max_frames: 30; …' "
+            f"for 2 s at 15 fps), or move less per frame.")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        zoom_out = ~(np.abs(np.log(cam[:, 2])) <= math.log(MAX_ZOOM))        # NaN counts as out
+    checks = (("zoom", zoom_out, lambda j: f"{cam[j, 2]:.4g}×",
+               f"the zoom it compounds to must stay within 1/{MAX_ZOOM:g}…{MAX_ZOOM:g}×"),
+              ("angle", ~(np.abs(cam[:, 3]) <= MAX_ROLL), lambda j: f"{cam[j, 3]:.4g}°",
+               f"the roll it adds up to must stay within ±{MAX_ROLL:g}°"),
+              ("translation_x", ~(np.abs(cam[:, 0]) <= MAX_OFFSET), lambda j: f"{cam[j, 0]:.4g} frame heights",
+               f"the offset it adds up to must stay within ±{MAX_OFFSET:g} frame heights"),
+              ("translation_y", ~(np.abs(cam[:, 1]) <= MAX_OFFSET), lambda j: f"{cam[j, 1]:.4g} frame heights",
+               f"the offset it adds up to must stay within ±{MAX_OFFSET:g} frame heights"))
+    for key, out, reached, allowed in checks:
+        if out.any():
+            j = int(np.flatnonzero(out)[0])
+            raise InvalidInput(f"{field}.{key}", schedules.get(key, "(not given)"),
+                               f"{allowed}; it reaches {reached(j)} at frame {j}", hint)
+
+
 @dataclass(frozen=True, repr=False)
 class CameraPath:
     """An immutable camera move. Make one with `preset`, `from_axes`, `from_deforum`,
@@ -254,6 +278,7 @@ class CameraPath:
         fps, width, height = _schedule.check_deforum_settings(fps, width, height, field)
         # the width has no effect: Deforum's warps are about the centre, translations in pixels
         cam = _schedule.deforum_camera(schedules, height, n_frames, field)
+        _check_deforum_range(cam, schedules, field)
         return cls._from_positions(cam, fps, label=f"Deforum 2D ({', '.join(schedules)}) at {fps:g} fps")
 
     @classmethod

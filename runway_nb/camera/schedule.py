@@ -247,12 +247,14 @@ def deforum_to_camera(values: dict[str, np.ndarray], height: int, field: str = "
         j = 1 + int(np.flatnonzero(zoom[1:] <= 0)[0])
         raise InvalidInput(f"{field}.zoom", float(zoom[j]), f"must stay above 0 on every frame (frame {j})")
     roll = np.concatenate([[0.0], np.cumsum(angle[1:])])
-    scale = np.concatenate([[1.0], np.cumprod(zoom[1:])])
     tau_x = values["translation_x"][1:] / height
     tau_y = -values["translation_y"][1:] / height
     theta = np.deg2rad(-roll[:-1])
-    step_x = (np.cos(theta) * tau_x - np.sin(theta) * tau_y) / scale[:-1]
-    step_y = (np.sin(theta) * tau_x + np.cos(theta) * tau_y) / scale[:-1]
+    # a zoom compounding out of float range is refused by the caller, naming its schedule
+    with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
+        scale = np.concatenate([[1.0], np.cumprod(zoom[1:])])
+        step_x = (np.cos(theta) * tau_x - np.sin(theta) * tau_y) / scale[:-1]
+        step_y = (np.sin(theta) * tau_x + np.cos(theta) * tau_y) / scale[:-1]
     cam = np.empty((n, 4))
     cam[:, 0] = np.concatenate([[0.0], -np.cumsum(step_x)])
     cam[:, 1] = np.concatenate([[0.0], -np.cumsum(step_y)])

@@ -220,3 +220,21 @@ def test_bends_finds_every_corner_of_a_long_track():
     track = np.interp(np.arange(20000), corners, [0.0, 5.0, -2.0, 4.0, 4.5, 0.0])[:, None]
     assert bends(track) == corners
     assert bends(np.zeros((1, 2))) == [0] and bends(np.zeros((2, 2))) == [0, 1]
+
+
+@pytest.mark.parametrize("text, key, frame", [
+    ("zoom: 0:(1.1)", "zoom", 97),                 # 1.1 a frame passes 10000× at frame 97 of 120
+    ("zoom: 0:(1e-300)", "zoom", 1),
+    ("angle: 0:(1e5)", "angle", 11),
+    ("translation_x: 0:(1e9)", "translation_x", 1),
+])
+def test_a_schedule_that_compounds_out_of_range_is_named_with_its_frame(text, key, frame):
+    """Deforum's warps compound: the schedule typed and the frame it leaves the range are
+    named (not a keyframe value nobody wrote), with how to give the run the clip's length."""
+    from runway_nb.shot import Shot
+
+    with pytest.raises(InvalidInput) as err:
+        Shot("a", seconds=2, camera=text)
+    assert err.value.field == f"camera.{key}" and err.value.value == text.split(": ", 1)[1]
+    assert f"at frame {frame}." in str(err.value) and "max_frames" in str(err.value)
+    assert Shot("a", seconds=2, camera="max_frames: 30; zoom: 0:(1.1)").camera is not None
