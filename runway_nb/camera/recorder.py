@@ -43,6 +43,7 @@ import numpy as np
 from ..errors import InvalidInput, check_number
 from . import as_camera_path
 from .path import EASINGS, CameraPath, Keyframe
+from .presets import MAX_INTENSITY, check_preset
 from .schedule import (
     DEFORUM_DEFAULTS,
     check_deforum_settings,
@@ -260,7 +261,8 @@ class CameraPadLogic:
 
     def wheel(self, delta_y: float) -> CameraPath:
         """Zoom the target keyframe: negative delta (wheel up) zooms in."""
-        delta_y = float(check_number("wheel delta", delta_y))
+        # one wheel event turns at most a few notches' worth: a runaway delta cannot overflow
+        delta_y = float(np.clip(check_number("wheel delta", delta_y), -10_000, 10_000))
         if delta_y == 0:
             return self._path
         self._remember()
@@ -454,7 +456,11 @@ class CameraPadLogic:
             raise InvalidInput(f"pad state.{missing[0]}", None, "is required")
         pad = cls(data["path"], duration=data["duration"], width=data["width"], height=data["height"],
                   drag_axis=data.get("drag_axis", "pan"), **options)
-        pad.preset, pad.intensity = data.get("preset"), float(data.get("intensity", 1.0))
+        preset, intensity = data.get("preset"), data.get("intensity", 1.0)
+        if preset is not None:
+            preset, intensity = check_preset(preset, intensity, "pad state.preset")
+        pad.preset = preset
+        pad.intensity = float(check_number("pad state.intensity", intensity, low=0, high=MAX_INTENSITY))
         if data.get("deforum_settings") is not None:     # absent in states saved before it was kept
             given = data["deforum_settings"]
             if not isinstance(given, dict):

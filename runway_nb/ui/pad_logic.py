@@ -403,6 +403,9 @@ class BrushPadLogic:
                                                         f"(version {STATE_VERSION})")
         pad = cls(**{k: data[k] for k in keys})
         pad.tool = data.get("tool", "paint")
+        if len(data.get("brushes", [])) > MAX_BRUSHES:
+            raise InvalidInput("brush pad state.brushes", f"{len(data['brushes'])} brushes",
+                               f"must be at most {MAX_BRUSHES} per shot")
         for j, b in enumerate(data.get("brushes", [])):
             if not isinstance(b, dict) or set(b) != set(_empty_brush()):
                 raise InvalidInput(f"brush pad state.brushes[{j}]", b, "must have the keys "

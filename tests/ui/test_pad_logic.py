@@ -540,3 +540,31 @@ def test_a_duration_finer_than_the_keyframe_grid_still_takes_edits(duration):
     pad.pointer_up(180, 128, t=1.0)
     pad.set_duration(duration * 2)
     assert pad.duration == round(duration * 2, 4)
+
+
+@pytest.mark.parametrize("change, field", [({"preset": "nope"}, "pad state.preset"),
+                                           ({"intensity": float("nan")}, "pad state.intensity"),
+                                           ({"intensity": "abc"}, "pad state.intensity")])
+def test_a_pad_state_with_a_bad_preset_or_intensity_is_refused(change, field):
+    state = CameraPadLogic(duration=2.0).state()
+    with pytest.raises(InvalidInput) as err:
+        CameraPadLogic.from_state({**state, **change})
+    assert err.value.field == field
+
+
+def test_a_runaway_wheel_event_zooms_within_the_limits():
+    pad = CameraPadLogic(duration=2.0)
+    pad.wheel(-1e308)
+    assert math.isfinite(pad.path.keyframes[-1].zoom) and pad.path.keyframes[-1].zoom > 1
+
+
+def test_a_brush_pad_state_with_more_brushes_than_a_shot_takes_is_refused():
+    pad = brush_pad()
+    for k in range(8):
+        pad.add_brush()
+        pad.set_box(k, (2 + 4 * k, 3, 5 + 4 * k, 9))
+    state = pad.state()
+    state["brushes"] = state["brushes"] + state["brushes"][:1]
+    with pytest.raises(InvalidInput) as err:
+        BrushPadLogic.from_state(state)
+    assert err.value.field == "brush pad state.brushes" and "at most 8" in str(err.value)
