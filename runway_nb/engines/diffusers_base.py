@@ -341,7 +341,10 @@ class DiffusersEngine(DiffusersCamera, Engine):
             raise Cancelled(f"render cancelled after {steps[0]} steps; nothing was saved") from None
         frames = np.asarray(out.frames[0])                      # (T, H, W, 3) float in [0, 1]
         frames = frames[start:start + shot.frames]
-        return np.ascontiguousarray((frames * 255).round().clip(0, 255).astype(np.uint8))
+        frames = np.ascontiguousarray((frames * 255).round().clip(0, 255).astype(np.uint8))
+        # what the adapter chose for this call (AnimateDiff: the MotionLoRA that made the
+        # move) goes into the clip's provenance
+        return (frames, dict(call.extra)) if call.extra else frames
 
     def _step_latents(self, tap: X0Tap, latents: torch.Tensor, call: PipelineCall):
         """What this step's preview shows, as (F, C, h, w) latent frames, and its name: the x0

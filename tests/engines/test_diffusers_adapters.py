@@ -366,6 +366,10 @@ def test_motion_lora_follows_the_preset_and_its_intensity(animatediff):
     half = animatediff.render(base.replace(camera="zoom_in:0.5", camera_mode="native"), progress=False)
     assert full.shot.camera_mode == "native"
     assert not np.array_equal(plain.frames, full.frames) and not np.array_equal(full.frames, half.frames)
+    # the clip says which MotionLoRA made its move, and at what weight
+    assert full.provenance["motion_lora"]["preset"] == "zoom_in"
+    assert half.provenance["motion_lora"]["weight"] < full.provenance["motion_lora"]["weight"]
+    assert "motion_lora" not in plain.provenance
     # auto picks the MotionLoRA for a covered preset, and a later plain render is plain again
     auto = animatediff.render(base.replace(camera="zoom_in"), progress=False)
     assert auto.shot.camera_mode == "native"
