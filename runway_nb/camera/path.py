@@ -317,10 +317,25 @@ class CameraPath:
                 out += np.maximum(t - times[-1], 0.0)[:, None] * slope[None, :]
         return out + t[:, None] * self.speed.as_array()[None, :]
 
-    def check_over(self, n_frames: int, fps: float, field: str = "camera") -> None:
-        """Refuse a path that leaves the allowed range over a clip of n_frames at fps: a
-        drift keeps going, so a zoom speed that is fine for 2 s can reach 1e260× (or inf)
-        by the end of a minute. Engines call it once the clip's length is known."""
+    def check_over(self, n_frames: int, fps: float, field: str = "camera", from_start: bool = True) -> None:
+        """Refuse a path that does not fit a clip of n_frames at fps. Engines call it once the
+        clip's length is known. A drift keeps going, so a zoom speed that is fine for 2 s can
+        reach 1e260× (or inf) by the end of a minute. With `from_start` (a clip that starts
+        the path, not an extension, whose path also runs over the frames it continues), a
+        keyframe or a drawn-for duration past the clip's end is refused too: that part of
+        the move would never be seen. Deforum paths, which run on by design ('continue'
+        after their last frame), are read over the clip whatever their length."""
+        if from_start and self.after_last != "continue":
+            end = (n_frames + 0.5) / fps + 1e-9      # seconds typed round to whole frames
+            for i, k in enumerate(self.keyframes):
+                if k.time > end:
+                    raise InvalidInput(f"{field}.keyframes[{i}].time", k.time, f"must lie within the "
+                                       f"clip, 0 … {n_frames / fps:g} s ({n_frames} frames at {fps:g} fps)",
+                                       "Make the clip longer or the path shorter: the rest would not be seen.")
+            if self.duration is not None and self.duration > end:
+                raise InvalidInput(f"{field}.duration", self.duration, f"must be at most the clip's "
+                                   f"{n_frames / fps:g} s: the path was drawn for a longer clip",
+                                   "Draw it for this clip's length, or make the clip longer.")
         axes = self.per_frame_axes(n_frames, fps)
         zoom = axes[:, 5]
         worst = float(np.max(np.abs(np.log(zoom)))) if np.all(np.isfinite(zoom) & (zoom > 0)) else math.inf

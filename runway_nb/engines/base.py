@@ -125,7 +125,8 @@ class Engine(ABC):
                                         f"the {self.id} engine does not use a negative prompt")
         mode = self._resolve_camera_mode(shot)
         if shot.camera is not None and hasattr(shot.camera, "check_over"):
-            shot.camera.check_over(frames, fps)          # a drift that runs out of range by the end
+            # a drift that runs out of range by the end, keyframes past it (a new clip only)
+            shot.camera.check_over(frames, fps, from_start=shot.parent is None)
         self._check_brushes(shot, mode, width, height)
         motion_mode = self._resolve_motion_mode(shot)
         if shot.engine != self.id:

@@ -265,3 +265,22 @@ def test_a_drift_that_leaves_the_range_over_the_clip_is_refused_when_the_clip_is
     assert engine.resolve(Shot("a", seconds=0.5, camera=fast)).camera == fast
     with pytest.raises(InvalidInput, match="shorter"):
         engine.resolve(Shot("a", seconds=60, camera=fast))
+
+
+def test_keyframes_past_the_end_of_a_new_clip_are_refused_when_the_clip_is_known(shipped_weights):
+    """A move that would not be seen is bad input (the issue's "times outside the clip");
+    seconds that round to whole frames, an extension and a Deforum run are not."""
+    import runway_nb as rn
+    from runway_nb.shot import Shot
+
+    engine = rn.load_engine("tiny")
+    long = {"keyframes": [{"time": 0}, {"time": 5, "pan": 1}]}
+    with pytest.raises(InvalidInput) as err:
+        engine.resolve(Shot("a", seconds=2, camera=long))
+    assert err.value.field == "camera.keyframes[1].time" and "0 … 2 s" in str(err.value)
+    with pytest.raises(InvalidInput, match="camera.duration=5"):
+        engine.resolve(Shot("a", seconds=2, camera={**long, "keyframes": long["keyframes"][:1], "duration": 5}))
+    typed = {"keyframes": [{"time": 0}, {"time": 1.3, "pan": 1}], "duration": 1.3}    # 10 frames: 1.25 s
+    assert engine.resolve(Shot("a", seconds=1.3, camera=typed)).frames == 10
+    assert engine.resolve(Shot("a", seconds=2, camera=long, parent="0123456789ab")).camera is not None
+    assert engine.resolve(Shot("a", seconds=2, camera="zoom: 0:(1.0), 24:(1.04)")).frames == 16
