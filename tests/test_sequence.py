@@ -204,8 +204,6 @@ def test_soundtrack_is_muxed_into_the_mp4(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["film.json", "film.mp4", "music.wav"]
 
 
-# moviepy's reader of the unreadable file complains from its __del__; the export itself said why
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_a_soundtrack_gone_or_unreadable_at_export_is_named_and_the_earlier_export_kept(tmp_path):
     wav = _tone(tmp_path / "music.wav")
     seq = Sequence([solid(40), solid(80)])

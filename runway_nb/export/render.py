@@ -203,11 +203,8 @@ def _write_with_sound(path: Path, frames: np.ndarray, fps: float, sound: Path, t
     if not Path(sound).is_file():          # moved or deleted since it was set
         raise InvalidInput("soundtrack", str(sound), "must be an existing file",
                            "Set seq.soundtrack to the file's new place, or to None.")
-    try:
-        audio = AudioFileClip(str(sound))
-    except Exception as exc:               # moviepy raises OSError, KeyError… for what ffmpeg cannot read
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InvalidInput("soundtrack", str(sound), f"must be audio that ffmpeg can read ({first})") from None
+    _check_audio(Path(sound))
+    audio = AudioFileClip(str(sound))
     video = ImageSequenceClip(list(frames), fps=fps)
     tmp = new_temp_file(path)
     try:
@@ -228,6 +225,21 @@ def _write_with_sound(path: Path, frames: np.ndarray, fps: float, sound: Path, t
         tmp.unlink(missing_ok=True)
         audio.close()
         video.close()
+
+
+def _check_audio(sound: Path) -> None:
+    """Refuse a soundtrack ffmpeg finds no audio in, before moviepy opens it: moviepy's reader
+    of such a file fails half-made and complains again from its __del__."""
+    import subprocess
+
+    import imageio_ffmpeg
+
+    probe = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(sound)],
+                           capture_output=True, text=True, errors="replace")
+    if "Audio:" not in probe.stderr:
+        said = [line.strip() for line in probe.stderr.splitlines() if line.strip()]
+        raise InvalidInput("soundtrack", str(sound), "must be audio that ffmpeg can read"
+                           + (f" (ffmpeg: {said[-1]})" if said else ""))
 
 
 # ---- display ----------------------------------------------------------------------------
