@@ -98,11 +98,15 @@ class AnimateDiffEngine(ImageVaeLatents, DiffusersEngine):
         return preset is not None and (preset[0] == "static" or preset[0] in self.motion_loras)
 
     def _native_available(self, shot) -> bool:
-        # a MotionLoRA that is neither loaded, nor a folder, nor cached, while downloads are off:
-        # auto follows the path the next way instead of failing on the download
+        # a MotionLoRA that is neither loaded, nor a folder, nor cached, while downloads are off
+        # (or peft, which loads it, is missing): auto follows the path the next way instead
+        import importlib.util
+
         name = self._preset(shot)[0]
         if name == "static" or name.replace("_", "-") in self._loaded_loras:
             return True
+        if importlib.util.find_spec("peft") is None:      # MotionLoRAs load through peft
+            return False
         source = str(self.motion_loras[name])
         return (not hub.looks_like_hub_id(source) or not hub.offline()
                 or hub.is_cached(source, filename="diffusion_pytorch_model.safetensors"))

@@ -404,6 +404,23 @@ def test_auto_follows_a_preset_by_warp_when_its_motion_lora_cannot_be_downloaded
     assert eng.resolve(Shot("a ball", camera="zoom_in")).camera_mode == "native"
 
 
+def test_auto_follows_a_preset_by_warp_without_peft(tiny_pipelines, monkeypatch):
+    """MotionLoRAs load through peft (the models extra): without it auto warps, and an
+    explicit native names the missing package."""
+    import importlib.util
+
+    from runway_nb import MissingDependency
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "peft" else real(name, *a))
+    # a LoRA in a folder, not loaded yet (an engine of its own: engines are cached by options)
+    eng = _load(tiny_pipelines, "animatediff", motion_loras={"zoom_out": str(tiny_pipelines["motion-lora"])})
+    assert eng.resolve(Shot("a ball", camera="zoom_out")).camera_mode == "warp"
+    with pytest.raises(MissingDependency, match="peft"):
+        eng.render(Shot("a ball", seed=1, steps=1, frames=4, camera="zoom_out", camera_mode="native"),
+                   progress=False)
+
+
 # ---- memory options -----------------------------------------------------------------------------
 def test_vae_slicing_and_tiling_are_plain_options(tiny_pipelines):
     plain = _load(tiny_pipelines, "cogvideox")
