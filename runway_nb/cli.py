@@ -121,20 +121,11 @@ def _check_output(out: Path | None, store: Path | None) -> Path | None:
     given, out = str(out), out.expanduser()
     if out.suffix.lower() not in VIDEO_SUFFIXES:
         raise InvalidInput("output", given, "must end in " + ", ".join(VIDEO_SUFFIXES))
-    if not out.parent.is_dir():
-        raise InvalidInput("output", given, "must be in an existing folder", f"Create {out.parent} first.")
-    for path in (out, out.with_suffix(".json")):
-        if path.is_dir():
-            raise InvalidInput("output", given, f"must not name a folder ({path} is one)")
-    # Found out now, not after minutes of rendering: try the folder the way the save will.
-    from .export.video import new_temp_file
+    if out.with_suffix(".json").is_dir():
+        raise InvalidInput("output", given, f"must not name a folder ({out.with_suffix('.json')} is one)")
+    from .files import check_writable
 
-    try:
-        new_temp_file(out).unlink()
-    except OSError as exc:
-        raise InvalidInput("output", given, f"must be in a folder this user can write to "
-                           f"({exc.strerror or exc})") from None
-    return out
+    return check_writable(out, "output", given)       # now, not after minutes of rendering
 
 
 def _check_store(folder: Path | None) -> Path | None:

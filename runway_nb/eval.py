@@ -60,20 +60,10 @@ def evaluate(render_fn, scenes, progress: bool = True) -> dict:
 
 
 def _check_json(path: Path) -> None:
-    """--json's file: in a folder that exists and this user can write to, not a folder itself."""
-    given = str(path)
-    if path.is_dir():
-        raise InvalidInput("json", given, "must be a file, not a folder")
-    if not path.parent.is_dir():
-        raise InvalidInput("json", given, "must be in an existing folder", f"Create {path.parent} first.")
-    # try the folder the way the report will be written: a file made there (and removed)
-    from .export.video import new_temp_file
+    """--json's file: one this user can write, found out before the evaluation runs."""
+    from .files import check_writable
 
-    try:
-        new_temp_file(path).unlink()
-    except OSError as exc:
-        raise InvalidInput("json", given, f"must be in a folder this user can write to "
-                           f"({exc.strerror or exc})") from None
+    check_writable(path, "json")
 
 
 def main(argv=None):

@@ -63,12 +63,9 @@ def check_project_folder(folder, field: str = "path") -> Path:
         existing = existing.parent
     if existing.exists() and not existing.is_dir():
         raise InvalidInput(field, given, f"must be a folder ({existing} is a file)")
-    probe = existing / f".probe~{_HOST}~{os.getpid()}~{secrets.token_hex(4)}.tmp"
-    try:
-        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-        probe.unlink()
-    except OSError as exc:
-        raise InvalidInput(field, given, f"must be a folder this user can write to ({_why(exc)})") from None
+    from .files import check_writable
+
+    check_writable(existing / "probe", field, given)        # a file made there and removed
     return folder
 
 

@@ -176,7 +176,7 @@ def test_a_bad_count_step_number_or_engine_is_a_usage_error_before_any_work(caps
 def test_a_json_report_that_cannot_be_written_is_refused_before_any_work(tmp_path, capsys, no_work):
     # before: a FileNotFoundError once the whole evaluation had run
     for path, shown in ((tmp_path / "missing" / "x.json", "must be in an existing folder"),
-                        (tmp_path, "must be a file, not a folder")):
+                        (tmp_path, "must not name a folder")):
         with pytest.raises(SystemExit) as exit_:
             rn_eval.main(["--n", "1", "--json", str(path)])
         err = capsys.readouterr().err

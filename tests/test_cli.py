@@ -199,12 +199,12 @@ def test_an_output_folder_that_cannot_be_written_is_refused_before_rendering(tmp
     """Found out at once, not after minutes of rendering (a read-only folder; root writes
     through chmod, so the save's own temp file is refused here)."""
     import runway_nb
-    from runway_nb.export import video
+    from runway_nb import files
 
     def refused(path):
         raise PermissionError(13, "Permission denied", str(path))
 
-    monkeypatch.setattr(video, "new_temp_file", refused)
+    monkeypatch.setattr(files, "new_temp_file", refused)
     monkeypatch.setattr(runway_nb, "generate", lambda *a, **k: pytest.fail("rendered before checking"))
     assert main(["generate", PROMPT, "--no-progress", "-o", str(tmp_path / "a.mp4")]) == 2
     err = capsys.readouterr().err.strip()

@@ -198,7 +198,7 @@ def _write_with_sound(path: Path, frames: np.ndarray, fps: float, sound: Path, t
         from ..errors import MissingDependency
 
         raise MissingDependency("moviepy", "Adding a soundtrack to an export") from None
-    from .video import new_temp_file
+    from ..files import new_temp_file
 
     if not Path(sound).is_file():          # moved or deleted since it was set
         raise InvalidInput("soundtrack", str(sound), "must be an existing file",

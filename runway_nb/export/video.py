@@ -10,7 +10,6 @@ from __future__ import annotations
 import errno
 import os
 import re
-import secrets
 import subprocess
 import tempfile
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InvalidInput
+from ..files import new_temp_file
 
 VIDEO_SUFFIXES = (".mp4", ".webm", ".gif")
 _CODECS = {
@@ -32,20 +32,6 @@ def _even(frames: np.ndarray) -> np.ndarray:
     if ph or pw:
         frames = np.pad(frames, ((0, 0), (0, ph), (0, pw), (0, 0)), mode="edge")
     return frames
-
-
-def new_temp_file(path: Path) -> Path:
-    """A new, empty hidden file beside `path` (same suffix) to write into and rename over it.
-    Made with mode 0o666 less the umask, as open() makes files: tempfile.mkstemp's 0o600
-    would travel with the rename and leave the user's video readable by its owner alone."""
-    for _ in range(100):
-        tmp = path.with_name(f".{path.stem}.{secrets.token_hex(4)}{path.suffix}")
-        try:
-            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-            return tmp
-        except FileExistsError:
-            continue
-    raise FileExistsError(errno.EEXIST, "no free temp file name", str(path.parent))
 
 
 def write_video(path, frames: np.ndarray, fps: float, metadata: dict | None = None) -> Path:
