@@ -148,28 +148,38 @@ def _keyframe(item, prefix: str) -> Keyframe:
         raise _renamed(exc, "keyframe", prefix) from None
 
 
+def _out_of_range(x: np.ndarray, y: np.ndarray, zoom: np.ndarray, roll: np.ndarray):
+    """The first (quantity, frame) where per-frame camera values leave what a path can hold
+    (offsets ±MAX_OFFSET, roll ±MAX_ROLL, zoom 1/MAX_ZOOM…MAX_ZOOM; NaN counts as out), or
+    None. Deforum imports and clip-length checks both ask it, each naming what the user gave."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = {"zoom": ~(np.abs(np.log(zoom)) <= math.log(MAX_ZOOM)), "roll": ~(np.abs(roll) <= MAX_ROLL),
+               "x": ~(np.abs(x) <= MAX_OFFSET), "y": ~(np.abs(y) <= MAX_OFFSET)}
+    for name, bad in out.items():
+        if bad.any():
+            return name, int(np.flatnonzero(bad)[0])
+    return None
+
+
+_LIMITS = {"zoom": f"within 1/{MAX_ZOOM:g}…{MAX_ZOOM:g}×", "roll": f"within ±{MAX_ROLL:g}°",
+           "x": f"within ±{MAX_OFFSET:g} frame heights", "y": f"within ±{MAX_OFFSET:g} frame heights"}
+
+
 def _check_deforum_range(cam: np.ndarray, schedules: dict, field: str) -> None:
     """Deforum's per-frame warps compound: name the schedule and the frame where the camera
     leaves the range a path can hold, instead of a keyframe value nobody typed. Most often
     the run is longer than the clip (120 frames, Deforum's default max_frames)."""
-    n = len(cam)
-    hint = (f"{n} frames were evaluated; give the run's length as the clip's (e.g. 'max_frames: 30; …' "
-            f"for 2 s at 15 fps), or move less per frame.")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        zoom_out = ~(np.abs(np.log(cam[:, 2])) <= math.log(MAX_ZOOM))        # NaN counts as out
-    checks = (("zoom", zoom_out, lambda j: f"{cam[j, 2]:.4g}×",
-               f"the zoom it compounds to must stay within 1/{MAX_ZOOM:g}…{MAX_ZOOM:g}×"),
-              ("angle", ~(np.abs(cam[:, 3]) <= MAX_ROLL), lambda j: f"{cam[j, 3]:.4g}°",
-               f"the roll it adds up to must stay within ±{MAX_ROLL:g}°"),
-              ("translation_x", ~(np.abs(cam[:, 0]) <= MAX_OFFSET), lambda j: f"{cam[j, 0]:.4g} frame heights",
-               f"the offset it adds up to must stay within ±{MAX_OFFSET:g} frame heights"),
-              ("translation_y", ~(np.abs(cam[:, 1]) <= MAX_OFFSET), lambda j: f"{cam[j, 1]:.4g} frame heights",
-               f"the offset it adds up to must stay within ±{MAX_OFFSET:g} frame heights"))
-    for key, out, reached, allowed in checks:
-        if out.any():
-            j = int(np.flatnonzero(out)[0])
-            raise InvalidInput(f"{field}.{key}", schedules.get(key, "(not given)"),
-                               f"{allowed}; it reaches {reached(j)} at frame {j}", hint)
+    found = _out_of_range(cam[:, 0], cam[:, 1], cam[:, 2], cam[:, 3])
+    if found is None:
+        return
+    name, j = found
+    key = {"zoom": "zoom", "roll": "angle", "x": "translation_x", "y": "translation_y"}[name]
+    reached = cam[j, {"x": 0, "y": 1, "zoom": 2, "roll": 3}[name]]
+    raise InvalidInput(f"{field}.{key}", schedules.get(key, "(not given)"),
+                       f"the camera it adds up to must stay {_LIMITS[name]}; it reaches {reached:.4g} "
+                       f"at frame {j}",
+                       f"{len(cam)} frames were evaluated; give the run's length as the clip's (e.g. "
+                       f"'max_frames: 30; …' for 2 s at 15 fps), or move less per frame.")
 
 
 @dataclass(frozen=True, repr=False)
@@ -336,13 +346,13 @@ class CameraPath:
                 raise InvalidInput(f"{field}.duration", self.duration, f"must be at most the clip's "
                                    f"{n_frames / fps:g} s: the path was drawn for a longer clip",
                                    "Draw it for this clip's length, or make the clip longer.")
-        axes = self.per_frame_axes(n_frames, fps)
-        zoom = axes[:, 5]
-        worst = float(np.max(np.abs(np.log(zoom)))) if np.all(np.isfinite(zoom) & (zoom > 0)) else math.inf
-        offsets = float(np.max(np.abs(axes[:, :4])))
-        if not (worst <= math.log(MAX_ZOOM) and offsets <= MAX_OFFSET):
-            raise InvalidInput(field, self.describe(), f"must stay within zoom 1/{MAX_ZOOM:g}…{MAX_ZOOM:g}× and "
-                               f"offsets of {MAX_OFFSET:g} over the clip ({n_frames} frames at {fps:g} fps)",
+        with np.errstate(over="ignore", invalid="ignore"):
+            cam = self.per_frame(n_frames, fps)
+        found = _out_of_range(cam[:, 0], cam[:, 1], cam[:, 2], cam[:, 3])
+        if found is not None:
+            name, j = found
+            raise InvalidInput(field, self.describe(), f"must keep its {name} {_LIMITS[name]} over the "
+                               f"clip ({n_frames} frames at {fps:g} fps); it leaves it at frame {j}",
                                "Lower its speed or make the clip shorter.")
 
     def per_frame_axes(self, n_frames: int, fps: float) -> np.ndarray:

@@ -124,7 +124,7 @@ class Engine(ABC):
             raise UnsupportedCapability("negative_prompt", shot.negative_prompt,
                                         f"the {self.id} engine does not use a negative prompt")
         mode = self._resolve_camera_mode(shot)
-        if shot.camera is not None and hasattr(shot.camera, "check_over"):
+        if shot.camera is not None:
             # a drift that runs out of range by the end, keyframes past it (a new clip only)
             shot.camera.check_over(frames, fps, from_start=shot.parent is None)
         self._check_brushes(shot, mode, width, height)
