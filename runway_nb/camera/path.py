@@ -176,7 +176,7 @@ def _check_deforum_range(cam: np.ndarray, schedules: dict, field: str) -> None:
     key = {"zoom": "zoom", "roll": "angle", "x": "translation_x", "y": "translation_y"}[name]
     reached = cam[j, {"x": 0, "y": 1, "zoom": 2, "roll": 3}[name]]
     raise InvalidInput(f"{field}.{key}", schedules.get(key, "(not given)"),
-                       f"the camera it adds up to must stay {_LIMITS[name]}; it reaches {reached:.4g} "
+                       f"the camera {name} it adds up to must stay {_LIMITS[name]}; it reaches {reached:.4g} "
                        f"at frame {j}",
                        f"{len(cam)} frames were evaluated; give the run's length as the clip's (e.g. "
                        f"'max_frames: 30; …' for 2 s at 15 fps), or move less per frame.")
