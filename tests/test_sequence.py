@@ -204,13 +204,14 @@ def test_soundtrack_is_muxed_into_the_mp4(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["film.json", "film.mp4", "music.wav"]
 
 
-def test_a_soundtrack_gone_or_unreadable_at_export_is_named_and_the_earlier_export_kept(tmp_path):
+def test_a_soundtrack_gone_or_unreadable_at_export_is_named_and_the_earlier_export_kept(tmp_path, monkeypatch):
     wav = _tone(tmp_path / "music.wav")
     seq = Sequence([solid(40), solid(80)])
     seq.save(tmp_path / "film.mp4")
     before = (tmp_path / "film.mp4").read_bytes()
     seq.soundtrack = wav
     wav.write_bytes(b"RIFF not really a wave")                 # replaced since it was set
+    monkeypatch.setattr(seq, "frames", lambda: pytest.fail("rendered before the soundtrack was checked"))
     with pytest.raises(InvalidInput) as err:
         seq.save(tmp_path / "film.mp4")
     assert err.value.field == "soundtrack" and "ffmpeg can read" in str(err.value)

@@ -126,6 +126,11 @@ def save_film(seq, path, files: Mapping[str, str] | None = None, lookup=None) ->
     return write_json_atomic(path, film_dict(seq, files, lookup, folder=path.parent))
 
 
+def _is_clip_json(data) -> bool:
+    """The JSON Clip.save / generate write beside a video (a shot, no film version)."""
+    return isinstance(data, dict) and "shot" in data and "runway_nb_film" not in data
+
+
 def film_links(path: Path, field: str = "path") -> dict[str, str]:
     """The clip-video links of the film file at `path` whose videos still exist ({} when
     there is no file). Anything else there — a clip's JSON from clip.save, a file of the
@@ -139,8 +144,7 @@ def film_links(path: Path, field: str = "path") -> dict[str, str]:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         data = None
     if not (isinstance(data, dict) and "runway_nb_film" in data):
-        what = "a clip's JSON, written by clip.save" if isinstance(data, dict) and "shot" in data else \
-            "not a runway_nb film file"
+        what = "a clip's JSON, written by clip.save" if _is_clip_json(data) else "not a runway_nb film file"
         raise InvalidInput(field, str(path), f"would be replaced by the film's JSON, and it is {what}",
                            "Save the film under another name.")
     clips = data.get("clips") if isinstance(data.get("clips"), dict) else {}
@@ -366,7 +370,7 @@ def load_film(path) -> Film:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InvalidInput("film JSON", str(path), f"must be valid JSON ({exc})") from None
-    if isinstance(data, dict) and "shot" in data and "runway_nb_film" not in data:
+    if _is_clip_json(data):
         raise InvalidInput("path", str(path), "must be a film file (Sequence.save('film.json')); this "
                            "is one clip's JSON, written beside its video by generate or clip.save",
                            "Continue that clip with `runway-nb extend`, or play its video.")

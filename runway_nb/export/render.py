@@ -166,10 +166,13 @@ def save_sequence(seq, path, *, store=None, absolute_urls: bool = True) -> Path:
         files = write_otio(seq, path, store=store, absolute=absolute_urls)
         save_film(seq, sidecar, files=files)
         return path
+    with_sound = seq.soundtrack is not None and suffix in (".mp4", ".webm")
+    if with_sound:
+        _check_audio(Path(seq.soundtrack))   # before the film is rendered, not after
     frames = seq.frames()
     fps = seq.format()[2]
     tags = provenance_tags(seq, sidecar)
-    if seq.soundtrack is not None and suffix in (".mp4", ".webm"):
+    if with_sound:
         _write_with_sound(path, frames, fps, seq.soundtrack, tags)
     else:
         if seq.soundtrack is not None:
@@ -200,11 +203,7 @@ def _write_with_sound(path: Path, frames: np.ndarray, fps: float, sound: Path, t
         raise MissingDependency("moviepy", "Adding a soundtrack to an export") from None
     from ..files import new_temp_file
 
-    if not Path(sound).is_file():          # moved or deleted since it was set
-        raise InvalidInput("soundtrack", str(sound), "must be an existing file",
-                           "Set seq.soundtrack to the file's new place, or to None.")
-    _check_audio(Path(sound))
-    audio = AudioFileClip(str(sound))
+    audio = AudioFileClip(str(sound))      # checked by save_sequence (_check_audio)
     video = ImageSequenceClip(list(frames), fps=fps)
     tmp = new_temp_file(path)
     try:
@@ -228,12 +227,16 @@ def _write_with_sound(path: Path, frames: np.ndarray, fps: float, sound: Path, t
 
 
 def _check_audio(sound: Path) -> None:
-    """Refuse a soundtrack ffmpeg finds no audio in, before moviepy opens it: moviepy's reader
-    of such a file fails half-made and complains again from its __del__."""
+    """Refuse a soundtrack gone since it was set, or one ffmpeg finds no audio in, before
+    moviepy opens it: moviepy's reader of such a file fails half-made and complains again
+    from its __del__."""
     import subprocess
 
     import imageio_ffmpeg
 
+    if not sound.is_file():
+        raise InvalidInput("soundtrack", str(sound), "must be an existing file",
+                           "Set seq.soundtrack to the file's new place, or to None.")
     probe = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(sound)],
                            capture_output=True, text=True, errors="replace")
     if "Audio:" not in probe.stderr:
