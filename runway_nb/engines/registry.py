@@ -140,14 +140,29 @@ def check_device(device: str) -> None:
     if kind not in DEVICE_KINDS:
         raise InvalidInput("device", device, "must be one of " + ", ".join(DEVICE_KINDS) +
                            " (a GPU may carry its number: 'cuda:1')")
-    if kind == "cpu":
+    here = available_devices()
+    index = device.split(":", 1)[1] if ":" in device else None
+    if index is not None and not (index.isascii() and index.isdigit()):
+        raise InvalidInput("device", device, f"a device number must be a whole number, as in '{kind}:0'")
+    if kind == "cuda" and kind in here and index is not None and int(index) >= torch.cuda.device_count():
+        raise InvalidInput("device", device, f"this machine has {torch.cuda.device_count()} CUDA GPU(s), "
+                           f"numbered from 0 (allowed here: {', '.join(here)})")
+    if kind in here:
         return
-    if kind == "cuda" and torch.cuda.is_available():
-        return
-    if kind == "mps" and torch.backends.mps.is_available():
-        return
-    raise InvalidInput("device", device, "is not available on this machine",
-                       "Use device='cpu' (or a GPU runtime, e.g. Colab's).")
+    raise InvalidInput("device", device, f"this machine has no {kind!r} device (allowed here: "
+                       f"{', '.join(here)})", "Use device='cpu', or a runtime with a GPU (e.g. Colab's).")
+
+
+def available_devices() -> list[str]:
+    """The device kinds torch can use on this machine, 'cpu' first."""
+    import torch
+
+    here = ["cpu"]
+    if torch.cuda.is_available():
+        here.append("cuda")
+    if torch.backends.mps.is_available():
+        here.append("mps")
+    return here
 
 
 def load_engine(name_or_path: str | Path = "tiny", device: str = "cpu", dtype=None, **options) -> Engine:

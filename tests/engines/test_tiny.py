@@ -206,9 +206,21 @@ def test_unknown_engine_and_non_pipeline_folder(tmp_path):
         rn.load_engine(str(tmp_path / "model_index.json"))
 
 
-def test_unavailable_device_is_refused():
-    with pytest.raises(InvalidInput, match="device"):
+def test_unavailable_device_is_refused_naming_the_devices_there_are(monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(InvalidInput, match=r"device='cuda' is not allowed: this machine has no 'cuda' "
+                                           r"device \(allowed here: cpu"):
         rn.load_engine("tiny", device="cuda")
+    with pytest.raises(InvalidInput, match=r"device='cuda:x'.*whole number, as in 'cuda:0'"):
+        rn.load_engine("tiny", device="cuda:x")
+    # a GPU runtime with one GPU: its number is checked too (torch failed later, mid-load)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    with pytest.raises(InvalidInput, match=r"device='cuda:1'.*has 1 CUDA GPU\(s\), numbered from 0 "
+                                           r"\(allowed here: cpu, cuda"):
+        rn.load_engine("tiny", device="cuda:1")
 
 
 def test_a_moving_native_camera_gets_its_own_guidance(engine):
