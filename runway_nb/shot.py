@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
@@ -48,7 +49,7 @@ class Shot:
     parent: str | None = None        # id of the clip this one continues (extend)
     context_frames: int | None = None  # how many of the parent's last frames condition this one
     blend_frames: int = 0            # how many of those the continuation redraws and dissolves into
-    meta: dict = field(default_factory=dict, compare=True)  # free-form notes (title, tags…)
+    meta: Mapping = field(default_factory=dict, compare=True)  # free-form notes (title, tags…), read-only
 
     def __post_init__(self):
         set_ = object.__setattr__
@@ -106,8 +107,7 @@ class Shot:
                                                       low=1, high=1000, integer=True))
         set_(self, "blend_frames", check_number("blend_frames", self.blend_frames, low=0,
                                                 high=max(0, (self.context_frames or 1) - 1), integer=True))
-        if not isinstance(self.meta, dict):
-            raise InvalidInput("meta", self.meta, "must be a dict of JSON values")
+        set_(self, "meta", _frozen(_json_meta(self.meta)))
 
     # ---- derived values -------------------------------------------------------------
     @property
@@ -127,7 +127,7 @@ class Shot:
         data["brushes"] = [b.to_dict() for b in self.brushes]
         if not self.brushes:         # shots without brushes read the same as before brushes existed
             del data["brushes"]
-        data["meta"] = json.loads(json.dumps(self.meta))
+        data["meta"] = _thawed(self.meta)
         return {"runway_nb_shot": SCHEMA_VERSION, **data}
 
     def to_json(self, indent: int | None = 1) -> str:
@@ -184,3 +184,60 @@ class Shot:
                        f"<td style='text-align:left'>{html.escape(str(v))}</td></tr>"
                        for k, v in self._rows())
         return f"<table class='runway-shot'>{rows}</table>"
+
+
+# ---- meta: JSON notes, read-only like the rest of a Shot ----------------------------------
+# A Shot is frozen, and clips share their shots: a meta dict that could be changed in place
+# would change every clip's recipe behind its back (and what its JSON says). So meta is
+# stored as a read-only copy (a dict and lists that refuse changes, yet compare, print,
+# pickle and serialize as plain ones); `shot.replace(meta={...})` makes a new one.
+
+def _json_meta(meta: Any) -> dict:
+    """`meta` as plain JSON (a copy), or InvalidInput naming what JSON cannot hold."""
+    if not isinstance(meta, Mapping):
+        raise InvalidInput("meta", meta, "must be a dict of JSON values")
+    try:
+        # JSON keys are text: {1: 'a'} would come back from a saved clip as {'1': 'a'}
+        bad = next((k for k in meta if not isinstance(k, str)), None)
+        if bad is not None:
+            raise TypeError(f"key {bad!r} is not text")
+        return json.loads(json.dumps(_thawed(meta), allow_nan=False))
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput("meta", meta, "must be a dict of JSON values: text keys; text, numbers "
+                           f"(not NaN or inf), true/false, null, lists and dicts ({exc})") from None
+
+
+def _read_only(self, *args, **kwargs):
+    raise TypeError("a Shot's meta is read-only (clips share their shots); make a changed copy "
+                    "with shot.replace(meta={**shot.meta, 'key': value})")
+
+
+class ReadOnlyDict(dict):
+    __setitem__ = __delitem__ = __ior__ = clear = pop = popitem = setdefault = update = _read_only
+
+    def __reduce__(self):
+        return ReadOnlyDict, (dict(self),)
+
+
+class ReadOnlyList(list):
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _read_only
+    append = clear = extend = insert = pop = remove = reverse = sort = _read_only
+
+    def __reduce__(self):
+        return ReadOnlyList, (list(self),)
+
+
+def _frozen(value: Any) -> Any:
+    if isinstance(value, dict):
+        return ReadOnlyDict({k: _frozen(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return ReadOnlyList(_frozen(v) for v in value)
+    return value
+
+
+def _thawed(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _thawed(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_thawed(v) for v in value]
+    return value
