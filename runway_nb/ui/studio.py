@@ -377,7 +377,7 @@ class Studio(RenderFeedback, widgets.VBox):
                 raise self.engine_error
             shot = engine.resolve(self.shot(new_seed=True))
         except Exception as exc:  # noqa: BLE001 - bad input: said in words, nothing started
-            self._show_error(exc)
+            self._refused(exc)
             return StartResult(False, str(exc))
 
         return self._start(lambda on_step, cancel: engine.render(
@@ -403,7 +403,7 @@ class Studio(RenderFeedback, widgets.VBox):
             shot, engine = plan_extension(clip, form.seconds if seconds is None else seconds,
                                           prompt=form.prompt, camera=form.camera)
         except Exception as exc:  # noqa: BLE001 - bad input: said in words, nothing started
-            self._show_error(exc, prefix="Not extended: ")
+            self._refused(exc, prefix="Not extended: ")
             return StartResult(False, str(exc))
 
         return self._start(lambda on_step, cancel: continue_clip(

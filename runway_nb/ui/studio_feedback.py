@@ -9,6 +9,7 @@ exception raised in a button callback would otherwise vanish, hence `_shown`):
     each step        the bar and "step 3/20 · ~2 s left"; a 4-frame preview strip
     done             the clip in the player and the project folder, the bar green
     cancelled/error  the bar red, the reason in the status line; earlier clips untouched
+    refused          (bad input, nothing started) the bar empty, "not started", the reason
 
 The callbacks run on the worker thread, so they stay small and never draw on a canvas:
 a finished clip's first frame is left in `_pending_background` for the main thread.
@@ -105,6 +106,13 @@ class RenderFeedback:
         else:
             self.progress_label.value = "failed"
             self._show_error(exc, prefix="The render failed: ")
+
+    def _refused(self, exc: BaseException, prefix: str = "") -> None:
+        """A click refused before any render started (bad input): the bar is cleared so it
+        does not go on saying "done · 16 frames" of the last clip beside the refusal."""
+        self.progress.value, self.progress.bar_style = 0, ""
+        self.progress_label.value = "not started"
+        self._show_error(exc, prefix)
 
     # ---- status line ------------------------------------------------------------------------
     def _show_error(self, exc: BaseException, prefix: str = "") -> None:

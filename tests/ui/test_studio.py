@@ -335,8 +335,12 @@ def test_extend_takes_the_pads_move_and_the_seconds_typed(studio):
 
 def test_extend_refuses_bad_input_in_words_and_a_cancel_keeps_the_clip(studio):
     first = studio.generate(wait=True) and studio.clip
+    assert studio.progress_label.value.startswith("done") and studio.progress.bar_style == "success"
     studio.seconds.value = 0.0
     assert not studio.extend() and "Not extended" in studio.message and "seconds" in studio.message
+    # the bar no longer says "done · 16 frames" of the last clip beside the refusal
+    assert studio.progress_label.value == "not started" and studio.progress.bar_style == ""
+    assert studio.progress.value == 0
     studio.seconds.value = 0.5
     assert not studio.extend(seconds=5000) and "seconds=5000" in studio.message
     assert studio.renderer.outcome == "done" and studio.clip is first     # nothing started
