@@ -86,17 +86,48 @@ def test_resume_on_the_command_line_continues_the_run_with_its_saved_settings(tm
     main(["--preset", "smoke", "--out", str(run), "--resume", "--steps", "3"])   # the run's own preset
 
 
-def test_resume_without_a_checkpoint_is_refused(tmp_path, capsys):
+def test_resume_without_a_run_is_refused(tmp_path, capsys):
     from runway_nb.errors import InvalidInput
 
     # it silently started a fresh run
     with pytest.raises(SystemExit) as exit_:
         main(["--preset", "smoke", "--out", str(tmp_path / "empty"), "--resume"])
     err = capsys.readouterr().err
-    assert exit_.value.code == 2 and "has no checkpoint to resume. Drop --resume" in err
-    with pytest.raises(InvalidInput, match="has no checkpoint to resume"):
+    assert exit_.value.code == 2 and "holds no run to resume (no run.json, no checkpoint). Drop --resume" in err
+    with pytest.raises(InvalidInput, match="holds no run to resume"):
         train(SMOKE, tmp_path / "empty", resume=True)
     assert not (tmp_path / "empty").exists()
+
+
+def test_a_run_stopped_before_its_first_checkpoint_resumes_with_its_own_settings(tmp_path, capsys, monkeypatch):
+    """run.json records the settings before any work, so a run stopped while its pool renders
+    (no checkpoint yet) is not refused by --resume, nor continued with other settings: its
+    work starts over as it was asked for."""
+    from runway_nb.tiny import data
+
+    run = tmp_path / "run"
+    real_render_pool = data.render_pool
+
+    def stopped(*args, **kwargs):
+        assert json.loads((run / "run.json").read_text())["config"]["seed"] == 3   # written first
+        raise KeyboardInterrupt                                   # Ctrl-C while the pool renders
+
+    monkeypatch.setattr(data, "render_pool", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        main(["--preset", "smoke", "--out", str(run), "--seed", "3", "--pool-size", "24"])
+    assert not (run / "checkpoint").exists()
+    monkeypatch.setattr(data, "render_pool", real_render_pool)
+    capsys.readouterr()
+    # the run's settings are checked as a checkpoint's are: another seed is another run
+    with pytest.raises(SystemExit) as exit_:
+        main(["--out", str(run), "--resume", "--seed", "4"])
+    assert exit_.value.code == 2 and "seed=4 is not allowed" in capsys.readouterr().err
+    main(["--out", str(run), "--resume"])                         # no --preset: the run's own
+    assert "has no checkpoint yet (the run stopped before its first): starting its work over" in \
+        capsys.readouterr().out
+    record = json.loads((run / "pipeline" / "training.json").read_text())
+    assert record["config"] == {**asdict(SMOKE), "seed": 3, "pool_size": 24}
+    assert [p.name for p in (run / "cache").glob("*.npz")] == ["pool_s3_n24.npz"]
 
 
 def _vae(folder):

@@ -596,13 +596,40 @@ def _init_denoiser(cfg: TrainConfig, text, dit, tokenizer) -> None:
 RESUME_MAY_CHANGE = ("device", "threads", "max_minutes", "checkpoint_minutes", "steps")
 
 
+RUN_RECORD = "run.json"   # a run's settings, written before any work (`record_run`)
+
+
+def record_run(cfg: TrainConfig, run: Path) -> None:
+    """Write the run's settings to `run`/run.json, atomically, before any work: a run stopped
+    before its first checkpoint (Ctrl-C or kill while the pool renders or the autoencoder's
+    first minutes run) still says what it was, so `--resume` starts it over as it was."""
+    run.mkdir(parents=True, exist_ok=True)
+    tmp = run / (RUN_RECORD + ".tmp")
+    tmp.write_text(json.dumps({"config": asdict(cfg)}, indent=1))
+    os.replace(tmp, run / RUN_RECORD)
+
+
+def _checkpoints(run: Path) -> list[str]:
+    """The checkpoints a run folder holds (a stopped stage's, the finished autoencoder, the
+    denoiser's), as paths relative to `run`."""
+    ckpt = run / "checkpoint"
+    return [f"checkpoint/{stage}" for stage, file in (("autoencoder.partial", "meta.json"),
+                                                      ("decoder.partial", "meta.json"),
+                                                      ("vae", "config.json"), ("denoiser", "meta.json"))
+            if (ckpt / stage / file).is_file()]
+
+
 def saved_config(run: Path) -> dict | None:
     """The settings a run folder's checkpoint was saved with (the denoiser's, else a stopped
-    autoencoder or decoder stage's), or None where no checkpoint records them."""
+    autoencoder or decoder stage's), else those its run.json recorded as it started (a run
+    stopped before its first checkpoint), or None where nothing records them."""
     for stage in ("denoiser", "decoder.partial", "autoencoder.partial"):
         meta = run / "checkpoint" / stage / "meta.json"
         if meta.is_file():
             return json.loads(meta.read_text()).get("config")
+    record = run / RUN_RECORD
+    if record.is_file():
+        return json.loads(record.read_text()).get("config")
     return None
 
 
@@ -618,9 +645,9 @@ def check_resume(cfg: TrainConfig, run: Path, cli: bool = False) -> None:
     from ..errors import InvalidInput
 
     saved = saved_config(run)
-    if saved is None and not (run / "checkpoint" / "vae" / "config.json").is_file():
-        raise InvalidInput("--out" if cli else "run", str(run), "has no checkpoint to resume",
-                           "Drop --resume to start a fresh run there." if cli else
+    if saved is None and not _checkpoints(run):
+        raise InvalidInput("--out" if cli else "run", str(run), "holds no run to resume (no run.json, "
+                           "no checkpoint)", "Drop --resume to start a fresh run there." if cli else
                            "Leave resume off to start a fresh run there.")
 
     def same(key, a, b) -> bool:               # a weights folder, however its path is written
@@ -668,7 +695,10 @@ def check_run(cfg: TrainConfig, run: Path, resume: bool = False, cli: bool = Fal
 def train(cfg: TrainConfig, run: Path, resume: bool = False) -> Path:
     check_run(cfg, run, resume)
     torch.set_num_threads(cfg.threads)
-    run.mkdir(parents=True, exist_ok=True)
+    if resume and not _checkpoints(run):          # run.json alone: stopped before its first
+        print(f"{run} has no checkpoint yet (the run stopped before its first): starting its "
+              "work over with its own settings (run.json)")
+    record_run(cfg, run)
     started = time.time()
     bar = tqdm(total=cfg.pool_size, desc="render toy world")
     frames, cameras, captions, _ = data.render_pool(cfg.pool_size, cfg.seed, run / "cache",
