@@ -130,6 +130,92 @@ def test_a_run_stopped_before_its_first_checkpoint_resumes_with_its_own_settings
     assert [p.name for p in (run / "cache").glob("*.npz")] == ["pool_s3_n24.npz"]
 
 
+@pytest.mark.parametrize("argv, differs", [(["--seed", "4"], "seed=0 there, not 4"),
+                                           (["--pool-size", "24"], "pool_size=32 there, not 24"),
+                                           (["--starry-share", "0.5"], "starry_share=0.25 there, not 0.5"),
+                                           (["--vae-from", "shipped"], "vae_from='' there, not 'shipped'"),
+                                           (["--lr", "0.001"], "lr=0.0003 there, not 0.001")])
+def test_a_fresh_run_into_a_folder_holding_another_run_is_refused_before_any_work(tmp_path, capsys, argv,
+                                                                                  differs):
+    """Without --resume a run in another run's folder reused its finished autoencoder and
+    latents (another pool's, or trained where --vae-from asked for another) and mixed the two."""
+    from runway_nb.errors import InvalidInput
+
+    run = tmp_path / "run"
+    main(["--preset", "smoke", "--out", str(run)])
+    before = sorted(p.relative_to(run) for p in run.rglob("*")), (run / "run.json").read_text()
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_:
+        main(["--preset", "smoke", "--out", str(run), *argv])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2, err
+    assert (f"--out={str(run)!r} is not allowed: must be a new folder or one holding this same run; it holds "
+            f"another run ({differs}): its checkpoint/vae, checkpoint/denoiser, checkpoint/latents.npy, "
+            "pipeline, which a fresh run there would reuse or overwrite. Add --resume to continue that run "
+            "with its own settings, or train into another --out folder") in err
+    assert (sorted(p.relative_to(run) for p in run.rglob("*")), (run / "run.json").read_text()) == before
+    with pytest.raises(InvalidInput, match="must be a new folder or one holding this same run") as refused:
+        train(replace(SMOKE, seed=4), run)
+    assert refused.value.field == "run" and refused.value.value == str(run)
+
+
+def test_a_folder_whose_run_records_no_settings_is_refused_for_a_fresh_run(tmp_path):
+    # what an older version left when stopped after its autoencoder: no run.json, no meta.json
+    import shutil
+
+    from runway_nb.errors import InvalidInput
+
+    run = tmp_path / "run"
+    train(SMOKE, run)
+    for gone in ("run.json", "checkpoint/denoiser", "pipeline"):
+        shutil.rmtree(run / gone) if (run / gone).is_dir() else (run / gone).unlink()
+    with pytest.raises(InvalidInput, match="it holds a run whose settings it does not record: its "
+                                           "checkpoint/vae, checkpoint/latents.npy") as refused:
+        train(SMOKE, run)
+    assert "--resume" not in str(refused.value)
+
+
+def test_the_same_run_again_in_its_folder_reuses_its_pool_and_autoencoder(tmp_path, capsys, monkeypatch):
+    """The cached pool (named by its seed, size and recipe) and the finished autoencoder of
+    the same settings are what a fresh run would compute: reusing them is only faster."""
+    from runway_nb.tiny import data
+
+    run = tmp_path / "run"
+    train(SMOKE, run)
+    straight = _weights(train(replace(SMOKE, steps=2), tmp_path / "straight"))
+
+    def rendered(*args, **kwargs):
+        raise AssertionError("the pool was rendered again")
+
+    monkeypatch.setattr(data, "_map_chunks", rendered)
+    capsys.readouterr()
+    again = _weights(train(replace(SMOKE, steps=2), run))       # --steps may differ: the same run
+    assert ("holds this same run: starting it over, reusing its checkpoint/vae and checkpoint/latents.npy"
+            in capsys.readouterr().out)
+    assert again.keys() == straight.keys() and all((again[k] == straight[k]).all() for k in again)
+    assert json.loads((run / "run.json").read_text())["config"]["steps"] == 2
+
+
+def test_another_run_may_start_where_a_run_stopped_before_any_checkpoint(tmp_path, monkeypatch):
+    """Nothing of that run would be reused (its pool, if cached, is named by its settings):
+    fixing a setting after a Ctrl-C needs no new folder."""
+    from runway_nb.tiny import data
+
+    run = tmp_path / "run"
+    real_render_pool = data.render_pool
+
+    def stopped(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(data, "render_pool", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        train(replace(SMOKE, seed=3), run)
+    monkeypatch.setattr(data, "render_pool", real_render_pool)
+    out = train(SMOKE, run)
+    assert json.loads((out / "training.json").read_text())["config"]["seed"] == 0
+    assert json.loads((run / "run.json").read_text())["config"]["seed"] == 0
+
+
 def _vae(folder):
     return load_file(folder / "vae" / "diffusion_pytorch_model.safetensors")
 

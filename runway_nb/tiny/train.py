@@ -649,13 +649,7 @@ def check_resume(cfg: TrainConfig, run: Path, cli: bool = False) -> None:
         raise InvalidInput("--out" if cli else "run", str(run), "holds no run to resume (no run.json, "
                            "no checkpoint)", "Drop --resume to start a fresh run there." if cli else
                            "Leave resume off to start a fresh run there.")
-
-    def same(key, a, b) -> bool:               # a weights folder, however its path is written
-        return a == b or (key in ("init_from", "vae_from") and bool(a) and bool(b)
-                          and Path(a).resolve() == Path(b).resolve())
-
-    differ = [(k, v, saved[k]) for k, v in asdict(cfg).items()
-              if saved and k in saved and k not in RESUME_MAY_CHANGE and not same(k, v, saved[k])]
+    differ = _differences(cfg, saved or {})
     if differ:
         (field, value, was), rest = differ[0], differ[1:]
         also = " (and " + "; ".join(f"{k}={w!r} not {v!r}" for k, v, w in rest) + ")" if rest else ""
@@ -663,15 +657,70 @@ def check_resume(cfg: TrainConfig, run: Path, cli: bool = False) -> None:
                            f"{field}={was!r}{also}",
                            "Drop --preset and the settings that differ (the run's own are used), or "
                            "train into another --out folder." if cli else
-                           "Pass the run's own settings (checkpoint/*/meta.json), or train into another folder.")
+                           "Pass the run's own settings (run.json, checkpoint/*/meta.json), or train "
+                           "into another folder.")
+
+
+def _differences(cfg: TrainConfig, saved: dict) -> list[tuple[str, object, object]]:
+    """(setting, cfg's value, saved value) for each setting that makes `cfg` another run than
+    the saved one's (RESUME_MAY_CHANGE apart; settings an older version did not save, too)."""
+    def same(key, a, b) -> bool:               # a weights folder, however its path is written
+        return a == b or (key in ("init_from", "vae_from") and bool(a) and bool(b)
+                          and Path(a).resolve() == Path(b).resolve())
+
+    return [(k, v, saved[k]) for k, v in asdict(cfg).items()
+            if k in saved and k not in RESUME_MAY_CHANGE and not same(k, v, saved[k])]
+
+
+def _run_work(run: Path) -> list[str]:
+    """What of a run a fresh run in `run` would reuse or overwrite: its checkpoints, the
+    pool's latents (keyed by nothing: `encode_pool` reads them back as they are) and its
+    exported pipeline. The cached pool is not among them: its file is named by its seed, size
+    and recipe (`data.PoolRecipe.stem`), so another run finds its own pool or renders it."""
+    work = _checkpoints(run)
+    if (run / "checkpoint" / "latents.npy").is_file():
+        work.append("checkpoint/latents.npy")
+    if (run / "pipeline" / "model_index.json").is_file():
+        work.append("pipeline")
+    return work
+
+
+def check_fresh(cfg: TrainConfig, run: Path, cli: bool = False) -> None:
+    """A run without `resume` starts afresh, but in a folder that holds a run it reuses that
+    run's finished autoencoder and latents (and overwrites its checkpoints and pipeline):
+    right for the same run started over (the same settings, RESUME_MAY_CHANGE apart: every
+    stage is seeded, so they are what it would compute again), a mix of two runs otherwise.
+    Refuse that folder, by name, unless it holds no run's work (a new folder, or one where
+    only a pool was cached or a run stopped before any checkpoint) or this same run's."""
+    from ..errors import InvalidInput
+
+    work = _run_work(run)
+    if not work:
+        return
+    saved = resumable = saved_config(run)
+    if saved is None and (run / "pipeline" / "training.json").is_file():   # a pipeline alone
+        saved = json.loads((run / "pipeline" / "training.json").read_text()).get("config")
+    if saved is not None and not _differences(cfg, saved):
+        return
+    field = "--out" if cli else "run"
+    if saved is None:                      # an older version's run, stopped after its autoencoder
+        held = "a run whose settings it does not record"
+    else:
+        held = "another run (" + "; ".join(f"{k}={w!r} there, not {v!r}"
+                                           for k, v, w in _differences(cfg, saved)) + ")"
+    raise InvalidInput(field, str(run), f"must be a new folder or one holding this same run; it holds "
+                       f"{held}: its {', '.join(work)}, which a fresh run there would reuse or overwrite",
+                       ("Add --resume to continue that run with its own settings, or " if resumable else "")
+                       + ("train into another --out folder" if cli else "train into another folder")
+                       + " (or delete this one to start over).")
 
 
 def check_run(cfg: TrainConfig, run: Path, resume: bool = False, cli: bool = False) -> None:
     """Refuse, before any work (no pool rendered, no folder made), what would fail minutes
     later: a device this machine lacks (a GPU preset on a machine without one), an init_from
-    or vae_from folder without the weights it should hold, and with `resume` a run it
-    cannot continue (`check_resume`). `cli`: name the command line's flags (--init-from),
-    as `main` reports them."""
+    or vae_from folder without the weights it should hold, with `resume` a run it cannot
+    continue (`check_resume`) and without it a folder holding another run (`check_fresh`).
+    `cli`: name the command line's flags (--init-from, --out), as `main` reports them."""
     from ..engines.registry import check_device
     from ..errors import InvalidInput
 
@@ -690,6 +739,8 @@ def check_run(cfg: TrainConfig, run: Path, resume: bool = False, cli: bool = Fal
                                "must be 'shipped' or an autoencoder's vae/ folder (one with config.json)")
     if resume:
         check_resume(cfg, run, cli)
+    else:
+        check_fresh(cfg, run, cli)
 
 
 def train(cfg: TrainConfig, run: Path, resume: bool = False) -> Path:
@@ -698,6 +749,10 @@ def train(cfg: TrainConfig, run: Path, resume: bool = False) -> Path:
     if resume and not _checkpoints(run):          # run.json alone: stopped before its first
         print(f"{run} has no checkpoint yet (the run stopped before its first): starting its "
               "work over with its own settings (run.json)")
+    elif not resume and _run_work(run):           # check_fresh let it: this same run, started over
+        kept = [w for w in _run_work(run) if w in ("checkpoint/vae", "checkpoint/latents.npy")]
+        print(f"{run} holds this same run: starting it over" + (f", reusing its {' and '.join(kept)} "
+              "(the same settings compute the same)" if kept else "") + "; --resume continues it instead")
     record_run(cfg, run)
     started = time.time()
     bar = tqdm(total=cfg.pool_size, desc="render toy world")
