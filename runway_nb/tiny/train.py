@@ -15,9 +15,11 @@
 
 Three stages, each resumable: (1) render a pool of captioned clips, (2) train the
 autoencoder, (3) train the text encoder + denoiser with rectified flow on the pool's
-latents. The run folder gets `checkpoint/` (safetensors + JSON, written atomically
-every few minutes) and, at the end, `pipeline/`: the diffusers-style folder that
-`runway_nb.load_engine(path)` reads and that ships as the package's weights.
+latents. The run folder gets `run.json` (the run's settings, before any work),
+`cache/` (the pool), `checkpoint/` (safetensors + JSON, written atomically every few
+minutes) and, at the end, `pipeline/`: the diffusers-style folder that
+`runway_nb.load_engine(path)` reads and that ships as the package's weights. A folder
+holds one run: a fresh run in a folder holding another's is refused (`check_fresh`).
 Everything is seeded: the same command gives the same weights on the same machine.
 """
 
