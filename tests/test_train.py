@@ -691,3 +691,15 @@ def test_the_rigid_loss_decodes_only_the_clips_it_counts():
     batch["rigid_clips"], batch["rigid_grid"], batch["rigid_weight"] = rigid_targets(
         cameras[:, frames], torch.tensor([True, True, True]), known_mask[:, frames], None, h, w)
     assert _rigid_loss(batch, pred, decoder) == 0 and seen[-1] == 0
+
+
+def test_a_run_record_edited_into_nonsense_is_named_not_a_json_traceback(tmp_path, capsys):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "run.json").write_text("{ half a record")
+    with pytest.raises(SystemExit) as exit_:
+        main(["--preset", "smoke", "--out", str(run), "--resume"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "run record=" in err and "run.json" in err
+    assert "must be the JSON a training run wrote" in err
+    assert (run / "run.json").read_text() == "{ half a record"        # left for the user to see

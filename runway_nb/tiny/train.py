@@ -628,11 +628,26 @@ def saved_config(run: Path) -> dict | None:
     for stage in ("denoiser", "decoder.partial", "autoencoder.partial"):
         meta = run / "checkpoint" / stage / "meta.json"
         if meta.is_file():
-            return json.loads(meta.read_text()).get("config")
+            return _run_json(meta).get("config")
     record = run / RUN_RECORD
     if record.is_file():
-        return json.loads(record.read_text()).get("config")
+        return _run_json(record).get("config")
     return None
+
+
+def _run_json(path: Path) -> dict:
+    """A JSON record a run wrote (run.json, a checkpoint's meta.json), or InvalidInput naming
+    the file when it is not one (edited by hand, or not a run's folder at all)."""
+    from ..errors import InvalidInput
+
+    try:
+        data = json.loads(path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidInput("run record", str(path), f"must be the JSON a training run wrote ({exc})",
+                           "Restore or delete it, or train into another --out folder.") from None
+    if not isinstance(data, dict):
+        raise InvalidInput("run record", str(path), "must be a JSON object with the run's 'config'")
+    return data
 
 
 def resumed_config(saved: dict, **given) -> TrainConfig:
@@ -701,7 +716,7 @@ def check_fresh(cfg: TrainConfig, run: Path, cli: bool = False) -> None:
         return
     saved = resumable = saved_config(run)
     if saved is None and (run / "pipeline" / "training.json").is_file():   # a pipeline alone
-        saved = json.loads((run / "pipeline" / "training.json").read_text()).get("config")
+        saved = _run_json(run / "pipeline" / "training.json").get("config")
     if saved is not None and not _differences(cfg, saved):
         return
     field = "--out" if cli else "run"
