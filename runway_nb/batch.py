@@ -23,13 +23,17 @@ shot does not lose the others: the rest are rendered and saved, then one
 `RenderManyError` lists what failed, carrying every result (`.clips`) and the
 exceptions (`.errors`). `cancel` (a threading.Event or any callable → bool) stops
 submitting, cancels shots not yet started and raises `Cancelled`; in-process renders
-stop within one denoising step.
+(serial or a thread pool) stop within one denoising step. An interrupt — the notebook's
+Stop button, Ctrl-C — is a cancel: the clips that finished are not lost with the
+KeyboardInterrupt but come back in the `Cancelled` error's `.clips` (in a notebook, after
+the fact: `import sys; sys.last_value.clips`), and with a `store` they are saved already.
 """
 
 from __future__ import annotations
 
 import itertools
 import os
+import threading
 from concurrent.futures import FIRST_COMPLETED, Executor, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from pathlib import Path
@@ -52,7 +56,12 @@ def sweep(base: Shot, **fields) -> list[Shot]:
     `sweep(Shot("a red ball"), seed=[1, 2], camera=["pan_left", "zoom_in"])` → 4 shots."""
     if not isinstance(base, Shot):
         raise InvalidInput("base", base, "must be a runway_nb.Shot")
+    from dataclasses import fields as shot_fields
+
+    known = [f.name for f in shot_fields(Shot)]
     for name, values in fields.items():
+        if name not in known:
+            raise InvalidInput("sweep field", name, "must be a Shot field: " + ", ".join(known))
         if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
             raise InvalidInput(name, values, "must be a list of values to sweep over",
                                f"e.g. {name}=[…, …]; fixed values belong in the base shot.")
@@ -95,9 +104,11 @@ def render_many(shots, executor: Executor | None = None, store=None, engine=None
     done = sum(c is not None for c in clips)
     where = "" if store is None else f" and saved in {store!r}"
     if stopped:
-        err = Cancelled(f"render_many was cancelled: {done} of {len(shots)} shots were rendered{where}; "
+        how = "interrupted" if stopped == INTERRUPTED else "cancelled"
+        err = Cancelled(f"render_many was {how}: {done} of {len(shots)} shots were rendered{where}; "
                         "the rest were not started or were abandoned. The clips that finished are "
-                        "in this error's .clips (input order, None for the others).")
+                        "in this error's .clips (input order, None for the others; in a notebook: "
+                        "import sys; sys.last_value.clips).")
         err.clips, err.errors = clips, errors
         raise err
     if errors:
@@ -111,8 +122,11 @@ def render_many(shots, executor: Executor | None = None, store=None, engine=None
 
 # ---- the two ways of running ---------------------------------------------------------------
 
-def _serial(shots, engine, engine_ids, arrived, errors, cancel, bar) -> bool:
-    """In this process, one shot after another. Returns True if cancelled."""
+INTERRUPTED = "interrupted"           # how a run stopped by KeyboardInterrupt is told from a cancel
+
+
+def _serial(shots, engine, engine_ids, arrived, errors, cancel, bar) -> bool | str:
+    """In this process, one shot after another. True if cancelled, INTERRUPTED if interrupted."""
     from .engines.base import Engine, cancel_requested
     from .engines.registry import load_engine
 
@@ -125,36 +139,60 @@ def _serial(shots, engine, engine_ids, arrived, errors, cancel, bar) -> bool:
             arrived(i, clip)
         except Cancelled:
             return True
+        except KeyboardInterrupt:     # the Stop button: keep what finished (see the module docs)
+            return INTERRUPTED
         except Exception as exc:      # this shot failed; the others still render
             errors[i] = exc
             bar.update(1)
     return False
 
 
-def _through(executor, shots, engine_ids, arrived, errors, cancel, bar) -> bool:
-    """Submit every shot to `executor`, collect results as they finish. True if cancelled."""
+def _through(executor, shots, engine_ids, arrived, errors, cancel, bar) -> bool | str:
+    """Submit every shot to `executor`, collect results as they finish. True if cancelled,
+    INTERRUPTED if interrupted. Threads of this process get a stop signal too, so a cancel
+    or an interrupt ends the renders in flight within a step, not only those still queued
+    (a worker process cannot be signalled: its shot runs to the end, and is dropped)."""
     from .clip import Clip
     from .engines.base import cancel_requested
 
+    threads = isinstance(executor, ThreadPoolExecutor)
+    stop = threading.Event()
     pending, stopped = {}, False
     try:
         for i, shot in enumerate(shots):
             if cancel_requested(cancel):
                 stopped = True        # stop submitting; what is in flight is cancelled below
                 break
-            pending[executor.submit(render_shot, shot.to_dict(), engine_ids[i], os.getpid())] = i
+            job = (render_shot, shot.to_dict(), engine_ids[i], os.getpid())
+            pending[executor.submit(*job, stop) if threads else executor.submit(*job)] = i
     except RuntimeError as exc:      # e.g. "cannot schedule new futures after shutdown"
+        stop.set()
         for fut in pending:
             fut.cancel()
         raise InvalidInput("executor", executor, f"refused the work ({exc})",
                            "Pass an executor that is running (not shut down).") from exc
+    except KeyboardInterrupt:
+        stopped = INTERRUPTED
+    try:
+        return _collect(pending, stopped, stop, arrived, errors, cancel, bar, Clip)
+    except KeyboardInterrupt:         # the Stop button while waiting: as a cancel
+        stop.set()
+        for fut in pending:
+            fut.cancel()
+        return INTERRUPTED
+
+
+def _collect(pending, stopped, stop, arrived, errors, cancel, bar, Clip) -> bool | str:
+    from .engines.base import cancel_requested
+
     # poll for cancel while waiting, so a Stop button is heard within a fraction of a second
     timeout = None if cancel is None else 0.2
     while pending:
         if stopped or cancel_requested(cancel):
+            stop.set()                # in-process renders end within a step
             for fut in pending:
                 fut.cancel()
-            return True
+            return stopped or True
         finished, _ = wait(pending, timeout=timeout, return_when=FIRST_COMPLETED)
         for fut in finished:
             i = pending.pop(fut)
@@ -168,9 +206,10 @@ def _through(executor, shots, engine_ids, arrived, errors, cancel, bar) -> bool:
     return stopped
 
 
-def render_shot(shot: dict, engine_id: str, caller_pid: int):
+def render_shot(shot: dict, engine_id: str, caller_pid: int, stop: threading.Event | None = None):
     """What a worker runs: load the engine by id (cached per process), render one shot.
-    Returns (frames, fps, shot dict, provenance): plain data that pickles anywhere."""
+    Returns (frames, fps, shot dict, provenance): plain data that pickles anywhere.
+    `stop`: a thread of this process is told to end its render (render_many's cancel)."""
     if os.getpid() != caller_pid:
         import torch
 
@@ -178,7 +217,8 @@ def render_shot(shot: dict, engine_id: str, caller_pid: int):
     from .engines.registry import load_engine
 
     engine = load_engine(engine_id)
-    clip = engine.render(Shot.from_dict(shot), progress=False)   # threads sharing it take turns (Engine.render)
+    clip = engine.render(Shot.from_dict(shot), progress=False,    # threads sharing it take turns
+                         cancel=stop)                            # (Engine.render)
     return clip.frames, clip.fps, clip.shot.to_dict(), clip.provenance
 
 

@@ -4,6 +4,7 @@ frames in input order, land in the Store, survive a failing shot, and refuse bad
 from __future__ import annotations
 
 import threading
+from types import SimpleNamespace
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -162,3 +163,68 @@ def test_sweep_makes_every_combination():
         sweep(base, seed=4)
     with pytest.raises(rn.InvalidInput, match="seed"):
         sweep(base, seed=[-1])
+    with pytest.raises(rn.InvalidInput, match="sweep field='sed'.*must be a Shot field: prompt, "):
+        sweep(base, sed=[1, 2])                       # a typo was a raw TypeError
+
+
+def test_the_stop_button_keeps_the_clips_that_finished(shots, serial, monkeypatch):
+    """In a notebook an interrupt (the Stop button) is how a running cell is stopped: the
+    clips that finished came back with nothing but a KeyboardInterrupt — lost."""
+    engine = rn.load_engine("tiny")
+    real_render = engine.render
+
+    def render(shot, **kwargs):
+        if shot.seed == shots[2].seed:
+            raise KeyboardInterrupt
+        return real_render(shot, **kwargs)
+
+    monkeypatch.setattr(engine, "render", render)
+    with pytest.raises(rn.Cancelled, match="interrupted: 2 of 3 shots.*sys.last_value.clips") as info:
+        rn.render_many(shots, progress=False)
+    assert info.value.clips[2] is None
+    assert_same(info.value.clips[:2], serial[:2])
+
+
+@pytest.mark.parametrize("how", ["cancel", "interrupt"])
+def test_a_thread_pool_stops_the_render_in_flight_not_only_the_queued_ones(shots, monkeypatch, how):
+    """The thread pool's renders got no cancel signal: a cancelled (or interrupted) run
+    went on rendering the shots in flight to the end and threw them away."""
+    from runway_nb import batch
+
+    made = []                                      # render_many's stop signal for its threads
+    monkeypatch.setattr(batch, "threading", SimpleNamespace(
+        Event=lambda: made.append(threading.Event()) or made[-1]))
+    user_cancel, inside = threading.Event(), threading.Event()
+    engine = rn.load_engine("tiny")
+    real_render, outcomes = engine.render, []
+
+    def render(shot, cancel=None, **kwargs):       # in the worker thread
+        def step_hook(*args):
+            inside.set()
+            if how == "cancel":
+                user_cancel.set()
+            assert made[0].wait(30), "render_many never signalled its threads"
+        try:
+            out = real_render(shot, cancel=cancel, on_step=step_hook, **kwargs)
+            outcomes.append("finished")
+            return out
+        except rn.Cancelled:
+            outcomes.append("cancelled")
+            raise
+
+    monkeypatch.setattr(engine, "render", render)
+    real_wait = batch.wait
+
+    def wait(*args, **kwargs):                     # in this thread: the Stop button, mid-render
+        if how == "interrupt":
+            assert inside.wait(30)
+            raise KeyboardInterrupt
+        return real_wait(*args, **kwargs)
+
+    monkeypatch.setattr(batch, "wait", wait)
+    long_shot = shots[0].replace(steps=20)
+    with ThreadPoolExecutor(1) as pool, pytest.raises(rn.Cancelled, match="0 of 3 shots") as info:
+        rn.render_many([long_shot, shots[1], shots[2]], executor=pool, progress=False,
+                       cancel=user_cancel if how == "cancel" else None)
+    assert ("interrupted" in str(info.value)) == (how == "interrupt")
+    assert outcomes == ["cancelled"]               # the shot in flight stopped; the others never ran
