@@ -128,6 +128,16 @@ def _check_output(out: Path | None, store: Path | None) -> Path | None:
     return check_writable(out, "output", given)       # now, not after minutes of rendering
 
 
+def _check_clip_output(out: Path | None, given) -> Path | None:
+    """Before rendering: the clip's JSON beside `out` may not replace a film's, or a file that
+    is not a clip's JSON (checked again, with the clip's id, when the clip is written)."""
+    if out is not None:
+        from .clip import check_sidecar_free
+
+        check_sidecar_free(out, None, "output", str(given))
+    return out
+
+
 def _check_store(folder: Path | None) -> Path | None:
     """The project folder, checked before any rendering, made only when the clip is written."""
     if folder is None:
@@ -155,7 +165,8 @@ def _generate(args) -> int:
     from .options import generate_kwargs
     from .tiny.planner import plan_note
 
-    out, store = _check_output(args.output, args.store), _check_store(args.store)
+    out = _check_clip_output(_check_output(args.output, args.store), args.output)
+    store = _check_store(args.store)
     clip = generate(args.prompt, **generate_kwargs(args), progress=not args.no_progress, device=args.device)
     written = _write(clip, out, store)
     shot = clip.shot
@@ -176,6 +187,7 @@ def _extend(args) -> int:
 
         raise InvalidInput("output", str(args.output), "must not be the clip being extended or share its "
                            "JSON file", "Write the longer clip under another name.")
+    _check_clip_output(out, args.output)
     store = _check_store(args.store)
     kept = None if source is None else _stored(store, clip.id)
     if kept is not None:
@@ -258,6 +270,9 @@ def _some_ids(store) -> str:
 def _save_atomically(clip, out: Path) -> tuple[Path, Path]:
     """Save into a hidden temp folder beside `out`, then move video and JSON into place:
     a failed or interrupted save leaves no half-written file under the user's name."""
+    from .clip import check_sidecar_free
+
+    check_sidecar_free(out, clip.id, "output")       # clip.save below sees only the temp folder
     sidecar = out.with_suffix(".json")
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.stem}.", suffix=".tmp", dir=out.parent))
     try:

@@ -107,18 +107,22 @@ class Clip:
 
     # ---- files ------------------------------------------------------------------------
     def sidecar(self) -> dict:
-        return {"id": self.id, "fps": self.fps, "frames": len(self), "parent_id": self.parent_id,
+        return {"id": self.id, "fps": self.fps, "frames": len(self), "width": self.width,
+                "height": self.height, "parent_id": self.parent_id,
                 "shot": None if self.shot is None else self.shot.to_dict(),
                 "provenance": self.provenance}
 
     def save(self, path) -> Path:
         """Write the clip (format by suffix: .mp4, .webm, .gif) and `<stem>.json` beside it.
-        Both are written atomically; a failure leaves earlier files untouched."""
+        Both are written atomically; a failure leaves earlier files untouched. A `<stem>.json`
+        that is not this clip's — a film's, a file of yours, or the record of another clip
+        whose video is beside it — is refused by name before anything is written."""
         from .export.video import write_video
 
         path = Path(path)
         if path.suffix.lower() not in SUFFIXES:
             raise InvalidInput("path", str(path), f"must end in one of {', '.join(SUFFIXES)}")
+        check_sidecar_free(path, self.id)
         tags = {"comment": f"made with runway_nb; clip {self.id}",
                 "encoder_software": f"runway_nb {self.provenance.get('runway_nb', '')}".strip()}
         write_video(path, self._frames, self.fps, metadata=tags)
@@ -130,6 +134,11 @@ class Clip:
 
     @classmethod
     def load(cls, path) -> "Clip":
+        """The clip in a video file, with the shot, parent, provenance and id that
+        `<stem>.json` beside it records. A JSON that does not describe this video (its frame
+        count, size or rate differ: another clip's record) is not applied: the video's own
+        frames and rate are loaded without a shot, and a warning names both files. The
+        frames are all there and nothing is mislabelled; the JSON is left as it is."""
         from .export.video import read_video
 
         path = Path(path)
@@ -144,6 +153,16 @@ class Clip:
                                    f"({exc})") from None
             if not isinstance(data, dict):
                 raise InvalidInput("path", str(side), "must hold a JSON object (the clip's sidecar)")
+            differs = _differences(data, frames, fps)
+            if differs:
+                import warnings
+
+                warnings.warn(f"{side.name} does not describe {path.name}: {'; '.join(differs)}. It is "
+                              f"another clip's record (saved over since this video was written?), so "
+                              f"the video's frames are loaded without its shot, parent and id. Rename "
+                              f"or delete {side.name} to keep them apart.", stacklevel=2)
+                return cls(frames, fps)
+            frames = _unpad(frames, data)
             shot = None if data.get("shot") is None else Shot.from_dict(data["shot"])
             parent, provenance, fps = data.get("parent_id"), data.get("provenance", {}), data.get("fps", fps)
             clip_id = data.get("id")   # the id of the frames as made (video files are lossy)
@@ -190,3 +209,64 @@ class Clip:
     def _repr_mimebundle_(self, include=None, exclude=None):
         return {"text/html": self._repr_html_(), "image/png": self.contact_sheet(),
                 "text/plain": repr(self)}
+
+
+def _differences(data: dict, frames: np.ndarray, fps: float) -> list[str]:
+    """How a clip's JSON and the video beside it disagree ([] when they agree or when the
+    JSON records none of it, e.g. a film's). The size may differ by the one pixel row or
+    column that write_video pads an odd size with for H.264/VP9."""
+    out = []
+    t, h, w = frames.shape[:3]
+    n = data.get("frames")
+    if isinstance(n, int) and n != t:
+        out.append(f"it records {n} frames, the video holds {t}")
+    rw, rh = data.get("width"), data.get("height")
+    if isinstance(rw, int) and isinstance(rh, int) and not (w in (rw, rw + rw % 2) and h in (rh, rh + rh % 2)):
+        out.append(f"it records {rw}×{rh} pixels, the video is {w}×{h}")
+    rf = data.get("fps")
+    if isinstance(rf, (int, float)) and rf > 0 and abs(rf - fps) > 0.05 * rf:
+        out.append(f"it records {rf:g} fps, the video plays at {fps:g}")
+    return out
+
+
+def _unpad(frames: np.ndarray, data: dict) -> np.ndarray:
+    """Frames cropped back to the recorded size (write_video pads odd sizes by one pixel)."""
+    rw, rh = data.get("width"), data.get("height")
+    if isinstance(rw, int) and isinstance(rh, int) and frames.shape[1:3] != (rh, rw):
+        frames = frames[:, :rh, :rw]
+    return frames
+
+
+def check_sidecar_free(path, clip_id: str | None, field: str = "path", given=None) -> None:
+    """Refuse, before anything is written, a video path whose `<stem>.json` is not clip
+    `clip_id`'s: a film's (its edit would be lost), a file that is not a clip's JSON, or
+    another clip's record while a video of that clip is still beside it (that video would be
+    left described by this clip's shot and id). Another clip's record whose only video is
+    `path` itself goes with that video: saving over a name replaces it, as re-running
+    `clip.save("out.mp4")` on a new clip expects. `clip_id=None` (the clip is not made yet)
+    checks the first two only."""
+    from .export.film import _is_clip_json
+
+    path = Path(path)
+    side = path.with_suffix(".json")
+    if not side.exists():
+        return
+    try:
+        data = json.loads(side.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        data = None
+    if isinstance(data, dict) and "runway_nb_film" in data:
+        what = "a film's JSON, written by Sequence.save (its trims, titles and transitions)"
+    elif not _is_clip_json(data):
+        what = "not a runway_nb clip's JSON"
+    elif clip_id is None or data.get("id") == clip_id:
+        return                                   # this clip again (e.g. as .gif beside its .mp4)
+    else:
+        others = [p.name for p in (path.with_suffix(s) for s in SUFFIXES) if p != path and p.is_file()]
+        if not others:
+            return
+        what = (f"the record of another clip ({data.get('id')}), whose video "
+                f"{' and '.join(others)} beside it would be left described as this one")
+    raise InvalidInput(field, str(path) if given is None else given,
+                       f"would replace {side.name}, which is {what}",
+                       f"Save the clip under another name, or delete {side.name} if it is no longer needed.")

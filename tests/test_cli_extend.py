@@ -195,3 +195,31 @@ def test_a_store_that_cannot_be_a_folder_is_refused_before_rendering(tmp_path, m
     assert main(["generate", PROMPT, "--no-progress", "--store", str(tmp_path / "notes.txt" / "film")]) == 2
     assert "store=" in capsys.readouterr().err
     assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_an_output_beside_a_films_json_is_refused_before_rendering(tmp_path, monkeypatch, capsys):
+    """generate -o film.mp4 would write film.json over the film's edit: refused by name,
+    before minutes of rendering, and the film file is left as it was."""
+    import runway_nb
+    from runway_nb import Sequence
+
+    monkeypatch.setattr(runway_nb, "generate", lambda *a, **k: pytest.fail("rendered before checking"))
+    Sequence([Clip(np.zeros((4, 16, 16, 3), np.uint8), fps=8)]).save(tmp_path / "film.json")
+    given = _files(tmp_path)
+    assert main(["generate", PROMPT, "--no-progress", "-o", str(tmp_path / "film.mp4")]) == 2
+    err = capsys.readouterr().err
+    assert "output=" in err and "film's JSON" in err and "another name" in err
+    assert _files(tmp_path) == given
+
+
+def test_an_output_beside_another_clips_video_and_json_is_refused(made, capsys):
+    """extend a.mp4 -o b.gif while b.mp4 and b.json are another clip's: the longer clip's JSON
+    would relabel b.mp4. Refused, and b's files are left as they were."""
+    (made.parent / "b.mp4").write_bytes(made.read_bytes())
+    (made.parent / "b.json").write_bytes(made.with_suffix(".json").read_bytes())
+    given = _files(made.parent)
+    assert main(["extend", str(made), "--seconds", "0.5", "--no-progress",
+                 "-o", str(made.with_name("b.gif"))]) == 2
+    err = capsys.readouterr().err
+    assert "output=" in err and "another clip" in err and "b.mp4" in err
+    assert _files(made.parent) == given

@@ -1,9 +1,12 @@
 """Video files read back as written: frame count, size, rate and colours; writable frames;
-nothing left open or on disk after a read; a file that is not a video is refused by name."""
+nothing left open or on disk after a read; a file that is not a video is refused by name.
+A clip's JSON beside its video is never written over a film's, a user's or another clip's
+record, and one that does not describe the video is not applied to it."""
 
 import contextlib
 import errno
 import gc
+import json
 import os
 import warnings
 
@@ -98,3 +101,77 @@ def test_videos_are_readable_by_others_as_the_umask_allows(tmp_path, suffix):
     finally:
         os.umask(old)
     assert {p.name: oct(stat.S_IMODE(p.stat().st_mode)) for p in made} == {p.name: "0o644" for p in made}
+
+
+# ---- a clip's JSON beside its video ---------------------------------------------------------
+def _clip(seed, frames=8, size=32, prompt=None):
+    from runway_nb import Clip, Shot
+
+    rng = np.random.default_rng(seed)
+    return Clip(rng.integers(0, 256, (frames, size, size, 3), dtype=np.uint8), fps=8,
+                shot=Shot(prompt or f"noise {seed}", seed=seed))
+
+
+def _files(folder) -> dict:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_clip_save_never_replaces_a_films_json_a_file_of_yours_or_another_clips_record(tmp_path):
+    """Saving a.mp4 writes a.json: over a film's JSON it lost the film's edit; over the
+    record of another clip whose video is beside it, that video then loaded as this clip."""
+    from runway_nb import Clip, Sequence
+
+    a, b = _clip(1), _clip(2)
+    Sequence([a, b]).save(tmp_path / "film.json")
+    a.save(tmp_path / "shot1.mp4")
+    (tmp_path / "notes.json").write_text('{"mine": true}')
+    given = _files(tmp_path)
+    for clip, name, what in [(a, "film.mp4", "a film's JSON"), (b, "shot1.gif", f"another clip ({a.id}), whose video shot1.mp4"),
+                             (a, "notes.webm", "not a runway_nb clip's JSON")]:
+        with pytest.raises(InvalidInput) as err:
+            clip.save(tmp_path / name)
+        assert err.value.field == "path" and err.value.value == str(tmp_path / name)
+        assert what in str(err.value) and "another name" in str(err.value)
+    assert _files(tmp_path) == given                                  # nothing written, nothing lost
+    again = Clip.load(tmp_path / "shot1.mp4")
+    assert again.id == a.id and again.shot == a.shot
+
+
+def test_clip_save_may_write_the_same_clip_again_or_replace_a_name_whole(tmp_path):
+    from runway_nb import Clip
+
+    a, b = _clip(1), _clip(2)
+    a.save(tmp_path / "shot.mp4")
+    a.save(tmp_path / "shot.gif")                           # the same clip as a GIF: its JSON again
+    Clip.load(tmp_path / "shot.mp4").save(tmp_path / "shot.webm")          # and once reloaded
+    with pytest.raises(InvalidInput, match="shot.webm and shot.gif"):
+        b.save(tmp_path / "shot.mp4")                       # would leave a's GIF and WebM labelled b
+    b.save(tmp_path / "take.mp4")
+    a.save(tmp_path / "take.mp4")          # re-running a cell with a new clip: video and JSON both replaced
+    assert Clip.load(tmp_path / "take.mp4").shot == a.shot
+
+
+def test_a_clips_json_that_does_not_describe_its_video_is_not_applied(tmp_path):
+    from runway_nb import Clip
+
+    a, short = _clip(1), _clip(2, frames=4, size=16)
+    a.save(tmp_path / "a.mp4")
+    short.save(tmp_path / "b.mp4")
+    (tmp_path / "a.json").write_bytes((tmp_path / "b.json").read_bytes())   # how the old bug left it
+    with pytest.warns(UserWarning, match=r"a.json does not describe a.mp4: it records 4 frames, the video "
+                                         r"holds 8; it records 16×16 pixels, the video is 32×32"):
+        loaded = Clip.load(tmp_path / "a.mp4")
+    assert len(loaded) == 8 and loaded.fps == 8                     # every frame of the video, at its rate
+    assert loaded.shot is None and loaded.parent_id is None and loaded.id != short.id
+    assert json.loads((tmp_path / "a.json").read_text())["id"] == short.id    # the JSON is left as it is
+
+
+def test_an_odd_sized_clip_reloads_at_its_own_size_with_its_shot(tmp_path):
+    """H.264 needs even sizes: write_video pads by one pixel, Clip.load crops it back."""
+    from runway_nb import Clip, Shot
+
+    clip = Clip(gradient(8, 17, 33), fps=8, shot=Shot("a gradient", seed=1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loaded = Clip.load(clip.save(tmp_path / "odd.mp4"))
+    assert loaded.frames.shape == (8, 17, 33, 3) and loaded.shot == clip.shot and loaded.id == clip.id
