@@ -74,10 +74,18 @@ class Clip:
         return len(self._frames)
 
     def __getitem__(self, index):
+        """`clip[2:6]`, `clip[::2]`, `clip[3]` (one frame): a clip of those frames whose parent
+        is this one. The cut goes into its provenance (`sliced`: the frames are
+        `range(start, stop, step)` of the parent's), so a film holding it re-makes it.
+        Other numpy indices (lists of frames, masks, pixel crops) work too, but record no cut."""
         frames = self._frames[index]
         if frames.ndim == 3:
             frames = frames[None]
-        return Clip(frames, self.fps, shot=self.shot, parent=self, provenance=self.provenance)
+        provenance = {k: v for k, v in self.provenance.items() if k not in ("sliced", "sliced_from")}
+        cut = _cut(index, len(self))
+        if cut is not None:
+            provenance.update(sliced=dict(zip(("start", "stop", "step"), cut)), sliced_from=self.id)
+        return Clip(frames, self.fps, shot=self.shot, parent=self, provenance=provenance)
 
     def __repr__(self) -> str:
         prompt = "" if self.shot is None else self.shot.prompt
@@ -209,6 +217,17 @@ class Clip:
     def _repr_mimebundle_(self, include=None, exclude=None):
         return {"text/html": self._repr_html_(), "image/png": self.contact_sheet(),
                 "text/plain": repr(self)}
+
+
+def _cut(index, n: int) -> tuple[int, int, int] | None:
+    """(start, stop, step) of the frames `index` takes along the first axis, or None when it
+    is not a plain slice or frame number (a list, a mask, a tuple that also crops pixels)."""
+    if isinstance(index, slice):
+        return index.indices(n)
+    if isinstance(index, (int, np.integer)) and not isinstance(index, bool):
+        i = int(index) % n                      # frames[index] has raised for one out of range
+        return i, i + 1, 1
+    return None
 
 
 def _differences(data: dict, frames: np.ndarray, fps: float) -> list[str]:

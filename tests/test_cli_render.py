@@ -23,6 +23,25 @@ def test_render_rebuilds_a_film_from_its_shots(tmp_path, capsys):
     assert "wrote" in capsys.readouterr().out
 
 
+def test_a_film_with_a_trimmed_clip_rerenders_exactly(tmp_path, capsys):
+    """`a[2:6]` in a film: the film file says how it was cut from `a`, so `render` re-makes
+    it (it said "must say how the clip was made from its parent"); the tiny engine is
+    deterministic, so the cut comes back bit for bit."""
+    from runway_nb.export.film import load_film
+
+    a = rn.generate("a red ball bouncing on a green field", steps=2, seed=7, frames=8, progress=False)
+    b = rn.generate("a blue square moving left on a desert", steps=2, seed=8, frames=8, progress=False)
+    seq = rn.Sequence([a[2:6], b], transition="cut")
+    seq.save(tmp_path / "film.mp4")
+    again = load_film(tmp_path / "film.json").to_sequence(render=True)
+    np.testing.assert_array_equal(again.frames(), seq.frames())
+    assert [c.id for c in again.clips] == [c.id for c in seq.clips]
+    for extra in ([], ["--rerender"]):
+        assert main(["render", str(tmp_path / "film.json"), "-o", str(tmp_path / "again.mp4"), *extra]) == 0
+        assert len(read_video(tmp_path / "again.mp4")[0]) == 4 + 8
+    assert "wrote" in capsys.readouterr().out
+
+
 def test_render_of_a_broken_film_is_one_clear_line(tmp_path, capsys):
     bad = tmp_path / "film.json"
     bad.write_text("{not json")

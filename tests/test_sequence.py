@@ -331,6 +331,42 @@ def test_film_rerenders_from_shots_when_asked(tmp_path):
     assert seq.clips[0].shot == a.shot and (seq.frames() == 3).all()
 
 
+class SeedEngine:
+    """Renders every shot as frames k·seed (k = frame number): deterministic, and which
+    frame of the parent a slice took shows in its values."""
+    def render(self, shot, progress=True, **kw):
+        frames = np.arange(8, dtype=np.uint8)[:, None, None, None] * shot.seed
+        return Clip(np.broadcast_to(frames, (8, 32, 32, 3)).copy(), fps=8, shot=shot)
+
+
+def test_a_film_of_sliced_clips_rerenders_the_same_cuts(tmp_path):
+    """clip[2:6] records its cut, so a film holding slices (of slices, reversed, one frame,
+    of an upscale) re-makes every one of them from the Shot: same frames, same ids."""
+    a = SeedEngine().render(Shot("ramp", seed=3))
+    cuts = [a[2:6], a[::-2], a[5], a[1:7][1:3], a.upscale(2, "bicubic")[3:5].upscale(2, "bicubic")[1:]]
+    assert cuts[0].provenance["sliced"] == {"start": 2, "stop": 6, "step": 1}
+    assert cuts[0].provenance["sliced_from"] == a.id and cuts[0].parent is a
+    seqs = [Sequence([c]) for c in cuts]
+    for i, seq in enumerate(seqs):
+        seq.save(tmp_path / f"film{i}.json")
+        again = load_film(tmp_path / f"film{i}.json").to_sequence(render=True, load_engine=lambda _: SeedEngine())
+        assert np.array_equal(again.frames(), seq.frames()) and again.clips[0].id == seq.clips[0].id
+    assert list(seqs[1].clips[0].frames[:, 0, 0, 0]) == [21, 15, 9, 3]          # frames 7, 5, 3, 1
+
+
+@pytest.mark.parametrize("cut", [{"start": 2, "stop": 6}, {"start": 9, "stop": 10, "step": 1},
+                                 {"start": 2, "stop": 6, "step": 0}, {"start": 6, "stop": 2, "step": 1}])
+def test_a_hand_edited_slice_in_a_film_is_refused_by_name(tmp_path, cut):
+    a = SeedEngine().render(Shot("ramp", seed=3))
+    path = Sequence([a[2:6]]).save(tmp_path / "film.json")
+    data = json.loads(path.read_text())
+    data["clips"][a[2:6].id]["provenance"]["sliced"] = cut
+    path.write_text(json.dumps(data))
+    with pytest.raises(InvalidInput) as err:
+        load_film(path).to_sequence(render=True, load_engine=lambda _: SeedEngine())
+    assert err.value.field == f"clips[{a[2:6].id!r}].provenance.sliced"
+
+
 # ---- display ------------------------------------------------------------------------------
 def test_displays_a_player_and_a_thumbnail_strip():
     seq = Sequence([solid(10), solid(200)], transition="crossfade", transition_seconds=0.25)

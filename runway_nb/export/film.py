@@ -12,7 +12,8 @@
 A clip's frames come from (in order) clips you pass, a Store, the file the record names
 (relative to the film file), or — with `render=True` — its recipe: a Shot renders on its
 engine; an extension re-renders from its parent's last frames; an upscale/interpolation
-re-runs on its parent. `load_film` checks a hand-edited file and names the bad entry.
+re-runs on its parent; a slice (`clip[2:6]`) is cut from its parent again. `load_film`
+checks a hand-edited file and names the bad entry.
 """
 
 from __future__ import annotations
@@ -335,6 +336,9 @@ class Film:
 def _replay(rec: dict, get, load_engine):
     """Re-make one clip from its record (its parent first, when it has one)."""
     cid, pid, prov = rec["id"], rec.get("parent"), rec.get("provenance") or {}
+    if pid is not None and prov.get("sliced_from") == pid and not any(
+            prov.get(k) == pid for k in ("upscaled_from", "interpolated_from")):
+        return _slice(get(pid), prov.get("sliced"), f"clips[{cid!r}].provenance.sliced")
     if rec.get("shot") is None:
         raise InvalidInput(f"clips[{cid!r}].shot", None, "is needed to re-render this clip")
     shot = Shot.from_dict(rec["shot"])
@@ -357,8 +361,21 @@ def _replay(rec: dict, get, load_engine):
 
             return continue_clip(parent, shot, load_engine(shot.engine), progress=False)
         raise InvalidInput(f"clips[{cid!r}].provenance", prov, "must say how the clip was made from "
-                           f"its parent {pid} (extended, upscaled or interpolated)")
+                           f"its parent {pid} (extended, upscaled, interpolated or sliced)")
     return load_engine(shot.engine).render(shot, progress=False)
+
+
+def _slice(parent, cut, field: str):
+    """`parent[start:stop:step]` as Clip.__getitem__ recorded it (`range(start, stop, step)`
+    of the parent's frames; a stop of -1 with a negative step runs through frame 0)."""
+    n = len(parent.frames)
+    ok = (isinstance(cut, dict) and set(cut) == {"start", "stop", "step"}
+          and all(isinstance(v, int) and not isinstance(v, bool) for v in cut.values()) and cut["step"] != 0)
+    _need(ok, field, cut, "must be {\"start\": …, \"stop\": …, \"step\": …}, whole numbers, step not 0")
+    start, stop, step = cut["start"], cut["stop"], cut["step"]
+    _need(0 <= start < n and -1 <= stop <= n and len(range(start, stop, step)) > 0, field, cut,
+          f"must take at least one of the parent's {n} frames (0 ≤ start < {n})")
+    return parent[slice(start, None if stop < 0 else stop, step)]
 
 
 def load_film(path) -> Film:
