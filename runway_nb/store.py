@@ -222,12 +222,15 @@ class Store:
             raise StoreError(f"Cannot save sequence {name!r} in {self.path}: {_why(exc)}.") from exc
         return path
 
-    def load_sequence(self, name: str):
+    def load_sequence(self, name: str, *, render: bool = False):
+        """The sequence saved as `name`, its clips from this project. A clip no longer here
+        (its files deleted) is refused by name; `render=True` re-makes it from its Shot (and
+        its parents': extensions, upscales, cuts) instead."""
         path = self.sequences_dir / f"{check_name('name', name)}.json"
         if not path.is_file():
             raise InvalidInput("name", name, f"is not a saved sequence; saved: "
                                f"{', '.join(self.sequences()) or 'none yet'}")
-        return load_film(path).to_sequence(store=self)
+        return load_film(path).to_sequence(store=self, render=render)
 
     def sequences(self) -> list[str]:
         """Saved sequence names, newest first."""

@@ -193,3 +193,20 @@ def test_adding_what_is_not_a_clip_is_refused_by_name(tmp_path):
         store.add("my_clip.mp4")
     assert err.value.field == "clip" and "must be a runway_nb Clip" in str(err.value)
     assert len(store) == 0
+
+
+def test_a_sequence_whose_clips_are_gone_reloads_with_render_true(tmp_path):
+    """The refusal says "Pass render=True": load_sequence takes it, and the tiny engine
+    re-makes the deleted clips (a trimmed one too) bit for bit."""
+    import runway_nb as rn
+
+    a = rn.generate("a red ball bouncing on a green field", steps=2, seed=7, frames=8, progress=False)
+    store = Store(tmp_path)
+    seq = Sequence([a, a[2:6]])
+    store.save_sequence("film", seq)
+    for p in store.clips_dir.iterdir():
+        p.unlink()                                        # the clips' files are gone
+    with pytest.raises(InvalidInput, match="render=True"):
+        store.load_sequence("film")
+    again = store.load_sequence("film", render=True)
+    np.testing.assert_array_equal(again.frames(), seq.frames())
