@@ -33,6 +33,55 @@ def test_a_written_video_reads_back_with_its_frames_and_rate(tmp_path, suffix, f
     assert np.abs(frames_back.astype(int) - frames).mean() < 3      # lossy, but the same picture
 
 
+def held(runs=(3, 15, 1, 30, 2, 1), size=8):
+    """Solid frames, each colour held for `runs[i]` frames: a GIF writer merges each run into
+    one GIF frame with a longer delay."""
+    colours = np.random.default_rng(0).integers(0, 256, (len(runs), 3)).astype(np.uint8)
+    return np.repeat(colours, runs, axis=0)[:, None, None, :].repeat(size, 1).repeat(size, 2)
+
+
+def gif_delays_of(path) -> list:
+    from PIL import Image, ImageSequence
+
+    with Image.open(path) as im:
+        return [f.info["duration"] for f in ImageSequence.Iterator(im)]
+
+
+@pytest.mark.parametrize("fps", [8, 12, 15, 16, 24, 25, 30])
+def test_a_gif_lasts_as_long_as_the_clip_and_reads_back_at_its_rate(tmp_path, fps):
+    """GIF delays are whole hundredths of a second: one delay of round(1000/fps) ms made 8 fps
+    play at 8.33 (a 3-s film in 2.88 s) and read back as 8.333 fps. Held frames count right."""
+    frames = held()
+    path = write_video(tmp_path / "clip.gif", frames, fps)
+    assert sum(gif_delays_of(path)) == pytest.approx(len(frames) * 1000 / fps, abs=5)
+    back, fps_back = read_video(path)
+    assert fps_back == fps and np.array_equal(back, frames)
+
+
+def test_a_three_second_gif_film_lasts_three_seconds(tmp_path):
+    from runway_nb import Sequence
+
+    film = Sequence([_clip(1, frames=12), _clip(2, frames=12)]).save(tmp_path / "film.gif")
+    assert sum(gif_delays_of(film)) == 3000                        # it was 2.88 s
+
+
+def test_a_gif_written_with_one_rounded_delay_reads_at_the_common_rate(tmp_path):
+    """GIFs written before (every frame 120 ms for 8 fps) read at 8 fps, held frames counted
+    right, so such a GIF loaded without its JSON joins a sequence beside an 8 fps clip."""
+    from PIL import Image
+
+    from runway_nb import Clip, Sequence
+
+    frames = held(size=32)
+    images = [Image.fromarray(f) for f in frames]
+    images[0].save(tmp_path / "old.gif", format="GIF", save_all=True, append_images=images[1:],
+                   duration=round(1000 / 8), loop=0)
+    assert min(gif_delays_of(tmp_path / "old.gif")) == 120
+    clip = Clip.load(tmp_path / "old.gif")
+    assert clip.fps == 8 and np.array_equal(clip.frames, frames)
+    assert len(Sequence([clip, _clip(1)]).frames()) == len(frames) + 8
+
+
 def test_reading_a_video_leaves_no_file_open(tmp_path):
     path = write_video(tmp_path / "clip.mp4", gradient(), 8.0)
     with warnings.catch_warnings(record=True) as caught:

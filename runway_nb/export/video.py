@@ -1,13 +1,15 @@
 """Write and read video files with the ffmpeg that imageio-ffmpeg bundles (no system ffmpeg).
 
 MP4 is H.264 in yuv420p with +faststart, so browsers play it inline; WebM is VP9;
-GIF loops. yuv420p needs even sizes: odd frames are padded by repeating the edge
+GIF loops, its frame times rounded to hundredths of a second so the whole lasts as long
+as the clip (gif_delays). yuv420p needs even sizes: odd frames are padded by repeating the edge
 pixels (recorded in the metadata), never resized.
 """
 
 from __future__ import annotations
 
 import errno
+import math
 import os
 import re
 import subprocess
@@ -34,6 +36,50 @@ def _even(frames: np.ndarray) -> np.ndarray:
     return frames
 
 
+# A GIF holds each frame's delay in whole hundredths of a second: 1/8 s or 1/24 s has none.
+COMMON_FPS = (5, 6, 8, 10, 12, 12.5, 15, 16, 20, 24, 25, 30, 50, 60)
+
+
+def gif_delays(n: int, fps: float) -> list[int]:
+    """Delays (ms, whole hundredths) for n GIF frames: frame i ends at i+1 frame times rounded
+    to a hundredth, so the delays alternate (8 fps: 130, 120, 130, …; 24 fps: 40, 40, 50, …)
+    and the whole lasts n / fps seconds (to the hundredth) where one delay of
+    round(1000 / fps) ms made 8 fps 8.33 fps, and a 3-s film 2.88 s. Above 100 fps (a
+    frame time under a hundredth) every frame gets the shortest delay, 10 ms."""
+    period = 1000.0 / fps
+    if period < 10:
+        return [10] * n
+    ends = [10 * math.floor(i * period / 10 + 0.5) for i in range(n + 1)]
+    return [b - a for a, b in zip(ends, ends[1:])]
+
+
+def gif_timing(delays: list[int]) -> tuple[list[int], float]:
+    """(frames each GIF frame stands for, fps) from the GIF's delays in ms. GIF writers merge
+    identical neighbouring frames into one longer frame; the shortest delay is one frame.
+    The rate is a common one when its frame time is within a hundredth of a second of that,
+    every delay is within a hundredth of a whole number of its frames, and their mean delay
+    within half a hundredth (the rounding) of its frame time; of several, the one whose frames
+    fit the total best. So what gif_delays wrote reads back at its rate, and a GIF whose every
+    delay is 120 ms at 8 fps (not 8.33). Else the frame time is the mean delay of the frames
+    held once (delays up to 1.5 × the shortest): uncommon rates with long held frames come
+    back approximately."""
+    shortest, total = min(delays), sum(delays)
+    best = None
+    for fps in COMMON_FPS:
+        period = 1000.0 / fps
+        counts = [max(1, round(d / period)) for d in delays]
+        fits = (abs(period - shortest) < 10 and abs(total / sum(counts) - period) < 6
+                and all(abs(d - n * period) <= 10.5 for d, n in zip(delays, counts)))
+        misfit = abs(total - sum(counts) * period)
+        if fits and (best is None or misfit < best[0]):
+            best = (misfit, counts, float(fps))
+    if best is not None:
+        return best[1], best[2]
+    once = [d for d in delays if d <= 1.5 * shortest]
+    period = sum(once) / len(once)
+    return [max(1, round(d / period)) for d in delays], 1000.0 / period
+
+
 def write_video(path, frames: np.ndarray, fps: float, metadata: dict | None = None) -> Path:
     """Write frames (T,H,W,3) uint8 to `path` (format by suffix), atomically."""
     path = Path(path)
@@ -51,7 +97,7 @@ def write_video(path, frames: np.ndarray, fps: float, metadata: dict | None = No
 
             images = [Image.fromarray(f) for f in frames]
             images[0].save(tmp, format="GIF", save_all=True, append_images=images[1:],
-                           duration=round(1000 / fps), loop=0)
+                           duration=gif_delays(len(images), fps), loop=0)
         else:
             import imageio_ffmpeg
 
@@ -86,9 +132,9 @@ def read_video(path) -> tuple[np.ndarray, float]:
         with Image.open(path) as im:
             items = [(np.asarray(f.convert("RGB")), f.info.get("duration", 125) or 125)
                      for f in ImageSequence.Iterator(im)]
-        base = min(d for _, d in items)
-        frames = [f for f, d in items for _ in range(max(1, round(d / base)))]
-        return np.stack(frames), 1000.0 / base
+        counts, fps = gif_timing([d for _, d in items])
+        frames = [f for (f, _), n in zip(items, counts) for _ in range(n)]
+        return np.stack(frames), fps
     import imageio_ffmpeg
 
     # ffmpeg run to completion rather than imageio-ffmpeg's frame generator: that one
