@@ -271,8 +271,16 @@ def _save_atomically(clip, out: Path) -> tuple[Path, Path]:
     """Save into a hidden temp folder beside `out`, then move video and JSON into place:
     a failed or interrupted save leaves no half-written file under the user's name."""
     from .clip import check_sidecar_free
+    from .errors import InvalidInput
 
-    check_sidecar_free(out, clip.id, "output")       # clip.save below sees only the temp folder
+    try:
+        check_sidecar_free(out, clip.id, "output")   # clip.save below sees only the temp folder
+    except InvalidInput as exc:
+        # Only another clip's record (with that clip's video beside it) is found this late:
+        # the others were refused before rendering. The render is not thrown away for it.
+        free = out.with_name(f"{out.stem}-{clip.id}{out.suffix}")
+        print(f"warning: {exc} Saved this render as {free.name} instead.", file=sys.stderr)
+        out = free
     sidecar = out.with_suffix(".json")
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.stem}.", suffix=".tmp", dir=out.parent))
     try:

@@ -212,14 +212,19 @@ def test_an_output_beside_a_films_json_is_refused_before_rendering(tmp_path, mon
     assert _files(tmp_path) == given
 
 
-def test_an_output_beside_another_clips_video_and_json_is_refused(made, capsys):
+def test_an_output_beside_another_clips_video_and_json_is_kept_under_a_free_name(made, capsys):
     """extend a.mp4 -o b.gif while b.mp4 and b.json are another clip's: the longer clip's JSON
-    would relabel b.mp4. Refused, and b's files are left as they were."""
+    would relabel b.mp4. b's files are left as they were, and the render — known to clash only
+    once it is made — is not thrown away: it is saved as b-<id>.gif, and the warning says so."""
     (made.parent / "b.mp4").write_bytes(made.read_bytes())
     (made.parent / "b.json").write_bytes(made.with_suffix(".json").read_bytes())
     given = _files(made.parent)
     assert main(["extend", str(made), "--seconds", "0.5", "--no-progress",
-                 "-o", str(made.with_name("b.gif"))]) == 2
+                 "-o", str(made.with_name("b.gif"))]) == 0
     err = capsys.readouterr().err
-    assert "output=" in err and "another clip" in err and "b.mp4" in err
-    assert _files(made.parent) == given
+    assert "output=" in err and "another clip" in err and "b.mp4" in err and "instead" in err
+    kept = sorted(set(_files(made.parent)) - set(given))
+    assert len(kept) == 2 and all(name.startswith("b-") for name in kept), kept
+    assert {k: v for k, v in _files(made.parent).items() if k in given} == given
+    clip = Clip.load(made.parent / next(n for n in kept if n.endswith(".gif")))
+    assert clip.id in kept[0] and len(clip) > len(Clip.load(made))
