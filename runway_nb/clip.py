@@ -22,6 +22,24 @@ from .shot import Shot
 SUFFIXES = (".mp4", ".webm", ".gif")
 
 
+class _Fixed:
+    """A Clip attribute set once, by __init__ (as `_<name>`), that refuses a change by name."""
+
+    def __init__(self, instead: str):
+        self.instead = instead
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+    def __get__(self, clip, owner=None):
+        return self if clip is None else getattr(clip, "_" + self.name)
+
+    def __set__(self, clip, value):
+        raise AttributeError(f"a Clip's {self.name} is fixed once it is made (its id, and the films "
+                             f"and stores that name it, depend on it); make a new clip instead: "
+                             f"{self.instead}")
+
+
 class Clip:
     def __init__(self, frames, fps: float, shot: Shot | None = None, parent=None,
                  provenance: dict | None = None, id: str | None = None):
@@ -36,9 +54,9 @@ class Clip:
         arr = np.array(arr, copy=True)
         arr.setflags(write=False)
         self._frames = arr
-        self.fps = float(fps)
-        self.shot = shot
-        self.parent = parent                  # a Clip, a clip id (str) or None
+        self._fps = float(fps)
+        self._shot = shot
+        self._parent = parent                 # a Clip, a clip id (str) or None
         self.provenance = dict(provenance or {})
         self._mp4: bytes | None = None
         self._id: str | None = id   # given when a stored clip is reloaded (its frames may be re-encoded)
@@ -47,6 +65,13 @@ class Clip:
     @property
     def frames(self) -> np.ndarray:
         return self._frames
+
+    # A clip's id is a hash of its frames, rate and shot, and films, stores and children
+    # refer to it by that id: what it hashes is fixed once made (the frames are read-only
+    # too). `a.fps = 16` after `Sequence([a, b])` re-timed the film behind its back.
+    fps = _Fixed("rn.Clip(clip.frames, fps=16, shot=clip.shot), or Sequence(..., conform=True)")
+    shot = _Fixed("render shot.replace(...) for another take")
+    parent = _Fixed("rn.Clip(frames, fps, parent=...)")
 
     @property
     def id(self) -> str:

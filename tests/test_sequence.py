@@ -113,6 +113,20 @@ def test_edits_leave_the_original_clips_untouched():
     assert list(seq) == list(seq.entries) and seq[-1].clip is a
 
 
+def test_a_clip_in_a_film_cannot_be_re_timed_or_relabelled_behind_its_back():
+    """`a.fps = 16` after Sequence([a, b]) made the film 16 fps and re-timed b without
+    conform=True, and left a's id naming frames at another rate than the store's."""
+    a, b = ramp(), solid(7)
+    seq = Sequence([a, b])
+    film_format, a_id = seq.format(), a.id
+    for name, value in (("fps", 16), ("shot", Shot("another take")), ("parent", b)):
+        with pytest.raises(AttributeError, match=f"a Clip's {name} is fixed once it is made.*make a new clip"):
+            setattr(a, name, value)
+    assert (a.fps, a.shot.prompt, a.parent, a.id, seq.format()) == (8.0, "ramp", None, a_id, film_format)
+    faster = Clip(a.frames, fps=16)                                 # what the message offers
+    assert faster.fps == 16 and faster.id != a.id
+
+
 @pytest.mark.parametrize("edit, field", [
     (lambda s: s.append(solid(0, size=64)), "sequence[2]"),
     (lambda s: s.append(solid(0, fps=12)), "sequence[2]"),
