@@ -3,7 +3,13 @@
 One video track. Each entry is an otio Clip whose ExternalReference points at a video
 file (the Store's clips/<id>.mp4, or `<stem>_media/<id>.mp4` written beside the .otio;
 title cards are rendered to a short mp4 there too). Source ranges are in each clip's own
-fps; the timeline's rate is the film's fps.
+fps; the timeline's rate is the film's fps. A clip the sequence conforms to another fps
+(conform=True) has its range in the film's fps instead, starting at its trim point's time
+and lasting exactly the frames the film renders of it (round(frames / its fps × film fps),
+less the dissolve handles): in its own frames that length is fractional, and rounding it
+there left the timeline a frame off the film. When the film rounds that length up, the
+range's last frame starts inside the media and ends up to half a film frame past its end
+(the film holds the clip's last frame there).
 
 Transitions follow OTIO's model, where a transition sits on the cut and borrows frames
 either side of it: our crossfade of n frames overlaps A's last n frames with B's first
@@ -16,6 +22,7 @@ fade_to_black overlaps nothing, so it is a zero-length Custom transition named
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from ..errors import InvalidInput, MissingDependency
@@ -40,16 +47,25 @@ def build_timeline(seq, media: dict[int, Path], name: str = "runway_nb film", ab
     track = otio.schema.Track(name="V1", kind=otio.schema.TrackKind.Video)
     for i, e in enumerate(entries):
         rate = fps if e.clip is None else float(e.clip.fps)
-        first, total = (0, e.length(fps)) if e.clip is None else (e.start, len(e.clip.frames))
-        count = e.length(fps) if e.clip is None else e.stop - e.start
-        # frames at the film's fps → frames of this clip (equal unless the sequence conforms)
-        to_own = 1.0 if e.clip is None else rate / fps
+        total = e.length(fps) if e.clip is None else len(e.clip.frames)
         # a dissolve puts the cut h frames into the overlap: this entry starts h frames late
         # and ends n − h early, and those frames become the handles the dissolve plays
         cut_in = _dissolve(into[i], fps)[0]
         cut_out = _dissolve(into[i + 1], fps)[1] if i + 1 < len(entries) else 0
-        first += round(cut_in * to_own)
-        count -= round(cut_in * to_own) + round(cut_out * to_own)
+        if e.clip is None or math.isclose(rate, fps):
+            first = 0 if e.clip is None else e.start
+            count = e.length(fps) if e.clip is None else e.stop - e.start
+            start = otio.opentime.RationalTime(first + cut_in, rate)
+            duration = otio.opentime.RationalTime(count - cut_in - cut_out, rate)
+        else:
+            # conformed to the film's fps: the film plays e.length(fps) frames of this clip
+            # (nearest-frame retiming, film frame k showing the clip at k / fps s from the
+            # trim point). Counted in the clip's own frames that length is fractional, and
+            # rounding it there puts the range a frame off the film, so the range is in the
+            # film's frames: it starts at the trim point's time and lasts what the film plays
+            start = (otio.opentime.RationalTime(e.start, rate).rescaled_to(fps)
+                     + otio.opentime.RationalTime(cut_in, fps))
+            duration = otio.opentime.RationalTime(e.length(fps) - cut_in - cut_out, fps)
         url = Path(media[i]).resolve().as_uri() if absolute else str(media[i])
         ref = otio.schema.ExternalReference(target_url=url, available_range=otio.opentime.TimeRange(
             otio.opentime.RationalTime(0, rate), otio.opentime.RationalTime(total, rate)))
@@ -62,8 +78,7 @@ def build_timeline(seq, media: dict[int, Path], name: str = "runway_nb film", ab
             track.append(_transition(otio, into[i], fps))
         track.append(otio.schema.Clip(
             name=e.text if e.clip is None else f"{i:02d} {e.clip.id}", media_reference=ref,
-            source_range=otio.opentime.TimeRange(otio.opentime.RationalTime(first, rate),
-                                                 otio.opentime.RationalTime(count, rate)),
+            source_range=otio.opentime.TimeRange(start, duration),
             metadata=meta))
     timeline = otio.schema.Timeline(name=name, global_start_time=otio.opentime.RationalTime(0, fps),
                                     metadata={"runway_nb": {"generator": f"runway_nb {__version__}",
