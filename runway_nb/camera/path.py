@@ -297,9 +297,10 @@ class CameraPath:
         bends; after the last frame the last frame's speed continues."""
         t = np.arange(len(cam)) / fps
         track = np.stack([cam[:, 0], cam[:, 1], cam[:, 3], np.log(cam[:, 2])], axis=1)
-        track[np.abs(track) < 1e-12] = 0.0       # float noise, far below a pixel
+        track[np.abs(track) < _schedule.PATH_TOLERANCE] = 0.0       # float noise, far below a pixel
         kfs = tuple(Keyframe(float(t[j]), pan=track[j, 0], tilt=track[j, 1], roll=track[j, 2],
-                             zoom=math.exp(track[j, 3])) for j in _schedule.bends(track))
+                             zoom=math.exp(track[j, 3]))
+                    for j in _schedule.bends(track, _schedule.PATH_TOLERANCE))
         return cls(keyframes=kfs, after_last="continue", label=label)
 
     def with_strength(self, strength: float) -> CameraPath:
@@ -374,8 +375,11 @@ class CameraPath:
     def to_deforum(self, n_frames: int, fps: float, width: int, height: int) -> dict[str, str]:
         """Deforum 2D schedule strings reproducing this path over n_frames at fps."""
         fps, width, height = _schedule.check_deforum_settings(fps, width, height, "schedule")
-        per_frame = _schedule.camera_to_deforum(self.per_frame(n_frames, fps), height)
-        return {key: _schedule.format_schedule(v) for key, v in per_frame.items()}
+        cam = self.per_frame(n_frames, fps)
+        per_frame = _schedule.camera_to_deforum(cam, height)
+        steps = _schedule.round_trip_steps(cam, per_frame, height)
+        return {key: _schedule.format_schedule(v, step=steps[key], first_repeats=True)
+                for key, v in per_frame.items()}
 
     def to_dict(self) -> dict:
         if self.preset_name is not None and \

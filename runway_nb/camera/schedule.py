@@ -51,6 +51,9 @@ SCHEDULE_FORM = ("a schedule looks like '0:(1.0), 24:(1.04)': frame numbers in i
 _PLAIN_NUMBER = re.compile(r"\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*\Z", re.ASCII)
 _FRAME = re.compile(r"\d+", re.ASCII)          # ASCII digits only: int('١') is 1 too
 _SNAP = 1e-12  # pixels / degrees; float noise below this is written as 0
+# A path made from per-frame positions (a Deforum import) keeps a keyframe where they bend by
+# more than this (relative + absolute: `bends`), and writes positions below it as 0
+PATH_TOLERANCE = 1e-14
 
 
 @dataclass(frozen=True)
@@ -285,19 +288,85 @@ def camera_to_deforum(cam: np.ndarray, height: int) -> dict[str, np.ndarray]:
     return out
 
 
-def format_schedule(values: np.ndarray, tolerance: float = 1e-12) -> str:
-    """Per-frame values -> the shortest schedule string whose linear in-betweens give
-    them back (to `tolerance`, relative), each written with 15 significant digits."""
+def format_schedule(values: np.ndarray, tolerance: float = 1e-12, step: float = 0.0,
+                    first_repeats: bool = False) -> str:
+    """Per-frame values -> the shortest schedule string whose linear in-betweens give them
+    back (to `tolerance`, relative), each written with 15 significant digits.
+
+    With `step` (a power of ten, from `round_trip_steps`) the in-betweens may also be off
+    by `step`, each keyframe's value is rounded to that decimal place and written as the
+    shortest text of the rounded number (4.59, not 4.59000000000001), and the keyframes are
+    chosen again from what that text reads back as, until they no longer change: text that
+    reads back within `round_trip_steps`' bound of its own values (under 0.4 step) is
+    written the same again. `first_repeats`: frame 0 is written as frame 1's value (as
+    `camera_to_deforum` does, Deforum never applying frame 0's warp), so what the text
+    reads back as is taken so too."""
     values = np.asarray(values, dtype=np.float64)
-    keep = bends(values[:, None], tolerance)
-    while len(keep) > 1 and abs(values[keep[-1]] - values[keep[-2]]) <= tolerance * (1.0 + abs(values[keep[-1]])):
-        keep.pop()   # Deforum holds the last value anyway
-    return ", ".join(f"{j}:({tidy_number(values[j])})" for j in keep)
+    places = None if step <= 0 else -round(math.log10(step))
+
+    def keyframes(track):
+        keep = bends(track[:, None], tolerance, step)
+        while len(keep) > 1 and abs(track[keep[-1]] - track[keep[-2]]) <= (
+                tolerance * (1.0 + abs(track[keep[-1]])) + step):
+            keep.pop()   # Deforum holds the last value anyway
+        written = [float(tidy_number(track[j], places)) for j in keep]
+        return keep, written
+
+    keep, written = keyframes(values)
+    for _ in range(8 if places is not None else 0):   # two or three passes settle it
+        read = np.interp(np.arange(len(values)), keep, written)
+        if first_repeats and len(read) > 1:
+            read[0] = read[1]
+        again = keyframes(read)
+        if again == (keep, written):
+            break
+        keep, written = again
+    return ", ".join(f"{j}:({tidy_number(v, places)})" for j, v in zip(keep, written))
 
 
-def bends(track: np.ndarray, tolerance: float = 1e-12) -> list[int]:
-    """Indices where a per-frame track (n, k) stops being a straight line, plus both
-    ends: the keyframes that linear in-betweens need to give every frame back. Each
+def round_trip_steps(cam: np.ndarray, values: dict[str, np.ndarray], height: int) -> dict[str, float]:
+    """The decimal step (a power of ten) each Deforum schedule of the camera `cam` is written
+    to, so that export → import → export writes the same text and a typed 1.04 comes back
+    as 1.04.
+
+    An import keeps a path's positions, not Deforum's per-frame steps, and only where they
+    bend by more than PATH_TOLERANCE (relative, + the same absolute: `bends`; smaller
+    positions become 0); a re-export reads each step back as the difference of two
+    positions, times the zoom, turned by the roll. So a step comes back off by up to the
+    bound computed here from the positions' size (written with 15 digits, 4.59 came back
+    as 4.59000000000001, and 8.18000000000006 after one more trip). The step is about 8×
+    that bound — the nearest power of ten in log, so a bound that comes back a little off
+    gives the same step (the change lies at √10 × 10^k, not at round sizes) — so the bound
+    is under 0.4 step: a written value reads back within half a step of itself and rounds
+    to itself again. For a 512-px run that is about 9 decimals of a pixel and 11 of a zoom."""
+    tol = PATH_TOLERANCE + 16 * np.finfo(float).eps      # + the arithmetic's own rounding
+    x, y, scale, roll = (np.asarray(c, dtype=np.float64) for c in np.asarray(cam).T)
+    # each position (x, y, roll, log-zoom) comes back off by at most tol (2 + |it|)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        turned = 2.0 + float(np.max(np.abs(np.log(scale))))
+    rolled = 2.0 + float(np.max(np.abs(roll)))
+    if len(cam) > 1:           # x and y of two positions, in the previous frame's pixels
+        off = 4.0 + np.abs(x) + np.abs(y)
+        moved = height * tol * float(np.max(np.maximum(scale[1:], scale[:-1]) * (off[1:] + off[:-1])))
+    else:
+        moved = 0.0
+    biggest = {key: float(np.max(np.abs(v))) for key, v in values.items()}
+    bound = {"zoom": 2 * tol * turned * biggest["zoom"], "angle": 2 * tol * rolled}
+    for key in ("translation_x", "translation_y"):
+        bound[key] = moved + tol * biggest[key] * (turned + math.radians(rolled))
+    steps = {}
+    for key, size in bound.items():
+        size = 8.0 * size
+        if key == "zoom":      # never round a zoom to 0 (one frame of 1e-8× beside one of 1e8×)
+            size = min(size, 1e-6 * float(np.min(np.abs(values[key]))))
+        steps[key] = 10.0 ** round(math.log10(size)) if math.isfinite(size) and size > 0 else 0.0
+    return steps
+
+
+def bends(track: np.ndarray, tolerance: float = 1e-12, atol: float = 0.0) -> list[int]:
+    """Indices where a per-frame track (n, k) stops being a straight line (by more than
+    `tolerance` relative plus `atol`), plus both ends: the keyframes that linear
+    in-betweens need to give every frame back. Each
     straight run is found by galloping then bisecting on its end (O(n log n)); growing it a
     frame at a time re-checked the whole run each time, O(n²): a constant 20,000-frame
     schedule took 23 s."""
@@ -306,7 +375,7 @@ def bends(track: np.ndarray, tolerance: float = 1e-12) -> list[int]:
     def straight(start: int, end: int) -> bool:
         inside = np.arange(start + 1, end)
         line = track[start] + (track[end] - track[start]) * ((inside - start) / (end - start))[:, None]
-        return bool(np.all(np.abs(track[inside] - line) <= tolerance * (1.0 + np.abs(track[inside]))))
+        return bool(np.all(np.abs(track[inside] - line) <= tolerance * (1.0 + np.abs(track[inside])) + atol))
 
     keep, start = [0], 0
     while start + 1 < n - 1:
@@ -327,7 +396,11 @@ def bends(track: np.ndarray, tolerance: float = 1e-12) -> list[int]:
     return keep + [n - 1] if n > 1 else keep
 
 
-def tidy_number(value: float) -> str:
-    """15 significant digits: float noise lives in the 16th and 17th, so this keeps it
-    out of the text (7.04, not 7.039999999999992) and changes nothing else."""
-    return repr(float(f"{float(value):.15g}") + 0.0)   # + 0.0 turns -0.0 into 0.0
+def tidy_number(value: float, places: int | None = None) -> str:
+    """The shortest text of `value` rounded to `places` decimals (Python's correctly rounded
+    `round`: 4.590000000000012 -> '4.59'), or without `places` to 15 significant digits
+    (float noise lives in the 16th and 17th: 7.04, not 7.039999999999992)."""
+    value = float(value)
+    if places is not None:
+        value = round(value, places)
+    return repr(float(f"{value:.15g}") + 0.0)   # + 0.0 turns -0.0 into 0.0

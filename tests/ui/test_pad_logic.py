@@ -254,7 +254,9 @@ def test_a_path_written_as_deforum_text_and_pasted_back_is_the_same_path(name, i
     again.import_schedules(pad.export_schedules())
     assert again.duration == seconds                                  # the clip keeps its length
     n = round(seconds * 8) + 1
-    np.testing.assert_allclose(again.path.per_frame(n, 8), pad.path.per_frame(n, 8), rtol=0, atol=1e-9)
+    # the text's per-frame steps have ~11 significant digits and add up: a roll of 108° is
+    # 108° to 1e-11 of it (1.2e-9°), not to 1e-9° absolute
+    np.testing.assert_allclose(again.path.per_frame(n, 8), pad.path.per_frame(n, 8), rtol=1e-9, atol=1e-9)
 
 
 def test_a_drawn_path_exports_to_deforum_frames_and_imports_exactly_at_them():
