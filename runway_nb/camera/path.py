@@ -130,6 +130,23 @@ class Speed:
         return {axis: getattr(self, axis) for axis in AXES if getattr(self, axis) != 0.0}
 
 
+@dataclass(frozen=True)
+class DeforumRun:
+    """What a path imported from Deforum schedules without max_frames was read from, so
+    that a clip longer than the frames read can read on (`CameraPath.covering`): the
+    schedules as given, the run's fps and picture size, and how many frames were read."""
+
+    schedules: tuple            # ((key, schedule), ...) in DEFORUM_2D_KEYS order
+    fps: float
+    width: int
+    height: int
+    frames: int
+
+    def to_dict(self) -> dict:
+        return {"schedules": {k: v if isinstance(v, str) else float(v) for k, v in self.schedules},
+                "fps": self.fps, "width": self.width, "height": self.height, "frames": self.frames}
+
+
 def _keyframe(item, prefix: str) -> Keyframe:
     if isinstance(item, Keyframe):
         return item
@@ -165,10 +182,11 @@ _LIMITS = {"zoom": f"within 1/{MAX_ZOOM:g}…{MAX_ZOOM:g}×", "roll": f"within �
            "x": f"within ±{MAX_OFFSET:g} frame heights", "y": f"within ±{MAX_OFFSET:g} frame heights"}
 
 
-def _check_deforum_range(cam: np.ndarray, schedules: dict, field: str) -> None:
+def _check_deforum_range(cam: np.ndarray, schedules: dict, field: str, hint: str | None = None) -> None:
     """Deforum's per-frame warps compound: name the schedule and the frame where the camera
     leaves the range a path can hold, instead of a keyframe value nobody typed. Most often
-    the run is longer than the clip (120 frames, Deforum's default max_frames)."""
+    the run is longer than the clip (120 frames, Deforum's default max_frames); `hint`
+    replaces that advice where the run was read for the clip's own length."""
     found = _out_of_range(cam[:, 0], cam[:, 1], cam[:, 2], cam[:, 3])
     if found is None:
         return
@@ -178,8 +196,8 @@ def _check_deforum_range(cam: np.ndarray, schedules: dict, field: str) -> None:
     raise InvalidInput(f"{field}.{key}", schedules.get(key, "(not given)"),
                        f"the camera {name} it adds up to must stay {_LIMITS[name]}; it reaches {reached:.4g} "
                        f"at frame {j}",
-                       f"{len(cam)} frames were evaluated; give the run's length as the clip's (e.g. "
-                       f"'max_frames: 30; …' for 2 s at 15 fps), or move less per frame.")
+                       hint or f"{len(cam)} frames were evaluated; give the run's length as the clip's "
+                       f"(e.g. 'max_frames: 30; …' for 2 s at 15 fps), or move less per frame.")
 
 
 @dataclass(frozen=True, repr=False)
@@ -195,6 +213,7 @@ class CameraPath:
     label: str | None = field(default=None, compare=False)        # how describe() names it
     preset_name: str | None = field(default=None, compare=False)  # set by preset(): compact JSON
     intensity: float | None = field(default=None, compare=False)
+    deforum: DeforumRun | None = None     # set by from_deforum without n_frames: see `covering`
 
     def __post_init__(self):
         set_ = object.__setattr__
@@ -280,16 +299,46 @@ class CameraPath:
         """Deforum 2D schedules {zoom, angle, translation_x, translation_y} -> a path.
 
         Deforum's values are per frame at `fps`; translations are pixels of a
-        width × height picture. They are evaluated for `n_frames` (default: Deforum's
-        max_frames default, 120, or up to the last keyframe) and become one keyframe per
-        frame where the motion bends; after that the last frame's speed continues, as
-        Deforum holds the last value. Sign conventions: see `schedule.py`.
+        width × height picture. They are evaluated for `n_frames` (the run's max_frames)
+        and become one keyframe per frame where the motion bends; after that the last
+        frame's speed continues, as Deforum holds the last value. Without `n_frames` they
+        are evaluated for Deforum's default max_frames, 120, or up to the last keyframe if
+        that is later, and the path keeps the schedules (`deforum`): a clip longer than that
+        reads them on to its own end (`covering`, which engines apply) instead of going on
+        at the last frame's speed, which would stop a formula and straighten a move that
+        zooms or turns while it travels. Sign conventions: see `schedule.py`.
         """
         fps, width, height = _schedule.check_deforum_settings(fps, width, height, field)
         # the width has no effect: Deforum's warps are about the centre, translations in pixels
         cam = _schedule.deforum_camera(schedules, height, n_frames, field)
         _check_deforum_range(cam, schedules, field)
-        return cls._from_positions(cam, fps, label=f"Deforum 2D ({', '.join(schedules)}) at {fps:g} fps")
+        given = tuple((key, schedules[key]) for key in _schedule.DEFORUM_2D_KEYS if key in schedules)
+        path = cls._from_positions(cam, fps, label=f"Deforum 2D ({', '.join(k for k, _ in given)}) at {fps:g} fps")
+        if n_frames is not None:
+            return path
+        return replace(path, deforum=DeforumRun(given, fps, width, height, len(cam)))
+
+    def covering(self, n_frames: int, fps: float, field: str = "camera") -> CameraPath:
+        """This path for a clip of n_frames at fps. A Deforum import without max_frames
+        (`deforum`) that holds fewer frames of its run than the clip lasts is read again,
+        for a run as long as the clip: formulas go on being evaluated (`max_f` becomes the
+        clip's last Deforum frame, as max_frames would make it) and each frame's warp
+        compounds on. Any other path, or one that already covers the clip, is itself."""
+        run = self.deforum
+        if run is None:
+            return self
+        n = int(_number("n_frames", n_frames, low=1, high=1_000_000, integer=True))
+        fps = _number("fps", fps, low=0, low_inclusive=False)
+        needed = math.ceil((n - 1) / fps * run.fps - 1e-9) + 1      # the run's frames to the clip's last
+        if needed <= run.frames:
+            return self
+        schedules = dict(run.schedules)
+        cam = _schedule.deforum_camera(schedules, run.height, needed, field)
+        _check_deforum_range(cam, schedules, field, hint=(
+            f"The clip ({n} frames at {fps:g} fps) needs {needed} frames of the Deforum run at "
+            f"{run.fps:g} fps; move less per frame, or make the clip shorter."))
+        path = self._from_positions(cam, run.fps, label=self.label)
+        return replace(path, strength=self.strength, deforum=replace(run, frames=needed))
 
     @classmethod
     def _from_positions(cls, cam: np.ndarray, fps: float, label: str) -> CameraPath:
@@ -385,6 +434,8 @@ class CameraPath:
         if self.preset_name is not None and \
                 self == CameraPath.preset(self.preset_name, self.intensity).with_strength(self.strength):
             out = {"runway_nb_camera": SCHEMA_VERSION, "preset": self.preset_name, "intensity": self.intensity}
+        elif self.deforum is not None:       # the schedules, not the keyframes read from them
+            out = {"runway_nb_camera": SCHEMA_VERSION, "deforum": self.deforum.to_dict()}
         else:
             out = {"runway_nb_camera": SCHEMA_VERSION, "keyframes": [k.to_dict() for k in self.keyframes]}
             if self.speed:
@@ -408,6 +459,7 @@ class CameraPath:
         if version != SCHEMA_VERSION:
             raise InvalidInput(f"{field}.runway_nb_camera", version, f"this runway_nb reads version {SCHEMA_VERSION}")
         allowed = ({"preset", "intensity", "strength"} if "preset" in data
+                   else {"deforum", "strength"} if "deforum" in data
                    else {"keyframes", "speed", "strength", "duration", "after_last", "label"})
         unknown = sorted(set(data) - allowed)
         if unknown:
@@ -417,9 +469,25 @@ class CameraPath:
             if "preset" in data:
                 path = cls.preset(data["preset"], data.get("intensity", 1.0))
                 return path.with_strength(data.get("strength", 1.0))
+            if "deforum" in data:
+                return cls._from_deforum_run(data["deforum"], f"{field}.deforum").with_strength(
+                    data.get("strength", 1.0))
             return cls(**data)
         except InvalidInput as exc:
             raise _renamed(exc, "camera", field) from None
+
+    @classmethod
+    def _from_deforum_run(cls, data, field: str) -> CameraPath:
+        """`from_dict` of DeforumRun.to_dict(): the same schedules read again, as far."""
+        keys = {"schedules", "fps", "width", "height", "frames"}
+        if not isinstance(data, dict) or set(data) != keys:
+            raise InvalidInput(field, data, "must be a dict with " + ", ".join(sorted(keys)) +
+                               " (as CameraPath.to_dict() writes it)")
+        if not isinstance(data["schedules"], dict) or not data["schedules"]:
+            raise InvalidInput(f"{field}.schedules", data["schedules"], "must be a dict of Deforum schedules")
+        path = cls.from_deforum(data["schedules"], data["fps"], data["width"], data["height"], field=field)
+        frames = int(check_number(f"{field}.frames", data["frames"], low=2, high=1_000_000, integer=True))
+        return path.covering(frames, path.deforum.fps, field)
 
     # ---- display ----------------------------------------------------------------------
     def describe(self) -> str:

@@ -104,6 +104,11 @@ class CameraPadLogic:
 
     def set_path(self, path, remember: bool = True) -> CameraPath:
         path = as_camera_path(path)
+        if path.deforum is not None:
+            # the pad edits keyframes over its own clip: a Deforum schedule read without
+            # max_frames comes in as the keyframes it was read to (import_schedules reads one
+            # over the clip), not as schedules that a longer clip would read on
+            path = replace(path, deforum=None)
         if remember:
             self._remember()
         self._path, self.selected = path, None

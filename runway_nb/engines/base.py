@@ -124,15 +124,20 @@ class Engine(ABC):
             raise UnsupportedCapability("negative_prompt", shot.negative_prompt,
                                         f"the {self.id} engine does not use a negative prompt")
         mode = self._resolve_camera_mode(shot)
-        if shot.camera is not None:
+        camera = shot.camera
+        if camera is not None:
+            # a Deforum schedule read at its default 120 frames reads on to the clip's end
+            # (with the frames an extension continues, which its path runs over too)
+            context = (shot.context_frames or 0) if shot.parent is not None else 0
+            camera = camera.covering(context + frames, fps)
             # a drift that runs out of range by the end, keyframes past it (a new clip only)
-            shot.camera.check_over(frames, fps, from_start=shot.parent is None)
+            camera.check_over(frames, fps, from_start=shot.parent is None)
         self._check_brushes(shot, mode, width, height)
         motion_mode = self._resolve_motion_mode(shot)
         if shot.engine != self.id:
             shot = shot.replace(engine=self.id)
         return shot.replace(frames=frames, seconds=None, fps=float(fps), width=width, height=height,
-                            camera_mode=mode, motion_mode=motion_mode,
+                            camera=camera, camera_mode=mode, motion_mode=motion_mode,
                             steps=shot.steps or caps.default_steps,
                             guidance=caps.default_guidance if shot.guidance is None else shot.guidance)
 

@@ -19,7 +19,9 @@ from runway_nb.camera import (
     schedule_values,
 )
 from runway_nb.camera.schedule import format_schedule
+from runway_nb.engines.base import Capabilities, Engine
 from runway_nb.errors import InvalidInput
+from runway_nb.shot import Shot
 
 DEFORUM_DEFAULT_ZOOM = "0: (1.0025+0.002*sin(1.25*3.14*t/30))"
 
@@ -294,10 +296,87 @@ def test_bends_finds_every_corner_of_a_long_track():
 def test_a_schedule_that_compounds_out_of_range_is_named_with_its_frame(text, key, frame):
     """Deforum's warps compound: the schedule typed and the frame it leaves the range are
     named (not a keyframe value nobody wrote), with how to give the run the clip's length."""
-    from runway_nb.shot import Shot
-
     with pytest.raises(InvalidInput) as err:
         Shot("a", seconds=2, camera=text)
     assert err.value.field == f"camera.{key}" and err.value.value == text.split(": ", 1)[1]
     assert f"at frame {frame}." in str(err.value) and "max_frames" in str(err.value)
     assert Shot("a", seconds=2, camera="max_frames: 30; zoom: 0:(1.1)").camera is not None
+
+
+# ---- schedules without max_frames, on clips longer than Deforum's 120 frames ------------------
+
+class LongClips(Engine):
+    """An engine for clips of up to 5 minutes, used here only to resolve shots."""
+
+    id = "long-clips"
+    capabilities = Capabilities(camera_modes=("virtual",), max_frames=24 * 300, fps=(8.0, 24.0))
+
+    def _render(self, *args, **kwargs):
+        raise AssertionError("resolve only")
+
+
+def deforum_run_of(text, frames):
+    """The path Deforum would follow with max_frames = frames (the run as long as the clip)."""
+    from runway_nb.camera import schedules_from_text
+
+    return CameraPath.from_deforum(schedules_from_text(text), fps=15, width=512, height=512, n_frames=frames)
+
+
+@pytest.mark.parametrize("text", [
+    DEFORUM_DEFAULT_ZOOM.join(["zoom: ", ""]),                 # a formula: it keeps on wobbling
+    "zoom: 0:(1.01); translation_x: 0:(3)",                     # pixels of a frame that keeps zooming
+    "angle: 0:(0.5); translation_x: 0:(3)",                     # ... that keeps turning: a circle
+    "zoom: 0:(1.0), 100:(1.0+0.0001*t)",                        # a formula from frame 100 on
+    "translation_x: 0:(10*t/max_f)",                            # max_f: the run's last frame
+])
+def test_a_schedule_without_max_frames_is_read_on_to_the_end_of_a_longer_clip(text):
+    """10 s at 24 fps is 151 frames of a 15-fps Deforum run, past the 120 a schedule without
+    max_frames is read for: the engine's shot follows the run to the clip's end, as Deforum
+    with max_frames 151 would, instead of going on at the 120th frame's speed."""
+    shot = LongClips().resolve(Shot("a", seconds=10, fps=24, camera=text))
+    assert shot.frames == 240
+    run = deforum_run_of(text, 151).per_frame(240, 24)
+    np.testing.assert_allclose(shot.camera.per_frame(240, 24), run, rtol=1e-9, atol=1e-9)
+    read_at_120 = Shot("a", camera=text).camera.per_frame(240, 24)     # what the clip showed before
+    assert not np.allclose(read_at_120, run, rtol=1e-6, atol=1e-6)
+    assert Shot.from_dict(shot.to_dict()) == shot                      # the clip's JSON re-makes it
+
+
+def test_a_short_clip_keeps_deforums_120_frames_and_the_schedules_own_keyframes_are_kept():
+    text = "translation_x: 0:(0), 200:(5)"                 # a keyframe past 120, at 13.3 s
+    short = LongClips().resolve(Shot("a", seconds=2, fps=24, camera=text))
+    assert short.camera == Shot("a", camera=text).camera               # 201 frames read: enough
+    np.testing.assert_allclose(short.camera.per_frame(48, 24), deforum_run_of(text, 201).per_frame(48, 24))
+    long = LongClips().resolve(Shot("a", seconds=20, fps=24, camera=text))
+    np.testing.assert_allclose(long.camera.per_frame(480, 24), deforum_run_of(text, 301).per_frame(480, 24),
+                               rtol=1e-9, atol=1e-9)
+    # the ramp to 5 px a frame (502.5 px by frame 200), then 5 px a frame to 19.96 s (Deforum frame 299.375)
+    assert long.camera.per_frame(480, 24)[-1, 0] == pytest.approx(-(502.5 + 5 * 99.375) / 512, rel=1e-9)
+
+
+def test_a_schedule_given_max_frames_is_that_run_whatever_the_clip():
+    text = "max_frames: 30; translation_x: 0:(0), 20:(5)"
+    shot = LongClips().resolve(Shot("a", seconds=10, fps=24, camera=text))
+    assert shot.camera == Shot("a", camera=text).camera
+
+
+def test_a_longer_clip_that_takes_the_schedule_out_of_range_is_refused_by_key_and_frame():
+    """1.04 a frame is 106× at frame 119 but passes 10000× at frame 235: fine for Deforum's
+    120 frames, refused for a 30-s clip (451 frames), naming the schedule as typed."""
+    assert Shot("a", camera="zoom: 0:(1.04)").camera is not None
+    with pytest.raises(InvalidInput) as err:
+        LongClips().resolve(Shot("a", seconds=30, fps=24, camera="zoom: 0:(1.04)"))
+    assert err.value.field == "camera.zoom" and err.value.value == "0:(1.04)"
+    assert "at frame 235" in str(err.value) and "needs 451 frames" in str(err.value)
+
+
+def test_a_shot_saved_before_it_is_rendered_keeps_the_schedules_a_longer_clip_reads_on():
+    shot = Shot("a", seconds=10, fps=24, camera="zoom: 0:(1.0025+0.002*sin(1.25*3.14*t/30))")
+    saved = shot.to_dict()
+    assert saved["camera"]["deforum"]["schedules"] == {"zoom": "0:(1.0025+0.002*sin(1.25*3.14*t/30))"}
+    again = Shot.from_dict(saved)
+    assert again == shot and LongClips().resolve(again) == LongClips().resolve(shot)
+    bad = {**saved["camera"], "deforum": {**saved["camera"]["deforum"], "fps": 0}}
+    with pytest.raises(InvalidInput) as err:
+        CameraPath.from_dict(bad)
+    assert err.value.field == "camera.deforum.fps"

@@ -269,6 +269,18 @@ def test_a_drawn_path_exports_to_deforum_frames_and_imports_exactly_at_them():
     np.testing.assert_allclose(again.path.per_frame(31, 15), pad.path.per_frame(31, 15), rtol=0, atol=1e-9)
 
 
+def test_a_shots_deforum_camera_set_on_the_pad_is_keyframes_the_pad_can_stretch():
+    """A Shot's camera typed as Deforum text keeps its schedules (a longer clip reads on);
+    on the pad it is the keyframes it was read to, which the clip length stretches."""
+    camera = Shot("a red ball", camera="zoom: 0:(1.0), 24:(1.04)").camera
+    assert "deforum" in camera.to_dict()
+    pad = CameraPadLogic(duration=8.0)
+    pad.set_path(camera)
+    assert pad.path.keyframes == camera.keyframes and "keyframes" in pad.path.to_dict()
+    pad.set_duration(16.0)                                            # drawn paths stretch
+    assert pad.path.keyframes[-1].time == pytest.approx(2 * camera.keyframes[-1].time, abs=1e-3)
+
+
 def test_exported_text_names_its_run_so_the_cli_reads_it_back_at_that_run():
     """Written for a 30 fps, 768 × 432 run and given to `--camera` / `camera=` as it is: the
     same path, not one read at Deforum's 15 fps and 512 × 512."""
