@@ -66,10 +66,12 @@ class StoreError(RunwayError, OSError):
 
 def check_number(field: str, value: Any, *, low=None, high=None, integer=False,
                  low_inclusive=True) -> float | int:
-    """Validate a finite number in a range; return it (as int when `integer`)."""
+    """Validate a finite number in a range; return it as a plain Python number (an int when
+    `integer`: 2.0 and numpy's int64(2) come back as 2). numpy scalars are numbers too."""
     import math
+    import numbers
 
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or (
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or (
             integer and not float(value).is_integer()):
         kind = "an integer" if integer else "a number"
         raise InvalidInput(field, value, f"must be {kind}")
@@ -80,4 +82,7 @@ def check_number(field: str, value: Any, *, low=None, high=None, integer=False,
         lo = "" if low is None else (f"≥ {low}" if low_inclusive else f"> {low}")
         hi = "" if high is None else f"≤ {high}"
         raise InvalidInput(field, value, "must be " + " and ".join(x for x in (lo, hi) if x))
-    return int(value) if integer else value
+    if integer:
+        return int(value)
+    return value if type(value) in (int, float) else (
+        int(value) if isinstance(value, numbers.Integral) else float(value))

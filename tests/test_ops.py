@@ -81,3 +81,73 @@ def test_clip_methods_keep_the_parent_and_leave_the_original_untouched():
     assert big.frames.shape == (4, 128, 128, 3) and big.parent is clip
     assert smooth.fps == 16 and len(smooth) == 7 and smooth.parent is clip
     np.testing.assert_array_equal(clip.frames, frames)
+
+
+def _toy_clip():
+    from runway_nb import Clip, Shot
+
+    return Clip(toyworld.render(scenes(1)[0], 4, 8.0, 64, 64), 8, shot=Shot("a ball", seed=1))
+
+
+def test_whole_valued_and_numpy_factors_work_as_ints():
+    """`clip.upscale(128 / clip.width)` and `clip.interpolate(24 / clip.fps)` are 2.0 and 3.0;
+    numpy integers come from array maths. Each works as the int, and provenance records the int."""
+    from runway_nb.ops import upscale as up
+
+    clip = _toy_clip()
+    up._learned.cache_clear()             # a 2.0 asked first must not stand in for 2 afterwards
+    twice = clip.upscale(2)
+    for factor in (2.0, np.int64(2), np.float64(2.0)):
+        big = clip.upscale(factor)
+        assert big.provenance["upscaled"] == twice.provenance["upscaled"]
+        assert type(big.provenance["upscaled"]["factor"]) is int
+        np.testing.assert_array_equal(big.frames, twice.frames)
+    if twice.provenance["upscaled"]["method"] == "learned":
+        up._learned.cache_clear()
+        assert clip.upscale(2.0, "learned").provenance["upscaled"]["method"] == "learned"
+        assert clip.upscale(np.int64(2)).provenance["upscaled"]["method"] == "learned"
+    smooth = clip.interpolate(2)
+    for factor in (2.0, np.int64(2)):
+        again = clip.interpolate(factor)
+        assert again.fps == 16 and again.provenance["interpolated"] == {"factor": 2, "method": "flow"}
+        assert type(again.provenance["interpolated"]["factor"]) is int
+        np.testing.assert_array_equal(again.frames, smooth.frames)
+    assert clip.interpolate(24 / clip.fps).fps == 24 and len(clip.interpolate(3.0)) == 10
+
+
+@pytest.mark.parametrize("op, allowed", [("upscale", "2, 4"), ("interpolate", "from 2 to 16")])
+@pytest.mark.parametrize("factor", [2.5, "2", np.float64(1.5), float("nan"), True])
+def test_a_factor_that_is_not_a_whole_number_is_refused_by_name(op, allowed, factor):
+    with pytest.raises(InvalidInput) as err:
+        getattr(_toy_clip(), op)(factor)
+    assert err.value.field == "factor" and allowed in err.value.allowed
+
+
+def test_a_film_rebuilds_a_clip_upscaled_by_a_numpy_factor(tmp_path):
+    import json
+
+    from runway_nb import Clip
+    from runway_nb.export.film import load_film
+    from runway_nb.sequence import Sequence
+
+    clip = _toy_clip()
+    big = clip.upscale(np.int64(2), "lanczos")
+
+    class Replays:                          # the clip's engine: renders its frames again
+        def render(self, shot, progress=True, **kw):
+            return Clip(clip.frames, clip.fps, shot=shot)
+
+    path = Sequence([big]).save(tmp_path / "film.json")
+    data = json.loads(path.read_text())
+    assert data["clips"][big.id]["provenance"]["upscaled"] == {"factor": 2, "method": "lanczos"}
+    rebuilt = load_film(path).to_sequence(render=True, load_engine=lambda name: Replays()).clips[0]
+    np.testing.assert_array_equal(rebuilt.frames, big.frames)
+    data["clips"][big.id]["provenance"]["upscaled"]["factor"] = "2"    # as earlier versions wrote it
+    path.write_text(json.dumps(data))
+    rebuilt = load_film(path).to_sequence(render=True, load_engine=lambda name: Replays()).clips[0]
+    np.testing.assert_array_equal(rebuilt.frames, big.frames)
+    data["clips"][big.id]["provenance"]["upscaled"]["factor"] = 3      # hand-edited: names the clip
+    path.write_text(json.dumps(data))
+    with pytest.raises(InvalidInput) as err:
+        load_film(path).to_sequence(render=True, load_engine=lambda name: Replays())
+    assert err.value.field == f"clips[{big.id!r}].provenance.upscaled.factor" and err.value.value == 3

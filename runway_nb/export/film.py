@@ -349,13 +349,16 @@ def _replay(rec: dict, get, load_engine):
         if prov.get("upscaled_from") == pid:
             from ..ops.upscale import upscale
 
-            method = prov["upscaled"]["method"]
-            return upscale(parent, prov["upscaled"]["factor"],
-                           "auto" if str(method).startswith("engine:") else method)
+            with _field(f"clips[{cid!r}].provenance.upscaled"):
+                method = prov["upscaled"]["method"]
+                return upscale(parent, _recorded_factor(prov["upscaled"]["factor"]),
+                               "auto" if str(method).startswith("engine:") else method)
         if prov.get("interpolated_from") == pid:
             from ..ops.interpolate import interpolate
 
-            return interpolate(parent, prov["interpolated"]["factor"], prov["interpolated"]["method"])
+            with _field(f"clips[{cid!r}].provenance.interpolated"):
+                return interpolate(parent, _recorded_factor(prov["interpolated"]["factor"]),
+                                   prov["interpolated"]["method"])
         if shot.parent == pid:       # an extension: continue from the parent's last frames
             from ..ops.extend import continue_clip
 
@@ -376,6 +379,11 @@ def _slice(parent, cut, field: str):
     _need(0 <= start < n and -1 <= stop <= n and len(range(start, stop, step)) > 0, field, cut,
           f"must take at least one of the parent's {n} frames (0 ≤ start < {n})")
     return parent[slice(start, None if stop < 0 else stop, step)]
+
+
+def _recorded_factor(factor):
+    """A factor as a film records it (earlier versions wrote a numpy factor as the string "2")."""
+    return int(factor) if isinstance(factor, str) and factor.strip().isdigit() else factor
 
 
 def load_film(path) -> Film:

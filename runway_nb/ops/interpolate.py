@@ -47,9 +47,18 @@ def in_between(a: np.ndarray, b: np.ndarray, t: float, method: str = "flow") -> 
     return np.clip(np.round(from_a * (1 - t) + from_b * t), 0, 255).astype(np.uint8)
 
 
+def check_factor(factor) -> int:
+    """The factor as a plain int (2.0 and numpy's int64(2) are 2), or InvalidInput."""
+    try:
+        return check_number("factor", factor, low=2, high=16, integer=True)
+    except InvalidInput:
+        raise InvalidInput("factor", factor, "must be a whole number from 2 to 16",
+                           "It multiplies the clip's frame rate: 2 turns 8 fps into 16 fps.") from None
+
+
 def interpolate_frames(frames: np.ndarray, factor: int, method: str = "flow") -> np.ndarray:
     """(T, H, W, 3) -> ((T−1)·factor + 1, H, W, 3): the original frames kept, factor−1 between each."""
-    check_number("factor", factor, low=2, high=16, integer=True)
+    factor = check_factor(factor)
     if method not in METHODS:
         raise InvalidInput("method", method, f"must be one of {', '.join(METHODS)}")
     if len(frames) < 2:
@@ -64,6 +73,7 @@ def interpolate_frames(frames: np.ndarray, factor: int, method: str = "flow") ->
 def interpolate(clip, factor: int = 2, method: str = "flow"):
     from ..clip import Clip
 
+    factor = check_factor(factor)      # a plain int: the fps and provenance below use it
     frames = interpolate_frames(np.asarray(clip.frames), factor, method)
     return Clip(frames, clip.fps * factor, shot=clip.shot, parent=clip,
                 provenance={**clip.provenance, "interpolated": {"factor": factor, "method": method},

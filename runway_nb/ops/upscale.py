@@ -15,7 +15,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..errors import InvalidInput
+from ..errors import InvalidInput, check_number
 
 FACTORS = (2, 4)
 METHODS = ("auto", "learned", "lanczos", "bicubic")
@@ -49,11 +49,22 @@ def classical(frames: np.ndarray, factor: int, method: str = "lanczos") -> np.nd
                      for f in frames])
 
 
-def upscale_frames(frames: np.ndarray, factor: int, method: str = "auto", engine_id: str | None = None):
-    """-> (upscaled frames, the method actually used)."""
-    if isinstance(factor, bool) or factor not in FACTORS:
+def check_factor(factor) -> int:
+    """The factor as a plain int (2.0 and numpy's int64(2) are 2), or InvalidInput naming the
+    factors there are."""
+    try:
+        whole = check_number("factor", factor, integer=True)
+    except InvalidInput:
+        whole = None
+    if whole not in FACTORS:
         raise InvalidInput("factor", factor, f"must be one of {', '.join(map(str, FACTORS))}",
                            "For ×8, upscale twice.")
+    return whole
+
+
+def upscale_frames(frames: np.ndarray, factor: int, method: str = "auto", engine_id: str | None = None):
+    """-> (upscaled frames, the method actually used)."""
+    factor = check_factor(factor)
     if method not in METHODS:
         raise InvalidInput("method", method, f"must be one of {', '.join(METHODS)}")
     if method == "auto" and engine_id in _ENGINE_UPSCALERS:
@@ -72,6 +83,7 @@ def upscale_frames(frames: np.ndarray, factor: int, method: str = "auto", engine
 def upscale(clip, factor: int = 2, method: str = "auto"):
     from ..clip import Clip
 
+    factor = check_factor(factor)      # a plain int, so provenance (and a film) records 2, not "2"
     engine_id = clip.shot.engine if clip.shot is not None else None
     frames, used = upscale_frames(np.asarray(clip.frames), factor, method, engine_id)
     return Clip(frames, clip.fps, shot=clip.shot, parent=clip,

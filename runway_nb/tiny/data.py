@@ -32,7 +32,7 @@ class PoolRecipe:
         from ..errors import check_number
 
         for name in ("camera_in_text", "camera_probability", "starry_share"):
-            check_number(name, getattr(self, name), low=0, high=1)
+            object.__setattr__(self, name, check_number(name, getattr(self, name), low=0, high=1))
 
     def stem(self, n: int, seed: int) -> str:
         """The cache's file name: the defaults keep the name older caches were written under."""

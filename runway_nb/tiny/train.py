@@ -97,15 +97,15 @@ class TrainConfig:
 
         for name in ("text_dropout", "camera_dropout", "known_probability", "camera_in_text",
                      "camera_probability", "starry_share", "ema"):
-            check_number(name, getattr(self, name), low=0, high=1)
+            setattr(self, name, check_number(name, getattr(self, name), low=0, high=1))
         for name in ("pool_size", "ae_batch", "batch", "dim", "depth", "threads", "warmup", "rigid_frames"):
-            check_number(name, getattr(self, name), low=1, integer=True)
+            setattr(self, name, check_number(name, getattr(self, name), low=1, integer=True))
         for name in ("ae_steps", "steps", "decoder_steps"):
-            check_number(name, getattr(self, name), low=0, integer=True)
+            setattr(self, name, check_number(name, getattr(self, name), low=0, integer=True))
         for name in ("lr", "decoder_lr", "sigma_shift"):
-            check_number(name, getattr(self, name), low=0, low_inclusive=False)
+            setattr(self, name, check_number(name, getattr(self, name), low=0, low_inclusive=False))
         for name in ("edge_weight", "object_weight", "rigid_weight", "checkpoint_minutes", "max_minutes"):
-            check_number(name, getattr(self, name), low=0)
+            setattr(self, name, check_number(name, getattr(self, name), low=0))
         from ..engines.registry import DEVICE_KINDS
         from ..errors import InvalidInput
 
