@@ -79,14 +79,13 @@ def generate(prompt: str, *, engine="tiny", seconds=None, frames=None, fps=None,
     if image is None:
         return load_engine(engine, device=device).render(shot, on_step=on_step, cancel=cancel,
                                                          progress=progress)
-    from .errors import UnsupportedCapability
+    from .engines.registry import require_capability
     from .image import fit, read_picture
 
     picture = read_picture(image)             # a bad picture is refused before an engine loads
+    require_capability(engine, "image_to_video")      # and an engine id that cannot use one
     eng = load_engine(engine, device=device)
-    if not eng.capabilities.image_to_video:
-        raise UnsupportedCapability("image", "given", f"the {eng.id} engine makes video from text only",
-                                    "Start from an image with tiny, ltx, cogvideox-i2v or wan-i2v.")
+    require_capability(eng, "image_to_video")         # a folder's or hub id's, once loaded
     shot = eng.resolve(shot)                  # the size the picture is fitted to
     frame, note = fit(*picture, shot.width, shot.height)
     clip = eng.render(shot, on_step=on_step, cancel=cancel, progress=progress, init_frames=frame[None])

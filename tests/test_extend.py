@@ -147,3 +147,24 @@ def test_an_extension_does_not_reuse_the_parents_brushes(engine):
     clip = engine.render(rn.Shot("a red ball", seed=2, steps=1, frames=8, brushes=(brush,)), progress=False)
     assert clip.shot.brushes == (brush,)
     assert clip.extend(1, progress=False).shot.brushes == ()
+
+
+@pytest.mark.parametrize("engine_id", ["cogvideox", "wan", "animatediff", "modelscope"])
+def test_an_engine_that_cannot_extend_is_refused_before_it_loads(engine_id, monkeypatch):
+    """Loading one of these downloads gigabytes of weights: its documented capabilities (what
+    `rn.list_engines()` shows) refuse it first — named, with the engines that can."""
+    from dataclasses import replace
+
+    from runway_nb.engines import registry
+
+    registry.engine_ids()
+    monkeypatch.setitem(registry._ENTRIES, engine_id, replace(
+        registry._ENTRIES[engine_id], factory=lambda *a, **k: pytest.fail(f"{engine_id} was loaded")))
+    clip = rn.Clip(np.zeros((8, 64, 64, 3), np.uint8), 8, shot=rn.Shot("a red ball", seed=1))
+    made_there = rn.Clip(clip.frames, 8, shot=rn.Shot("a red ball", seed=1, engine=engine_id))
+    for refused in (lambda: clip.extend(1, engine=engine_id, progress=False),
+                    lambda: made_there.extend(1, progress=False)):          # the clip's own engine
+        with pytest.raises(rn.UnsupportedCapability) as err:
+            refused()
+        assert (err.value.field, err.value.value) == ("engine", engine_id)
+        assert "cannot extend" in str(err.value) and "tiny, cogvideox-i2v, ltx, wan-i2v" in str(err.value)

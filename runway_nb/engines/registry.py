@@ -126,6 +126,44 @@ def list_engines() -> list[dict]:
     return rows
 
 
+def known_capabilities(engine):
+    """What `engine` can do, without loading anything: a loaded Engine's own capabilities, a
+    registered id's documented ones; None for a pipeline folder or hub id (known once loaded)."""
+    if isinstance(engine, Engine):
+        return engine.capabilities
+    engine_ids()
+    entry = _ENTRIES.get(engine) if isinstance(engine, str) else None
+    return None if entry is None or entry.capabilities is None else entry.capabilities()
+
+
+def engines_that(capability: str) -> list[str]:
+    """The registered engine ids whose documented capabilities include `capability` (e.g.
+    "extend", "image_to_video"), in the order `runway-nb engines` lists them."""
+    engine_ids()
+    return [e.id for e in _ENTRIES.values()
+            if e.capabilities is not None and getattr(e.capabilities(), capability, False)]
+
+
+_CANNOT = {"extend": ("cannot extend clips", "Extend with an engine that can: {} (e.g. engine='tiny')."),
+           "image_to_video": ("makes video from text only: it cannot start from an image",
+                              "Start from an image with an engine that can: {}; or leave image out.")}
+
+
+def require_capability(engine, capability: str) -> None:
+    """Refuse, by name, an engine that cannot do `capability` ("extend" or "image_to_video"),
+    naming the engines that can. An engine id is judged by its documented capabilities, so
+    this runs before any weights load (a notebook would download gigabytes to be refused);
+    a folder or hub id passes here and is checked again once loaded."""
+    from ..errors import UnsupportedCapability
+
+    caps = known_capabilities(engine)
+    if caps is None or getattr(caps, capability):
+        return
+    cannot, hint = _CANNOT[capability]
+    raise UnsupportedCapability("engine", engine.id if isinstance(engine, Engine) else str(engine),
+                                cannot, hint.format(", ".join(engines_that(capability))))
+
+
 DEVICE_KINDS = ("cpu", "cuda", "mps")
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import InvalidInput, UnsupportedCapability, check_number
+from ..errors import InvalidInput, check_number
 from ..shot import MAX_SEED
 
 
@@ -47,17 +47,16 @@ def plan_extension(clip, seconds: float, prompt: str | None = None, camera=None,
     """Check an extension and write its Shot, rendering nothing: -> (shot, engine). Bad
     input is refused here, so a caller that renders later (the Studio's worker) can
     refuse it before starting. The arguments are `extend`'s."""
-    from ..engines.registry import load_engine
+    from ..engines.registry import load_engine, require_capability
 
-    check_number("seconds", seconds, low=0, low_inclusive=False, high=3600)
+    seconds = check_number("seconds", seconds, low=0, low_inclusive=False, high=3600)
     if clip.shot is None:
         raise InvalidInput("clip", clip, "has no Shot, so no engine to continue it",
                            "Only clips made by an engine (rn.generate, Engine.render) can be extended.")
-    eng = load_engine(engine if engine is not None else clip.shot.engine, device=device)
-    if not eng.capabilities.extend:
-        raise UnsupportedCapability("engine", eng.id, "cannot extend clips",
-                                    "Extend with an engine that can: tiny, ltx, cogvideox-i2v "
-                                    "or wan-i2v (e.g. engine='tiny').")
+    engine = engine if engine is not None else clip.shot.engine
+    require_capability(engine, "extend")        # before its weights load (or download)
+    eng = load_engine(engine, device=device)
+    require_capability(eng, "extend")           # a folder's or hub id's engine, now known
     if context is None:
         context = getattr(eng, "context", 1)
     else:

@@ -73,7 +73,26 @@ def test_an_engine_that_cannot_start_from_a_picture_says_so(tiny_pipelines):
     with pytest.raises(UnsupportedCapability) as err:
         rn.generate("a kite", engine=engine, frames=8, steps=2, progress=False,
                     image=np.zeros((8, 8, 3), np.uint8))
-    assert err.value.field == "image" and "text only" in str(err.value)
+    assert err.value.field == "engine" and err.value.value == engine.id and "text only" in str(err.value)
+    assert "wan-i2v" in str(err.value)                     # the engines that can
+
+
+@pytest.mark.parametrize("engine_id", ["cogvideox", "wan", "animatediff", "modelscope"])
+def test_an_engine_id_that_cannot_start_from_a_picture_is_refused_before_it_loads(engine_id, monkeypatch):
+    """Loading wan means downloading tens of gigabytes: its documented capabilities say no first."""
+    from dataclasses import replace
+
+    from runway_nb.engines import registry
+
+    registry.engine_ids()
+    entry = registry._ENTRIES[engine_id]
+    assert not entry.capabilities().image_to_video           # what `rn.list_engines()` shows
+    monkeypatch.setitem(registry._ENTRIES, engine_id, replace(
+        entry, factory=lambda *a, **k: pytest.fail(f"{engine_id} was loaded before refusing")))
+    with pytest.raises(UnsupportedCapability) as err:
+        rn.generate("a red ball", engine=engine_id, image=np.zeros((64, 64, 3), np.uint8), progress=False)
+    assert (err.value.field, err.value.value) == ("engine", engine_id)
+    assert "tiny, cogvideox-i2v, ltx, wan-i2v" in str(err.value)
 
 
 def test_the_cli_takes_image(smoke_pipeline, tmp_path):
