@@ -105,6 +105,18 @@ def test_bad_input_is_one_clear_line_and_the_clip_is_left_as_it_was(made, args, 
     assert _files(folder) == given                 # nothing written, nothing replaced
 
 
+def test_an_upscaled_clip_is_refused_naming_its_size(made, capsys):
+    big = made.with_name("big.mp4")
+    clip = Clip.load(made)
+    clip.upscale(2, "lanczos").save(big)
+    capsys.readouterr()
+    assert main(["extend", str(big), "--seconds", "1", "--no-progress", "-o", str(made.with_name("c.mp4"))]) == 2
+    err = capsys.readouterr().err.strip()
+    assert f"clip='{2 * clip.width}x{2 * clip.height}'" in err and f"{clip.width}x{clip.height}" in err
+    assert "before upscaling" in err and "init_frames" not in err
+    assert not made.with_name("c.mp4").exists()
+
+
 def test_extend_needs_a_length(made, capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["extend", str(made), "-o", str(made.with_name("b.mp4"))])

@@ -168,3 +168,13 @@ def test_an_engine_that_cannot_extend_is_refused_before_it_loads(engine_id, monk
             refused()
         assert (err.value.field, err.value.value) == ("engine", engine_id)
         assert "cannot extend" in str(err.value) and "tiny, cogvideox-i2v, ltx, wan-i2v" in str(err.value)
+
+
+def test_an_upscaled_clip_is_refused_naming_its_size(engine):
+    clip = engine.render(rn.Shot("a green square moving left", seed=2, steps=1, frames=8), progress=False)
+    for big in (clip.upscale(2, "lanczos"), clip.interpolate(2).upscale(4, "lanczos")):
+        with pytest.raises(rn.InvalidInput) as err:
+            big.extend(0.5, progress=False)
+        assert (err.value.field, err.value.value) == ("clip", f"{big.width}x{big.height}")
+        assert "64x64" in err.value.allowed and "upscaled" in err.value.allowed
+        assert "init_frames" not in str(err.value) and "before upscaling" in err.value.hint

@@ -11,6 +11,9 @@ Engines that can (`engine.blend`, the tiny engine: 3) also redraw the last
 ones, so a join is spread over a few frames instead of being one cut; those last
 frames of the parent are then the dissolve in the result (the parent clip itself is
 never changed).
+
+A clip bigger than its engine renders (upscaled) is refused: extend first, then
+upscale the longer clip.
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ def plan_extension(clip, seconds: float, prompt: str | None = None, camera=None,
     if clip.shot is None:
         raise InvalidInput("clip", clip, "has no Shot, so no engine to continue it",
                            "Only clips made by an engine (rn.generate, Engine.render) can be extended.")
+    check_size(clip)
     engine = engine if engine is not None else clip.shot.engine
     require_capability(engine, "extend")        # before its weights load (or download)
     eng = load_engine(engine, device=device)
@@ -85,12 +89,27 @@ def plan_extension(clip, seconds: float, prompt: str | None = None, camera=None,
     return shot, eng
 
 
+def check_size(clip) -> None:
+    """Refuse, naming both sizes, a clip that is not the size its Shot renders (an upscaled
+    one): the engine continues a clip at its own size, before any engine loads."""
+    shot = clip.shot
+    if shot.width is not None and shot.height is not None and (clip.width, clip.height) != (
+            shot.width, shot.height):
+        factor = (clip.provenance.get("upscaled") or {}).get("factor")
+        raise InvalidInput("clip", f"{clip.width}x{clip.height}",
+                           f"must be {shot.width}x{shot.height} to be extended: the {shot.engine} engine "
+                           f"continues it at the size it renders"
+                           + (f", and this clip was upscaled ×{factor}" if factor else ""),
+                           f"Extend the clip before upscaling it: clip.extend(seconds).upscale({factor or 2}).")
+
+
 def continue_clip(clip, shot, engine, **render_kw):
     """Render the continuation `shot` (its `parent` is `clip`) and join it on: the clip's
     frames, the last `shot.blend_frames` of them replaced by the engine's dissolve, then
     the new frames. Shared by `extend` and a film's re-render."""
     from ..clip import Clip
 
+    check_size(clip)
     added = engine.render(shot, init_frames=np.asarray(clip.frames[-(shot.context_frames or 1):]),
                           **render_kw)
     blended = len(added) - shot.frames           # the engine's dissolve comes first
