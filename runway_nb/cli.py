@@ -210,7 +210,7 @@ def _extend(args) -> int:
                          device=args.device, progress=not args.no_progress)
     written = _write(longer, out, store)
     print(f"wrote {' and '.join(written)} ({len(longer)} frames, {longer.duration:.2f} s: "
-          f"{clip.duration:.2f} s + {longer.shot.frames} new frames, seed {longer.shot.seed}"
+          f"{clip.duration:.2f} s + {len(longer) - len(clip)} new frames, seed {longer.shot.seed}"
           f"{'' if exact else '; continued from the video file'})")
     return EXIT_OK
 

@@ -105,6 +105,20 @@ def test_bad_input_is_one_clear_line_and_the_clip_is_left_as_it_was(made, args, 
     assert _files(folder) == given                 # nothing written, nothing replaced
 
 
+def test_an_interpolated_clip_is_extended_at_its_own_speed(made, capsys):
+    """`runway-nb extend smooth.mp4 --seconds 1` on a ×2-interpolated 8 fps clip: 8 frames
+    rendered at 8 fps, interpolated to 16 — one second, played at the clip's speed."""
+    smooth = made.with_name("smooth.mp4")
+    Clip.load(made).interpolate(2).save(smooth)
+    out = made.with_name("longer.mp4")
+    capsys.readouterr()
+    assert main(["extend", str(smooth), "--seconds", "1", "--no-progress", "-o", str(out)]) == 0
+    longer = Clip.load(out)
+    assert longer.fps == 16 and len(longer) == 7 + 16 and longer.shot.frames == 8 and longer.shot.fps == 8
+    assert longer.provenance["interpolated"] == {"factor": 2, "method": "flow"}
+    assert "16 new frames" in capsys.readouterr().out
+
+
 def test_an_upscaled_clip_is_refused_naming_its_size(made, capsys):
     big = made.with_name("big.mp4")
     clip = Clip.load(made)

@@ -170,6 +170,40 @@ def test_an_engine_that_cannot_extend_is_refused_before_it_loads(engine_id, monk
         assert "cannot extend" in str(err.value) and "tiny, cogvideox-i2v, ltx, wan-i2v" in str(err.value)
 
 
+def test_an_interpolated_clip_is_extended_at_its_own_speed(engine, tmp_path):
+    """`clip.interpolate(2)` plays 16 fps of an 8 fps render: the continuation is rendered at
+    the engine's 8 fps for the seconds asked and interpolated ×2 like the clip, so the new part
+    moves as far per frame as the old (it was rendered 16 frames at 8 fps and played at 16:
+    twice as fast) — the same frames as extending first and interpolating after."""
+    clip = rn.generate("a blue square moving left on a desert", seconds=1, seed=8, steps=4,
+                       camera="pan_left", progress=False)
+    smooth = clip.interpolate(2)
+    for blend in (0, engine.blend):
+        longer = smooth.extend(1, blend=blend, progress=False)
+        assert longer.fps == 16 and len(longer) == len(smooth) + 16
+        assert longer.duration == pytest.approx(smooth.duration + 1)
+        assert (longer.shot.fps, longer.shot.frames, longer.shot.blend_frames) == (8, 8, blend)
+        assert longer.provenance["added_frames"] == 16 and longer.provenance["blended_frames"] == 2 * blend
+        assert longer.provenance["interpolated"] == {"factor": 2, "method": "flow"}
+        kept = len(smooth) - 2 * blend
+        np.testing.assert_array_equal(longer.frames[:kept], smooth.frames[:kept])
+        plain = clip.extend(1, blend=blend, progress=False)
+        np.testing.assert_array_equal(longer.frames[::2], plain.frames)     # the engine's frames
+        steps = step_changes(longer.frames)
+        before, after = steps[:kept - 1].mean(), steps[len(smooth) + 1:].mean()   # the join left out
+        assert 0.6 < after / before < 1.5, (before, after)
+    # a chain goes on at one speed, and a film file re-makes it from its recipe
+    chain = longer.extend(0.5, progress=False)
+    assert len(chain) == len(longer) + 8 and chain.shot.frames == 4
+    np.testing.assert_array_equal(chain.frames[::2], plain.extend(0.5, progress=False).frames)
+    path = rn.Sequence([chain]).save(tmp_path / "film.json")
+    from runway_nb.export.film import load_film
+
+    again = load_film(path).to_sequence(render=True).clips[0]
+    assert again.fps == 16
+    np.testing.assert_array_equal(again.frames, chain.frames)
+
+
 def test_an_upscaled_clip_is_refused_naming_its_size(engine):
     clip = engine.render(rn.Shot("a green square moving left", seed=2, steps=1, frames=8), progress=False)
     for big in (clip.upscale(2, "lanczos"), clip.interpolate(2).upscale(4, "lanczos")):
@@ -178,3 +212,18 @@ def test_an_upscaled_clip_is_refused_naming_its_size(engine):
         assert (err.value.field, err.value.value) == ("clip", f"{big.width}x{big.height}")
         assert "64x64" in err.value.allowed and "upscaled" in err.value.allowed
         assert "init_frames" not in str(err.value) and "before upscaling" in err.value.hint
+
+
+def test_a_clip_at_another_frame_rate_than_its_engine_is_refused_before_loading(monkeypatch):
+    from dataclasses import replace
+
+    from runway_nb.engines import registry
+
+    registry.engine_ids()
+    monkeypatch.setitem(registry._ENTRIES, "tiny", replace(
+        registry._ENTRIES["tiny"], factory=lambda *a, **k: pytest.fail("the engine was loaded")))
+    shot = rn.Shot("a red ball", seed=1, fps=8, width=64, height=64)
+    for fps in (12, 4):
+        with pytest.raises(rn.InvalidInput) as err:
+            rn.Clip(np.zeros((8, 64, 64, 3), np.uint8), fps, shot=shot).extend(1, progress=False)
+        assert err.value.field == "clip" and "8 fps" in err.value.allowed

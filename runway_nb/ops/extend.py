@@ -12,8 +12,12 @@ ones, so a join is spread over a few frames instead of being one cut; those last
 frames of the parent are then the dissolve in the result (the parent clip itself is
 never changed).
 
-A clip bigger than its engine renders (upscaled) is refused: extend first, then
-upscale the longer clip.
+A clip interpolated after it was made (`clip.interpolate(2)`: 16 fps from an 8 fps
+engine) is continued the same way at the engine's own rate — conditioned on every
+second frame from its last, its new frames counted at the engine's fps for the
+seconds asked — and the new part is then interpolated like the clip was (its factor
+and method), so the whole clip keeps one speed. A clip bigger than its engine renders
+(upscaled) is refused: extend first, then upscale the longer clip.
 """
 
 from __future__ import annotations
@@ -56,7 +60,7 @@ def plan_extension(clip, seconds: float, prompt: str | None = None, camera=None,
     if clip.shot is None:
         raise InvalidInput("clip", clip, "has no Shot, so no engine to continue it",
                            "Only clips made by an engine (rn.generate, Engine.render) can be extended.")
-    check_size(clip)
+    step, _ = rendered_rate(clip)
     engine = engine if engine is not None else clip.shot.engine
     require_capability(engine, "extend")        # before its weights load (or download)
     eng = load_engine(engine, device=device)
@@ -66,7 +70,7 @@ def plan_extension(clip, seconds: float, prompt: str | None = None, camera=None,
     else:
         check_number("context", context, low=1, high=getattr(eng, "max_context", 1000),
                      integer=True)
-    context = min(int(context), len(clip))
+    context = min(int(context), (len(clip) - 1) // step + 1)     # of the frames the engine made
     most = min(getattr(eng, "blend", 0), context - 1)
     if blend is None:
         blend = most
@@ -74,14 +78,16 @@ def plan_extension(clip, seconds: float, prompt: str | None = None, camera=None,
         check_number("blend", blend, low=0, high=most, integer=True)   # ≤ engine.blend, < context
     if guidance is None:
         guidance = getattr(eng, "extend_guidance", None) or clip.shot.guidance
-    new_frames = max(1, round(seconds * clip.fps))
+    new_frames = max(1, round(seconds * clip.fps / step))          # at the engine's fps
     shot = clip.shot.replace(
         prompt=clip.shot.prompt if prompt is None else prompt,
         camera=clip.shot.camera if camera is None else camera,
         frames=new_frames, seconds=None, parent=clip.id, context_frames=context,
         # brushes are painted on the parent's first frame; its objects have moved since,
         # so a continuation starts without them (draw new ones on its first frame)
-        brushes=(), seed=continuation_seed(clip.shot.seed, len(clip)),
+        brushes=(), seed=continuation_seed(clip.shot.seed, (len(clip) - 1) // step + 1),
+        # (counted in the frames the engine made: interpolating before or after extending
+        # gives the same new frames)
         # the engine decides again (auto): a planning engine goes on with the prompt's motion
         # from where the clip's last frames show the object
         motion_mode="auto",
@@ -103,17 +109,50 @@ def check_size(clip) -> None:
                            f"Extend the clip before upscaling it: clip.extend(seconds).upscale({factor or 2}).")
 
 
+def rendered_rate(clip) -> tuple[int, str | None]:
+    """(step, method): the clip plays `step` frames per frame its engine made — 1, or an
+    interpolation's factor (the clip's fps over its Shot's), the in-betweens made by
+    `method` (None for 1). Checked with its size (`check_size`) before any engine loads:
+    InvalidInput for a clip that no continuation would match."""
+    check_size(clip)
+    shot = clip.shot
+    if shot.fps is None or clip.fps == shot.fps:
+        return 1, None
+    ratio = clip.fps / shot.fps
+    step = round(ratio)
+    if step < 2 or abs(ratio - step) > 1e-6 * ratio:
+        raise InvalidInput("clip", f"{clip.fps:g} fps", f"must play at the {shot.fps:g} fps its engine "
+                           f"made it at, or a whole multiple of that (an interpolated clip), to be "
+                           f"extended", "Extend the clip before changing its frame rate.")
+    from .interpolate import METHODS
+
+    method = (clip.provenance.get("interpolated") or {}).get("method")
+    return step, method if method in METHODS else "flow"
+
+
 def continue_clip(clip, shot, engine, **render_kw):
     """Render the continuation `shot` (its `parent` is `clip`) and join it on: the clip's
     frames, the last `shot.blend_frames` of them replaced by the engine's dissolve, then
-    the new frames. Shared by `extend` and a film's re-render."""
-    from ..clip import Clip
+    the new frames. Shared by `extend` and a film's re-render.
 
-    check_size(clip)
-    added = engine.render(shot, init_frames=np.asarray(clip.frames[-(shot.context_frames or 1):]),
-                          **render_kw)
+    An interpolated clip (see the module doc) is continued from its engine-rate frames and
+    the new part interpolated the same way; provenance counts in the result's frames
+    (`added_frames` = shot.frames × step) and records the interpolation."""
+    from ..clip import Clip
+    from .interpolate import interpolate_frames
+
+    step, method = rendered_rate(clip)
+    k = min(shot.context_frames or 1, (len(clip) - 1) // step + 1)
+    given = np.asarray(clip.frames[len(clip) - 1 - step * np.arange(k)[::-1]])
+    added = engine.render(shot, init_frames=given, **render_kw)
     blended = len(added) - shot.frames           # the engine's dissolve comes first
-    frames = np.concatenate([clip.frames[:len(clip) - blended], added.frames])
-    return Clip(frames, clip.fps, shot=added.shot, parent=clip,
-                provenance={**added.provenance, "extended_from": clip.id,
-                            "added_frames": shot.frames, "blended_frames": blended})
+    keep = len(clip) - blended * step
+    new = np.asarray(added.frames)
+    if step > 1:      # in-betweens from the last kept frame (one the engine made) on, as before
+        new = interpolate_frames(np.concatenate([clip.frames[keep - 1:keep], new]), step, method)[1:]
+    frames = np.concatenate([clip.frames[:keep], new])
+    provenance = {**added.provenance, "extended_from": clip.id, "added_frames": shot.frames * step,
+                  "blended_frames": blended * step}
+    if step > 1:
+        provenance["interpolated"] = {"factor": step, "method": method}
+    return Clip(frames, clip.fps, shot=added.shot, parent=clip, provenance=provenance)
