@@ -49,7 +49,7 @@ def test_upscale_beats_bicubic_on_ground_truth(factor):
     for scene in scenes(16, seed=2024 + factor):
         low = toyworld.render(scene, 2, 8.0, 64, 64)
         high = toyworld.render(scene, 2, 8.0, 64 * factor, 64 * factor)
-        up, used = upscale_frames(low, factor)
+        up, used = upscale_frames(low, factor, engine_id="tiny")
         assert up.shape == high.shape and up.dtype == np.uint8
         ours.append(psnr(up, high))
         bicubic.append(psnr(upscale_frames(low, factor, "bicubic")[0], high))
@@ -57,6 +57,28 @@ def test_upscale_beats_bicubic_on_ground_truth(factor):
         assert np.mean(ours) > np.mean(bicubic) + 0.5
     else:  # without the learned weights the default falls back to Lanczos
         assert used == "lanczos" and np.mean(ours) >= np.mean(bicubic) - 0.2
+
+
+def test_the_default_upscaler_is_the_toy_worlds_only_for_toy_world_clips(tmp_path):
+    """The learned upscaler knows flat shapes and skies; on a real model's clip (or frames of
+    unknown origin) "auto" is Lanczos, which beat it on a real photo."""
+    from runway_nb import Clip, Shot
+    from runway_nb.ops.upscale import UPSCALERS
+
+    frames = toyworld.render(scenes(1)[0], 2, 8.0, 32, 32)
+    learned = "learned" if (UPSCALERS / "x2" / "config.json").is_file() else "lanczos"
+    trained = tmp_path / "my_tiny"                 # a tiny pipeline trained into a folder
+    trained.mkdir()
+    (trained / "model_index.json").write_text('{"_class_name": "TinyVideoPipeline"}')
+    for clip, method in ((Clip(frames, 8, shot=Shot("a ball", seed=1)), learned),
+                         (Clip(frames, 8, shot=Shot("a ball", seed=1, engine=str(trained))), learned),
+                         (Clip(frames, 8, provenance={"engine": "tiny"}), learned),
+                         (Clip(frames, 8, shot=Shot("a ball", seed=1, engine="wan")), "lanczos"),
+                         (Clip(frames, 8), "lanczos")):
+        assert clip.upscale(2).provenance["upscaled"]["method"] == method, clip.shot
+    assert upscale_frames(frames, 2)[1] == "lanczos"
+    if learned == "learned":                       # still there when asked for by name
+        assert Clip(frames, 8).upscale(2, "learned").provenance["upscaled"]["method"] == "learned"
 
 
 def test_upscale_refuses_unsupported_factors_and_methods():
