@@ -69,7 +69,9 @@ class Clip:
     # A clip's id is a hash of its frames, rate and shot, and films, stores and children
     # refer to it by that id: what it hashes is fixed once made (the frames are read-only
     # too). `a.fps = 16` after `Sequence([a, b])` re-timed the film behind its back.
-    fps = _Fixed("rn.Clip(clip.frames, fps=16, shot=clip.shot), or Sequence(..., conform=True)")
+    fps = _Fixed("clip.interpolate(2) for in-betweens at twice the rate, Sequence(..., conform=True) "
+                 "to fit a film's rate, or rn.Clip(clip.frames, fps=16, shot=clip.shot) to play the "
+                 "same frames faster")
     shot = _Fixed("render shot.replace(...) for another take")
     parent = _Fixed("rn.Clip(frames, fps, parent=...)")
 

@@ -214,7 +214,10 @@ def test_an_upscaled_clip_is_refused_naming_its_size(engine):
         assert "init_frames" not in str(err.value) and "before upscaling" in err.value.hint
 
 
-def test_a_clip_at_another_frame_rate_than_its_engine_is_refused_before_loading(monkeypatch):
+def test_an_interpolated_clip_extension_cannot_match_is_refused_before_loading(monkeypatch):
+    """Interpolated by a factor the engine's frames cannot be picked back out by (×1.5), or past
+    what one interpolation pass makes (×32: interpolated twice): refused by name, before the
+    engine loads — ×32 rendered first and then failed naming factor=32, never passed."""
     from dataclasses import replace
 
     from runway_nb.engines import registry
@@ -223,7 +226,24 @@ def test_a_clip_at_another_frame_rate_than_its_engine_is_refused_before_loading(
     monkeypatch.setitem(registry._ENTRIES, "tiny", replace(
         registry._ENTRIES["tiny"], factory=lambda *a, **k: pytest.fail("the engine was loaded")))
     shot = rn.Shot("a red ball", seed=1, fps=8, width=64, height=64)
-    for fps in (12, 4):
+    interpolated = {"interpolated": {"factor": 2, "method": "flow"}}
+    for fps, words in ((12, "or a whole multiple of that"), (256, "at most 16×")):
+        clip = rn.Clip(np.zeros((8, 64, 64, 3), np.uint8), fps, shot=shot, provenance=interpolated)
         with pytest.raises(rn.InvalidInput) as err:
-            rn.Clip(np.zeros((8, 64, 64, 3), np.uint8), fps, shot=shot).extend(1, progress=False)
-        assert err.value.field == "clip" and "8 fps" in err.value.allowed
+            clip.extend(1, progress=False)
+        assert err.value.field == "clip" and "8 fps" in err.value.allowed and words in err.value.allowed
+
+
+def test_a_re_timed_clip_goes_on_at_the_rate_it_plays(engine):
+    """rn.Clip(clip.frames, fps=16, shot=clip.shot) — what a Clip's fixed fps suggests — plays
+    the engine's frames twice as fast, with no in-betweens: the continuation is played at that
+    rate too (it was taken for an interpolated clip: conditioned on every second frame, its new
+    part interpolated, and provenance claiming an interpolation that never happened)."""
+    clip = engine.render(rn.Shot("a blue square moving left on a desert", seed=8, steps=1, frames=8),
+                         progress=False)
+    for fps in (16, 12):
+        fast = rn.Clip(clip.frames, fps, shot=clip.shot)
+        longer = fast.extend(1, blend=0, progress=False)
+        assert longer.fps == fps and len(longer) == 8 + fps and longer.shot.frames == fps
+        assert "interpolated" not in longer.provenance
+        np.testing.assert_array_equal(longer.frames[:8], clip.frames)

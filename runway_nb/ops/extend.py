@@ -110,13 +110,18 @@ def check_size(clip) -> None:
 
 
 def rendered_rate(clip) -> tuple[int, str | None]:
-    """(step, method): the clip plays `step` frames per frame its engine made — 1, or an
-    interpolation's factor (the clip's fps over its Shot's), the in-betweens made by
-    `method` (None for 1). Checked with its size (`check_size`) before any engine loads:
-    InvalidInput for a clip that no continuation would match."""
+    """(step, method): the clip plays `step` frames per frame its engine made — 1, or, for a
+    clip its provenance says was interpolated, the factor it went through (the clip's fps
+    over its Shot's), the in-betweens made by `method` (None for 1). A clip re-timed without
+    in-betweens (`rn.Clip(clip.frames, fps=16, shot=clip.shot)`) plays its engine's frames
+    at another rate: step 1, the continuation played at that rate too. Checked with its size
+    (`check_size`) before any engine loads: InvalidInput for a clip no continuation would match."""
+    from .interpolate import MAX_FACTOR, METHODS
+
     check_size(clip)
     shot = clip.shot
-    if shot.fps is None or clip.fps == shot.fps:
+    interpolated = clip.provenance.get("interpolated")
+    if shot.fps is None or clip.fps == shot.fps or not isinstance(interpolated, dict):
         return 1, None
     ratio = clip.fps / shot.fps
     step = round(ratio)
@@ -124,9 +129,12 @@ def rendered_rate(clip) -> tuple[int, str | None]:
         raise InvalidInput("clip", f"{clip.fps:g} fps", f"must play at the {shot.fps:g} fps its engine "
                            f"made it at, or a whole multiple of that (an interpolated clip), to be "
                            f"extended", "Extend the clip before changing its frame rate.")
-    from .interpolate import METHODS
-
-    method = (clip.provenance.get("interpolated") or {}).get("method")
+    if step > MAX_FACTOR:       # interpolated more than once: no one pass makes its in-betweens
+        raise InvalidInput("clip", f"{clip.fps:g} fps", f"must be at most {MAX_FACTOR}× the {shot.fps:g} "
+                           f"fps its engine made it at to be extended (this one is {step}×, "
+                           "interpolated more than once)",
+                           "Extend the clip before interpolating it: clip.extend(seconds).interpolate(...).")
+    method = interpolated.get("method")
     return step, method if method in METHODS else "flow"
 
 

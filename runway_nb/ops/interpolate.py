@@ -47,12 +47,15 @@ def in_between(a: np.ndarray, b: np.ndarray, t: float, method: str = "flow") -> 
     return np.clip(np.round(from_a * (1 - t) + from_b * t), 0, 255).astype(np.uint8)
 
 
+MAX_FACTOR = 16
+
+
 def check_factor(factor) -> int:
     """The factor as a plain int (2.0 and numpy's int64(2) are 2), or InvalidInput."""
     try:
-        return check_number("factor", factor, low=2, high=16, integer=True)
+        return check_number("factor", factor, low=2, high=MAX_FACTOR, integer=True)
     except InvalidInput:
-        raise InvalidInput("factor", factor, "must be a whole number from 2 to 16",
+        raise InvalidInput("factor", factor, f"must be a whole number from 2 to {MAX_FACTOR}",
                            "It multiplies the clip's frame rate: 2 turns 8 fps into 16 fps.") from None
 
 
