@@ -112,7 +112,13 @@ class Clip:
         cut = _cut(index, len(self))
         if cut is not None:
             provenance.update(sliced=dict(zip(("start", "stop", "step"), cut)), sliced_from=self.id)
-        return Clip(frames, self.fps, shot=self.shot, parent=self, provenance=provenance)
+        part = Clip(frames, self.fps, shot=self.shot, parent=self, provenance=provenance)
+        if part.id == self.id:
+            # every frame, in order (clip[:], clip[0:len(clip)]): the same clip, and the same id —
+            # as its own child it would be its own parent, a loop a film could never re-make
+            return Clip(self._frames, self.fps, shot=self.shot, parent=self.parent,
+                        provenance=self.provenance, id=self.id)
+        return part
 
     def __repr__(self) -> str:
         prompt = "" if self.shot is None else self.shot.prompt

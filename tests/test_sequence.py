@@ -368,6 +368,31 @@ def test_a_film_of_sliced_clips_rerenders_the_same_cuts(tmp_path):
     assert list(seqs[1].clips[0].frames[:, 0, 0, 0]) == [21, 15, 9, 3]          # frames 7, 5, 3, 1
 
 
+def test_a_slice_of_every_frame_is_the_clip_itself_and_a_film_of_it_re_renders(tmp_path):
+    """a[0:len(a)] has a's frames, rate and shot, so a's id: recorded as its own child, a
+    film's re-render asked for the clip to make the clip — RecursionError."""
+    a = SeedEngine().render(Shot("ramp", seed=3))
+    for whole in (a[:], a[0:8], a[::1]):
+        assert whole.id == a.id and whole.parent is None and "sliced" not in whole.provenance
+        path = Sequence([whole]).save(tmp_path / "film.json")
+        again = load_film(path).to_sequence(render=True, load_engine=lambda _: SeedEngine())
+        assert np.array_equal(again.frames(), a.frames) and again.clips[0].id == a.id
+
+
+def test_a_film_whose_parents_loop_is_refused_by_name(tmp_path):
+    """A hand-edited (or older) film file whose clip names itself as its parent."""
+    a = SeedEngine().render(Shot("ramp", seed=3))
+    path = Sequence([a[2:6]]).save(tmp_path / "film.json")
+    data = json.loads(path.read_text())
+    cut = a[2:6].id
+    data["clips"][cut]["parent"] = cut
+    data["clips"][cut]["provenance"]["sliced_from"] = cut
+    path.write_text(json.dumps(data))
+    with pytest.raises(InvalidInput, match="must not lead back to the clip itself") as err:
+        load_film(path).to_sequence(render=True, load_engine=lambda _: SeedEngine())
+    assert err.value.field == f"clips[{cut!r}].parent"
+
+
 @pytest.mark.parametrize("cut", [{"start": 2, "stop": 6}, {"start": 9, "stop": 10, "step": 1},
                                  {"start": 2, "stop": 6, "step": 0}, {"start": 6, "stop": 2, "step": 1}])
 def test_a_hand_edited_slice_in_a_film_is_refused_by_name(tmp_path, cut):

@@ -277,10 +277,20 @@ class Film:
         from ..sequence import Entry, Sequence, Transition
 
         cache: dict[str, Any] = {}
+        making: list[str] = []        # the chain of clips being re-made, to refuse a loop
 
         def get(cid: str):
+            if cid in making:         # a hand-edited file (or an old one) whose parents loop
+                loop = " → ".join([*making[making.index(cid):], cid])
+                raise InvalidInput(f"clips[{cid!r}].parent", cid, f"must not lead back to the clip "
+                                   f"itself ({loop})", "Set that clip's parent to null, or to the "
+                                   "clip it was made from.")
             if cid not in cache:
-                cache[cid] = self._clip(cid, clips or {}, store, render, load_engine, get)
+                making.append(cid)
+                try:
+                    cache[cid] = self._clip(cid, clips or {}, store, render, load_engine, get)
+                finally:
+                    making.pop()
             return cache[cid]
 
         s = self.data.get("sequence", {})
