@@ -332,13 +332,20 @@ class CameraPath:
         needed = math.ceil((n - 1) / fps * run.fps - 1e-9) + 1      # the run's frames to the clip's last
         if needed <= run.frames:
             return self
+        # per_frame reads the run over every length it is asked for (a pad redraws many
+        # times a second): the last run read is kept, as reading one costs ~26 ms per 300 frames
+        cached = self.__dict__.get("_covered")
+        if cached is not None and cached[0] == needed:
+            return cached[1]
         schedules = dict(run.schedules)
         cam = _schedule.deforum_camera(schedules, run.height, needed, field)
         _check_deforum_range(cam, schedules, field, hint=(
             f"The clip ({n} frames at {fps:g} fps) needs {needed} frames of the Deforum run at "
             f"{run.fps:g} fps; move less per frame, or make the clip shorter."))
         path = self._from_positions(cam, run.fps, label=self.label)
-        return replace(path, strength=self.strength, deforum=replace(run, frames=needed))
+        path = replace(path, strength=self.strength, deforum=replace(run, frames=needed))
+        object.__setattr__(self, "_covered", (needed, path))      # not a field: equality ignores it
+        return path
 
     @classmethod
     def _from_positions(cls, cam: np.ndarray, fps: float, label: str) -> CameraPath:
@@ -396,8 +403,9 @@ class CameraPath:
                 raise InvalidInput(f"{field}.duration", self.duration, f"must be at most the clip's "
                                    f"{n_frames / fps:g} s: the path was drawn for a longer clip",
                                    "Draw it for this clip's length, or make the clip longer.")
+        path = self.covering(n_frames, fps, field)     # a Deforum run too long for the clip: by key
         with np.errstate(over="ignore", invalid="ignore"):
-            cam = self.per_frame(n_frames, fps)
+            cam = path.per_frame(n_frames, fps)
         found = _out_of_range(cam[:, 0], cam[:, 1], cam[:, 2], cam[:, 3])
         if found is not None:
             name, j = found
@@ -407,9 +415,14 @@ class CameraPath:
 
     def per_frame_axes(self, n_frames: int, fps: float) -> np.ndarray:
         """(n_frames, 6) float64 in `AXES` order, relative to frame 0 and scaled by
-        strength: truck, pedestal, pan, tilt (frame heights), roll (°), zoom (factor)."""
+        strength: truck, pedestal, pan, tilt (frame heights), roll (°), zoom (factor).
+        A path that keeps its Deforum schedules is read over the run as long as the frames
+        asked for (`covering`), as engines render it."""
         n = int(_number("n_frames", n_frames, low=1, high=1_000_000, integer=True))
         fps = _number("fps", fps, low=0, low_inclusive=False)
+        covered = self.covering(n, fps)
+        if covered is not self:             # it covers n frames: its own covering is itself
+            return covered.per_frame_axes(n, fps)
         t = np.arange(n, dtype=np.float64) / fps
         rel = self.strength * (self._positions(t) - self._positions(np.zeros(1)))
         rel[:, 5] = np.exp(rel[:, 5])
@@ -422,7 +435,8 @@ class CameraPath:
 
     # ---- Deforum and JSON ------------------------------------------------------------
     def to_deforum(self, n_frames: int, fps: float, width: int, height: int) -> dict[str, str]:
-        """Deforum 2D schedule strings reproducing this path over n_frames at fps."""
+        """Deforum 2D schedule strings reproducing this path over n_frames at fps (a path
+        that keeps its Deforum schedules: the run read over those frames, as rendered)."""
         fps, width, height = _schedule.check_deforum_settings(fps, width, height, "schedule")
         cam = self.per_frame(n_frames, fps)
         per_frame = _schedule.camera_to_deforum(cam, height)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -337,7 +338,8 @@ def test_a_schedule_without_max_frames_is_read_on_to_the_end_of_a_longer_clip(te
     assert shot.frames == 240
     run = deforum_run_of(text, 151).per_frame(240, 24)
     np.testing.assert_allclose(shot.camera.per_frame(240, 24), run, rtol=1e-9, atol=1e-9)
-    read_at_120 = Shot("a", camera=text).camera.per_frame(240, 24)     # what the clip showed before
+    # what the clip showed before: the 120 frames' keyframes, going on at the last one's speed
+    read_at_120 = replace(Shot("a", camera=text).camera, deforum=None).per_frame(240, 24)
     assert not np.allclose(read_at_120, run, rtol=1e-6, atol=1e-6)
     assert Shot.from_dict(shot.to_dict()) == shot                      # the clip's JSON re-makes it
 
@@ -380,3 +382,45 @@ def test_a_shot_saved_before_it_is_rendered_keeps_the_schedules_a_longer_clip_re
     with pytest.raises(InvalidInput) as err:
         CameraPath.from_dict(bad)
     assert err.value.field == "camera.deforum.fps"
+
+
+# ---- every view of a path that keeps its schedules is the run over the frames asked for -------
+
+def test_per_frame_reads_the_schedules_over_the_frames_asked_for_as_the_engine_renders_them():
+    """20 s at 15 fps is 300 frames of a run read for 120: per_frame follows the formula on to
+    frame 299 (zoom 2.1387, as rendered), not the 120th frame's speed (2.2855)."""
+    text = "zoom: " + DEFORUM_DEFAULT_ZOOM
+    path = Shot("a", camera=text).camera
+    assert path.deforum is not None and path.deforum.frames == 120
+    rendered = path.covering(300, 15).per_frame(300, 15)
+    assert np.array_equal(path.per_frame(300, 15), rendered)
+    np.testing.assert_allclose(rendered, deforum_run_of(text, 300).per_frame(300, 15), rtol=1e-9, atol=1e-9)
+    assert path.per_frame(300, 15)[-1, 2] == pytest.approx(2.13870, abs=1e-5)
+    assert np.array_equal(path.per_frame_axes(300, 15), path.covering(300, 15).per_frame_axes(300, 15))
+    np.testing.assert_allclose(path.per_frame(300, 15)[:120], path.per_frame(120, 15), rtol=1e-12, atol=1e-12)
+    # at the clip's own fps, the shot the engine renders and the path it came from agree
+    shot = LongClips().resolve(Shot("a", seconds=10, fps=24, camera=text))
+    assert np.array_equal(Shot("a", camera=text).camera.per_frame(240, 24), shot.camera.per_frame(240, 24))
+    # the run read last is kept: a pad asking again does not read it again, and equality ignores it
+    assert path.covering(300, 15) is path.covering(300, 15) and path == Shot("a", camera=text).camera
+
+
+def test_a_path_that_keeps_its_schedules_is_checked_and_refused_over_the_run_the_clip_needs():
+    path = Shot("a", camera="zoom: 0:(1.04)").camera
+    path.check_over(120, 15)
+    with pytest.raises(InvalidInput) as err:
+        path.check_over(720, 24)             # 30 s: 451 frames of the run, past 10000× at frame 235
+    assert err.value.field == "camera.zoom" and "needs 451 frames" in str(err.value)
+
+
+def test_to_deforum_writes_the_schedules_read_over_the_frames_asked_for():
+    """The run written back for 300 frames goes on wobbling to frame 299 (it ended at a
+    keyframe at 119, going on straight), and read back with max_frames 300 it is the render."""
+    text = "zoom: " + DEFORUM_DEFAULT_ZOOM
+    path = Shot("a", camera=text).camera
+    written = path.to_deforum(300, 15, 512, 512)
+    assert written == path.covering(300, 15).to_deforum(300, 15, 512, 512)
+    assert parse_schedule(written["zoom"])[-1].frame == 299
+    back = CameraPath.from_deforum(written, 15, 512, 512, n_frames=300)
+    np.testing.assert_allclose(back.per_frame(300, 15), path.covering(300, 15).per_frame(300, 15),
+                               rtol=1e-9, atol=1e-9)
