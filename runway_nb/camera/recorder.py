@@ -103,12 +103,11 @@ class CameraPadLogic:
         return self._path
 
     def set_path(self, path, remember: bool = True) -> CameraPath:
+        """Make `path` the pad's path as it is. One that keeps Deforum schedules (a clip
+        restored in the Studio) stays so, and a Shot made from the pad is that clip's, until
+        an edit: drags, handles, the wheel and timeline edits build keyframes (`_build`) from
+        the keyframes it was read to, and a new clip length stretches them (`set_duration`)."""
         path = as_camera_path(path)
-        if path.deforum is not None:
-            # the pad edits keyframes over its own clip: a Deforum schedule read without
-            # max_frames comes in as the keyframes it was read to (import_schedules reads one
-            # over the clip), not as schedules that a longer clip would read on
-            path = replace(path, deforum=None)
         if remember:
             self._remember()
         self._path, self.selected = path, None
@@ -124,11 +123,18 @@ class CameraPadLogic:
 
     def set_duration(self, duration: float) -> CameraPath:
         """Follow a new clip length: a drawn path stretches in time, a preset's drift keeps
-        its speed (so it travels further in a longer clip)."""
+        its speed (so it travels further in a longer clip). A path that keeps Deforum
+        schedules stays as it is while the length does not change; a new length stretches
+        the keyframes it was read to, as it does an imported schedule's."""
         duration = _duration(duration)
-        kfs = self._path.keyframes
-        if len(kfs) > 1 or self._path.duration is not None:
-            data = self._path.to_dict()
+        path = self._path
+        if path.deforum is not None:
+            if duration == self.duration:
+                return path
+            path = replace(path, deforum=None)
+        kfs = path.keyframes
+        if len(kfs) > 1 or path.duration is not None:
+            data = path.to_dict()
             for k in data["keyframes"]:
                 k["time"] = round(k["time"] * duration / self.duration, 4)
             self.set_path({**data, "duration": duration})
@@ -158,7 +164,9 @@ class CameraPadLogic:
         """[x, y, zoom, roll] of the camera at time t (seconds), as engines will see it."""
         if t <= 0:
             return np.array([0.0, 0.0, 1.0, 0.0])
-        return self._path.per_frame(2, 1.0 / t)[1]
+        # a path that keeps Deforum schedules: the run read over the pad's clip, as `trace` reads it
+        path = self._path.covering(2, 1.0 / self.duration)
+        return path.per_frame(2, 1.0 / t)[1]
 
     def outline(self, t: float) -> np.ndarray:
         """(4, 2) pad pixels of the camera frame at time t: top-left, top-right, bottom-right,

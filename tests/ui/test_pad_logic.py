@@ -269,16 +269,56 @@ def test_a_drawn_path_exports_to_deforum_frames_and_imports_exactly_at_them():
     np.testing.assert_allclose(again.path.per_frame(31, 15), pad.path.per_frame(31, 15), rtol=0, atol=1e-9)
 
 
-def test_a_shots_deforum_camera_set_on_the_pad_is_keyframes_the_pad_can_stretch():
-    """A Shot's camera typed as Deforum text keeps its schedules (a longer clip reads on);
-    on the pad it is the keyframes it was read to, which the clip length stretches."""
+def test_a_shots_deforum_camera_stays_schedules_on_the_pad_until_it_is_edited():
+    """A Shot's camera typed as Deforum text keeps its schedules (a longer clip reads on). Set
+    on the pad, as the Studio restores a clip, it stays that path, so the Shot made from the
+    pad is the clip's (same JSON, same clip id); an edit makes it the keyframes it was read
+    to, which the clip length stretches, and undo gives the schedules back."""
     camera = Shot("a red ball", camera="zoom: 0:(1.0), 24:(1.04)").camera
     assert "deforum" in camera.to_dict()
     pad = CameraPadLogic(duration=8.0)
     pad.set_path(camera)
-    assert pad.path.keyframes == camera.keyframes and "keyframes" in pad.path.to_dict()
-    pad.set_duration(16.0)                                            # drawn paths stretch
+    assert pad.path == camera and pad.path.to_dict() == camera.to_dict()
+    assert Shot("a red ball", seed=1, camera=pad.path).to_json() == \
+        Shot("a red ball", seed=1, camera=camera).to_json()
+    pad.set_duration(8.0)                                     # the same clip length: nothing changes
+    assert pad.path == camera and CameraPadLogic.from_state(pad.state()).path == camera
+    pad.set_duration(16.0)                                    # a new length: drawn paths stretch
+    assert pad.path.deforum is None and "keyframes" in pad.path.to_dict()
     assert pad.path.keyframes[-1].time == pytest.approx(2 * camera.keyframes[-1].time, abs=1e-3)
+    pad.undo()
+    assert pad.path == camera and pad.duration == 8.0
+    pad.wheel(-100)                                           # a zoom on the pad: an edit
+    assert pad.path.deforum is None and pad.path.keyframes[-1].zoom != camera.keyframes[-1].zoom
+    pad.undo()
+    assert pad.pointer_down(40, 60, t=0.0) == "path"         # away from the handles (zoomed in 68×)
+    pad.pointer_move(72, 60, t=0.5)
+    pad.pointer_up(104, 60, t=1.0)                            # a drag: an edit
+    assert pad.path.deforum is None and pad.path.keyframes[-1].pan > 0
+    pad.undo()
+    assert pad.path == camera
+
+
+def test_a_restored_long_deforum_clip_is_shown_and_remade_over_the_run_it_rendered():
+    """A 20-s clip read its schedule over 300 frames: restored on the pad (20 s) the path is
+    that run, the pad draws it, and a shot from the pad is the clip's, with its schedules."""
+    text = "zoom: 0: (1.0025+0.002*sin(1.25*3.14*t/30)); translation_x: 0:(2)"
+    rendered = Shot("a", seconds=20, fps=15, camera=text).camera.covering(300, 15)
+    pad = CameraPadLogic(duration=20.0)
+    pad.set_path(rendered)
+    assert pad.path == rendered and pad.path.deforum.frames == 300
+    run = rendered.per_frame(300, 15)
+    np.testing.assert_allclose(pad.camera_at(299 / 15), run[-1], rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(pad.trace(301)[:300], np.stack(pad.to_pad(run[:, 0], run[:, 1]), axis=1),
+                               rtol=1e-9, atol=1e-9)
+    assert Shot("a", seed=1, seconds=20, fps=15, camera=pad.path).to_json() == \
+        Shot("a", seed=1, seconds=20, fps=15, camera=rendered).to_json()
+    # a run read for 120 frames on a 20-s pad: the frame outline at 10 s is where the trace
+    # (the run read over the pad's clip, max_f 300) passes, not a run read to 10 s (max_f 150)
+    pad.set_path(Shot("a", camera="translation_x: 0:(10*t/max_f)").camera)
+    np.testing.assert_allclose(pad.camera_at(10.0)[:2], pad.path.covering(301, 15).per_frame(151, 15)[-1, :2],
+                               rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(pad.outline(10.0).mean(axis=0), pad.trace(301)[150], rtol=1e-9, atol=1e-9)
 
 
 def test_exported_text_names_its_run_so_the_cli_reads_it_back_at_that_run():

@@ -447,6 +447,20 @@ def test_gallery_click_restores_a_drawn_camera_path_into_the_pad(studio):
     np.testing.assert_array_equal(again.frames, original.frames)
 
 
+def test_restoring_a_deforum_clip_keeps_its_schedules_and_generate_remakes_it_exactly(studio):
+    """A clip whose camera was Deforum text keeps the schedules in its Shot (a longer clip
+    reads them on). Restored, the pad holds that very path, so Generate makes the same Shot
+    and the same clip id, as the message says; the pad used to turn it into keyframes."""
+    shot = studio.shot().replace(seed=5, camera="zoom: 0:(1.0), 2:(1.04)")
+    original = studio.engine.render(shot, progress=False)
+    assert "deforum" in original.shot.camera.to_dict()
+    studio.camera_pad.clear_button.click()
+    studio.restore(original)
+    assert studio.camera_pad.path == original.shot.camera and "re-makes it exactly" in studio.message
+    again = studio.generate(wait=True) and studio.clip
+    assert again.shot == original.shot and again.id == original.id
+    np.testing.assert_array_equal(again.frames, original.frames)
+
 def test_every_part_carries_its_stable_css_class(studio):
     assert "rn-studio" in studio._dom_classes and "rn-studio" in Studio.__doc__
     for name, css in Studio.CSS_CLASSES.items():
