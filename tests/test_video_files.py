@@ -82,6 +82,52 @@ def test_a_gif_written_with_one_rounded_delay_reads_at_the_common_rate(tmp_path)
     assert len(Sequence([clip, _clip(1)]).frames()) == len(frames) + 8
 
 
+# Rates a clip may have: the engines' 8, 16 and 24 fps, the rates interpolation makes of them
+# (8 × 4, 5, 6 = 32, 40, 48; 16 × 2; 24 × 2), the usual video rates, and a half one.
+RATES = (5, 7, 8, 10, 12, 12.5, 15, 16, 20, 24, 25, 30, 32, 40, 48, 50, 60)
+
+
+def noise(frames, size=16, seed=0):
+    """Random frames, every one different; 16 × 16 has at most 256 colours, so a GIF keeps them."""
+    return np.random.default_rng(seed).integers(0, 256, (frames, size, size, 3), dtype=np.uint8)
+
+
+@pytest.mark.parametrize("fps", RATES)
+def test_gif_timing_reads_this_packages_delays_at_their_exact_rate(fps):
+    """Without a JSON: 40 fps read as 60, 48 as 50, 32 as 30 (the common rate nearest); the
+    delays gif_delays writes for n frames at fps give back n frames at fps."""
+    from runway_nb.export.video import gif_delays, gif_timing
+
+    for n in (9, 61, 240):
+        assert gif_timing(gif_delays(n, fps)) == ([1] * n, fps)
+
+
+@pytest.mark.parametrize("fps", RATES)
+def test_a_gif_of_different_frames_reads_back_at_its_rate_without_its_json(tmp_path, fps):
+    frames = noise(round(2 * fps) + 3)
+    back, fps_back = read_video(write_video(tmp_path / "clip.gif", frames, fps))
+    assert fps_back == fps and np.array_equal(back, frames)
+
+
+@pytest.mark.parametrize("fps", [f for f in RATES if f != 48])
+def test_a_gif_with_held_frames_reads_back_at_its_rate_without_its_json(tmp_path, fps):
+    """Held frames are merged into longer GIF frames; read alone, each is counted by its delay.
+    (Not 48 fps: these runs at 48 fps have exactly the delays of 3, 16, 1, 31, 2, 1 frames at
+    50 fps, and a GIF alone cannot tell them apart; with its JSON it reads right, below.)"""
+    frames = held()
+    back, fps_back = read_video(write_video(tmp_path / "clip.gif", frames, fps))
+    assert fps_back == fps and np.array_equal(back, frames)
+
+
+@pytest.mark.parametrize("fps, delay", [(8, 120), (14, 70), (10, 100), (30, 30), (60, 10)])
+def test_a_gif_written_before_with_one_rounded_delay_reads_at_its_rate(fps, delay):
+    """Before gif_delays every frame had round(1000 / fps) ms, Pillow keeping whole hundredths:
+    8 fps 120 ms each (8, not the 8.33 those delays are exactly), 14 fps 70 ms (it read as 15)."""
+    from runway_nb.export.video import gif_timing
+
+    assert gif_timing([delay] * 20) == ([1] * 20, fps)
+
+
 def test_reading_a_video_leaves_no_file_open(tmp_path):
     path = write_video(tmp_path / "clip.mp4", gradient(), 8.0)
     with warnings.catch_warnings(record=True) as caught:
@@ -224,3 +270,4 @@ def test_an_odd_sized_clip_reloads_at_its_own_size_with_its_shot(tmp_path):
         warnings.simplefilter("error")
         loaded = Clip.load(clip.save(tmp_path / "odd.mp4"))
     assert loaded.frames.shape == (8, 17, 33, 3) and loaded.shot == clip.shot and loaded.id == clip.id
+

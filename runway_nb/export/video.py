@@ -46,24 +46,105 @@ def gif_delays(n: int, fps: float) -> list[int]:
     and the whole lasts n / fps seconds (to the hundredth) where one delay of
     round(1000 / fps) ms made 8 fps 8.33 fps, and a 3-s film 2.88 s. Above 100 fps (a
     frame time under a hundredth) every frame gets the shortest delay, 10 ms."""
+    return np.diff(_gif_ends(n, fps)).tolist()
+
+
+def _gif_ends(n: int, fps: float) -> np.ndarray:
+    """When each of n GIF frames ends (ms, from 0 before the first): gif_delays summed."""
     period = 1000.0 / fps
     if period < 10:
-        return [10] * n
-    ends = [10 * math.floor(i * period / 10 + 0.5) for i in range(n + 1)]
-    return [b - a for a, b in zip(ends, ends[1:])]
+        return np.arange(n + 1, dtype=np.int64) * 10
+    return 10 * np.floor(np.arange(n + 1) * period / 10 + 0.5).astype(np.int64)
+
+
+def _merged(delays: list[int], n: int, fps: float) -> list[int] | None:
+    """How many frames each GIF frame stands for when `delays` are gif_delays(n, fps) with
+    identical neighbouring frames merged (each merged frame ends where its last frame did);
+    None when they are not."""
+    ends, got = _gif_ends(n, fps), np.cumsum(delays)
+    at = np.searchsorted(ends, got)
+    if at[-1] != n or not np.array_equal(ends[at], got):
+        return None
+    return np.diff(at, prepend=0).tolist()
+
+
+def _merged_before(delays: list[int], fps: float) -> list[int] | None:
+    """The same for GIFs written before gif_delays: every frame round(1000 / fps) ms, a merged
+    run of k frames k times that, each kept in whole hundredths rounded down (as Pillow writes
+    them). None when the delays are not such multiples."""
+    ms = round(1000 / fps)
+    if ms < 10:
+        return None
+    counts = [-(-d // ms) for d in delays]          # k·ms lies in [d, d + 10)
+    if any(k < 1 or k * ms >= d + 10 for k, d in zip(counts, delays)):
+        return None
+    return counts
+
+
+def _multiples(low: float, high: float, step: float) -> list[float]:
+    """The multiples of `step` from low to high (the first 1000)."""
+    first = max(math.ceil(low / step - 1e-9), 1)
+    last = min(math.floor(high / step + 1e-9), first + 999)
+    return [round(k * step, 6) for k in range(first, last + 1)]
 
 
 def gif_timing(delays: list[int]) -> tuple[list[int], float]:
-    """(frames each GIF frame stands for, fps) from the GIF's delays in ms. GIF writers merge
-    identical neighbouring frames into one longer frame; the shortest delay is one frame.
-    The rate is a common one when its frame time is within a hundredth of a second of that,
-    every delay is within a hundredth of a whole number of its frames, and their mean delay
-    within half a hundredth (the rounding) of its frame time; of several, the one whose frames
-    fit the total best. So what gif_delays wrote reads back at its rate, and a GIF whose every
-    delay is 120 ms at 8 fps (not 8.33). Else the frame time is the mean delay of the frames
-    held once (delays up to 1.5 × the shortest): uncommon rates with long held frames come
-    back approximately."""
+    """(frames each GIF frame stands for, fps) from the GIF's delays in ms, when nothing says
+    what clip it holds. GIF writers merge identical neighbouring frames into one longer frame;
+    the shortest delay is one frame.
+    The readings weighed:
+
+    - exact: a rate whose gif_delays, merged, give exactly these delays — what this package
+      writes: 7, 32 or 12.5 fps read back as such (the fewest decimals that do: 29.97, not
+      29.9712; else 1000 · frames / total);
+    - written before gif_delays, every frame one delay of round(1000 / fps) ms: a common or
+      whole rate whose delay that is (120 ms each is 8 fps, not 8.33).
+
+    The likeliest costs least: a common rate (COMMON_FPS) nothing, a whole one 1, a half 2, one
+    more for each decimal, 6 for 1000 · frames / total; each frame held (merged) 2 more, as a
+    held frame is rare (20, 10, 20, 10 ms is 66.7 fps, not 100 fps with every other frame held);
+    of equal cost, an exact reading, then the nearest rate. Else, other writers: a common rate
+    the delays fit within a hundredth of a second each; else the mean delay of the frames held
+    once (up to 1.5 × the shortest). One delay fits many clips (20 ms each is 50 fps, or 40 fps
+    written before; a clip held for runs of frames may fit two rates)."""
+    delays = [int(d) for d in delays]
     shortest, total = min(delays), sum(delays)
+
+    def tier(fps, level):
+        return 0 if fps in COMMON_FPS else 1 if fps == int(fps) else level
+
+    found = []                                  # (cost, writer, distance, counts, fps)
+
+    def exact(n, guesses, level, near):
+        fits = [(fps, _merged(delays, n, fps)) for fps in guesses]
+        found.extend((tier(fps, level) + 2 * sum(k > 1 for k in c), 0, abs(fps - near), c, float(fps))
+                     for fps, c in fits if c is not None)
+        return any(c is not None for _, c in fits)
+
+    # nothing merged: GIF frame i ends at frame i's time rounded to 10 ms, C − 5 ≤ i · 1000 / fps
+    # < C + 5 (a hair wider for float ties: each guess is checked with gif_delays)
+    n, ends = len(delays), np.cumsum(delays)
+    i = np.arange(1, n + 1)
+    low, high = 1000 / (np.min((ends + 5) / i) + 1e-6), 1000 / max(np.max((ends - 5) / i) - 1e-6, 1e-6)
+    near = 1000 * n / total
+    for level, step in enumerate((0.5, 0.1, 0.01, 0.001), start=2):
+        if exact(n, _multiples(low, high, step), level, near):
+            break
+    else:
+        exact(n, [near, (low + high) / 2], 6, near)
+    # frames held: a whole or half rate whose frame time is within 10 ms of the shortest delay
+    for fps in _multiples(1000 / (shortest + 10), 1000 / max(shortest - 10, 10), 0.5):
+        middle = round(total * fps / 1000)
+        for m in range(max(middle - 1, n + 1), middle + 2):
+            exact(m, [fps], 2, fps)
+    for fps in sorted(set(COMMON_FPS) | set(range(1, 101))):
+        counts = _merged_before(delays, fps)
+        if counts is not None and min(counts) == 1:             # the shortest is one frame
+            found.append((tier(fps, 2) + 2 * sum(k > 1 for k in counts), 1, abs(1000 / fps - shortest),
+                          counts, float(fps)))
+    if found:
+        *_, counts, fps = min(found, key=lambda f: f[:3])
+        return counts, fps
     best = None
     for fps in COMMON_FPS:
         period = 1000.0 / fps
