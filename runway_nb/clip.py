@@ -179,14 +179,15 @@ class Clip:
         `<stem>.json` beside it records. A JSON that does not describe this video (its frame
         count, size or rate differ: another clip's record) is not applied: the video's own
         frames and rate are loaded without a shot, and a warning names both files. The
-        frames are all there and nothing is mislabelled; the JSON is left as it is."""
+        frames are all there and nothing is mislabelled; the JSON is left as it is. A GIF
+        (delays in hundredths of a second, identical neighbouring frames merged) is read as
+        the frame count and rate its JSON records when its delays are those of such a clip."""
         from .export.video import read_video
 
         path = Path(path)
-        frames, fps = read_video(path)
         side = path.with_suffix(".json")
-        shot, parent, provenance, clip_id = None, None, {}, None
-        if side.is_file():
+        shot, parent, provenance, clip_id, data = None, None, {}, None, None
+        if path.is_file() and side.is_file():       # (a missing video is read_video's to name)
             try:
                 data = json.loads(side.read_text(encoding="utf-8"))
             except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -194,6 +195,11 @@ class Clip:
                                    f"({exc})") from None
             if not isinstance(data, dict):
                 raise InvalidInput("path", str(side), "must hold a JSON object (the clip's sidecar)")
+        # A GIF's delays are whole hundredths of a second and its identical neighbouring frames
+        # merged: read at the frame count and rate the JSON records when its delays are theirs
+        # (40 fps read alone is 60 fps, a static clip one frame)
+        frames, fps = read_video(path, clip=_recorded_timing(data))
+        if data is not None:
             differs = _differences(data, frames, fps)
             if differs:
                 import warnings
@@ -279,6 +285,17 @@ def _differences(data: dict, frames: np.ndarray, fps: float) -> list[str]:
     if isinstance(rf, (int, float)) and rf > 0 and abs(rf - fps) > 0.05 * rf:
         out.append(f"it records {rf:g} fps, the video plays at {fps:g}")
     return out
+
+
+def _recorded_timing(data: dict | None) -> tuple[int, float] | None:
+    """(frames, fps) as a clip's JSON records them, or None when it records no such pair."""
+    if data is None:
+        return None
+    n, fps = data.get("frames"), data.get("fps")
+    if (isinstance(n, int) and not isinstance(n, bool) and n > 0 and isinstance(fps, (int, float))
+            and not isinstance(fps, bool) and math.isfinite(fps) and fps > 0):
+        return n, float(fps)
+    return None
 
 
 def _unpad(frames: np.ndarray, data: dict) -> np.ndarray:

@@ -271,3 +271,80 @@ def test_an_odd_sized_clip_reloads_at_its_own_size_with_its_shot(tmp_path):
         loaded = Clip.load(clip.save(tmp_path / "odd.mp4"))
     assert loaded.frames.shape == (8, 17, 33, 3) and loaded.shot == clip.shot and loaded.id == clip.id
 
+
+# ---- a GIF beside its JSON ------------------------------------------------------------------
+def _noise_clip(frames, fps, seed=0):
+    from runway_nb import Clip, Shot
+
+    return Clip(frames, fps, shot=Shot(f"a clip at {fps} fps", seed=seed))
+
+
+def _reload(clip, path):
+    """Save, then load with every warning an error (a JSON not applied warns)."""
+    from runway_nb import Clip
+
+    clip.save(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        return Clip.load(path)
+
+
+def _same(loaded, clip):
+    assert (len(loaded), loaded.fps) == (len(clip), clip.fps)
+    assert np.array_equal(loaded.frames, clip.frames)
+    assert loaded.shot == clip.shot and loaded.id == clip.id
+
+
+@pytest.mark.parametrize("fps", RATES + (64, 96, 128))
+def test_a_gif_clip_reloads_with_its_frames_rate_and_shot(tmp_path, fps):
+    """40 fps came back as 114 frames at 60 fps, 48 as 99 at 50, 32 as 61 at 30, each
+    without its shot (the JSON then looked like another clip's). Above 100 fps a GIF plays
+    at 100 (10 ms a frame, its shortest delay): the JSON still knows the clip."""
+    clip = _noise_clip(noise(round(1.9 * fps) + 1, seed=int(fps)), fps)
+    _same(_reload(clip, tmp_path / "clip.gif"), clip)
+
+
+@pytest.mark.parametrize("fps", RATES)
+def test_a_gif_clip_with_held_frames_reloads_with_every_frame_and_its_shot(tmp_path, fps):
+    clip = _noise_clip(held(), fps)
+    _same(_reload(clip, tmp_path / "held.gif"), clip)
+
+
+@pytest.mark.parametrize("fps, frames", [(8, 8), (8, 1), (24, 49), (12.5, 10), (40, 7), (48, 97)])
+def test_a_static_gif_clip_reloads_with_its_frame_count_and_shot(tmp_path, fps, frames):
+    """Every frame the same: the GIF holds one frame as long as the clip. It reloaded as 1
+    frame at 1 fps, without its shot."""
+    clip = _noise_clip(np.repeat(noise(1), frames, axis=0), fps)
+    _same(_reload(clip, tmp_path / "still.gif"), clip)
+
+
+@pytest.mark.parametrize("fps", [40, 36, 14, 8, 24, 12.5])
+def test_a_gif_written_before_reloads_beside_its_json_at_the_clips_rate(tmp_path, fps):
+    """A GIF written with one delay of round(1000 / fps) ms (40 fps: 20 ms, which is 50 fps)
+    and its JSON: the clip's frames, rate and shot, held frames counted."""
+    from PIL import Image
+
+    from runway_nb import Clip
+
+    for name, frames in (("noise", noise(25, seed=3)), ("held", held())):
+        clip = _noise_clip(frames, fps)
+        images = [Image.fromarray(f) for f in frames]
+        images[0].save(tmp_path / f"{name}.gif", format="GIF", save_all=True,
+                       append_images=images[1:], duration=round(1000 / fps), loop=0)
+        (tmp_path / f"{name}.json").write_text(json.dumps(clip.sidecar()))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            _same(Clip.load(tmp_path / f"{name}.gif"), clip)
+
+
+def test_a_gif_beside_another_clips_json_of_as_many_frames_is_still_not_labelled_by_it(tmp_path):
+    """The JSON's rate re-times a GIF only when the GIF's delays are that clip's: 8 frames at
+    8 fps beside the JSON of 8 frames at 24 fps is read at 8 and warned about."""
+    from runway_nb import Clip
+
+    a, b = _noise_clip(noise(8, seed=1), 8), _noise_clip(noise(8, seed=2), 24)
+    a.save(tmp_path / "a.gif")
+    (tmp_path / "a.json").write_text(json.dumps(b.sidecar()))
+    with pytest.warns(UserWarning, match="a.json does not describe a.gif: it records 24 fps, the video plays at 8"):
+        loaded = Clip.load(tmp_path / "a.gif")
+    assert (len(loaded), loaded.fps, loaded.shot) == (8, 8, None)

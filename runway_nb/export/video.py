@@ -81,6 +81,20 @@ def _merged_before(delays: list[int], fps: float) -> list[int] | None:
     return counts
 
 
+def gif_counts(delays: list[int], n: int, fps: float) -> list[int] | None:
+    """How many frames each GIF frame stands for, when the GIF holds a clip of `n` frames at
+    `fps` (what a clip's JSON records) as this package writes it (gif_delays) or wrote it
+    before (one rounded delay); None when its delays are not those of such a clip. Merged
+    frames (a static clip is one GIF frame) are counted by where they end."""
+    delays = [int(d) for d in delays]
+    if not delays or n < len(delays) or not fps > 0:
+        return None
+    counts = _merged(delays, n, fps)
+    if counts is None:
+        counts = _merged_before(delays, fps)
+    return counts if counts is not None and sum(counts) == n else None
+
+
 def _multiples(low: float, high: float, step: float) -> list[float]:
     """The multiples of `step` from low to high (the first 1000)."""
     first = max(math.ceil(low / step - 1e-9), 1)
@@ -90,8 +104,8 @@ def _multiples(low: float, high: float, step: float) -> list[float]:
 
 def gif_timing(delays: list[int]) -> tuple[list[int], float]:
     """(frames each GIF frame stands for, fps) from the GIF's delays in ms, when nothing says
-    what clip it holds. GIF writers merge identical neighbouring frames into one longer frame;
-    the shortest delay is one frame.
+    what clip it holds (Clip.load gives a clip's JSON to gif_counts instead). GIF writers merge
+    identical neighbouring frames into one longer frame; the shortest delay is one frame.
     The readings weighed:
 
     - exact: a rate whose gif_delays, merged, give exactly these delays — what this package
@@ -106,7 +120,8 @@ def gif_timing(delays: list[int]) -> tuple[list[int], float]:
     of equal cost, an exact reading, then the nearest rate. Else, other writers: a common rate
     the delays fit within a hundredth of a second each; else the mean delay of the frames held
     once (up to 1.5 × the shortest). One delay fits many clips (20 ms each is 50 fps, or 40 fps
-    written before; a clip held for runs of frames may fit two rates)."""
+    written before; a clip held for runs of frames may fit two rates): a clip's JSON settles it
+    (gif_counts)."""
     delays = [int(d) for d in delays]
     shortest, total = min(delays), sum(delays)
 
@@ -200,8 +215,11 @@ def write_video(path, frames: np.ndarray, fps: float, metadata: dict | None = No
     return path
 
 
-def read_video(path) -> tuple[np.ndarray, float]:
-    """-> frames (T,H,W,3) uint8, fps."""
+def read_video(path, clip: tuple[int, float] | None = None) -> tuple[np.ndarray, float]:
+    """-> frames (T,H,W,3) uint8, fps. `clip`: the frame count and rate the video is known to
+    hold (a clip's JSON): a GIF whose delays are such a clip's is read as that many frames at
+    that rate (gif_counts), identical neighbours the writer merged repeated by their delays;
+    one whose delays are not is read by gif_timing, as without it."""
     path = Path(path)
     if not path.is_file():
         raise InvalidInput("path", str(path), "must be an existing video file")
@@ -213,7 +231,12 @@ def read_video(path) -> tuple[np.ndarray, float]:
         with Image.open(path) as im:
             items = [(np.asarray(f.convert("RGB")), f.info.get("duration", 125) or 125)
                      for f in ImageSequence.Iterator(im)]
-        counts, fps = gif_timing([d for _, d in items])
+        delays = [d for _, d in items]
+        counts = None if clip is None else gif_counts(delays, *clip)
+        if counts is None:
+            counts, fps = gif_timing(delays)
+        else:
+            fps = float(clip[1])
         frames = [f for (f, _), n in zip(items, counts) for _ in range(n)]
         return np.stack(frames), fps
     import imageio_ffmpeg
