@@ -40,6 +40,27 @@ def _even(frames: np.ndarray) -> np.ndarray:
 COMMON_FPS = (5, 6, 8, 10, 12, 12.5, 15, 16, 20, 24, 25, 30, 50, 60)
 
 
+# This package's GIFs say what clip they hold in their comment block, so they read back
+# exactly without their JSON (delays in hundredths cannot tell 40 fps from 50, say):
+# gif_timing's reading of the delays is for GIFs from elsewhere or from earlier versions.
+_GIF_COMMENT = re.compile(r"runway_nb clip: (\d+) frames at ([0-9.e+]+) fps\Z")
+
+
+def _gif_comment(n: int, fps: float) -> bytes:
+    return f"runway_nb clip: {n} frames at {float(fps)!r} fps".encode()
+
+
+def _gif_clip(comment) -> tuple[int, float] | None:
+    """(frames, fps) from a GIF comment _gif_comment wrote, else None."""
+    if not isinstance(comment, bytes):
+        return None
+    found = _GIF_COMMENT.match(comment.decode("ascii", "replace"))
+    try:
+        return (int(found[1]), float(found[2])) if found else None
+    except ValueError:
+        return None
+
+
 def gif_delays(n: int, fps: float) -> list[int]:
     """Delays (ms, whole hundredths) for n GIF frames: frame i ends at i+1 frame times rounded
     to a hundredth, so the delays alternate (8 fps: 130, 120, 130, …; 24 fps: 40, 40, 50, …)
@@ -193,7 +214,8 @@ def write_video(path, frames: np.ndarray, fps: float, metadata: dict | None = No
 
             images = [Image.fromarray(f) for f in frames]
             images[0].save(tmp, format="GIF", save_all=True, append_images=images[1:],
-                           duration=gif_delays(len(images), fps), loop=0)
+                           duration=gif_delays(len(images), fps), loop=0,
+                           comment=_gif_comment(len(images), fps))
         else:
             import imageio_ffmpeg
 
@@ -229,9 +251,11 @@ def read_video(path, clip: tuple[int, float] | None = None) -> tuple[np.ndarray,
         # GIF writers merge identical neighbouring frames into one longer frame:
         # expand them again by their duration.
         with Image.open(path) as im:
+            written = _gif_clip(im.info.get("comment"))
             items = [(np.asarray(f.convert("RGB")), f.info.get("duration", 125) or 125)
                      for f in ImageSequence.Iterator(im)]
         delays = [d for _, d in items]
+        clip = clip if clip is not None else written
         counts = None if clip is None else gif_counts(delays, *clip)
         if counts is None:
             counts, fps = gif_timing(delays)
