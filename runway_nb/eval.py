@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -66,16 +67,30 @@ def _check_json(path: Path) -> None:
     check_writable(path, "json")
 
 
+def _fail(ap: argparse.ArgumentParser, message: str, code: int = 1):
+    """A run that cannot go on, for a reason other than the command line: its reason on one
+    line of stderr and exit status 1 (argparse's usage errors are 2)."""
+    print(f"{ap.prog}: error: {message}", file=sys.stderr)
+    raise SystemExit(code)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--n", type=int, default=100)
-    ap.add_argument("--engine", default="tiny")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--steps", type=int)
+    ap.add_argument("--n", type=int, default=100,
+                    help="how many held-out scenes (with --camera: prompt × path pairs; with --brushes: "
+                         "two-object scenes) to render (default: 100)")
+    ap.add_argument("--engine", default="tiny", help="engine id or pipeline folder (default: tiny)")
+    ap.add_argument("--seed", type=int, default=0,
+                    help="which fixed set of scenes is drawn, an integer ≥ 0 (each clip's own seed is "
+                         "set by its place in the set) (default: 0)")
+    ap.add_argument("--steps", type=int,
+                    help="denoising steps per clip, 1–1000 (default: the engine's own, 20 on tiny)")
     ap.add_argument("--device", default="cpu",
                     help="where the engine samples: cpu (default), cuda, cuda:N or mps; the noise is "
                          "drawn on the CPU either way, so the clips match the CPU's")
-    ap.add_argument("--json", type=Path)
+    ap.add_argument("--json", type=Path, metavar="OUT.json",
+                    help="also write the report, every clip's scores included, here (default: none; "
+                         "checked before the evaluation starts)")
     # the defaults of the flags one evaluation alone reads are filled in after the check that
     # refuses them with another: None says the flag was not given
     ap.add_argument("--camera-mode", choices=("auto", "native", "warp", "virtual"),
@@ -115,10 +130,12 @@ def main(argv=None):
 
     from .camera import as_camera_path
     from .engines.registry import check_device
-    from .errors import EngineNotFound, check_number
+    from .errors import EngineNotFound, RunwayError, check_number
 
     try:                                         # bad settings are refused before any work
         check_number("n", args.n, low=1, integer=True)          # 0 clips: a table of nan
+        # the scenes are drawn by default_rng([seed, …]), which takes no negative seed
+        check_number("seed", args.seed, low=0, integer=True)
         if args.steps is not None:                               # the limits a Shot has
             check_number("steps", args.steps, low=1, high=1000, integer=True)
         if args.json is not None:                                # found out now, not after the eval
@@ -144,6 +161,8 @@ def main(argv=None):
         engine = rn.load_engine(args.engine, device=args.device)
     except (EngineNotFound, InvalidInput) as exc:
         ap.error(str(exc))
+    except RunwayError as exc:                   # weights not installed, a package missing: one
+        _fail(ap, str(exc))                      # line, as `runway-nb bench` says it, not a traceback
 
     if args.camera or args.brushes:
         from . import eval_director as director

@@ -182,3 +182,45 @@ def test_a_json_report_that_cannot_be_written_is_refused_before_any_work(tmp_pat
         err = capsys.readouterr().err
         assert exit_.value.code == 2 and f"json={str(path)!r}" in err and shown in err
     assert list(tmp_path.iterdir()) == []                       # the folder's probe is gone
+
+
+def test_a_negative_seed_is_a_usage_error_before_any_work(capsys, no_work):
+    # before: numpy's "expected non-negative integer" traceback from default_rng([seed, 7, i])
+    with pytest.raises(SystemExit) as exit_:
+        rn_eval.main(["--n", "2", "--seed", "-1"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "seed=-1 is not allowed: must be ≥ 0" in err and "Traceback" not in err
+
+
+def test_missing_weights_are_one_line_and_status_1_not_a_traceback(capsys, monkeypatch, no_work):
+    # before: the WeightsError escaped main (only EngineNotFound and InvalidInput were caught)
+    import runway_nb
+    from runway_nb.errors import WeightsError
+
+    def load_engine(*args, **kwargs):
+        raise WeightsError("the ltx engine: the weights are not in the local Hugging Face cache")
+
+    monkeypatch.setattr(runway_nb, "load_engine", load_engine)
+    with pytest.raises(SystemExit) as exit_:
+        rn_eval.main(["--engine", "ltx", "--n", "1"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert exit_.value.code == 1 and len(err) == 1
+    assert err[0].endswith("error: the ltx engine: the weights are not in the local Hugging Face cache")
+
+
+def test_help_explains_the_count_seed_steps_and_json_with_their_defaults(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        rn_eval.main(["--help"])
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    options = out[out.index("-h, --help"):]                 # the options, after the usage lines
+
+    def help_of(flag: str) -> str:                         # the flag's help, one line
+        start = options.index(f"  {flag} ")
+        end = options.index("\n  --", start + 1)
+        return " ".join(options[start:end].split())
+
+    assert "(default: 100)" in help_of("--n N")
+    assert "≥ 0" in help_of("--seed SEED") and "(default: 0)" in help_of("--seed SEED")
+    assert "default: the engine's own" in help_of("--steps STEPS")
+    assert "default: none" in help_of("--json OUT.json")
