@@ -259,15 +259,18 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
 def report(args) -> None:
     """Run, print the table, and write the JSON if asked (only then: a run leaves nothing
     behind in the working tree)."""
-    if args.json is not None and not args.json.expanduser().parent.is_dir():
-        from .errors import InvalidInput
+    from .files import check_writable, write_report
 
-        # refused before the minute of timing, not when the results are ready to write
-        raise InvalidInput("json", str(args.json), "must be in an existing folder")
+    out = None
+    if args.json is not None:
+        # refused before the minute of timing, not when the results are ready to write: a
+        # missing folder, a folder in the file's place, a folder this user cannot write to
+        out = check_writable(args.json.expanduser(), "json", given=str(args.json))
     result = run(args)
     print(table(result))
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=1))
+    if out is not None:
+        # and should the write still fail, the results are kept elsewhere (StoreError says where)
+        write_report(out, json.dumps(result, indent=1), "the benchmark's results")
         print(f"wrote {args.json}")
 
 
@@ -275,7 +278,16 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_arguments(ap)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    report(ap.parse_args(argv))
+    args = ap.parse_args(argv)
+    from .errors import EngineNotFound, InvalidInput, RunwayError
+
+    try:
+        report(args)
+    except (InvalidInput, EngineNotFound) as exc:        # as `runway-nb bench` says them
+        ap.error(str(exc))
+    except RunwayError as exc:
+        print(f"{ap.prog}: error: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":

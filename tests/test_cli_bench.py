@@ -58,3 +58,63 @@ def test_bad_options_are_refused_before_timing(args, field, tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("runway-nb: error: ") and field in err[-1]
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.fixture
+def no_timing(monkeypatch):
+    """The benchmark's work fails the test: a refusal must come before it."""
+    from runway_nb import bench
+
+    def run(args):
+        raise AssertionError("the benchmark started")
+
+    monkeypatch.setattr(bench, "run", run)
+
+
+def test_a_folder_as_the_json_file_is_refused_before_timing(tmp_path, capsys, no_timing):
+    # before: only the parent folder was checked, so the whole benchmark ran and then
+    # failed to write ("Is a directory"), its results lost
+    assert main(["bench", "--json", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("runway-nb: error: json=") and "must not name a folder" in err[-1]
+
+
+def _json_turns_into_a_folder(monkeypatch, out):
+    """bench.run that makes a folder where its JSON goes (after the up-front check passed)."""
+    from runway_nb import bench
+
+    def run(args):
+        out.mkdir()
+        return _result()
+
+    monkeypatch.setattr(bench, "run", run)
+
+
+def test_results_that_cannot_be_written_at_the_end_are_kept_in_a_temp_file(tmp_path, monkeypatch, capsys):
+    import tempfile
+
+    out, spare = tmp_path / "bench.json", tmp_path / "tmp"
+    spare.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spare))
+    _json_turns_into_a_folder(monkeypatch, out)
+    assert main(["bench", "--json", str(out)]) == 1
+    printed = capsys.readouterr()
+    kept = list(spare.iterdir())
+    assert "generate 2 s clip" in printed.out and len(kept) == 1 and kept[0].suffix == ".json"
+    assert json.loads(kept[0].read_text()) == _result()
+    err = printed.err.strip().splitlines()[-1]
+    assert err.startswith(f"runway-nb: error: could not write the benchmark's results to {out} (")
+    assert err.endswith(f"they were written to {kept[0]} instead")
+    assert list(out.iterdir()) == []                              # no temp file left in its place
+
+
+def test_results_that_cannot_be_written_anywhere_are_printed(tmp_path, monkeypatch, capsys):
+    import tempfile
+
+    out = tmp_path / "bench.json"
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "no_such_folder"))
+    _json_turns_into_a_folder(monkeypatch, out)
+    assert main(["bench", "--json", str(out)]) == 1
+    printed = capsys.readouterr()
+    assert json.loads(printed.out[printed.out.index("\n{") + 1:]) == _result()
+    assert printed.err.strip().splitlines()[-1].endswith("they were printed above instead")
