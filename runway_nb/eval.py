@@ -45,19 +45,56 @@ def eval_scenes(n: int, seed: int = 0) -> list[toyworld.ToyScene]:
     return scenes
 
 
-def evaluate(render_fn, scenes, progress: bool = True) -> dict:
-    """render_fn(scene, index) -> frames (T,H,W,3) uint8. Returns metrics (%) and rows."""
-    rows = []
-    for i, scene in enumerate(tqdm(scenes, desc="evaluate", disable=not progress)):
-        frames = render_fn(scene, i)
-        a = analyze(frames)
-        rows.append({"prompt": scene.caption, "camera": scene.camera, **score(a, scene),
-                     "flicker": a.flicker, "seen": {"background": a.background, "color": a.color,
-                                                    "shape": a.shape, "motion": a.motion,
-                                                    "camera": a.camera}})
+def score_clip(frames, scene) -> dict:
+    """One clip's row: what the analyzer reads in `frames` and whether it is `scene`'s."""
+    a = analyze(frames)
+    return {"prompt": scene.caption, "camera": scene.camera, **score(a, scene),
+            "flicker": a.flicker, "seen": {"background": a.background, "color": a.color,
+                                           "shape": a.shape, "motion": a.motion, "camera": a.camera}}
+
+
+def metrics_of(rows: list[dict]) -> dict | None:
+    """The share (%) of rows right per measure, and mean flicker; None for no rows."""
+    if not rows:
+        return None
     metrics = {k: 100.0 * np.mean([r[k] for r in rows]) for k in TARGETS}
     metrics["flicker"] = float(np.mean([r["flicker"] for r in rows]))
-    return {"metrics": metrics, "rows": rows}
+    return metrics
+
+
+def evaluate(render_fn, scenes, progress: bool = True) -> dict:
+    """render_fn(scene, index) -> frames (T,H,W,3) uint8. Returns metrics (%) and rows."""
+    rows = [score_clip(render_fn(scene, i), scene)
+            for i, scene in enumerate(tqdm(scenes, desc="evaluate", disable=not progress))]
+    return {"metrics": metrics_of(rows), "rows": rows}
+
+
+def _truth(scene, i):
+    """The toy world's own render of `scene`: the analyzer's ceiling."""
+    return toyworld.render(scene, 16, 8.0, 64, 64)
+
+
+def _evaluate_with_truth(render_fn, scenes, progress: bool = True) -> tuple[dict, dict, int]:
+    """`evaluate` of `render_fn` and of the toy world's own renders, scene by scene, so that a
+    Ctrl-C leaves both over the same finished scenes: (model, truth, scenes finished). The
+    interrupt is caught here and told by the count (less than len(scenes))."""
+    model, truth = [], []
+    try:
+        for i, scene in enumerate(tqdm(scenes, desc="evaluate", disable=not progress)):
+            row = score_clip(render_fn(scene, i), scene)
+            truth.append(score_clip(_truth(scene, i), scene))
+            model.append(row)
+    except KeyboardInterrupt:
+        pass
+    return ({"metrics": metrics_of(model), "rows": model}, {"metrics": metrics_of(truth[:len(model)]),
+                                                            "rows": truth[:len(model)]}, len(model))
+
+
+def print_table(model: dict, truth: dict) -> None:
+    print(f"\n{'metric':<12}{'model %':>9}{'oracle on truth %':>19}{'target %':>10}")
+    for k, target in TARGETS.items():
+        print(f"{k:<12}{model['metrics'][k]:>9.1f}{truth['metrics'][k]:>19.1f}{target:>10}")
+    print(f"{'flicker':<12}{model['metrics']['flicker']:>9.2f}{truth['metrics']['flicker']:>19.2f}")
 
 
 def _check_json(path: Path) -> None:
@@ -76,6 +113,14 @@ def _fail(ap: argparse.ArgumentParser, message: str, code: int = 1):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    try:
+        _main(ap, argv)
+    except KeyboardInterrupt:                    # before the clips (loading the engine): nothing
+        print(f"{ap.prog}: interrupted before any clip was evaluated", file=sys.stderr)  # to keep
+        raise SystemExit(130) from None
+
+
+def _main(ap: argparse.ArgumentParser, argv) -> None:
     ap.add_argument("--n", type=int, default=100,
                     help="how many held-out scenes (with --camera: prompt × path pairs; with --brushes: "
                          "two-object scenes) to render (default: 100)")
@@ -165,20 +210,7 @@ def main(argv=None):
         _fail(ap, str(exc))                      # line, as `runway-nb bench` says it, not a traceback
 
     if args.camera or args.brushes:
-        from . import eval_director as director
-
-        report = {"engine": args.engine, "n": args.n, "steps": args.steps, "device": args.device}
-        if args.camera:
-            combos = director.camera_combos(args.n, args.seed, camera_words=args.camera_words)
-            report["camera"] = director.evaluate_camera(engine, combos, modes=modes, steps=args.steps)
-            director.print_camera(report["camera"])
-        if args.brushes:
-            report["brushes"] = director.evaluate_brushes(engine, director.brush_combos(args.n, args.seed),
-                                                          steps=args.steps, camera=args.brush_camera)
-            report["brush_camera"] = args.brush_camera
-            director.print_brushes(report["brushes"])
-        if args.json:
-            args.json.write_text(json.dumps(report, indent=1))
+        _director(ap, args, engine, modes)
         return
 
     scenes = eval_scenes(args.n, args.seed)
@@ -189,17 +221,74 @@ def main(argv=None):
                            camera_mode=args.camera_mode, motion_mode=args.motion_mode,
                            progress=False).frames
 
-    model = evaluate(generate, scenes)
-    truth = evaluate(lambda s, i: toyworld.render(s, 16, 8.0, 64, 64), scenes, progress=False)
-    print(f"\n{'metric':<12}{'model %':>9}{'oracle on truth %':>19}{'target %':>10}")
-    for k, target in TARGETS.items():
-        print(f"{k:<12}{model['metrics'][k]:>9.1f}{truth['metrics'][k]:>19.1f}{target:>10}")
-    print(f"{'flicker':<12}{model['metrics']['flicker']:>9.2f}{truth['metrics']['flicker']:>19.2f}")
+    # each scene's model clip and its ground truth together: a Ctrl-C leaves both over the
+    # same finished scenes, reported as partial
+    model, truth, done = _evaluate_with_truth(generate, scenes)
+    interrupted = done < len(scenes)
+    if interrupted:
+        print(f"\npartial: {done} of {len(scenes)} scenes evaluated (interrupted)")
+    if done:
+        print_table(model, truth)
+    report = {"engine": args.engine, "n": args.n, "camera_mode": args.camera_mode,
+              "motion_mode": args.motion_mode, "model": model, "ground_truth": truth["metrics"]}
+    _finish(ap, args, report, done, len(scenes), interrupted)
+
+
+def _director(ap, args, engine, modes) -> None:
+    """--camera and/or --brushes: Director Mode's evaluations, one report. A Ctrl-C ends it
+    with what finished: the evaluation under way's partial table, and the partial JSON."""
+    from . import eval_director as director
+
+    report = {"engine": args.engine, "n": args.n, "steps": args.steps, "device": args.device}
+    parts = []                                   # (key, clips asked for, evaluation, table)
+    if args.camera:
+        parts.append(("camera", args.n * (2 + len(modes)),
+                      lambda: director.evaluate_camera(engine, director.camera_combos(
+                          args.n, args.seed, camera_words=args.camera_words), modes=modes, steps=args.steps),
+                      director.print_camera))
+    if args.brushes:
+        report["brush_camera"] = args.brush_camera
+        parts.append(("brushes", args.n * 2,
+                      lambda: director.evaluate_brushes(engine, director.brush_combos(args.n, args.seed),
+                                                        steps=args.steps, camera=args.brush_camera),
+                      director.print_brushes))
+    done, interrupted = 0, False
+    for key, clips, evaluate_part, print_part in parts:
+        try:
+            report[key] = evaluate_part()
+        except director.EvaluationInterrupted as exc:
+            report[key], interrupted = exc.result, True
+            done += exc.done
+            print(f"\npartial: {key}, {exc.done} of {exc.total} clips evaluated (interrupted)")
+            if exc.result:
+                print_part(exc.result)
+            break
+        except KeyboardInterrupt:                # between the clips (drawing the combinations)
+            interrupted = True
+            break
+        done += clips
+        print_part(report[key])
+    _finish(ap, args, report, done, sum(clips for _, clips, _, _ in parts), interrupted)
+
+
+def _finish(ap, args, report: dict, done: int, total: int, interrupted: bool) -> None:
+    """Write the report (--json), marked partial after a Ctrl-C; then, after one, say so on
+    one line and exit 130 (the shell's status for a Ctrl-C)."""
+    from .errors import StoreError
+    from .files import write_report
+
+    if interrupted:
+        report["partial"] = True
+        report["interrupted"] = {"after": done, "of": total}
     if args.json:
-        args.json.write_text(json.dumps({"engine": args.engine, "n": args.n,
-                                         "camera_mode": args.camera_mode,
-                                         "motion_mode": args.motion_mode, "model": model,
-                                         "ground_truth": truth["metrics"]}, indent=1))
+        try:
+            write_report(args.json, json.dumps(report, indent=1), "the report")
+        except StoreError as exc:                # kept elsewhere; the message says where
+            _fail(ap, str(exc), 130 if interrupted else 1)
+    if interrupted:
+        kept = f"; the partial report is in {args.json}" if args.json else ""
+        print(f"interrupted after {done} of {total} clips{kept}", file=sys.stderr)
+        raise SystemExit(130)
 
 
 if __name__ == "__main__":

@@ -138,6 +138,31 @@ def camera_row(requested: np.ndarray, measured: np.ndarray, move: str) -> dict:
             "roll_deg": float(np.abs(measured[:, 3] - requested[:, 3]).mean())}
 
 
+class EvaluationInterrupted(KeyboardInterrupt):
+    """Ctrl-C during `evaluate_camera` or `evaluate_brushes`, carrying what finished:
+    `result`, as the evaluation returns it, the mode or label under way in it marked
+    "partial" with its "done" of "of" clips (left out if none was done); `done` and `total`,
+    the clips finished and asked for, all modes or labels together. Still a
+    KeyboardInterrupt: code that stops on one stops on it."""
+
+    def __init__(self, result: dict, done: int, total: int):
+        super().__init__(f"interrupted after {done} of {total} clips")
+        self.result, self.done, self.total = result, done, total
+
+
+def _interrupted(out: dict, key, rows: list[dict], per_key: int, total: int) -> EvaluationInterrupted:
+    """`out` with the rows of `key` (the mode or label under way) as a partial entry."""
+    if rows and key not in out:
+        out[key] = {"metrics": summarize(rows), "rows": rows, "partial": True, "done": len(rows),
+                    "of": per_key}
+    return EvaluationInterrupted(out, sum(len(r["rows"]) for r in out.values()), total)
+
+
+def _partial_note(entry: dict) -> str:
+    """A table row's mark for a mode or label the interrupt cut short."""
+    return f"  partial: {entry['done']} of {entry['of']}" if entry.get("partial") else ""
+
+
 def summarize(rows: list[dict]) -> dict:
     keys = [k for k in rows[0] if isinstance(rows[0][k], (bool, float, np.bool_))]
     return {k: float(np.mean([r[k] for r in rows]) * (100 if isinstance(rows[0][k], (bool, np.bool_)) else 1))
@@ -153,41 +178,45 @@ def evaluate_camera(engine, combos, modes=CAMERA_MODES, steps=None, progress=Tru
 
     from .camera.virtual import apply_window, plan_window
 
-    out = {}
+    out, rows, mode = {}, [], None
     static = np.tile([0.0, 0.0, 1.0, 0.0], (FRAMES, 1))
-    for mode in ("truth", "virtual on truth", *modes):
-        rows = []
-        for c in tqdm(combos, desc=f"camera {mode}", disable=not progress):
-            path = CameraPath.preset(c["move"], c["intensity"])
-            requested = path.per_frame(FRAMES, FPS)
-            if mode == "truth":          # the toy world filmed with the path: the oracle's ceiling
-                frames = toyworld.render(c["scene"], FRAMES, FPS, SIZE, SIZE, camera=requested)
-            elif mode == "virtual on truth":   # the window alone, over a truly static source
-                # rendered as an engine that can oversample would: at a bigger size showing the
-                # margin around the shot, so the window never enlarges and the scale is the truth's
-                plan = plan_window(requested, SIZE, SIZE, sizes=[(s, s) for s in (64, 96, 128, 192)])
-                ws, hs = plan.source_size
-                wide = static * [1, 1, 1 / plan.margin, 1]
-                source = toyworld.render(c["scene"], FRAMES, FPS, ws, hs, camera=wide)
-                frames = apply_window(source, requested, plan)
-            elif mode == MODEL_STILL:    # the model's first frame, frozen, through the exact window
-                shot = Shot(c["prompt"], seed=c["seed"], frames=FRAMES, fps=FPS, steps=steps, motion_mode="native")
-                still = engine.render(shot, progress=False).frames[:1]
-                plan = plan_window(requested, SIZE, SIZE, sizes=[(SIZE, SIZE)])
-                frames = apply_window(np.repeat(still, FRAMES, axis=0), requested, plan)
-            else:
-                # the object's motion left to the model: a planned motion's brush guidance
-                # would also pull the background along the path, and this measures the mode
-                shot = Shot(c["prompt"], seed=c["seed"], frames=FRAMES, fps=FPS, steps=steps,
-                            camera=path, camera_mode="warp" if mode == WARP_ONLY else mode,
-                            motion_mode="native")
-                with warp_camera_input(engine, on=mode != WARP_ONLY):
-                    frames = engine.render(shot, progress=False).frames
-            measured = measure_camera(frames, object_masks(frames, c["scene"].objects[0].color))
-            rows.append({"prompt": c["prompt"], "background": c["scene"].background,
-                         **camera_row(requested, measured, c["move"]),
-                         "measured": measured.round(4).tolist()})
-        out[mode] = {"metrics": summarize(rows), "rows": rows}
+    every = ("truth", "virtual on truth", *modes)
+    try:
+        for mode in every:
+            rows = []
+            for c in tqdm(combos, desc=f"camera {mode}", disable=not progress):
+                path = CameraPath.preset(c["move"], c["intensity"])
+                requested = path.per_frame(FRAMES, FPS)
+                if mode == "truth":          # the toy world filmed with the path: the oracle's ceiling
+                    frames = toyworld.render(c["scene"], FRAMES, FPS, SIZE, SIZE, camera=requested)
+                elif mode == "virtual on truth":   # the window alone, over a truly static source
+                    # rendered as an engine that can oversample would: at a bigger size showing the
+                    # margin around the shot, so the window never enlarges and the scale is the truth's
+                    plan = plan_window(requested, SIZE, SIZE, sizes=[(s, s) for s in (64, 96, 128, 192)])
+                    ws, hs = plan.source_size
+                    wide = static * [1, 1, 1 / plan.margin, 1]
+                    source = toyworld.render(c["scene"], FRAMES, FPS, ws, hs, camera=wide)
+                    frames = apply_window(source, requested, plan)
+                elif mode == MODEL_STILL:    # the model's first frame, frozen, through the exact window
+                    shot = Shot(c["prompt"], seed=c["seed"], frames=FRAMES, fps=FPS, steps=steps, motion_mode="native")
+                    still = engine.render(shot, progress=False).frames[:1]
+                    plan = plan_window(requested, SIZE, SIZE, sizes=[(SIZE, SIZE)])
+                    frames = apply_window(np.repeat(still, FRAMES, axis=0), requested, plan)
+                else:
+                    # the object's motion left to the model: a planned motion's brush guidance
+                    # would also pull the background along the path, and this measures the mode
+                    shot = Shot(c["prompt"], seed=c["seed"], frames=FRAMES, fps=FPS, steps=steps,
+                                camera=path, camera_mode="warp" if mode == WARP_ONLY else mode,
+                                motion_mode="native")
+                    with warp_camera_input(engine, on=mode != WARP_ONLY):
+                        frames = engine.render(shot, progress=False).frames
+                measured = measure_camera(frames, object_masks(frames, c["scene"].objects[0].color))
+                rows.append({"prompt": c["prompt"], "background": c["scene"].background,
+                             **camera_row(requested, measured, c["move"]),
+                             "measured": measured.round(4).tolist()})
+            out[mode] = {"metrics": summarize(rows), "rows": rows}
+    except KeyboardInterrupt:                 # Ctrl-C: what finished goes with it
+        raise _interrupted(out, mode, rows, len(combos), len(combos) * len(every)) from None
     return out
 
 
@@ -281,19 +310,23 @@ def evaluate_brushes(engine, combos, steps=None, progress=True, baseline=True, c
     camera for every clip ("pan_left:1.0", a CameraPath…), the brush then under a moving camera."""
     from .shot import Shot
 
-    out = {}
-    for label in ("brush", "no brush") if baseline else ("brush",):
-        rows = []
-        for c in tqdm(combos, desc=f"brushes ({label})", disable=not progress):
-            frame0 = toyworld.render(c["scene"], 1, FPS, SIZE, SIZE)[0]
-            color = c["scene"].objects[c["object"]].color
-            brush = brush_for(frame0, color, c["horizontal"], c["vertical"]) if label == "brush" else None
-            shot = Shot(c["prompt"], seed=c["seed"], frames=FRAMES, fps=FPS, steps=steps, camera=camera,
-                        brushes=() if brush is None else (brush,))
-            frames = engine.render(shot, init_frames=frame0[None], progress=False).frames
-            path = None if shot.camera is None else shot.camera.per_frame(FRAMES + 1, FPS)
-            rows.append(brush_row(frames, frame0, c, brush, path))
-        out[label] = {"metrics": summarize(rows), "rows": rows}
+    out, rows, label = {}, [], None
+    labels = ("brush", "no brush") if baseline else ("brush",)
+    try:
+        for label in labels:
+            rows = []
+            for c in tqdm(combos, desc=f"brushes ({label})", disable=not progress):
+                frame0 = toyworld.render(c["scene"], 1, FPS, SIZE, SIZE)[0]
+                color = c["scene"].objects[c["object"]].color
+                brush = brush_for(frame0, color, c["horizontal"], c["vertical"]) if label == "brush" else None
+                shot = Shot(c["prompt"], seed=c["seed"], frames=FRAMES, fps=FPS, steps=steps, camera=camera,
+                            brushes=() if brush is None else (brush,))
+                frames = engine.render(shot, init_frames=frame0[None], progress=False).frames
+                path = None if shot.camera is None else shot.camera.per_frame(FRAMES + 1, FPS)
+                rows.append(brush_row(frames, frame0, c, brush, path))
+            out[label] = {"metrics": summarize(rows), "rows": rows}
+    except KeyboardInterrupt:                 # Ctrl-C: what finished goes with it
+        raise _interrupted(out, label, rows, len(combos), len(combos) * len(labels)) from None
     return out
 
 
@@ -314,7 +347,8 @@ def print_camera(result: dict) -> None:
         m = r["metrics"]
         lo, hi = wilson_interval(sum(bool(row["direction"]) for row in r["rows"]), len(r["rows"]))
         print(f"{mode:<17}{m['direction']:>12.1f}{f'{100 * lo:.0f}–{100 * hi:.0f}':>14}{m['on_axis']:>10.1f}"
-              f"{m['translation_pct']:>12.2f}{m['translation_px']:>11.2f}{m['zoom_pct']:>11.2f}{m['roll_deg']:>11.2f}")
+              f"{m['translation_pct']:>12.2f}{m['translation_px']:>11.2f}{m['zoom_pct']:>11.2f}{m['roll_deg']:>11.2f}"
+              f"{_partial_note(r)}")
     print("targets: native ≥ 95 % direction and ≤ 5 % translation; warp-only (the camera input off) "
           "≥ 80 %; virtual ≤ 1 px")
     for mode, r in result.items():
@@ -351,5 +385,5 @@ def print_brushes(result: dict) -> None:
         print(f"{label:<10}{m['trajectory_pct']:>15.2f}{m['lost_pct']:>8.1f}{m['success']:>10.1f}"
               f"{m['background_pct']:>16.2f}{m['other_object_pct']:>15.2f}{m['moved_pct']:>11.2f}"
               f"{m['target_out_pct']:>14.1f}{m['stray_pct']:>9.1f}{m['stray_given_pct']:>9.1f}"
-              f"{m['off_scenery_pct']:>14.1f}")
+              f"{m['off_scenery_pct']:>14.1f}{_partial_note(r)}")
     print("targets: trajectory error ≤ 10 % of the width, background motion ≤ 2 %")

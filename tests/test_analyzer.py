@@ -224,3 +224,147 @@ def test_help_explains_the_count_seed_steps_and_json_with_their_defaults(capsys)
     assert "≥ 0" in help_of("--seed SEED") and "(default: 0)" in help_of("--seed SEED")
     assert "default: the engine's own" in help_of("--steps STEPS")
     assert "default: none" in help_of("--json OUT.json")
+
+
+def _run_to_the_interrupt(argv, capsys) -> tuple[int, str, str]:
+    """main(argv)'s exit status and output; a Ctrl-C escaping main fails the test (rather than
+    stopping pytest, which a KeyboardInterrupt would)."""
+    try:
+        rn_eval.main(argv)
+    except KeyboardInterrupt:
+        pytest.fail("the KeyboardInterrupt escaped main(): no partial report")
+    except SystemExit as exit_:
+        printed = capsys.readouterr()
+        return exit_.code, printed.out, printed.err
+    pytest.fail("main() returned after an interrupt")
+
+
+def test_ctrl_c_during_the_plain_evaluation_reports_the_scenes_that_finished(tmp_path, capsys, monkeypatch):
+    # before: the KeyboardInterrupt's traceback, no table and no JSON: minutes of clips lost
+    import runway_nb
+
+    calls = []
+
+    class Clip:
+        frames = np.full((16, 64, 64, 3), 128, np.uint8)
+
+    def generate(*args, **kwargs):
+        calls.append(kwargs["seed"])
+        if len(calls) == 3:                                     # Ctrl-C during the third clip
+            raise KeyboardInterrupt
+        return Clip()
+
+    monkeypatch.setattr(runway_nb, "load_engine", lambda *args, **kwargs: "engine")
+    monkeypatch.setattr(runway_nb, "generate", generate)
+    out = tmp_path / "eval.json"
+    code, printed, err = _run_to_the_interrupt(["--n", "4", "--json", str(out)], capsys)
+    assert code == 130 and "Traceback" not in err
+    assert err.strip().splitlines()[-1] == f"interrupted after 2 of 4 clips; the partial report is in {out}"
+    assert "partial: 2 of 4 scenes evaluated (interrupted)" in printed
+    assert [line.split()[0] for line in printed.splitlines()[-6:]] == [*rn_eval.TARGETS, "flicker"]
+    report = json.loads(out.read_text())
+    assert report["partial"] is True and report["interrupted"] == {"after": 2, "of": 4}
+    assert len(report["model"]["rows"]) == 2 and calls == [1000, 1001, 1002]
+    assert report["model"]["metrics"] == rn_eval.metrics_of(report["model"]["rows"])
+    # the ceiling over the same two scenes, not the four asked for
+    assert report["ground_truth"] == rn_eval.evaluate(truth, rn_eval.eval_scenes(2), progress=False)["metrics"]
+
+
+def test_ctrl_c_before_any_scene_finished_writes_an_empty_partial_report(tmp_path, capsys, monkeypatch):
+    import runway_nb
+
+    def generate(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runway_nb, "load_engine", lambda *args, **kwargs: "engine")
+    monkeypatch.setattr(runway_nb, "generate", generate)
+    out = tmp_path / "eval.json"
+    code, printed, err = _run_to_the_interrupt(["--n", "3", "--json", str(out)], capsys)
+    assert code == 130 and "metric" not in printed and "interrupted after 0 of 3 clips" in err
+    report = json.loads(out.read_text())                        # valid JSON: no NaN for no rows
+    assert report["interrupted"] == {"after": 0, "of": 3} and report["model"] == {"metrics": None, "rows": []}
+
+
+class _StillEngine:
+    """An engine whose clips hold the given first frame (or a grey one) still; a Ctrl-C
+    during its `interrupt_at`-th render."""
+
+    def __init__(self, interrupt_at: int):
+        self.renders, self.interrupt_at = 0, interrupt_at
+
+    def render(self, shot, init_frames=None, progress=False):
+        self.renders += 1
+        if self.renders == self.interrupt_at:
+            raise KeyboardInterrupt
+        first = np.full((1, 64, 64, 3), 128, np.uint8) if init_frames is None else init_frames[:1]
+
+        class Clip:
+            frames = np.repeat(first, 16, axis=0)
+
+        return Clip()
+
+
+def test_ctrl_c_during_director_mode_keeps_the_finished_evaluation_and_the_partial_one(
+        tmp_path, capsys, monkeypatch):
+    # before: the traceback, and nothing of --camera's finished table in the JSON
+    import runway_nb
+
+    engine = _StillEngine(interrupt_at=4)        # camera native: renders 1-2; brushes: 3, then ^C
+    monkeypatch.setattr(runway_nb, "load_engine", lambda *args, **kwargs: engine)
+    out = tmp_path / "director.json"
+    code, printed, err = _run_to_the_interrupt(["--camera", "--modes", "native", "--brushes", "--n", "2",
+                                                "--json", str(out)], capsys)
+    # camera: truth, virtual on truth and native, 2 clips each; brushes: 2 brushed, 2 not
+    assert code == 130 and err.strip().splitlines()[-1].startswith("interrupted after 7 of 10 clips")
+    report = json.loads(out.read_text())
+    assert report["partial"] is True and report["interrupted"] == {"after": 7, "of": 10}
+    assert list(report["camera"]) == ["truth", "virtual on truth", "native"]
+    assert not any(entry.get("partial") for entry in report["camera"].values())
+    assert list(report["brushes"]) == ["brush"]
+    brush = report["brushes"]["brush"]
+    assert brush["partial"] is True and (brush["done"], brush["of"]) == (1, 2) and len(brush["rows"]) == 1
+    assert "partial: brushes, 1 of 4 clips evaluated (interrupted)" in printed
+    assert [line for line in printed.splitlines() if line.startswith("brush ")][0].endswith("partial: 1 of 2")
+
+
+def test_ctrl_c_during_a_camera_mode_reports_the_modes_before_it_and_its_clips(tmp_path, capsys, monkeypatch):
+    import runway_nb
+
+    engine = _StillEngine(interrupt_at=2)
+    monkeypatch.setattr(runway_nb, "load_engine", lambda *args, **kwargs: engine)
+    out = tmp_path / "camera.json"
+    code, printed, err = _run_to_the_interrupt(["--camera", "--modes", "native,warp", "--n", "3",
+                                                "--json", str(out)], capsys)
+    assert code == 130 and "interrupted after 7 of 12 clips" in err
+    camera = json.loads(out.read_text())["camera"]
+    assert list(camera) == ["truth", "virtual on truth", "native"]
+    assert (camera["native"]["done"], camera["native"]["of"]) == (1, 3)
+    partial = [line for line in printed.splitlines() if "partial: 1 of" in line]
+    assert len(partial) == 1 and partial[0].startswith("native ") and partial[0].endswith("partial: 1 of 3")
+
+
+def test_a_report_that_cannot_be_written_at_the_end_is_kept_in_a_temp_file(tmp_path, capsys, monkeypatch):
+    # before: the IsADirectoryError's traceback, the evaluation's numbers lost but for the table
+    import tempfile
+
+    import runway_nb
+
+    out, spare = tmp_path / "eval.json", tmp_path / "tmp"
+    spare.mkdir()
+
+    class Clip:
+        frames = np.full((16, 64, 64, 3), 128, np.uint8)
+
+    def generate(*args, **kwargs):                               # the folder appears after the check
+        out.mkdir(exist_ok=True)
+        return Clip()
+
+    monkeypatch.setattr(tempfile, "tempdir", str(spare))
+    monkeypatch.setattr(runway_nb, "load_engine", lambda *args, **kwargs: "engine")
+    monkeypatch.setattr(runway_nb, "generate", generate)
+    with pytest.raises(SystemExit) as exit_:
+        rn_eval.main(["--n", "2", "--json", str(out)])
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    (kept,) = spare.iterdir()
+    assert exit_.value.code == 1 and f"could not write the report to {out}" in err and str(kept) in err
+    assert len(json.loads(kept.read_text())["model"]["rows"]) == 2
