@@ -266,9 +266,36 @@ def as_brushes(value, field: str = "brushes") -> tuple[MotionBrush, ...]:
     return tuple(out)
 
 
+# JSON files of this package that hold no brushes of their own, by the key that marks them
+_NOT_BRUSH_FILES = {"runway_nb_film": "a film's JSON (Sequence.save: its clips, trims and transitions)",
+                    "runway_nb_camera": "a camera path's JSON"}
+
+
+def _brushes_in(data, path, field: str):
+    """The brushes a --brush file's JSON holds (see brushes_from_files), or refused naming
+    what the file is."""
+    if isinstance(data, dict):
+        for key, what in _NOT_BRUSH_FILES.items():
+            if key in data:
+                raise InvalidInput(field, str(path), f"must hold motion brushes, and it is {what}",
+                                   "Give a clip's JSON (its shot's brushes) or a brush file.")
+        if "brushes" in data:                    # a shot's JSON, or {"brushes": [...]}
+            return data["brushes"]
+        if "shot" in data:                       # a clip's JSON (clip.save, generate -o)
+            shot = data["shot"]
+            brushes = shot.get("brushes") if isinstance(shot, dict) else None
+            if not brushes:
+                raise InvalidInput(field, str(path), "must hold motion brushes, and it is a clip's JSON "
+                                                     "whose shot has none")
+            return brushes
+    return data
+
+
 def brushes_from_files(paths, field: str = "brush") -> tuple[MotionBrush, ...]:
     """Read `--brush FILE.json` files: each holds one brush (a MotionBrush.to_dict() object),
-    a list of them, or a shot-like {"brushes": [...]}; together at most MAX_BRUSHES."""
+    a list of them, a shot-like {"brushes": [...]}, or a clip's JSON (clip.save's: the
+    brushes of its shot); together at most MAX_BRUSHES. A film's or a camera path's JSON is
+    refused by name."""
     import json
     from pathlib import Path
 
@@ -281,7 +308,6 @@ def brushes_from_files(paths, field: str = "brush") -> tuple[MotionBrush, ...]:
         except json.JSONDecodeError as exc:
             raise InvalidInput(field, str(path), f"must be valid JSON (line {exc.lineno}, column "
                                                  f"{exc.colno}: {exc.msg})") from None
-        if isinstance(data, dict) and "brushes" in data:
-            data = data["brushes"]
+        data = _brushes_in(data, path, field)
         found.extend(data if isinstance(data, list) else [data])
     return as_brushes(found, field="brushes")

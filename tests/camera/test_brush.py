@@ -178,3 +178,27 @@ def test_a_shots_brush_mask_cannot_be_made_writable_again():
     with pytest.raises(ValueError):
         shot.brushes[0].mask.flags.writeable = True
     assert shot.to_json() == before
+
+
+def test_a_clips_json_gives_its_shots_brushes_and_a_films_is_refused_by_name(tmp_path):
+    # before: the clip's JSON was read as one brush, "brushes[0].fps=8.0 is not allowed: is
+    # not a brush field", and a film's likewise, naming none of them
+    from runway_nb import Clip, Sequence
+
+    frames = np.zeros((8, 64, 64, 3), np.uint8)
+    brushed = Shot("a red ball", frames=8, fps=8, brushes=[MotionBrush(box=(0.3, 0.3, 0.6, 0.6), horizontal=0.3),
+                                                          MotionBrush(mask=disc(), vertical=-0.2)])
+    clip = Clip(frames, 8, shot=brushed)
+    clip.save(tmp_path / "brushed.gif")
+    read = brushes_from_files([tmp_path / "brushed.json"])
+    assert [b.to_dict() for b in read] == [b.to_dict() for b in brushed.brushes]
+
+    Clip(frames, 8, shot=Shot("a red ball", frames=8, fps=8)).save(tmp_path / "plain.gif")
+    with pytest.raises(InvalidInput, match="it is a clip's JSON whose shot has none") as refused:
+        brushes_from_files([tmp_path / "plain.json"])
+    assert refused.value.field == "brush" and refused.value.value == str(tmp_path / "plain.json")
+
+    Sequence([clip]).save(tmp_path / "film.json")
+    with pytest.raises(InvalidInput, match="it is a film's JSON") as refused:
+        brushes_from_files([tmp_path / "film.json"])
+    assert refused.value.value == str(tmp_path / "film.json")
