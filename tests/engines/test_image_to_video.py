@@ -45,6 +45,62 @@ def test_what_is_not_a_picture_is_refused_by_name(tmp_path, monkeypatch, image, 
     assert err.value.field == "image" and words in str(err.value)
 
 
+def test_a_phone_photo_is_read_upright_from_its_exif_orientation(tmp_path):
+    """A phone stores a portrait shot sideways with EXIF Orientation = 6; viewers turn it."""
+    upright = np.zeros((60, 40, 3), np.uint8)
+    upright[:30] = (255, 0, 0)                               # red sky over a blue sea
+    upright[30:] = (0, 0, 255)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.fromarray(upright).transpose(Image.Transpose.ROTATE_90).save(
+        tmp_path / "phone.jpg", quality=95, exif=exif.tobytes())
+    for given in (tmp_path / "phone.jpg", Image.open(tmp_path / "phone.jpg")):
+        frame, note = first_frame(given, 40, 60)
+        assert note["size"] == [40, 60] and note["exif_orientation"] == 6 and "fitted_to" not in note
+        assert frame[5, 20, 0] > 200 and frame[5, 20, 2] < 50          # red on top
+        assert frame[55, 20, 2] > 200 and frame[55, 20, 0] < 50        # blue below
+    _, plain = first_frame(upright, 40, 60)
+    assert "exif_orientation" not in plain
+
+
+def test_a_16_bit_picture_is_scaled_to_8_bits_not_clipped(tmp_path):
+    grey = np.array([[0, 32768, 65535]], np.uint16).repeat(3, axis=0)
+    Image.fromarray(grey).save(tmp_path / "grey16.png")
+    assert Image.open(tmp_path / "grey16.png").mode.startswith("I")
+    frame, note = first_frame(tmp_path / "grey16.png", 3, 3)
+    np.testing.assert_array_equal(frame[1, :, 0], [0, 128, 255])      # mid-grey stays mid-grey
+    assert (frame == frame[..., :1]).all() and note["bit_depth"] == 16
+
+
+def test_transparency_is_flattened_over_white_and_recorded(tmp_path):
+    logo = np.zeros((8, 8, 4), np.uint8)
+    logo[2:6, 2:6] = (200, 0, 0, 255)                        # an opaque red square on nothing
+    logo[0, 0] = (0, 0, 255, 128)                            # one half see-through blue pixel
+    Image.fromarray(logo).save(tmp_path / "logo.png")
+    for given in (logo, tmp_path / "logo.png"):
+        frame, note = first_frame(given, 8, 8)
+        assert (frame[7, 7] == 255).all()                    # see-through: white, not black
+        np.testing.assert_array_equal(frame[3, 3], [200, 0, 0])
+        np.testing.assert_array_equal(frame[0, 0], [127, 127, 255])    # half blue over white
+        assert note["background"] == "white"
+    opaque = logo.copy()
+    opaque[..., 3] = 255
+    frame, note = first_frame(opaque, 8, 8)
+    assert "background" not in note and (frame[7, 7] == 0).all()
+
+
+def test_a_picture_over_pils_pixel_limit_is_refused_by_name(tmp_path, monkeypatch):
+    import PIL.Image
+
+    Image.fromarray(np.zeros((20, 30, 3), np.uint8)).save(tmp_path / "huge.png")
+    monkeypatch.setattr(PIL.Image, "MAX_IMAGE_PIXELS", 100)     # 600 pixels > 2 × 100
+    with pytest.raises(InvalidInput) as err:
+        first_frame(tmp_path / "huge.png", 8, 8)
+    assert err.value.field == "image"
+    text = str(err.value)
+    assert str(tmp_path / "huge.png") in text and "600 pixels" in text and "at most 200 pixels" in text
+
+
 def test_an_image_to_video_checkpoint_starts_from_the_picture(tiny_pipelines):
     """wan-i2v makes video from an image only: with `image=` it renders, frame 0 the picture
     as the pipeline re-makes it (random weights here: only that it ran and what it recorded)."""
