@@ -86,7 +86,7 @@ def generate(prompt: str, *, engine="tiny", seconds=None, frames=None, fps=None,
     require_capability(engine, "image_to_video")      # and an engine id that cannot use one
     eng = load_engine(engine, device=device)
     require_capability(eng, "image_to_video")         # a folder's or hub id's, once loaded
-    shot = eng.resolve(shot)                  # the size the picture is fitted to
+    shot = eng.resolve(shot, given=1)         # the size the picture is fitted to
     frame, note = fit(*picture, shot.width, shot.height)
     clip = eng.render(shot, on_step=on_step, cancel=cancel, progress=progress, init_frames=frame[None])
     clip.provenance["image"] = note

@@ -85,8 +85,10 @@ class Engine(ABC):
     capabilities: Capabilities = Capabilities()
 
     # ---- validation -------------------------------------------------------------------
-    def resolve(self, shot: Shot) -> Shot:
+    def resolve(self, shot: Shot, given: int = 0) -> Shot:
         """Fill the engine's defaults into `shot` and check it against the capabilities.
+        `given`: how many frames the render starts from (`init_frames`: 1 for image→video,
+        the clip's last frames for an extension); "auto" picks what works with them.
 
         Raises InvalidInput / UnsupportedCapability naming the field, the value and
         what this engine allows. The returned shot is complete and reproducible."""
@@ -123,7 +125,7 @@ class Engine(ABC):
         if shot.negative_prompt and not caps.negative_prompt:
             raise UnsupportedCapability("negative_prompt", shot.negative_prompt,
                                         f"the {self.id} engine does not use a negative prompt")
-        mode = self._resolve_camera_mode(shot)
+        mode = self._resolve_camera_mode(shot, given)
         camera = shot.camera
         if camera is not None:
             # a Deforum schedule read at its default 120 frames reads on to the clip's end
@@ -141,10 +143,11 @@ class Engine(ABC):
                             steps=shot.steps or caps.default_steps,
                             guidance=caps.default_guidance if shot.guidance is None else shot.guidance)
 
-    def _resolve_camera_mode(self, shot: Shot) -> str:
+    def _resolve_camera_mode(self, shot: Shot, given: int = 0) -> str:
         """The concrete way this engine follows `shot.camera`: the user's choice if the engine
         has it; for "auto" the engine's best, the first of its `camera_modes` (each engine lists
-        them best first, from measurement). No camera: left as given."""
+        them best first, from measurement). No camera: left as given. `given`: the frames the
+        render starts from (see `resolve`), for engines whose modes depend on them."""
         modes = self.capabilities.camera_modes
         mode = shot.camera_mode
         if shot.camera is None:
@@ -207,7 +210,8 @@ class Engine(ABC):
 
         if not isinstance(shot, Shot):
             raise InvalidInput("shot", shot, "must be a runway_nb.Shot")
-        shot = self.resolve(shot)
+        given = 0 if init_frames is None else (1 if np.ndim(init_frames) == 3 else len(init_frames))
+        shot = self.resolve(shot, given)
         if init_frames is not None:
             init_frames = self._check_init_frames(shot, init_frames)
         # One render at a time per engine: a pipeline keeps per-render state (its scheduler's

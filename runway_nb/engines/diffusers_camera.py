@@ -40,16 +40,25 @@ class DiffusersCamera:
 
     warp_with_init_frames = True         # False where the i2v pipeline takes `latents` pre-mixed
 
-    def _resolve_camera_mode(self, shot: Shot) -> str:
+    def _resolve_camera_mode(self, shot: Shot, given: int = 0) -> str:
         """As Engine's, but "auto" skips "native" for paths the native control does not cover
         (AnimateDiff's MotionLoRAs know eight preset moves), and an explicit "native" for such
         a path is refused, naming what is covered. Extending on a family that cannot warp
-        given frames (LTX) uses the virtual camera."""
-        mode = super()._resolve_camera_mode(shot)
+        given frames (LTX) uses the virtual camera; so does "auto" for image→video there (an
+        explicit "warp" from a picture is refused, naming what works)."""
+        mode = super()._resolve_camera_mode(shot, given)
         if mode == "warp" and shot.parent is not None and not self.warp_with_init_frames:
             # this family's conditioning pipeline draws its own noise: an extension follows the
             # (inherited) path with the virtual camera, and its resolved shot says so
             return "virtual"
+        if mode == "warp" and given and not self.warp_with_init_frames:
+            # image→video: the same pipelines, the same reason
+            if shot.camera_mode == "auto":
+                return "virtual"
+            raise UnsupportedCapability("camera_mode", "warp", f"the {self.id} engine warps noise "
+                                        "only for text→video renders",
+                                        "Use camera_mode='virtual' (or 'auto') to move the camera "
+                                        "in an image→video render.")
         if shot.camera is None or mode != "native":
             return mode
         if shot.camera_mode == "native":
@@ -72,9 +81,10 @@ class DiffusersCamera:
             from ..camera.noise_warp import warped_noise
 
             if given and not self.warp_with_init_frames:
+                doing = "while extending" if shot.parent is not None else "in an image→video render"
                 raise UnsupportedCapability("camera_mode", "warp", f"the {self.id} engine warps noise "
                                             "only for text→video renders",
-                                            "Use camera_mode='virtual' to move the camera while extending.")
+                                            f"Use camera_mode='virtual' to move the camera {doing}.")
             f, c, h, w = self._latent_shape(total, shot.height, shot.width)
             path = shot.camera.per_frame(total, shot.fps)[:: self.temporal_ratio]   # one row per latent frame
             noise = warped_noise(f, c, h, w, path, generator)                       # (F, C, h, w)

@@ -134,11 +134,11 @@ class TinyEngine(Engine):
         # 51 against 63 of those clips (README, Director Mode). It is 16 % faster.
         self.native_guidance_interval = (0.0, 1.0)
 
-    def _resolve_camera_mode(self, shot: Shot) -> str:
+    def _resolve_camera_mode(self, shot: Shot, given: int = 0) -> str:
         """auto: warp for a moving camera (100 % of held-out paths followed, against 67 % for the
         native input alone), but native for a locked-off camera: there is no path to warp along,
         and warp's guidance would only hold the first frame's layout."""
-        mode = super()._resolve_camera_mode(shot)
+        mode = super()._resolve_camera_mode(shot, given)
         if shot.camera_mode == "auto" and mode == "warp":
             fps = shot.fps or self.capabilities.default_fps
             n = shot.frames or max(2, round((shot.seconds or 2.0) * fps))

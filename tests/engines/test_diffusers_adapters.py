@@ -354,6 +354,26 @@ def test_extending_a_warped_ltx_clip_moves_on_with_the_virtual_camera(tiny_pipel
         eng.render(image, init_frames=FIRST_FRAME, progress=False)
 
 
+def test_ltx_image_to_video_with_a_camera_moves_it_with_the_virtual_camera(tiny_pipelines):
+    """auto picks virtual for image→video on LTX, as for its extensions: its image pipeline
+    draws its own noise, so warp cannot follow the path from a picture."""
+    eng = _load(tiny_pipelines, "ltx")
+    picture = FIRST_FRAME[0]
+    still = rn.generate("a red ball", image=picture, engine=eng, frames=5, steps=1, seed=2, progress=False)
+    moved = rn.generate("a red ball", image=picture, engine=eng, camera="pan_left", frames=5, steps=1,
+                        seed=2, progress=False)
+    assert moved.shot.camera_mode == "virtual" and "virtual_camera" in moved.provenance
+    assert not np.array_equal(moved.frames, still.frames)
+    direct = eng.render(Shot("a ball", seed=1, steps=1, frames=5, camera="pan_left"), init_frames=FIRST_FRAME,
+                        progress=False)
+    assert direct.shot.camera_mode == "virtual"
+    assert eng.resolve(Shot("a ball", camera="pan_left")).camera_mode == "warp"     # text→video still warps
+    with pytest.raises(UnsupportedCapability) as err:
+        rn.generate("a red ball", image=picture, engine=eng, camera="pan_left", camera_mode="warp",
+                    frames=5, steps=1, progress=False)
+    assert "image→video" in str(err.value) and "extending" not in str(err.value)
+
+
 @pytest.fixture
 def animatediff(tiny_pipelines):
     return _load(tiny_pipelines, "animatediff", motion_loras={"zoom_in": str(tiny_pipelines["motion-lora"])})
