@@ -58,7 +58,7 @@ def parse_size(size, field: str = "size") -> tuple[int, int] | None:
 def generate(prompt: str, *, engine="tiny", seconds=None, frames=None, fps=None, size=None, seed=None,
              steps=None, guidance=None, camera=None, negative_prompt=None, camera_mode="auto",
              brushes=None, motion_mode="auto", on_step=None, cancel=None, progress: bool = True,
-             device: str = "cpu", image=None) -> "Clip":
+             device: str = "cpu", image=None, dtype=None, engine_options: dict | None = None) -> "Clip":
     """Make a clip from a text prompt. Every argument is validated before any heavy work;
     a seed of None draws one and records it in `clip.shot`. `camera` is a preset
     ("pan_left:0.5"), a Deforum schedule, a path JSON or a CameraPath; `camera_mode` is
@@ -67,9 +67,12 @@ def generate(prompt: str, *, engine="tiny", seconds=None, frames=None, fps=None,
     planned and followed as a motion brush, on engines that can; see the README).
     `image` (image→video, on engines that can): a picture file, PIL image or uint8 array the
     clip starts from, cropped and resized to the clip's size (runway_nb/image.py); the clip
-    records it in `clip.provenance["image"]` (its Shot alone cannot re-make the clip)."""
+    records it in `clip.provenance["image"]` (its Shot alone cannot re-make the clip).
+    `device`, `dtype` and `engine_options` (a dict: `cpu_offload`, `vae_slicing`,
+    `vae_tiling`…) load an engine given by id or folder, as `rn.load_engine` takes them."""
     from .engines.registry import load_engine
 
+    load = _load_arguments(engine, dtype, engine_options)
     wh = parse_size(size)
     shot = Shot(prompt=prompt, negative_prompt=negative_prompt or "", seed=seed, frames=frames,
                 seconds=seconds, fps=fps, width=None if wh is None else wh[0],
@@ -77,20 +80,44 @@ def generate(prompt: str, *, engine="tiny", seconds=None, frames=None, fps=None,
                 engine=str(engine), camera=camera, camera_mode=camera_mode, brushes=brushes or (),
                 motion_mode=motion_mode)
     if image is None:
-        return load_engine(engine, device=device).render(shot, on_step=on_step, cancel=cancel,
-                                                         progress=progress)
+        return load_engine(engine, device=device, **load).render(shot, on_step=on_step, cancel=cancel,
+                                                                 progress=progress)
     from .engines.registry import require_capability
     from .image import fit, read_picture
 
     picture = read_picture(image)             # a bad picture is refused before an engine loads
     require_capability(engine, "image_to_video")      # and an engine id that cannot use one
-    eng = load_engine(engine, device=device)
+    eng = load_engine(engine, device=device, **load)
     require_capability(eng, "image_to_video")         # a folder's or hub id's, once loaded
     shot = eng.resolve(shot, given=1)         # the size the picture is fitted to
     frame, note = fit(*picture, shot.width, shot.height)
     clip = eng.render(shot, on_step=on_step, cancel=cancel, progress=progress, init_frames=frame[None])
     clip.provenance["image"] = note
     return clip
+
+
+def _load_arguments(engine, dtype, engine_options) -> dict:
+    """`generate`'s dtype and engine options as load_engine's keywords, checked by name."""
+    from collections.abc import Mapping
+
+    from .engines.base import Engine
+
+    if engine_options is not None and not (isinstance(engine_options, Mapping)
+                                           and all(isinstance(k, str) for k in engine_options)):
+        raise InvalidInput("engine_options", engine_options, "must be a dict of load_engine options, "
+                           "e.g. {'vae_tiling': True}")
+    options = dict(engine_options or {})
+    for name in ("device", "dtype"):
+        if name in options:
+            raise InvalidInput("engine_options", options, f"must not hold {name!r}",
+                               f"Pass {name}= to generate itself.")
+    if isinstance(engine, Engine) and (dtype is not None or options):
+        given = "dtype" if dtype is not None else "engine_options"
+        raise InvalidInput(given, dtype if dtype is not None else options,
+                           f"applies when an engine loads, and the {engine.id} engine is loaded already",
+                           "Pass its id or folder as engine=, or load it with rn.load_engine(..., "
+                           "dtype=…, vae_tiling=…) yourself.")
+    return ({"dtype": dtype} if dtype is not None else {}) | options
 
 
 def load_ipython_extension(ipython) -> None:

@@ -45,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--version", action="version", version=f"runway_nb {__version__}")
     sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    from .options import generate_options
+    from .options import generate_options, load_options
 
     gen = sub.add_parser("generate", help="make a clip from a text prompt", parents=[generate_options()],
                          description="Make a clip from a text prompt; write the video and its shot JSON.")
@@ -53,11 +53,10 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("-o", "--output", type=Path, metavar="OUT.mp4",
                      help="video file to write (.mp4, .webm or .gif); OUT.json is written beside it")
     gen.add_argument("--store", type=Path, metavar="DIR", help=STORE_HELP)
-    gen.add_argument("--device", default="cpu", help="torch device (default: cpu)")
     gen.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     gen.set_defaults(run=_generate)
 
-    ext = sub.add_parser("extend", help="continue a clip written by generate or extend",
+    ext = sub.add_parser("extend", help="continue a clip written by generate or extend", parents=[load_options()],
                          description="Continue a clip from its last frames; write the longer clip "
                                      "(the given frames + the new ones) and its shot JSON. The clip "
                                      "is a video with the JSON that generate/extend wrote beside "
@@ -81,7 +80,6 @@ def _parser() -> argparse.ArgumentParser:
                      help="frames the join dissolves over (engine default; 0 = a plain cut)")
     ext.add_argument("--guidance", type=float, metavar="G", help="the continuation's guidance scale")
     ext.add_argument("--engine", help="engine id or folder (default: the one that made the clip)")
-    ext.add_argument("--device", default="cpu", help="torch device (default: cpu)")
     ext.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     ext.set_defaults(run=_extend)
 
@@ -167,7 +165,7 @@ def _generate(args) -> int:
 
     out = _check_clip_output(_check_output(args.output, args.store), args.output)
     store = _check_store(args.store)
-    clip = generate(args.prompt, **generate_kwargs(args), progress=not args.no_progress, device=args.device)
+    clip = generate(args.prompt, **generate_kwargs(args), progress=not args.no_progress)
     written = _write(clip, out, store)
     shot = clip.shot
     note = plan_note(clip.provenance)
@@ -205,7 +203,7 @@ def _extend(args) -> int:
     # them: H.264 is lossy (2.5 grey levels on average at 64 × 64), so the new frames can
     # differ slightly from clip.extend's on the frames in memory (0.4 grey levels on average
     # in a 2-s test). A clip kept in --store is continued from its exact frames.
-    longer = clip.extend(seconds, prompt=args.prompt, camera=args.camera, engine=args.engine,
+    longer = clip.extend(seconds, prompt=args.prompt, camera=args.camera, engine=_extend_engine(args, clip),
                          context=args.context, blend=args.blend, guidance=args.guidance,
                          device=args.device, progress=not args.no_progress)
     written = _write(longer, out, store)
@@ -213,6 +211,22 @@ def _extend(args) -> int:
           f"{clip.duration:.2f} s + {len(longer) - len(clip)} new frames, seed {longer.shot.seed}"
           f"{'' if exact else '; continued from the video file'})")
     return EXIT_OK
+
+
+def _extend_engine(args, clip):
+    """The engine for extend: its id or folder, or, with --dtype or --engine-option, the engine
+    loaded with them (the one asked for, or the clip's), refused first by an id that cannot extend."""
+    from .options import load_kwargs
+
+    load = load_kwargs(args)
+    if not load:
+        return args.engine
+    from .engines.registry import load_engine, require_capability
+
+    name = args.engine if args.engine is not None else clip.shot.engine
+    require_capability(name, "extend")          # before its weights load (or download)
+    return load_engine(name, device=args.device, **({"dtype": load["dtype"]} if "dtype" in load else {}),
+                       **load.get("engine_options", {}))
 
 
 def _clip_to_extend(args):

@@ -4,7 +4,9 @@
     a red ball bouncing on a green field
 
 The cell body is the prompt; the clip is displayed and bound to `shot1`. The options
-are the CLI's (`runway_nb/options.py` defines them once for both), plus:
+are the CLI's (`runway_nb/options.py` defines them once for both) — `--device cuda`,
+`--dtype bfloat16` and `--engine-option vae_tiling=true` among them, so a cell uses the
+engine a notebook loaded on the GPU instead of a second copy on the CPU — plus:
 
     -o NAME        bind the clip to NAME in the notebook
     --store DIR    also save it in a project folder (the Studio's gallery reads it)

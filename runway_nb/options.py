@@ -7,11 +7,18 @@
 One definition, so the magic and the command line accept the same flags with the same
 meaning. argparse only checks types here; ranges (fps > 0, seed ≤ 2**63 − 1, sizes the
 engine makes…) are checked by `Shot` and the engine, whose messages name the field.
+
+How the engine loads (`load_options`, also on `runway-nb extend`): `--device cuda`,
+`--dtype bfloat16` and `--engine-option KEY=VALUE`, repeated, for `load_engine`'s options
+(`cpu_offload=true|sequential`, `vae_slicing=true`, `vae_tiling=true`, `revision=…`…).
+A value `true` / `false` is a boolean and one in braces or brackets JSON; anything else is
+text. The engine refuses, by name, a device, dtype or option it does not take.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 
 
 def _seed(text: str) -> int:
@@ -22,11 +29,57 @@ def _seed(text: str) -> int:
                                          "from 0 to 2**63 - 1") from None
 
 
+def _engine_option(text: str) -> tuple[str, object]:
+    key, eq, value = text.partition("=")
+    key = key.strip().replace("-", "_")
+    if not eq or not key.isidentifier():
+        raise argparse.ArgumentTypeError(f"invalid engine option {text!r}: must be KEY=VALUE, "
+                                         "e.g. vae_tiling=true")
+    if key in ("device", "dtype"):
+        raise argparse.ArgumentTypeError(f"invalid engine option {text!r}: give the {key} as --{key}")
+    value = value.strip()
+    if value.lower() in ("true", "false"):
+        return key, value.lower() == "true"
+    if value[:1] in ("{", "["):
+        try:
+            return key, json.loads(value)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(f"invalid engine option {text!r}: the value is not "
+                                             f"JSON ({exc})") from None
+    return key, value
+
+
+def load_options(device_help: str = "torch device: cpu, cuda, cuda:1 or mps (default: cpu)"
+                 ) -> argparse.ArgumentParser:
+    """An argparse parent parser with how the engine loads: --device, --dtype, --engine-option."""
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument("--device", default="cpu", help=device_help)
+    p.add_argument("--dtype", metavar="DTYPE",
+                   help="float32, float16 or bfloat16 (default: float32 on the CPU, the model card's "
+                        "on a GPU; the tiny engine runs in float32 only)")
+    p.add_argument("--engine-option", dest="engine_options", action="append", type=_engine_option,
+                   metavar="KEY=VALUE",
+                   help="an option of load_engine, repeat for more: cpu_offload=true|sequential, "
+                        "vae_slicing=true, vae_tiling=true, revision=REV, variant=fp16 (the diffusers "
+                        "engines; docs/engines.md)")
+    return p
+
+
+def load_kwargs(args: argparse.Namespace) -> dict:
+    """--dtype and --engine-option as `rn.generate`'s `dtype` and `engine_options` (given ones only)."""
+    kwargs = {}
+    if getattr(args, "dtype", None) is not None:
+        kwargs["dtype"] = args.dtype
+    if getattr(args, "engine_options", None):
+        kwargs["engine_options"] = dict(args.engine_options)      # a key repeated: the last wins
+    return kwargs
+
+
 def generate_options() -> argparse.ArgumentParser:
     """An argparse parent parser (add_help=False) with the options of one generation."""
     # options straight on the parser, not in a titled group: argparse lists a mutually
     # exclusive group inherited from a parent apart from its titled group
-    p = argparse.ArgumentParser(add_help=False)
+    p = argparse.ArgumentParser(add_help=False, parents=[load_options()])
     p.add_argument("--engine", default="tiny", help="engine id or pipeline folder (default: tiny)")
     length = p.add_mutually_exclusive_group()
     length.add_argument("--seconds", type=float, metavar="S", help="clip length in seconds")
@@ -56,12 +109,13 @@ def generate_options() -> argparse.ArgumentParser:
 
 
 GENERATE_KEYS = ("engine", "seconds", "frames", "fps", "size", "seed", "steps", "guidance",
-                 "negative_prompt", "camera", "camera_mode", "motion_mode", "image")
+                 "negative_prompt", "camera", "camera_mode", "motion_mode", "image", "device")
 
 
 def generate_kwargs(args: argparse.Namespace) -> dict:
     """The parsed options as keyword arguments of `runway_nb.generate` (brush files read)."""
     kwargs = {k: getattr(args, k) for k in GENERATE_KEYS if hasattr(args, k)}
+    kwargs.update(load_kwargs(args))
     if getattr(args, "brush", None):
         from .camera.brush import brushes_from_files
 

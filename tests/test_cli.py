@@ -104,6 +104,9 @@ def test_a_shot_json_remakes_the_same_frames(smoke_pipeline, tmp_path, rendered)
     ([PROMPT, "-o", "{dir}/missing/clip.mp4"], "output"),
     ([PROMPT, "--camera", "translation_z: 0:(1)", "-o", "{out}"], "camera"),   # Deforum 3D: not read
     ([PROMPT, "--camera", "{dir}", "-o", "{out}"], "camera"),
+    ([PROMPT, "--device", "abacus", "-o", "{out}"], "device='abacus'"),
+    ([PROMPT, "--dtype", "float16", "-o", "{out}"], "dtype='float16'"),          # tiny: float32 only
+    ([PROMPT, "--engine-option", "vae_tiling=true", "-o", "{out}"], "vae_tiling=True is not allowed"),
 ])
 def test_bad_input_is_one_clear_line_and_exit_2(args, field, tmp_path, capsys):
     out = tmp_path / "out.mp4"
@@ -136,6 +139,8 @@ def test_what_the_engine_cannot_make_is_refused_before_rendering(smoke_pipeline,
 
 def test_malformed_command_lines_exit_2(capsys):
     for argv in (["generate"], ["generate", PROMPT, "-o", "a.mp4", "--frames", "x"],
+                 ["generate", PROMPT, "-o", "a.mp4", "--engine-option", "vae_tiling"],
+                 ["generate", PROMPT, "-o", "a.mp4", "--engine-option", "device=cuda"],
                  ["generate", PROMPT, "-o", "a.mp4", "--frames", "4", "--seconds", "1"], ["dance"]):
         with pytest.raises(SystemExit) as exit_:
             main(argv)

@@ -74,6 +74,10 @@ def test_extend_to_a_length_and_its_options_reach_the_engine(made, monkeypatch):
     (["--seconds", "1", "--blend", "9"], "blend"),
     (["--seconds", "1", "--camera", "sideways"], "camera"),
     (["--seconds", "1", "--device", "abacus"], "device"),
+    (["--seconds", "1", "--dtype", "fp8"], "dtype='fp8'"),
+    (["--seconds", "1", "--engine-option", "vae_tiling=true"], "vae_tiling=True is not allowed"),
+    (["--seconds", "1", "--engine", "modelscope", "--dtype", "float32"],
+     "engine='modelscope' is not allowed: cannot extend"),
     (["--seconds", "1", "--engine", "modelscope"], "engine='modelscope' is not allowed: cannot extend"),
     (["--seconds", "1", "--output", "{dir}/a.mp4"], "output"),     # the clip being extended
     (["--seconds", "1", "--output", "{dir}/a.gif"], "output"),     # would replace its JSON

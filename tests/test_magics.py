@@ -62,6 +62,10 @@ def test_cell_magic_binds_and_displays_the_clip(ip, small, monkeypatch):
     ("--engine no-such-engine", "is neither a known engine"),
     ("--camera wobble", "camera='wobble' is not allowed"),
     ("--prompt 'unclosed", "check the quotes"),
+    ("--device abacus", "device='abacus' is not allowed"),
+    ("--dtype float16", "dtype='float16' is not allowed: the tiny engine runs in float32 only"),
+    ("--engine-option vae_tiling=true", "vae_tiling=True is not allowed"),
+    ("--engine-option vae_tiling", "must be KEY=VALUE"),
 ])
 def test_bad_options_are_one_clear_line(ip, small, options, words, capsys):
     line = f"{small} {options}" if "engine" not in options else f"--frames 4 {options}"
@@ -70,6 +74,20 @@ def test_bad_options_are_one_clear_line(ip, small, options, words, capsys):
     shown = capsys.readouterr()
     assert "Traceback" not in shown.out + shown.err
     assert "\n" not in str(error).strip()
+
+
+def test_device_loads_the_engine_there_and_reuses_one_loaded_there(ip, small, smoke_pipeline):
+    """Beside an engine loaded on a device (cuda on Colab; cpu:0 stands in here), a cell
+    with --device uses that engine, not a second copy on the CPU."""
+    from runway_nb.engines.registry import load_engine
+
+    loaded = load_engine(str(smoke_pipeline), device="cpu:0")
+    _, error = run(ip, f"%%runway -o there --device cpu:0 --dtype float32 --seed 3 {small}\na red ball\n")
+    assert error is None and ip.user_ns["there"].provenance["device"] == "cpu:0"
+    _, error = run(ip, f"%%runway -o there_too --device cpu:0 --seed 3 {small}\na red ball\n")
+    assert error is None
+    np.testing.assert_array_equal(ip.user_ns["there_too"].frames, loaded.render(
+        ip.user_ns["there"].shot, progress=False).frames)
 
 
 def test_an_empty_cell_says_what_a_prompt_is(ip, small):
@@ -140,6 +158,14 @@ def test_the_shared_options_map_to_generate_arguments():
 
     import runway_nb as rn
 
+    assert set(kw) <= set(inspect.signature(rn.generate).parameters)
+    kw = generate_kwargs(generate_options().parse_args([
+        "--device", "cuda", "--dtype", "bf16", "--engine-option", "vae_tiling=true",
+        "--engine-option", "cpu_offload=sequential", "--engine-option", "vae-slicing=False",
+        "--engine-option", 'motion_loras={"zoom_in": "lora"}']))
+    assert (kw["device"], kw["dtype"]) == ("cuda", "bf16")
+    assert kw["engine_options"] == {"vae_tiling": True, "cpu_offload": "sequential", "vae_slicing": False,
+                                    "motion_loras": {"zoom_in": "lora"}}
     assert set(kw) <= set(inspect.signature(rn.generate).parameters)
 
 

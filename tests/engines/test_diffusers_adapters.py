@@ -449,6 +449,38 @@ def test_vae_slicing_and_tiling_are_plain_options(tiny_pipelines):
     assert sliced.render(Shot("a ball", seed=1, steps=1), progress=False).frames.shape == (5, 32, 32, 3)
 
 
+def test_dtype_and_engine_options_reach_the_engine_from_the_cli_and_the_magic(tiny_pipelines, tmp_path):
+    import json
+
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from runway_nb.cli import main
+
+    folder = str(tiny_pipelines["ltx"])
+    load = ["--dtype", "bfloat16", "--engine-option", "vae_tiling=true", "--engine-option", "vae_slicing=true"]
+    out = tmp_path / "a.mp4"
+    assert main(["generate", "a ball", "--engine", folder, "--frames", "5", "--steps", "1", "--no-progress",
+                 "--device", "cpu", *load, "-o", str(out)]) == 0
+    made = json.loads(out.with_suffix(".json").read_text())["provenance"]
+    assert (made["dtype"], made["vae_tiling"], made["vae_slicing"]) == ("bfloat16", True, True)
+    longer = tmp_path / "b.mp4"
+    assert main(["extend", str(out), "--seconds", "0.5", "--no-progress", *load, "-o", str(longer)]) == 0
+    made = json.loads(longer.with_suffix(".json").read_text())["provenance"]
+    assert (made["dtype"], made["vae_tiling"], made["vae_slicing"]) == ("bfloat16", True, True)
+    ip = InteractiveShell.instance()
+    ip.run_line_magic("load_ext", "runway_nb.magics")
+    result = ip.run_cell(f"%%runway -o magic --engine {folder} --frames 5 --steps 1 --quiet "
+                         f"--device cpu:0 {' '.join(load)}\na ball\n")
+    assert result.error_before_exec is None and result.error_in_exec is None
+    made = ip.user_ns["magic"].provenance
+    assert (made["device"], made["dtype"], made["vae_tiling"], made["vae_slicing"]) == (
+        "cpu:0", "bfloat16", True, True)
+    assert main(["generate", "a ball", "--engine", folder, "--no-progress", "--engine-option",
+                 "vae_tiling=maybe", "-o", str(tmp_path / "c.mp4")]) == 2
+    with pytest.raises(InvalidInput, match="dtype"):
+        rn.generate("a ball", engine=_load(tiny_pipelines, "ltx"), dtype="bfloat16", progress=False)
+
+
 @pytest.mark.parametrize("options, field", [({"cpu_offload": True}, "cpu_offload"),
                                             ({"dtype": "int8"}, "dtype"),
                                             ({"vae_tiling": "yes"}, "vae_tiling")])
