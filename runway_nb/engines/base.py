@@ -10,7 +10,9 @@ Contract every engine keeps (tests/engines/contract.py checks it):
   * `on_step(StepInfo)` is called once per denoising step with a cheap preview of the
     current clean estimate (x0), never a full decode;
   * `cancel` (a threading.Event or any callable returning bool) stops within one step
-    and `render` raises `Cancelled`;
+    and `render` raises `Cancelled`; a cancel that comes after the last step (during the
+    final decode) is too late to save any time, and the finished clip is returned, not
+    thrown away: its provenance says `cancel_too_late`, and a warning says so;
   * asking for something the engine cannot do raises `UnsupportedCapability` before
     any heavy work, naming what it can do;
   * the Clip carries the resolved Shot and provenance (engine id, weights hash, version).
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import threading
 import time
+import warnings
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Callable
@@ -233,7 +236,13 @@ class Engine(ABC):
                 frames, notes = _with_notes(self._render(shot, on_step, cancel, init_frames, progress, started))
             extra.update(notes)
         if cancel_requested(cancel):
-            raise Cancelled("render cancelled; earlier clips are untouched and nothing was saved")
+            # Every denoising step ran (a cancel during them stops the render within the step)
+            # and the frames exist: Cancel came during the final decode, too late to save any
+            # time. The finished clip is kept, not thrown away, and says so.
+            extra["cancel_too_late"] = True
+            warnings.warn("Cancel came after the last denoising step, during the final decode: too "
+                          "late to save any time, so the finished clip is returned (its provenance "
+                          "says cancel_too_late), not thrown away.", UserWarning, stacklevel=2)
         provenance = {**self.provenance(), **extra, "seconds": round(time.perf_counter() - started, 3),
                       "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
         return Clip(frames, shot.fps, shot=shot, provenance=provenance)

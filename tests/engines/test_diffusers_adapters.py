@@ -104,6 +104,29 @@ def test_cancel_gives_the_scheduler_its_own_step_back(tiny_pipelines):
     assert "step" not in vars(eng.pipe.scheduler)
 
 
+def test_a_cancel_during_the_final_decode_keeps_the_finished_clip(tiny_pipelines, monkeypatch):
+    """Every step ran and the VAE decoded anyway: the clip is returned, marked, not discarded."""
+    import threading
+
+    eng = _load(tiny_pipelines, "cogvideox")
+    shot = Shot("a ball", seed=1, steps=3, frames=5)
+    whole = eng.render(shot, progress=False)
+    cancel, steps = threading.Event(), []
+    decode = eng.pipe.vae.decode
+
+    def pressed_while_decoding(*args, **kwargs):
+        if len(steps) == shot.steps:       # the final decode (previews may decode to fit their map)
+            cancel.set()                   # Cancel pressed while the VAE decodes
+        return decode(*args, **kwargs)
+
+    monkeypatch.setattr(eng.pipe.vae, "decode", pressed_while_decoding)
+    with pytest.warns(UserWarning, match="too late"):
+        clip = eng.render(shot, cancel=cancel, on_step=lambda info: steps.append(info.step), progress=False)
+    assert steps == [1, 2, 3] and cancel.is_set()
+    np.testing.assert_array_equal(clip.frames, whole.frames)
+    assert clip.provenance["cancel_too_late"] is True and "cancel_too_late" not in whole.provenance
+
+
 @pytest.mark.parametrize("family", FAMILIES)
 def test_x0_of_the_last_step_is_the_clean_result(tiny_pipelines, family):
     """Through each family's real pipeline and scheduler: at the last step the tapped x0 is
