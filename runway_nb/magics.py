@@ -17,6 +17,8 @@ Line magics:
     %runway engines               the engines and whether their weights are here
     %runway append [NAME]         append the last %%runway clip to the Sequence NAME
                                   (default `sequence`; made if it does not exist yet)
+    %runway help                  every option of both (IPython will not run `%%runway
+                                  --help` alone: a cell magic needs a body, so this does)
 
 A bad option or value is one clear line (IPython's UsageError), never a traceback.
 """

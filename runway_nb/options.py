@@ -101,7 +101,8 @@ def generate_options() -> argparse.ArgumentParser:
                    help="how the prompt's object motion is made: planned follows it as a motion "
                         "brush, native leaves it to the model (default: auto, the engine's best)")
     p.add_argument("--brush", action="append", metavar="FILE.json",
-                   help="a motion brush JSON file (MotionBrush.to_dict(), or a list); repeat for more")
+                   help="a motion brush JSON file: MotionBrush.to_dict(), a list of them, or a brushed "
+                        "clip's JSON (its shot's brushes); repeat for more")
     p.add_argument("--image", metavar="PICTURE",
                    help="image→video: a picture (.png, .jpg…) the clip starts from, cropped and "
                         "resized to the clip's size (engines that can: tiny, ltx, cogvideox-i2v, wan-i2v)")
