@@ -64,7 +64,7 @@ from .gallery import Gallery
 from .layout import row, tool_button
 from .player import Player, blank_png
 from .studio_feedback import RenderFeedback
-from .worker import BUSY_MESSAGE, Renderer, StartResult
+from .worker import Renderer, StartResult
 
 def _capabilities(engine):
     from ..engines.base import Capabilities
@@ -414,8 +414,9 @@ class Studio(RenderFeedback, widgets.VBox):
         if self._closed:
             return StartResult(False, "This Studio was closed; make a new one with rn.Studio().")
         if self.renderer.busy:
-            self._say(BUSY_MESSAGE, "warn")
-            return StartResult(False, BUSY_MESSAGE)
+            message = self.renderer.busy_message
+            self._say(message, "warn")
+            return StartResult(False, message)
         return None
 
     def _start(self, task, wait: bool) -> StartResult:
@@ -432,6 +433,10 @@ class Studio(RenderFeedback, widgets.VBox):
         if self.renderer.cancel():
             self._say("Cancelling…", "warn")
             return True
+        if self.renderer.busy:                # finishing: the render is over, its clip being saved
+            self._say("Nothing to cancel: the render is over and its clip is being saved "
+                      "(that cannot be cancelled).", "info")
+            return False
         self._say("Nothing is rendering.", "info")
         return False
 

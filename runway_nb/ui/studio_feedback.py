@@ -7,7 +7,11 @@ exception raised in a button callback would otherwise vanish, hence `_shown`):
 
     state RUNNING    bar reset, "starting…", Generate and Extend disabled, Cancel enabled
     each step        the bar and "step 3/20 · ~2 s left"; a 4-frame preview strip
-    done             the clip in the player and the project folder, the bar green
+    state FINISHING  the render is over: Cancel disabled too (nothing left to cancel)
+    done             the clip in the player, then "saving…" while it goes into the project
+                     folder (seconds for a big clip), then the bar green; Generate and
+                     Extend come back only when the worker is idle again, so a click is
+                     never offered and then refused
     cancelled/error  the bar red, the reason in the status line; earlier clips untouched
     refused          (bad input, nothing started) the bar empty, "not started", the reason
 
@@ -25,7 +29,7 @@ import html
 from ..errors import Cancelled, RunwayError
 from ..tiny.planner import plan_note
 from .player import filmstrip, png_bytes
-from .worker import RUNNING
+from .worker import IDLE, RUNNING
 
 _COLOURS = {"info": "#555", "ok": "#1a7f37", "warn": "#9a6700", "error": "#cf222e"}
 
@@ -49,8 +53,10 @@ class RenderFeedback:
             self.progress.value, self.progress.bar_style = 0, ""
             self.progress_label.value = "starting…"
             self._say("Rendering… (Cancel stops it within one step)", "info")
-        self.generate_button.disabled = state == RUNNING
-        self._enable_extend(state == RUNNING)
+        # enabled exactly when a click would start something: not while the finished
+        # render's clip is still being shown and saved (the worker would refuse it)
+        self.generate_button.disabled = state != IDLE
+        self._enable_extend(state != IDLE)
         self.cancel_button.disabled = state != RUNNING
 
     def _on_progress(self, p) -> None:
@@ -69,10 +75,14 @@ class RenderFeedback:
         self.clips.append(clip)
         if self._closed:
             return
-        saved = self._save(clip)
         self.player.show(clip)
         with self._background_lock:           # the main thread draws it (see _show_background)
             self._pending_background = clip.frames[0]
+        if self.store is not None:            # seconds for a big clip: say so, not "Rendering…"
+            self.progress_label.value = "saving…"
+            self._say(f"Saving {clip.id} in {self.store.path}… (Generate and Extend are back "
+                      "once it is saved)", "info")
+        saved = self._save(clip)
         self.progress.value, self.progress.bar_style = self.progress.max, "success"
         shot = clip.shot
         self.progress_label.value = f"done · {len(clip.frames)} frames"

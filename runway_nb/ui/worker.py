@@ -16,10 +16,15 @@ Event once per step.
 
 State machine (`renderer.state`, every change reported to `on_state`):
 
-    idle ──start──► running ──► done | cancelled | failed ──► idle
+    idle ──start──► running ──► finishing ──► done | cancelled | failed ──► idle
 
-The terminal state is kept in `renderer.outcome` with `result` / `error`, so nothing
-is lost when the state returns to idle. Exceptions are never swallowed: a failing
+`finishing`: the task has ended and its completion callback (`on_done`, or `on_error`)
+runs — the Studio shows and saves the clip there, which takes seconds for a big clip.
+The job still holds the worker: `start` is refused (saying it is finishing, not that a
+render runs) and there is nothing left to cancel. The terminal state is reported only
+once that callback has returned, so an observer that re-enables its buttons on it (or
+on idle) never offers a start that would be refused. It is kept in `renderer.outcome`
+with `result` / `error`, so nothing is lost when the state returns to idle. Exceptions are never swallowed: a failing
 task — or a failing callback — reaches `on_error` and is stored in `renderer.error`.
 
 Previews are throttled: at most one every `preview_interval` seconds by the injected
@@ -37,9 +42,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-IDLE, RUNNING, DONE, CANCELLED, FAILED = "idle", "running", "done", "cancelled", "failed"
+IDLE, RUNNING, FINISHING = "idle", "running", "finishing"
+DONE, CANCELLED, FAILED = "done", "cancelled", "failed"
 BUSY_MESSAGE = ("A render is already running; wait for it to finish or press Cancel "
                 "(renders never run side by side).")
+FINISHING_MESSAGE = ("The last render is finishing (its clip is being shown and saved); "
+                     "start again in a moment (this part cannot be cancelled).")
 
 
 @dataclass(frozen=True)
@@ -109,7 +117,15 @@ class Renderer:
     # ---- public API -----------------------------------------------------------------
     @property
     def busy(self) -> bool:
-        return self.state == RUNNING
+        """A job holds the worker (running, or finishing): `start` would be refused."""
+        return self.state != IDLE
+
+    @property
+    def busy_message(self) -> str:
+        """Why `start` would be refused now ("" when idle)."""
+        if self.state == IDLE:
+            return ""
+        return BUSY_MESSAGE if self.state == RUNNING else FINISHING_MESSAGE
 
     def start(self, task: Callable[[Callable, threading.Event], Any], *,
               name: str = "runway_nb-render") -> StartResult:
@@ -118,7 +134,7 @@ class Renderer:
             raise TypeError(f"task must be callable as task(on_step, cancel), got {task!r}")
         with self._lock:
             if self.state != IDLE:
-                return StartResult(False, BUSY_MESSAGE)
+                return StartResult(False, self.busy_message)
             self.state = RUNNING
             self.outcome, self.result, self.error, self.progress = None, None, None, None
             self.previews_sent, self._last_preview, self._pending = 0, None, None
@@ -131,7 +147,8 @@ class Renderer:
         return StartResult(True, "started")
 
     def cancel(self) -> bool:
-        """Ask the running job to stop (within one step). False when nothing runs."""
+        """Ask the running job to stop (within one step). False when nothing runs (also
+        while a job is finishing: its render is over)."""
         with self._lock:
             if self.state != RUNNING:
                 return False
@@ -147,7 +164,7 @@ class Renderer:
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
-        return self.state != RUNNING
+        return not self.busy
 
     # ---- the worker thread ------------------------------------------------------------
     def _run(self, task, cancel: threading.Event) -> None:
@@ -168,18 +185,20 @@ class Renderer:
             self._notify_state(IDLE)
 
     def _finish(self, outcome: str, *, result=None, error=None, callbacks: bool = True) -> None:
+        """finishing: the completion callback runs; then the terminal state is reported."""
         with self._lock:
-            self.state = self.outcome = outcome
+            self.state, self.outcome = FINISHING, outcome
             self.result, self.error = result, error
-        self._notify_state(outcome)
+        self._notify_state(FINISHING)
         if not callbacks:
             self._report(self.on_error, error)
-            return
-        if outcome == DONE:
-            if self._report(self.on_done, result) is not None:
-                return
+        elif outcome == DONE:
+            self._report(self.on_done, result)
         else:
             self._report(self.on_error, error)
+        with self._lock:
+            self.state = outcome = self.outcome      # FAILED if the callback raised
+        self._notify_state(outcome)
 
     def _report(self, callback, value) -> BaseException | None:
         """Call a completion callback; if it raises, the job counts as failed with that
@@ -191,8 +210,7 @@ class Renderer:
             return None
         except BaseException as exc:  # noqa: BLE001 - surfaced below
             with self._lock:
-                self.state = self.outcome = FAILED
-                self.error = exc
+                self.outcome, self.error = FAILED, exc
             if callback is not self.on_error and self.on_error is not None:
                 try:
                     self.on_error(exc)

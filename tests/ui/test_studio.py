@@ -148,6 +148,41 @@ def test_cancel_mid_run_turns_the_bar_red_and_keeps_earlier_clips(studio):
     assert [e.id for e in Store(studio.store.path).gallery()] == [first.id]   # on disk too
 
 
+def test_while_the_finished_clip_is_saved_the_studio_says_saving_and_offers_no_button(studio, monkeypatch):
+    """Saving a big clip takes seconds (Store.add of a CogVideoX clip: ~9 s). Meanwhile the
+    buttons used to come back (the worker said done before the save) while Generate was
+    refused as "already running", Cancel said "Nothing is rendering" and the status line
+    still said "Rendering…"."""
+    entered, gate = threading.Event(), threading.Event()
+    add = studio.store.add
+
+    def slow_add(clip):
+        entered.set()
+        assert gate.wait(10), "the test never released the save"
+        return add(clip)
+
+    monkeypatch.setattr(studio.store, "add", slow_add)
+    assert studio.generate()
+    assert entered.wait(60)
+    try:
+        assert studio.generate_button.disabled and studio.extend_button.disabled
+        assert studio.cancel_button.disabled                  # the render is over: nothing to cancel
+        assert studio.progress_label.value == "saving…"
+        assert "Saving" in studio.message and "Rendering" not in studio.message
+        refused = studio.generate()
+        assert not refused and "being shown and saved" in refused.message
+        assert "already running" not in studio.message
+        assert studio.cancel() is False and "being saved" in studio.message
+        assert "Nothing is rendering" not in studio.message
+    finally:
+        gate.set()
+    studio.wait(60)
+    assert studio.renderer.outcome == "done" and "saved in" in studio.message
+    assert not studio.generate_button.disabled and not studio.extend_button.disabled
+    assert studio.cancel_button.disabled and studio.progress_label.value.startswith("done")
+    assert [e.id for e in studio.gallery.entries] == [studio.clip.id]
+
+
 @pytest.mark.parametrize("widget, value, field, words", [
     ("prompt", "", "prompt", "must contain some words"),
     ("prompt", "ball " * 2000, "prompt", "at most 4000 characters"),

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pytest
 
 from runway_nb.errors import Cancelled, InvalidInput
-from runway_nb.ui.worker import BUSY_MESSAGE, Progress, Renderer
+from runway_nb.ui.worker import BUSY_MESSAGE, FINISHING_MESSAGE, Progress, Renderer
 
 
 @dataclass
@@ -66,7 +66,7 @@ def test_a_job_runs_on_a_daemon_thread_and_reports_done():
     assert r.wait(5)
     assert ran_on[0] is not main and ran_on[0].daemon
     assert seen["done"] == ["clip"] and seen["error"] == []
-    assert seen["state"] == ["running", "done", "idle"]
+    assert seen["state"] == ["running", "finishing", "done", "idle"]
     assert (r.state, r.outcome, r.result) == ("idle", "done", "clip")
 
 
@@ -98,7 +98,7 @@ def test_cancel_stops_the_job_within_one_step():
     assert "step 1" in str(r.error)                     # stopped at the step it was on
     assert [p.step for p in seen["progress"]] == [1]
     assert seen["done"] == [] and seen["error"] == [r.error]
-    assert seen["state"] == ["running", "cancelled", "idle"]
+    assert seen["state"] == ["running", "finishing", "cancelled", "idle"]
     assert r.cancel() is False                         # nothing to cancel any more
 
 
@@ -112,7 +112,35 @@ def test_task_errors_reach_on_error_and_are_stored():
     r.start(task)
     r.wait(5)
     assert r.outcome == "failed" and r.error is boom and seen["error"] == [boom]
-    assert seen["state"] == ["running", "failed", "idle"]
+    assert seen["state"] == ["running", "finishing", "failed", "idle"]
+
+
+def test_done_is_reported_only_once_on_done_has_returned_and_finishing_is_busy():
+    """on_done (the Studio shows and saves the clip: seconds for a big one) runs while the
+    state is "finishing": start is refused saying so, cancel has nothing to stop, and
+    "done" comes after it, so an observer that re-enables its buttons on done is never
+    contradicted by a refused start."""
+    entered, gate = threading.Event(), threading.Event()
+    states, during = [], {}
+
+    def on_done(result):
+        entered.set()
+        assert gate.wait(10), "the test never released on_done"
+        states.append(("done returned", result))
+
+    r = Renderer(on_done=on_done, on_state=states.append)
+    assert r.start(lambda on_step, cancel: "clip")
+    assert entered.wait(5)
+    during["state"], during["busy"] = r.state, r.busy
+    during["start"] = r.start(lambda on_step, cancel: "other")
+    during["cancel"] = r.cancel()
+    gate.set()
+    assert r.wait(5)
+    assert during["state"] == "finishing" and during["busy"] and during["cancel"] is False
+    assert not during["start"] and during["start"].message == FINISHING_MESSAGE
+    assert "already running" not in FINISHING_MESSAGE and "Cancel" not in FINISHING_MESSAGE
+    assert states == ["running", "finishing", ("done returned", "clip"), "done", "idle"]
+    assert (r.state, r.outcome, r.result) == ("idle", "done", "clip")
 
 
 def test_a_failing_callback_is_reported_not_swallowed():
