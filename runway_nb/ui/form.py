@@ -256,6 +256,13 @@ class ShotForm(widgets.VBox):
             return ()
         return tuple(self._brush_source() or ())
 
+    def brushes_on_pad(self) -> bool:
+        """Something is on the (shown) brush pad: a brush painted, or one not finished."""
+        try:
+            return bool(self.brushes())
+        except InvalidInput:
+            return True
+
     # ---- seed -------------------------------------------------------------------------------
     def roll_seed(self) -> int:
         """The dice: a fresh random seed in the seed box (the lock is kept as it is)."""
@@ -274,9 +281,10 @@ class ShotForm(widgets.VBox):
             self.lock_seed.value = True     # a seed typed by hand is the one meant: keep it
 
     # ---- form ⇄ Shot --------------------------------------------------------------------------
-    def shot(self, *, new_seed: bool = False) -> Shot:
+    def shot(self, *, new_seed: bool = False, brushes: bool = True) -> Shot:
         """The form as a validated Shot (raises InvalidInput naming the field).
-        With `new_seed` and the lock off, a fresh seed is drawn and shown first."""
+        With `new_seed` and the lock off, a fresh seed is drawn and shown first; with
+        `brushes=False` the brush pad is neither read nor checked (Extend's shot)."""
         if new_seed and not self.lock_seed.value:
             self._set_seed(draw_seed())
         seed = self.seed.value
@@ -290,7 +298,7 @@ class ShotForm(widgets.VBox):
                     width=None if wh is None else wh[0], height=None if wh is None else wh[1],
                     steps=self.steps.value, guidance=self.guidance.value,
                     engine=str(self.engine_picker.value), camera=self.camera(),
-                    camera_mode=self.camera_mode.value, brushes=self.brushes(),
+                    camera_mode=self.camera_mode.value, brushes=self.brushes() if brushes else (),
                     motion_mode=self.motion_mode.value)
 
     def restore(self, shot: Shot, default_fps: float = 8.0) -> None:

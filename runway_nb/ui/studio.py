@@ -160,6 +160,7 @@ class Studio(RenderFeedback, widgets.VBox):
         self._closed = False
         self._background_lock = threading.Lock()
         self._pending_background = None   # a finished clip's first frame, for the main thread
+        self._note = ""                   # said beside the running job's messages (_start)
         self.store = self._open_store(store)
         self._sequence = sequence
         self.renderer = Renderer(on_progress=self._on_progress, on_preview=self._on_preview,
@@ -399,15 +400,20 @@ class Studio(RenderFeedback, widgets.VBox):
             self._say(message, "warn")
             return StartResult(False, message)
         try:
-            form = self.shot()                  # the prompt, seconds and camera, validated
+            # the prompt, seconds and camera, validated; not the brush pad: a continuation
+            # starts without brushes (they were painted on the parent's first frame)
+            form = self.form.shot(brushes=False)
             shot, engine = plan_extension(clip, form.seconds if seconds is None else seconds,
                                           prompt=form.prompt, camera=form.camera)
         except Exception as exc:  # noqa: BLE001 - bad input: said in words, nothing started
             self._refused(exc, prefix="Not extended: ")
             return StartResult(False, str(exc))
+        note = ("Extend does not use the brushes on the brush pad (they were painted on the "
+                "clip's first frame, and a continuation starts without them: paint new ones on "
+                "the continuation's first frame)." if self.form.brushes_on_pad() else "")
 
         return self._start(lambda on_step, cancel: continue_clip(
-            clip, shot, engine, on_step=on_step, cancel=cancel, progress=False), wait)
+            clip, shot, engine, on_step=on_step, cancel=cancel, progress=False), wait, note)
 
     def _cannot_start(self) -> StartResult | None:
         """Why no render can start now (the Studio closed, or a render running); None if one can."""
@@ -419,8 +425,10 @@ class Studio(RenderFeedback, widgets.VBox):
             return StartResult(False, message)
         return None
 
-    def _start(self, task, wait: bool) -> StartResult:
-        """Run `task(on_step, cancel)` on the worker; with `wait`, until it ends."""
+    def _start(self, task, wait: bool, note: str = "") -> StartResult:
+        """Run `task(on_step, cancel)` on the worker; with `wait`, until it ends. `note`:
+        said in the status line beside "Rendering…" and the result."""
+        self._note = note
         started = self.renderer.start(task)
         if not started:
             self._say(started.message, "warn")

@@ -52,7 +52,7 @@ class RenderFeedback:
             self.error = None
             self.progress.value, self.progress.bar_style = 0, ""
             self.progress_label.value = "starting…"
-            self._say("Rendering… (Cancel stops it within one step)", "info")
+            self._say("Rendering… (Cancel stops it within one step)" + _note(self._note), "info")
         # enabled exactly when a click would start something: not while the finished
         # render's clip is still being shown and saved (the worker would refuse it)
         self.generate_button.disabled = state != IDLE
@@ -90,8 +90,8 @@ class RenderFeedback:
         made = (f"Extended {parent} to {clip.id}: {len(clip.frames)} frames, {clip.duration:.2f} s"
                 if parent else f"Made {clip.id}: {len(clip.frames)} frames")
         self._say(f"{made} at {clip.fps:g} fps, seed "
-                  f"{shot.seed if shot is not None else '?'}{_plan_note(clip.provenance)}{saved}",
-                  "ok" if saved.endswith(".") else "warn")
+                  f"{shot.seed if shot is not None else '?'}{_plan_note(clip.provenance)}{saved}"
+                  f"{_note(self._note)}", "ok" if saved.endswith(".") else "warn")
 
     def _save(self, clip) -> str:
         if self.store is None:
@@ -148,6 +148,10 @@ class RenderFeedback:
 
 
 __all__ = ["RenderFeedback"]
+
+
+def _note(note: str) -> str:
+    return f" {note}" if note else ""
 
 
 def _plan_note(provenance: dict) -> str:

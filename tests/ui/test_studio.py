@@ -721,6 +721,29 @@ def test_an_engine_without_brushes_hides_the_pad_and_says_why(fake_engines, stud
     assert len(studio.brushes) == 1                                    # kept while hidden
 
 
+def test_extend_neither_checks_nor_uses_the_brush_pad_and_says_so(studio):
+    """A continuation starts without brushes (they were painted on the parent's first
+    frame), yet an unfinished brush on the pad used to refuse Extend ("Not extended:
+    brushes[0]='an empty region' ...") and painted ones were dropped without a word."""
+    first = studio.generate(wait=True) and studio.clip
+    assert "brush" not in studio.message
+    studio.brush_pad.add_button.click()                    # "+ brush", nothing painted yet
+    assert not studio.generate() and "brushes[0]" in studio.message   # Generate still names it
+    longer = studio.extend(wait=True) and studio.clip
+    assert studio.renderer.outcome == "done", studio.message
+    assert longer.parent_id == first.id and longer.shot.brushes == ()
+    assert "does not use the brushes" in studio.message and "continuation's first frame" in studio.message
+    studio.brush_pad.clear_button.click()
+    paint_and_aim(studio.brush_pad, [(40 + 5 * i, 120) for i in range(8)], [(60, 120), (200, 120)])
+    assert len(studio.brushes) == 1
+    again = studio.extend(wait=True) and studio.clip
+    assert again.parent_id == longer.id and again.shot.brushes == ()
+    assert "does not use the brushes" in studio.message
+    studio.brush_pad.clear_button.click()                  # an empty pad: nothing to say
+    studio.extend(wait=True)
+    assert studio.renderer.outcome == "done" and "brush" not in studio.message
+
+
 def test_brush_pad_false_leaves_it_out(smoke_pipeline):
     s = Studio(engine=str(smoke_pipeline), store=False, brush_pad=False)
     assert s.brush_pad is None and s.brushes == () and s.pad_picker.layout.display == "none"
