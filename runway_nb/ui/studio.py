@@ -161,6 +161,8 @@ class Studio(RenderFeedback, widgets.VBox):
         self._background_lock = threading.Lock()
         self._pending_background = None   # a finished clip's first frame, for the main thread
         self._note = ""                   # said beside the running job's messages (_start)
+        self._form_ready = False          # an engine's capabilities applied to the form once
+        self._keep_engine = False         # the picker's options change: no engine switch
         self.store = self._open_store(store)
         self._sequence = sequence
         self.renderer = Renderer(on_progress=self._on_progress, on_preview=self._on_preview,
@@ -252,7 +254,20 @@ class Studio(RenderFeedback, widgets.VBox):
             options.append(("/".join(parts[-2:]) if len(parts) > 1 else selected, selected))
         return options
 
+    def _add_engine_option(self, value: str) -> None:
+        """Offer one more engine in the picker without switching to it (a Dropdown whose
+        options change jumps to the first one, which would load that engine)."""
+        current = self.engine_picker.value
+        self._keep_engine = True
+        try:
+            self.engine_picker.options = [*self.engine_picker.options, (value, value)]
+            self.engine_picker.value = current
+        finally:
+            self._keep_engine = False
+
     def _on_engine(self, change) -> None:
+        if self._keep_engine:
+            return
         if self._load_engine() is not None:
             # each model has its own good settings: say that the typed ones were replaced
             caps = _capabilities(self.engine)
@@ -270,7 +285,14 @@ class Studio(RenderFeedback, widgets.VBox):
         except Exception as exc:  # noqa: BLE001 - shown; Generate tries again
             self.engine, self.engine_error = None, exc
             self._show_error(exc, prefix="Could not load the engine: ")
+            if self._form_ready:
+                # its capabilities are unknown: the typed settings stay as they are (only
+                # an engine that loads sets its defaults); Extend waits for an engine
+                self.generate_button.disabled = self.renderer.busy
+                self._enable_extend(self.renderer.busy)
+                return None
         self._apply_capabilities()
+        self._form_ready = True
         if self.engine is not None and self.status.value and "load the engine" in self.status.value:
             self._say("")
         return self.engine
@@ -338,7 +360,7 @@ class Studio(RenderFeedback, widgets.VBox):
             raise InvalidInput("entry", entry, "must be a gallery entry, a Clip or a Shot that has a shot")
         if shot.engine != self.engine_picker.value:
             if shot.engine not in {v for _, v in self.engine_picker.options}:
-                self.engine_picker.options = [*self.engine_picker.options, (shot.engine, shot.engine)]
+                self._add_engine_option(shot.engine)
             self.engine_picker.value = shot.engine         # loads it, applies its capabilities
         self.form.restore(shot, _capabilities(self.engine).default_fps)
         clip = entry if hasattr(entry, "frames") else None
@@ -354,7 +376,15 @@ class Studio(RenderFeedback, widgets.VBox):
             self._show_background(clip.frames)
             self._enable_extend(self.renderer.busy)               # a clip to extend now
         name = getattr(entry, "id", "the shot")
-        if shot.parent is not None:
+        if self.engine is None:
+            # the load error stays in words (and in studio.error): nothing to re-make it with yet
+            error = self.engine_error
+            self.error = error
+            why = str(error) if isinstance(error, RunwayError) else f"{type(error).__name__}: {error}"
+            self._say(f"Restored the settings of {name} (seed {shot.seed}, locked), but its engine "
+                      f"{shot.engine!r} could not load, so Generate cannot re-make it until it "
+                      f"does: {why}", "error")
+        elif shot.parent is not None:
             # an extension's shot is its continuation only: Generate cannot re-make it alone
             self._say(f"Restored the settings of {name} (seed {shot.seed}, locked), which continues "
                       f"{shot.parent}: Generate makes a new clip from them, not that continuation; "

@@ -608,6 +608,48 @@ def test_a_failing_render_shows_the_error_and_turns_the_bar_red(fake_engines, tm
     assert s.clip is good and [e.id for e in s.gallery.entries] == [good.id]
 
 
+def _unloadable(monkeypatch):
+    from runway_nb.errors import WeightsError
+
+    def load(path=None, **_):
+        raise WeightsError("the weights 'org/big' are not in the local cache (downloads are off)")
+
+    monkeypatch.setitem(registry._ENTRIES, "fake-unloadable", registry.EngineEntry(
+        "fake-unloadable", "test engine", load, lambda: False))
+
+
+def test_switching_to_an_engine_that_cannot_load_keeps_the_typed_settings(fake_engines, studio,
+                                                                         monkeypatch):
+    _unloadable(monkeypatch)
+    studio.engine_picker.options = [*studio.engine_picker.options, ("big", "fake-unloadable")]
+    studio.seconds.value, studio.steps.value, studio.guidance.value = 1.5, 3, 6.0
+    studio.engine_picker.value = "fake-unloadable"
+    assert studio.engine is None and "Could not load the engine" in studio.message
+    assert "not in the local cache" in studio.message
+    assert (studio.seconds.value, studio.steps.value, studio.guidance.value) == (1.5, 3, 6.0)
+    assert studio.extend_button.disabled
+    studio.engine_picker.value = "fake"                   # one that loads: its defaults, said so
+    assert studio.engine is not None and studio.steps.value == 2 and "set to its defaults" in studio.message
+
+
+def test_restoring_a_clip_whose_engine_cannot_load_says_so(studio, monkeypatch):
+    _unloadable(monkeypatch)
+    made = studio.generate(wait=True) and studio.clip
+    foreign = made.__class__(made.frames, made.fps, shot=made.shot.replace(engine="fake-unloadable", seed=5))
+    studio.store.add(foreign)
+    studio.gallery.refresh()
+    asked, load = [], registry.load_engine
+    monkeypatch.setattr(registry, "load_engine", lambda name, **kw: asked.append(name) or load(name, **kw))
+    studio.gallery.pick(foreign.id)
+    assert asked == ["fake-unloadable"]                   # not the picker's first engine on the way
+    assert studio.engine is None and studio.engine_picker.value == "fake-unloadable"
+    assert "re-makes it exactly" not in studio.message
+    assert f"Restored the settings of {foreign.id}" in studio.message and "could not load" in studio.message
+    assert "not in the local cache" in studio.message and type(studio.error).__name__ == "WeightsError"
+    assert studio.seed.value == 5 and studio.clip.id == foreign.id
+    assert not studio.generate() and "not in the local cache" in studio.message
+
+
 def test_camera_slot_takes_a_pad_that_provides_a_path(smoke_pipeline):
     class Pad(widgets.VBox):
         path = CameraPath.preset("pan_left", 0.5)
