@@ -165,12 +165,19 @@ class Store:
             self._write(self.clips_dir / f"{cid}.png", lambda p: _save_png(p, frames))
             self._write(self.clips_dir / f"{cid}.json", lambda p: _save_json(p, record))
         except OSError as exc:
+            gone = self._gone()
+            if gone:
+                raise StoreError(f"Cannot save clip {cid}: {gone}") from exc
             raise StoreError(f"Cannot save clip {cid} in {self.path}: {_why(exc)}. Clips saved "
                              f"before are intact.") from exc
         return StoreEntry(cid, record, self)
 
     def gallery(self) -> list[StoreEntry]:
-        """Every complete clip, newest first (what a new kernel sees after a restart)."""
+        """Every complete clip, newest first (what a new kernel sees after a restart).
+        StoreError when the project folder is gone (deleted or moved)."""
+        gone = self._gone()
+        if gone:
+            raise StoreError(f"Cannot list the clips: {gone}")
         self.repair()
         entries = []
         for p in self.clips_dir.glob("*.json"):
@@ -219,7 +226,9 @@ class Store:
         try:
             self._write(path, lambda p: _save_json(p, data))
         except OSError as exc:
-            raise StoreError(f"Cannot save sequence {name!r} in {self.path}: {_why(exc)}.") from exc
+            gone = self._gone()
+            raise StoreError(f"Cannot save sequence {name!r}: {gone}" if gone else
+                             f"Cannot save sequence {name!r} in {self.path}: {_why(exc)}.") from exc
         return path
 
     def load_sequence(self, name: str, *, render: bool = False):
@@ -243,7 +252,11 @@ class Store:
         than `grace` seconds. Returns what was deleted; entries are never touched."""
         removed, now = [], time.time()
         for folder in (self.clips_dir, self.sequences_dir):
-            for p in folder.iterdir():
+            try:
+                found = list(folder.iterdir())
+            except OSError:
+                continue           # gone or unreadable: nothing to tidy
+            for p in found:
                 m = _TEMP.match(p.name)
                 try:
                     old = now - p.stat().st_mtime > grace
@@ -260,6 +273,20 @@ class Store:
         return f"Store({str(self.path)!r}, {len(self)} clips, {len(self.sequences())} sequences)"
 
     # ---- internals ------------------------------------------------------------------
+    def _gone(self) -> str | None:
+        """What is true when the project folder (or its clips folder) no longer exists;
+        None while it does."""
+        if not self.path.is_dir():
+            return (f"the project folder {self.path} is gone (deleted or moved?), and with it "
+                    f"every clip saved there before. rn.Store({str(self.path)!r}) makes it again "
+                    f"(empty).")
+        for folder in (self.clips_dir, self.sequences_dir):
+            if not folder.is_dir():
+                return (f"the folder {folder} of the project {self.path} is gone (deleted or "
+                        f"moved?), and with it what was saved there before. "
+                        f"rn.Store({str(self.path)!r}) makes it again (empty).")
+        return None
+
     def _entry(self, clip_id: str) -> StoreEntry:
         return StoreEntry(clip_id, self._read_record(clip_id), self)
 

@@ -119,6 +119,24 @@ def test_full_disk_or_read_only_folder_is_a_clear_error_and_keeps_earlier_entrie
     assert not [n for n in files(store.clips_dir) if ".tmp" in n]         # no temp file left
 
 
+def test_a_deleted_project_folder_is_said_as_it_is(tmp_path):
+    import shutil
+
+    store = Store(tmp_path / "proj")
+    store.add(noise(1))
+    shutil.rmtree(store.path)
+    with pytest.raises(StoreError, match="is gone") as err:
+        store.add(noise(2))
+    assert "intact" not in str(err.value) and "rn.Store(" in str(err.value)
+    with pytest.raises(StoreError, match="is gone"):
+        store.gallery()
+    with pytest.raises(StoreError, match="is gone"):
+        store.save_sequence("film", Sequence([noise(3)]))
+    assert store.repair() == [] and not store.path.exists()     # nothing made behind the user's back
+    Store(store.path).add(noise(2))
+    assert len(store.gallery()) == 1
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes through chmod; covered by the EROFS case")
 def test_read_only_folder_for_real(tmp_path):
     store = Store(tmp_path)
