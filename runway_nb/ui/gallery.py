@@ -1,7 +1,11 @@
 """The gallery: a thumbnail for every clip in the project folder; click one to restore it.
 
-    gallery = Gallery(store, on_pick=lambda entry: print(entry.shot))
+    gallery = Gallery(store, on_pick=lambda entry: print(entry.shot), on_error=print)
     gallery.refresh()         # re-read the project folder (e.g. after a kernel restart)
+
+The refresh button never raises into the browser (where the error would vanish): what
+went wrong (the project folder deleted, say) goes to `on_error(exc)` — the Studio's
+status line — and shows in the gallery's title. `gallery.refresh()` itself raises.
 
 Reads only `Store.gallery()` (complete entries: the store writes a clip's JSON last),
 so a clip that is half-written, or that failed, never shows up here. A damaged
@@ -10,6 +14,7 @@ thumbnail shows as a grey tile and still restores. No torch is imported here.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 
 import ipywidgets as widgets
@@ -41,8 +46,9 @@ def caption(entry, width: int = 16) -> str:
 class Gallery(widgets.VBox):
     """Thumbnails of `store.gallery()`, newest first; `on_pick(entry)` on click."""
 
-    def __init__(self, store=None, on_pick: Callable | None = None, *, limit: int = LIMIT, **kwargs):
-        self.store, self.on_pick, self.limit = store, on_pick, limit
+    def __init__(self, store=None, on_pick: Callable | None = None, *, limit: int = LIMIT,
+                 on_error: Callable[[BaseException], object] | None = None, **kwargs):
+        self.store, self.on_pick, self.limit, self.on_error = store, on_pick, limit, on_error
         self.entries: list = []
         self.tiles: list[widgets.VBox] = []
         self._made: dict[str, widgets.VBox] = {}     # tiles by clip id, reused across refreshes
@@ -51,7 +57,7 @@ class Gallery(widgets.VBox):
                                                        max_height="260px"))
         self.refresh_button = widgets.Button(icon="refresh", tooltip="re-read the project folder",
                                              layout=widgets.Layout(width="36px"))
-        self.refresh_button.on_click(lambda _b: self.refresh())
+        self.refresh_button.on_click(lambda _b: self._refresh_clicked())
         super().__init__([widgets.HBox([self.title, self.refresh_button]), self.grid], **kwargs)
         self.refresh()
 
@@ -70,6 +76,15 @@ class Gallery(widgets.VBox):
         more = len(all_entries) - len(self.entries)
         self.title.value = (f"<b>Gallery</b> · {len(all_entries)} clip{'' if len(all_entries) == 1 else 's'}"
                             + (f" (newest {self.limit} shown)" if more > 0 else ""))
+
+    def _refresh_clicked(self) -> None:
+        try:
+            self.refresh()
+        except Exception as exc:  # noqa: BLE001 - a button callback: said, never raised into nowhere
+            self.title.value = "<b>Gallery</b> · could not re-read the project folder" + (
+                "" if self.on_error is not None else f": {html.escape(str(exc))}")
+            if self.on_error is not None:
+                self.on_error(exc)
 
     def pick(self, index_or_id) -> None:
         """The Python twin of clicking a tile: by position, or by clip id."""

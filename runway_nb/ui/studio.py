@@ -14,7 +14,10 @@ responsive during a render, so Cancel stops it within one denoising step. Errors
 in the status line in words (in JupyterLab an exception raised in a button callback
 would otherwise vanish), and the progress bar turns red on failure or cancel, green on
 success. A clip is shown and put in the project folder (the gallery) only once it is
-complete, so a failed or cancelled render leaves earlier clips untouched.
+complete, so a failed or cancelled render leaves earlier clips untouched. A clip the
+project folder cannot take (read-only, full, deleted) stays in `studio.clips` and is
+listed in `studio.unsaved`; the next clip that saves takes those along, and
+`studio.save_unsaved()` saves them by hand.
 
 Extend continues the clip in the player (the last made, or one picked in the gallery) by
 the form's seconds, with the form's prompt and the camera pad's move (an empty pad: the
@@ -155,6 +158,7 @@ class Studio(RenderFeedback, widgets.VBox):
         self.dtype, self.engine_options = dtype, dict(engine_options or {})
         self.clip = None                  # the last clip made (or restored)
         self.clips: list = []             # every clip made by this Studio, in order
+        self.unsaved: list = []           # those the project folder could not take (yet)
         self.error: BaseException | None = None   # the last error shown (full object)
         self.engine = None
         self._closed = False
@@ -220,7 +224,8 @@ class Studio(RenderFeedback, widgets.VBox):
         self.preview = W.Image(value=blank_png(512, 128), format="png", layout=W.Layout(
             min_height="128px", max_width="100%", margin="2px 0", align_self="flex-start"))
         self.player = Player()
-        self.gallery = Gallery(self.store, on_pick=self._shown(self.restore))
+        self.gallery = Gallery(self.store, on_pick=self._shown(self.restore), on_error=lambda exc:
+                               self._show_error(exc, prefix="The gallery could not be re-read: "))
         # The prompt and Generate on top, so they stay together at any width; below, two
         # columns that wrap: side by side when both fit (320 + 400 px), else the results
         # first (what Generate changes stays near it) and the settings under them.
@@ -482,6 +487,31 @@ class Studio(RenderFeedback, widgets.VBox):
         """Block until the running render ends (for scripts and tests); the last clip."""
         self.renderer.wait(timeout)
         return self.clip
+
+    def save_unsaved(self) -> list:
+        """Save the clips the project folder could not take when they were made
+        (`studio.unsaved`; e.g. once the folder is writable again, or made again with
+        rn.Store(path)). Returns those saved; the status line says what happened. The
+        next clip that saves takes them along too."""
+        if self.store is None:
+            self._say("This Studio has no project folder (store=False): nothing to save to.", "warn")
+            return []
+        if not self.unsaved:
+            self._say("Every clip made here is saved in the project.", "info")
+            return []
+        if self.renderer.busy:                # the worker may be saving them right now
+            self._say(self.renderer.busy_message, "warn")
+            return []
+        saved, exc = self._save_earlier()
+        self._refresh_gallery()
+        done = f"Saved {len(saved)} clip{'s' * (len(saved) != 1)} in {self.store.path}"
+        if exc is None:
+            self._say(f"{done}; every clip made here is saved now.", "ok")
+        else:
+            self.error = exc
+            self._say(f"{done if saved else 'Nothing saved'}: {type(exc).__name__}: {exc} — "
+                      f"{len(self.unsaved)} still kept in studio.unsaved (and studio.clips).", "error")
+        return saved
 
     SEQUENCE_NAME = "studio"
 

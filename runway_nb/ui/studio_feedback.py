@@ -94,16 +94,45 @@ class RenderFeedback:
                   f"{_note(self._note)}", "ok" if saved.endswith(".") else "warn")
 
     def _save(self, clip) -> str:
+        """Put a finished clip in the project folder, and the clips that could not be saved
+        before with it; what happened, as the end of the status line."""
         if self.store is None:
             return "."
         try:
             self.store.add(clip)
-        except Exception as exc:  # noqa: BLE001 - the clip is kept in studio.clip; say why
+        except Exception as exc:  # noqa: BLE001 - the clip is kept in studio.clips; say why
             self.error = exc
-            return (f"; NOT saved to the project ({type(exc).__name__}: {exc}) — it is still in "
-                    "studio.clip")
-        self.gallery.refresh()
-        return f", saved in {self.store.path}."
+            if not any(c is clip for c in self.unsaved):
+                self.unsaved.append(clip)
+            where = next((f"studio.clips[{i}]" for i, c in enumerate(self.clips) if c is clip),
+                         "studio.unsaved")
+            return (f"; NOT saved to the project ({type(exc).__name__}: {exc}) — it is kept in "
+                    f"{where} ({_unsaved(self.unsaved)}: studio.unsaved). They are saved with the "
+                    f"next clip that saves, or by studio.save_unsaved() once the folder can be "
+                    f"written again")
+        saved, _ = self._save_earlier()
+        self._refresh_gallery()
+        also = (f"; also saved {len(saved)} earlier clip{'s' * (len(saved) != 1)} that could not "
+                f"be saved before" if saved else "")
+        return f", saved in {self.store.path}{also}."
+
+    def _save_earlier(self) -> tuple[list, BaseException | None]:
+        """Save `studio.unsaved` in order, stopping at the first that fails: (saved, error)."""
+        saved = []
+        for clip in list(self.unsaved):
+            try:
+                self.store.add(clip)          # free for a clip saved meanwhile (a sequence's)
+            except Exception as exc:  # noqa: BLE001 - kept in studio.unsaved; the caller says
+                return saved, exc
+            self.unsaved.remove(clip)
+            saved.append(clip)
+        return saved, None
+
+    def _refresh_gallery(self) -> None:
+        try:
+            self.gallery.refresh()
+        except Exception as exc:  # noqa: BLE001 - the folder gone meanwhile: said, nothing lost
+            self.error = exc
 
     def _on_error(self, exc: BaseException) -> None:
         self.progress.bar_style = "danger"
@@ -148,6 +177,11 @@ class RenderFeedback:
 
 
 __all__ = ["RenderFeedback"]
+
+
+def _unsaved(clips) -> str:
+    n = len(clips)
+    return f"{n} clip{'s' * (n != 1)} not saved"
 
 
 def _note(note: str) -> str:

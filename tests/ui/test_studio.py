@@ -335,6 +335,61 @@ def test_a_saved_sequence_that_cannot_be_reloaded_is_left_as_it_is(studio, smoke
         again.wait(10)
 
 
+def _read_only(monkeypatch):
+    import errno
+
+    def refuse(self, final, fill):
+        raise PermissionError(errno.EACCES, "Permission denied", str(final))
+
+    monkeypatch.setattr(Store, "_write", refuse)     # as root, chmod would not stop the writes
+
+
+def test_clips_the_project_could_not_take_are_saved_once_it_can(studio, monkeypatch):
+    first = studio.generate(wait=True) and studio.clip
+    _read_only(monkeypatch)
+    lost = studio.generate(wait=True) and studio.clip
+    assert "NOT saved" in studio.message and "read-only" in studio.message
+    assert "studio.clips[1]" in studio.message and "studio.unsaved" in studio.message
+    assert studio.unsaved == [lost] and studio.clips == [first, lost]
+    assert studio.save_unsaved() == [] and "Nothing saved" in studio.message      # still read-only
+    assert studio.unsaved == [lost]
+    monkeypatch.undo()                                          # writable again
+    made = studio.generate(wait=True) and studio.clip
+    assert "also saved 1 earlier clip that could not be saved before" in studio.message
+    assert studio.unsaved == [] and {e.id for e in studio.gallery.entries} == {first.id, lost.id, made.id}
+    assert lost.id in Store(studio.store.path)
+
+
+def test_save_unsaved_saves_them_by_hand(studio, monkeypatch):
+    _read_only(monkeypatch)
+    lost = studio.generate(wait=True) and studio.clip
+    monkeypatch.undo()
+    assert studio.save_unsaved() == [lost] and "Saved 1 clip" in studio.message
+    assert studio.unsaved == [] and [e.id for e in studio.gallery.entries] == [lost.id]
+    assert studio.save_unsaved() == [] and "every clip made here is saved" in studio.message.lower()
+
+
+def test_a_deleted_project_folder_is_said_as_it_is_and_the_refresh_button_says_why(studio):
+    import shutil
+
+    from runway_nb.errors import StoreError
+
+    first = studio.generate(wait=True) and studio.clip
+    shutil.rmtree(studio.store.path)
+    lost = studio.generate(wait=True) and studio.clip
+    assert "NOT saved" in studio.message and "is gone" in studio.message
+    assert "intact" not in studio.message                      # clips saved before went with it
+    assert studio.unsaved == [lost]
+    with pytest.raises(StoreError, match="is gone"):
+        studio.gallery.refresh()
+    studio.gallery.refresh_button.click()                      # in the browser: never a lost exception
+    assert "gallery could not be re-read" in studio.message and "is gone" in studio.message
+    assert "could not re-read" in studio.gallery.title.value
+    Store(studio.store.path)                                   # made again, as the message says
+    assert studio.save_unsaved() == [lost]
+    assert [e.id for e in studio.gallery.entries] == [lost.id] and first.id not in studio.store
+
+
 def test_extend_continues_the_clip_in_the_player_and_keeps_its_parent(studio):
     assert studio.extend_button.disabled                   # nothing to extend yet
     refused = studio.extend()
