@@ -11,6 +11,8 @@ where there is one — what to do. Catch `RunwayError` to catch them all.
     ├── MissingDependency     (also ImportError)   an optional package is not installed
     ├── Cancelled                                  a render was cancelled by the user
     └── StoreError            (also OSError)       the project folder cannot be written/read
+        └── SequenceChanged                        an autosaved sequence's file was changed by
+                                                   another writer: the edit is not saved over it
 """
 
 from __future__ import annotations
@@ -62,6 +64,12 @@ class Cancelled(RunwayError):
 
 class StoreError(RunwayError, OSError):
     pass
+
+
+class SequenceChanged(StoreError):
+    """An autosaved Sequence's file was saved by someone else (another Studio or notebook
+    on the project) since this Sequence read or saved it: the edit is undone here, not
+    saved over theirs. Reload with `store.load_sequence(name)` and redo it."""
 
 
 def check_number(field: str, value: Any, *, low=None, high=None, integer=False,

@@ -30,12 +30,13 @@ from typing import Any
 import numpy as np
 
 from . import parse_size
-from .errors import InvalidInput, check_number
+from .errors import InvalidInput, SequenceChanged, check_number
 
 TRANSITIONS = ("cut", "crossfade", "fade_to_black")
 SUFFIXES = (".mp4", ".gif", ".webm", ".otio", ".json")
 AUDIO_SUFFIXES = (".wav", ".mp3", ".ogg", ".flac", ".m4a", ".aac")
 MAX_TITLE_CHARS = 200
+_SAVE_NOW = object()     # autosave's default: write the sequence now
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,7 @@ class Sequence:
         self._entries: tuple[Entry, ...] = ()
         self._soundtrack: Path | None = None
         self._autosave = None          # (store, name) once `autosave` is called
+        self._version = None           # the store's version of `name` this sequence is
         self._commit(tuple(self._clip_entry(c, f"clips[{i}]") for i, c in enumerate(clips)))
         if soundtrack is not None:
             self.soundtrack = soundtrack
@@ -273,12 +275,30 @@ class Sequence:
         self._commit(self._replace_at(i, replace(self._entries[i], transition=t)))
         return self
 
-    def autosave(self, store, name: str) -> Sequence:
+    def autosave(self, store, name: str, *, version: Any = _SAVE_NOW) -> Sequence:
         """Save to `store` as `name` now and after every edit (an edit that cannot be saved
-        is undone and its StoreError raised)."""
-        store.save_sequence(name, self)
-        self._autosave = (store, name)
+        is undone and its StoreError raised).
+
+        An edit is saved only over the file this sequence last read or wrote: if another
+        writer (a second Studio or notebook on the project) saved `name` since, the edit is
+        undone and SequenceChanged raised, so neither overwrites the other; reload with
+        `store.load_sequence(name)` and redo it. `version`: this sequence already is that
+        version of the store's `name` (`store.sequence_version(name)` read before loading
+        it; None: not saved yet): nothing is written now."""
+        if version is _SAVE_NOW:
+            with store.sequence_lock(name):
+                store.save_sequence(name, self)
+                version = store.sequence_version(name)
+        self._autosave, self._version = (store, name), version
         return self
+
+    def changed_on_disk(self) -> bool:
+        """True when this autosaved sequence's file was saved by another writer since this
+        sequence read or wrote it (its next edit would raise SequenceChanged)."""
+        if self._autosave is None:
+            return False
+        store, name = self._autosave
+        return store.sequence_version(name) != self._version
 
     # ---- rendering --------------------------------------------------------------------
     def frames(self) -> np.ndarray:
@@ -405,7 +425,15 @@ class Sequence:
         if self._autosave is not None:
             store, name = self._autosave
             try:
-                store.save_sequence(name, self)
+                with store.sequence_lock(name):
+                    if store.sequence_version(name) != self._version:
+                        raise SequenceChanged(
+                            f"The sequence {name!r} in {store.path} was saved by another writer "
+                            f"(another Studio or notebook on this project) since this one read or "
+                            f"saved it: this edit is undone here rather than saved over theirs. "
+                            f"Reload it with store.load_sequence({name!r}) and redo the edit.")
+                    store.save_sequence(name, self)
+                    self._version = store.sequence_version(name)
             except BaseException:
                 self._entries, self._default = before
                 raise

@@ -7,6 +7,7 @@
       clips/<id>.json         shot + provenance + parent id. Written LAST: an entry exists
                               only once its JSON does, so an interrupted save shows nothing
       sequences/<name>.json   film files (see export/film.py), autosaved sequences
+      sequences/.<name>.lock  taken while an autosaved sequence checks and saves (empty)
 
 Why an .npz beside the .mp4: H.264 in yuv420p is lossy (and halves colour resolution),
 so frames read back from the mp4 are not the frames rendered. Extend conditions on a
@@ -22,7 +23,9 @@ concurrent writer may still be about to write that JSON).
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import hashlib
 import json
 import os
 import re
@@ -240,6 +243,52 @@ class Store:
             raise InvalidInput("name", name, f"is not a saved sequence; saved: "
                                f"{', '.join(self.sequences()) or 'none yet'}")
         return load_film(path).to_sequence(store=self, render=render)
+
+    def sequence_version(self, name: str) -> str | None:
+        """What sequences/<name>.json holds now, as a digest (None: no such sequence).
+        An autosaved Sequence remembers the version it read or wrote, and refuses to save
+        over another (SequenceChanged): two Studios or notebooks on one project never
+        silently overwrite each other's edits."""
+        path = self.sequences_dir / f"{check_name('name', name)}.json"
+        try:
+            return hashlib.sha256(path.read_bytes()).hexdigest()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StoreError(f"Cannot read sequence {name!r} in {self.path}: {_why(exc)}.") from exc
+
+    @contextlib.contextmanager
+    def sequence_lock(self, name: str):
+        """Hold the project's lock on sequence `name` (other processes and threads using it
+        wait): an autosaved Sequence checks the version and writes under it, so no writer
+        slips in between. Where no lock can be taken (no fcntl on Windows, a read-only or
+        deleted folder) it goes on without one: the version check still catches a change
+        made before it, and the write's own error says what is wrong with the folder."""
+        lock = self.sequences_dir / f".{check_name('name', name)}.lock"
+        try:
+            import fcntl
+        except ImportError:           # Windows: the version check alone
+            yield
+            return
+        try:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+        except OSError:
+            yield
+            return
+        try:
+            deadline = time.monotonic() + 60.0
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise StoreError(f"Sequence {name!r} in {self.path} stayed locked by another "
+                                         f"writer for a minute ({lock}); try again.") from None
+                    time.sleep(0.01)
+            yield
+        finally:
+            os.close(fd)              # releases the lock
 
     def sequences(self) -> list[str]:
         """Saved sequence names, newest first."""

@@ -83,6 +83,60 @@ def test_a_failed_autosave_undoes_the_edit(tmp_path, monkeypatch):
     assert len(seq) == 1
 
 
+def test_two_autosaved_copies_of_one_sequence_never_overwrite_each_other(tmp_path):
+    """Two notebooks (or Studios) on one project, each with the sequence loaded: the
+    second to save used to write its copy over the first's edit (last writer wins)."""
+    from runway_nb.errors import SequenceChanged
+
+    a, b, c = noise(1), noise(2), noise(3)
+    mine = Sequence([a]).autosave(Store(tmp_path), "film")
+    store = Store(tmp_path)
+    theirs = store.load_sequence("film").autosave(store, "film", version=store.sequence_version("film"))
+    assert not mine.changed_on_disk() and not theirs.changed_on_disk()
+    theirs += b                                                  # saved: their edit
+    assert mine.changed_on_disk() and not theirs.changed_on_disk()
+    with pytest.raises(SequenceChanged, match="another writer.*load_sequence"):
+        mine += c                                                # would overwrite theirs: refused
+    assert [x.id for x in mine.clips] == [a.id]                  # undone here
+    assert [x.id for x in Store(tmp_path).load_sequence("film").clips] == [a.id, b.id]
+    again = store.load_sequence("film").autosave(store, "film", version=store.sequence_version("film"))
+    again += c                                                   # reloaded, redone: both kept
+    assert [x.id for x in Store(tmp_path).load_sequence("film").clips] == [a.id, b.id, c.id]
+    assert Store(tmp_path).sequences() == ["film"]               # the lock file is not a sequence
+    fresh = Sequence().autosave(store, "new", version=None)      # not saved yet: made by its first edit
+    assert store.sequences() == ["film"]
+    fresh += a
+    assert store.sequence_version("new") is not None and not fresh.changed_on_disk()
+
+
+def test_an_autosave_checks_and_writes_under_the_sequence_lock(tmp_path):
+    import threading
+
+    store = Store(tmp_path)
+    seq = Sequence([noise(1)]).autosave(store, "film")
+    held, release, saved = threading.Event(), threading.Event(), threading.Event()
+
+    def holder():
+        with Store(tmp_path).sequence_lock("film"):          # another writer, mid-save
+            held.set()
+            release.wait(10)
+
+    def edit():
+        seq.append(noise(2))
+        saved.set()
+
+    t = threading.Thread(target=holder)
+    t.start()
+    assert held.wait(10)
+    e = threading.Thread(target=edit)
+    e.start()
+    assert not saved.wait(0.3)                                # waits for the lock
+    release.set()
+    t.join(10)
+    e.join(10)
+    assert saved.is_set() and len(Store(tmp_path).load_sequence("film")) == 2
+
+
 @pytest.mark.parametrize("name", ["../escape", "/tmp/abs", "a/b", "a\0b", "", ".hidden", "x" * 101, 7])
 def test_names_cannot_leave_the_project_folder(tmp_path, name):
     store = Store(tmp_path / "proj")
