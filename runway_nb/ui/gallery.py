@@ -52,6 +52,7 @@ class Gallery(widgets.VBox):
         self.entries: list = []
         self.tiles: list[widgets.VBox] = []
         self._made: dict[str, widgets.VBox] = {}     # tiles by clip id, reused across refreshes
+        self._seen: frozenset | None = None          # the clip records listed at the last refresh
         self.title = widgets.HTML("<b>Gallery</b>")
         self.grid = widgets.HBox(layout=widgets.Layout(flex_flow="row wrap", overflow="auto",
                                                        max_height="260px"))
@@ -63,7 +64,9 @@ class Gallery(widgets.VBox):
 
     def refresh(self) -> None:
         """Rebuild the tiles from the store (newest `limit` clips)."""
+        seen = self._listing()
         all_entries = [] if self.store is None else self.store.gallery()
+        self._seen = seen
         self.entries = all_entries[: self.limit]
         self.tiles = [self._made.get(e.id) or self._tile(e) for e in self.entries]
         shown = {e.id for e in self.entries}
@@ -76,6 +79,20 @@ class Gallery(widgets.VBox):
         more = len(all_entries) - len(self.entries)
         self.title.value = (f"<b>Gallery</b> · {len(all_entries)} clip{'' if len(all_entries) == 1 else 's'}"
                             + (f" (newest {self.limit} shown)" if more > 0 else ""))
+
+    def refresh_if_changed(self) -> bool:
+        """Refresh if clips were saved in (or removed from) the project folder since the
+        last refresh — by another Studio or notebook, say. Only lists the folder when
+        nothing changed. True when it refreshed."""
+        if self._listing() == self._seen:
+            return False
+        self.refresh()
+        return True
+
+    def _listing(self) -> frozenset:
+        if self.store is None:
+            return frozenset()
+        return frozenset(p.name for p in self.store.clips_dir.glob("*.json") if not p.name.startswith("."))
 
     def _refresh_clicked(self) -> None:
         try:

@@ -60,7 +60,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from ..errors import InvalidInput, RunwayError
+from ..errors import InvalidInput, RunwayError, SequenceChanged
 from ..shot import Shot
 from .form import FIELDS, ShotForm
 from .gallery import Gallery
@@ -169,6 +169,7 @@ class Studio(RenderFeedback, widgets.VBox):
         self._keep_engine = False         # the picker's options change: no engine switch
         self.store = self._open_store(store)
         self._sequence = sequence
+        self._project_sequence_owned = sequence is None   # the project's "studio", made here
         self.renderer = Renderer(on_progress=self._on_progress, on_preview=self._on_preview,
                                  on_done=self._on_done, on_error=self._on_error,
                                  on_state=self._on_state, preview_interval=preview_interval,
@@ -407,6 +408,7 @@ class Studio(RenderFeedback, widgets.VBox):
         if refused is not None:
             return refused
         self._show_background()               # the last clip's first frame, if not shown yet
+        self._sync_gallery()                  # clips saved meanwhile by another Studio
         try:
             engine = self.engine or self._load_engine()
             if engine is None:
@@ -519,10 +521,46 @@ class Studio(RenderFeedback, widgets.VBox):
     def sequence(self):
         """The film being assembled (a runway_nb.Sequence, made on first use). With a project
         folder it is the project's sequence "studio": saved after every edit and reloaded
-        by a new Studio on the same folder, so a kernel restart does not lose the cut."""
+        by a new Studio on the same folder, so a kernel restart does not lose the cut.
+        Another Studio or notebook on the same folder may edit it too: when its file was
+        saved by them since this Studio read or wrote it, it is reloaded here first (the
+        status line says so), and an edit is never saved over theirs (SequenceChanged)."""
+        seq, note = self._fresh_sequence()
+        if note:
+            self._say(note, "info")
+        return seq
+
+    def _fresh_sequence(self):
+        """(the sequence, a note): reloaded first when another writer saved the project's."""
         if self._sequence is None:
             self._sequence = self._project_sequence()
-        return self._sequence
+            return self._sequence, ""
+        if not self._project_sequence_owned:     # the caller's own Sequence: theirs to reload
+            return self._sequence, ""
+        try:
+            changed = self._sequence.changed_on_disk()
+        except RunwayError:
+            changed = False                       # unreadable: the next save says what is wrong
+        note = self._reload_sequence() if changed else ""      # may replace self._sequence
+        return self._sequence, note
+
+    def _reload_sequence(self) -> str:
+        """Take the project's sequence as another Studio or notebook saved it; a note."""
+        store, name = self.store, self.SEQUENCE_NAME
+        try:
+            version = store.sequence_version(name)
+            if version is None:                   # deleted: this cut is written anew by the next edit
+                self._sequence.autosave(store, name, version=None)
+                return (f"The project's sequence {name!r} was gone from {store.sequences_dir}: "
+                        f"this Studio's cut is saved there again with the next edit.")
+            seq = store.load_sequence(name).autosave(store, name, version=version)
+        except RunwayError as exc:
+            return (f"The project's sequence {name!r} was changed by another Studio or notebook "
+                    f"and could not be reloaded ({exc}); this Studio's copy is not saved over it.")
+        self._sequence = seq
+        return (f"The project's sequence {name!r} had been changed by another Studio or notebook "
+                f"on this project: reloaded it first ({len(seq)} clip{'s' * (len(seq) != 1)}, "
+                f"their edits kept).")
 
     def _project_sequence(self):
         from ..sequence import Sequence
@@ -530,29 +568,46 @@ class Studio(RenderFeedback, widgets.VBox):
         if self.store is None:
             return Sequence()
         name = self.SEQUENCE_NAME
-        if name in self.store.sequences():
-            try:
-                return self.store.load_sequence(name).autosave(self.store, name)
-            except RunwayError as exc:      # never overwrite the saved cut with an empty one
-                self._show_error(exc, prefix=f"The project's sequence {name!r} could not be reloaded "
-                                             f"(it is left as it is; this one is kept in memory only): ")
-                return Sequence()
-        return Sequence().autosave(self.store, name)
+        try:
+            version = self.store.sequence_version(name)      # read before the file itself
+            if version is not None:
+                return self.store.load_sequence(name).autosave(self.store, name, version=version)
+        except RunwayError as exc:      # never overwrite the saved cut with an empty one
+            self._show_error(exc, prefix=f"The project's sequence {name!r} could not be reloaded "
+                                         f"(it is left as it is; this one is kept in memory only): ")
+            return Sequence()
+        return Sequence().autosave(self.store, name, version=None)   # made by its first edit
 
     def add_to_sequence(self):
-        """Append the current clip to `studio.sequence`; None (and a message) if it can't."""
+        """Append the current clip to `studio.sequence`; None (and a message) if it can't.
+        The project's sequence is reloaded first if another Studio or notebook saved it
+        since, so their edits and this one are both kept."""
         if self.clip is None:
             self._say("Nothing to add yet: generate a clip (or pick one in the gallery) first.", "warn")
             return None
+        self._sync_gallery()                      # their new clips show here too
         try:
-            self.sequence.append(self.clip)
+            seq, note = self._fresh_sequence()
+            try:
+                seq.append(self.clip)
+            except SequenceChanged:               # saved by them between the check and this edit
+                note = self._reload_sequence()
+                seq = self._sequence
+                seq.append(self.clip)
         except RunwayError as exc:
             self._show_error(exc, prefix="Not added to the sequence: ")
             return None
-        seq = self.sequence
-        self._say(f"Added {self.clip.id} to the sequence: {len(seq)} clip{'s' * (len(seq) != 1)}, "
-                  f"{seq.duration:.2f} s.", "ok")
+        self._say(f"{note + ' ' if note else ''}Added {self.clip.id} to the sequence: {len(seq)} "
+                  f"clip{'s' * (len(seq) != 1)}, {seq.duration:.2f} s.", "ok")
         return seq
+
+    def _sync_gallery(self) -> None:
+        """Show clips another Studio or notebook saved in the project since the last look
+        (a listing of the folder; the records are read only when it changed)."""
+        try:
+            self.gallery.refresh_if_changed()
+        except Exception as exc:  # noqa: BLE001 - the folder gone: the next save says so in words
+            self.error = exc
 
     def close(self) -> None:
         """Closing the Studio cancels its render (the worker stops within one step)."""

@@ -316,6 +316,50 @@ def test_the_sequence_is_kept_in_the_project_and_back_after_a_restart(studio, sm
         after_restart.wait(10)
 
 
+def test_two_studios_on_one_project_keep_each_others_sequence_edits(studio, smoke_pipeline):
+    """Two notebooks on the default runway_project/: each Studio autosaved its own copy of
+    the sequence, so the last to add wrote its cut over the other's."""
+    other = Studio(engine=str(smoke_pipeline), store=Store(studio.store.path))
+    try:
+        other.prompt.value, other.seconds.value, other.steps.value = "a blue cube", 0.5, 2
+        mine = studio.generate(wait=True) and studio.clip
+        theirs = other.generate(wait=True) and other.clip
+        assert len(studio.sequence) == len(other.sequence) == 0          # both read it
+        assert studio.add_to_sequence() and "reloaded" not in studio.message
+        assert [e.id for e in studio.gallery.entries] == [theirs.id, mine.id]   # their clip, no refresh click
+        assert other.add_to_sequence()
+        assert "changed by another Studio" in other.message and "reloaded it first" in other.message
+        assert "2 clips" in other.message
+        on_disk = lambda: [c.id for c in Store(studio.store.path).load_sequence("studio").clips]  # noqa: E731
+        assert on_disk() == [mine.id, theirs.id]
+        assert studio.add_to_sequence() and "reloaded it first" in studio.message
+        assert on_disk() == [mine.id, theirs.id, mine.id]
+        assert [c.id for c in studio.sequence.clips] == on_disk()
+        assert [c.id for c in other.sequence.clips] == on_disk() and "reloaded" in other.message
+    finally:
+        other.close()
+        other.wait(10)
+
+
+def test_an_edit_racing_another_studios_save_is_reloaded_and_redone(studio, smoke_pipeline, monkeypatch):
+    from runway_nb.sequence import Sequence
+
+    mine = studio.generate(wait=True) and studio.clip
+    studio.add_to_sequence()
+    other = Studio(engine=str(smoke_pipeline), store=Store(studio.store.path))
+    try:
+        other.gallery.pick(mine.id)
+        other.add_to_sequence()                               # saved by them…
+        # …just after this Studio looked: its check misses it, the save must not
+        monkeypatch.setattr(Sequence, "changed_on_disk", lambda self: False)
+        assert studio.add_to_sequence()
+        assert "reloaded it first" in studio.message and "3 clips" in studio.message
+        assert len(Store(studio.store.path).load_sequence("studio")) == 3
+    finally:
+        other.close()
+        other.wait(10)
+
+
 def test_a_saved_sequence_that_cannot_be_reloaded_is_left_as_it_is(studio, smoke_pipeline):
     studio.generate(wait=True)
     studio.add_to_sequence()
