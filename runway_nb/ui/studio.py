@@ -586,6 +586,7 @@ class Studio(RenderFeedback, widgets.VBox):
             self._say("Nothing to add yet: generate a clip (or pick one in the gallery) first.", "warn")
             return None
         self._sync_gallery()                      # their new clips show here too
+        note = ""
         try:
             seq, note = self._fresh_sequence()
             try:
@@ -595,7 +596,7 @@ class Studio(RenderFeedback, widgets.VBox):
                 seq = self._sequence
                 seq.append(self.clip)
         except RunwayError as exc:
-            self._show_error(exc, prefix="Not added to the sequence: ")
+            self._show_error(exc, prefix=f"{note + ' ' if note else ''}Not added to the sequence: ")
             return None
         self._say(f"{note + ' ' if note else ''}Added {self.clip.id} to the sequence: {len(seq)} "
                   f"clip{'s' * (len(seq) != 1)}, {seq.duration:.2f} s.", "ok")

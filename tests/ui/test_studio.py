@@ -341,6 +341,14 @@ def test_two_studios_on_one_project_keep_each_others_sequence_edits(studio, smok
         other.wait(10)
 
 
+def test_a_deleted_sequence_file_is_written_again_with_this_studios_cut(studio):
+    made = studio.generate(wait=True) and studio.clip
+    studio.add_to_sequence()
+    (studio.store.sequences_dir / "studio.json").unlink()
+    assert studio.add_to_sequence() and "was gone" in studio.message
+    assert [c.id for c in Store(studio.store.path).load_sequence("studio").clips] == [made.id, made.id]
+
+
 def test_an_edit_racing_another_studios_save_is_reloaded_and_redone(studio, smoke_pipeline, monkeypatch):
     from runway_nb.sequence import Sequence
 
