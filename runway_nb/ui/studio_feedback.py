@@ -190,4 +190,7 @@ def _note(note: str) -> str:
 
 def _plan_note(provenance: dict) -> str:
     note = plan_note(provenance)
+    if provenance.get("cancel_too_late"):   # Engine.render keeps a clip finished before it heard Cancel
+        note = "; ".join(filter(None, [note, "Cancel came after the last step, so the finished clip "
+                                             "was kept"]))
     return f"; {note}" if note else ""

@@ -919,3 +919,20 @@ def test_a_made_clip_becomes_both_pads_background_drawn_on_the_main_thread(studi
     np.testing.assert_array_equal(studio.camera_pad.preview, clip.frames[0])
     np.testing.assert_array_equal(studio.brush_pad.frame, clip.frames[0])
     assert drawn_on and all(t is threading.main_thread() for t in drawn_on)
+
+
+def test_a_cancel_too_late_to_stop_the_render_says_the_finished_clip_was_kept(studio, monkeypatch):
+    """Engine.render keeps a clip whose Cancel came after its last denoising step (during the
+    decode): the status line says so, or the user, who pressed Cancel, reads an ordinary 'Made'."""
+    engine = studio.engine
+    real_render = engine.render
+
+    def render(shot, **kwargs):
+        clip = real_render(shot, **kwargs)
+        clip.provenance["cancel_too_late"] = True
+        return clip
+
+    monkeypatch.setattr(engine, "render", render)
+    assert studio.generate(wait=True) and studio.renderer.outcome == "done"
+    assert "Cancel came after the last step, so the finished clip was kept" in studio.message
+    assert studio.clip is not None and studio.clip.id in studio.store
