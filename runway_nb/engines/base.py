@@ -213,6 +213,11 @@ class Engine(ABC):
 
         if not isinstance(shot, Shot):
             raise InvalidInput("shot", shot, "must be a runway_nb.Shot")
+        if self.__dict__.get("_unloaded"):
+            from ..errors import WeightsError
+
+            raise WeightsError(f"the {self.id} engine was unloaded (rn.unload_engine) and holds no "
+                               f"weights any more. Load it again: rn.load_engine({self.id!r}, ...).")
         given = 0 if init_frames is None else (1 if np.ndim(init_frames) == 3 else len(init_frames))
         shot = self.resolve(shot, given)
         if init_frames is not None:
@@ -301,6 +306,13 @@ class Engine(ABC):
                 started: float) -> np.ndarray:
         """Return frames (T, H, W, 3) uint8 for a resolved shot — or (frames, notes), notes a
         dict of JSON values for the clip's provenance; raise Cancelled if cancelled."""
+
+    def unload(self) -> None:
+        """Let go of this engine's weights (`rn.unload_engine` calls it): the memory comes back
+        once nothing else holds the model, and `render` refuses from then on."""
+        self.__dict__["_unloaded"] = True
+        for name in ("pipe", "_variants", "_preview"):
+            self.__dict__.pop(name, None)
 
     def provenance(self) -> dict:
         from .. import __version__

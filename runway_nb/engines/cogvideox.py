@@ -32,10 +32,11 @@ class CogVideoXEngine(DiffusersEngine):
     known_checkpoints = {"THUDM/CogVideoX-2b": _COG, "THUDM/CogVideoX-5b": _COG,
                          "THUDM/CogVideoX-5b-I2V": _COG}
 
-    def __init__(self, source=None, device="cpu", dtype=None, **options):
-        if dtype is None and device != "cpu" and "5b" in str(source or self.default_repo).lower():
+    @classmethod
+    def resolve_dtype(cls, source, device, dtype):
+        if dtype is None and device.split(":")[0] != "cpu" and "5b" in str(source or cls.default_repo).lower():
             dtype = "bfloat16"
-        super().__init__(source, device, dtype, **options)
+        return super().resolve_dtype(source, device, dtype)
 
     def _prepare(self, shot, num_frames, init_frames):
         kwargs = dict(prompt=shot.prompt, negative_prompt=shot.negative_prompt or None,

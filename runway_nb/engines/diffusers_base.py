@@ -90,8 +90,8 @@ def call_default(pipe, name: str):
 
 
 def parse_dtype(dtype, device: str, default_gpu: str) -> torch.dtype:
-    if dtype is None:   # float32 on CPU (exact, and half precision is slow there)
-        return torch.float32 if device == "cpu" else DTYPES[default_gpu]
+    if dtype is None:   # float32 on CPU (exact, and half precision is slow there), "cpu:0" too
+        return torch.float32 if device.split(":")[0] == "cpu" else DTYPES[default_gpu]
     if isinstance(dtype, torch.dtype) and dtype in DTYPES.values():
         return dtype
     if isinstance(dtype, str) and dtype.lower() in DTYPES:
@@ -129,7 +129,7 @@ class DiffusersEngine(DiffusersCamera, Engine):
             if not isinstance(value, bool):
                 raise InvalidInput(name, value, "must be True or False")
         self.device = device
-        self.dtype = parse_dtype(dtype, device, self.default_gpu_dtype)
+        self.dtype = self.resolve_dtype(source, device, dtype)
         self.source = str(source) if source is not None else self.default_repo
         self.options = {"cpu_offload": cpu_offload, "vae_slicing": vae_slicing,
                         "vae_tiling": vae_tiling, "allow_pickle": allow_pickle, "revision": revision,
@@ -140,6 +140,12 @@ class DiffusersEngine(DiffusersCamera, Engine):
         self.capabilities = self._capabilities()
         self._preview: LatentPreview | None = None
         self._variants: dict[str, object] = {}
+
+    @classmethod
+    def resolve_dtype(cls, source, device: str, dtype) -> torch.dtype:
+        """The dtype the engine runs in: `dtype` as given, else float32 on a CPU and the
+        checkpoint's recommended dtype on a GPU (the registry keys its cache on it too)."""
+        return parse_dtype(dtype, device, cls.default_gpu_dtype)
 
     # ---- 1. loading -----------------------------------------------------------------------------
     def _load(self, source: str, allow_pickle: bool, revision: str | None, variant: str | None):
@@ -392,6 +398,15 @@ class DiffusersEngine(DiffusersCamera, Engine):
 
     def _vae_mean(self, x: torch.Tensor) -> torch.Tensor:
         return self.pipe.vae.encode(x).latent_dist.mean
+
+    def unload(self) -> None:
+        remove = getattr(getattr(self, "pipe", None), "remove_all_hooks", None)
+        if remove is not None:             # cpu_offload's hooks hold the models too
+            try:
+                remove()
+            except Exception:  # noqa: BLE001 - freeing memory must not fail on a hook
+                pass
+        super().unload()
 
     # ---- description ---------------------------------------------------------------------------------
     def provenance(self) -> dict:

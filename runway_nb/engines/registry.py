@@ -1,8 +1,13 @@
 """Which engines exist, and `load_engine(name_or_path)`.
 
 An engine id maps to a factory plus a one-line description; a local folder is
-recognised from its `model_index.json`. Loaded engines are cached per
-(id, device, dtype), so repeated `rn.generate` calls don't reload weights.
+recognised from its `model_index.json`. Loaded engines are cached, so repeated
+`rn.generate` calls don't reload weights. The cache is keyed on what is loaded, not on
+how it was spelled: the engine id, or a folder's resolved path ("runs/wan/" and
+"./runs/wan" are one folder); the device ("cpu:0" is "cpu": a machine has one CPU; GPU
+spellings stay apart, since "cuda" follows `torch.cuda.set_device`); the dtype the engine
+will use (None, "fp32", "float32" and torch.float32 on a CPU are one); and the options,
+leaving out those given at their default. `unload_engine` frees them.
 """
 
 from __future__ import annotations
@@ -25,6 +30,10 @@ class EngineEntry:
     recognizes: Callable[[Path], bool] | None = None   # for local pipeline folders
     capabilities: Callable[[], object] | None = None   # documented capabilities, without loading
     options: tuple[str, ...] | None = None   # the options it takes besides device and dtype (None: unchecked)
+    # (source, device, dtype) -> the dtype the engine will run in, for the cache key (None: the
+    # dtype as given, its spelling made canonical)
+    dtype_of: Callable[..., object] | None = None
+    option_defaults: tuple[tuple[str, object], ...] = ()   # options at these values are left out of the key
 
 
 _ENTRIES: dict[str, EngineEntry] = {}
@@ -54,6 +63,21 @@ def engine_options(cls) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
+def engine_option_defaults(cls) -> tuple[tuple[str, object], ...]:
+    """(name, default) of the options of `engine_options(cls)` that have a default."""
+    import inspect
+
+    found = {}
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is None:
+            continue
+        for p in inspect.signature(init).parameters.values():
+            if p.default is not p.empty and p.name not in found:
+                found[p.name] = p.default
+    return tuple((name, found[name]) for name in engine_options(cls) if name in found)
+
+
 def _check_options(entry: EngineEntry, options: dict) -> None:
     """Refuse, by name, an option the engine does not take (it was a bare TypeError from
     the engine's __init__), listing those it does."""
@@ -74,7 +98,10 @@ def _register_builtins() -> None:
         lambda path=None, **kw: tiny.TinyEngine(path, **kw),
         lambda: (tiny.WEIGHTS / "model_index.json").is_file(),
         recognizes=tiny.is_tiny_folder, capabilities=lambda: tiny.TinyEngine.capabilities,
-        options=engine_options(tiny.TinyEngine)))
+        options=engine_options(tiny.TinyEngine),
+        # float32 only: any other dtype is refused by the engine itself
+        dtype_of=lambda source, device, dtype: "float32" if canonical_dtype(dtype) in (None, "float32") else dtype,
+        option_defaults=engine_option_defaults(tiny.TinyEngine)))
     _register_diffusers_adapters()
 
 
@@ -105,7 +132,8 @@ def _register_diffusers_adapters() -> None:
             lambda path=None, _cls=cls, **kw: _cls(path, **kw),
             lambda _repo=cls.default_repo: hub.is_cached(_repo),
             recognizes=recognizer(cls, i2v), capabilities=cls.documented_capabilities,
-            options=engine_options(cls)))
+            options=engine_options(cls), dtype_of=cls.resolve_dtype,
+            option_defaults=engine_option_defaults(cls)))
 
 
 def engine_ids() -> list[str]:
@@ -203,11 +231,55 @@ def available_devices() -> list[str]:
     return here
 
 
+def canonical_dtype(dtype):
+    """One spelling per dtype for the cache key: None stays None, "fp16", "float16" and
+    torch.float16 are "float16"; anything else is left as it is (the engine refuses it)."""
+    import torch
+
+    from .diffusers_base import DTYPES
+
+    if dtype is None:
+        return None
+    if isinstance(dtype, torch.dtype):
+        return str(dtype).replace("torch.", "")
+    if isinstance(dtype, str) and dtype.lower() in DTYPES:
+        return str(DTYPES[dtype.lower()]).replace("torch.", "")
+    return dtype
+
+
+def canonical_device(device: str) -> str:
+    """"cpu:0" (any number) is "cpu": a machine has one CPU, and torch runs the same on both.
+    GPU spellings are kept as given ("cuda" is whichever GPU `torch.cuda.set_device` chose)."""
+    return "cpu" if device.split(":")[0] == "cpu" else device
+
+
+def _source_key(name: str) -> str:
+    """What a name loads: a registered id, a folder's resolved path, else the name (a hub id)."""
+    if name in _ENTRIES:
+        return name
+    path = Path(name).expanduser()
+    return str(path.resolve()) if path.exists() else name
+
+
+def _cache_key(entry: EngineEntry, name: str, source, device: str, dtype, options: dict) -> tuple:
+    if entry.dtype_of is not None:
+        dtype = entry.dtype_of(source, device, dtype)       # None → the engine's own default
+    defaults = dict(entry.option_defaults)
+    given = {k: v for k, v in options.items() if not (k in defaults and _same(v, defaults[k]))}
+    return (_source_key(name), device, repr(canonical_dtype(dtype)), repr(sorted(given.items())))
+
+
+def _same(a, b) -> bool:
+    return type(a) is type(b) and a == b        # False is not 0, True is not 1
+
+
 def load_engine(name_or_path: str | Path = "tiny", device: str = "cpu", dtype=None, **options) -> Engine:
     """Load (or reuse) an engine by id, a local pipeline folder or a hub id ("owner/name").
 
     `options` go to the engine: for the diffusers adapters `cpu_offload`, `vae_slicing`,
-    `vae_tiling`, `allow_pickle`, `revision`, `variant` (see engines/diffusers_base.py)."""
+    `vae_tiling`, `allow_pickle`, `revision`, `variant` (see engines/diffusers_base.py).
+    An engine loaded before with the same weights, device, dtype and options is returned
+    as it is (see the module doc); `unload_engine` frees engines."""
     ids = engine_ids()
     check_device(device)
     if isinstance(name_or_path, Engine):
@@ -215,44 +287,96 @@ def load_engine(name_or_path: str | Path = "tiny", device: str = "cpu", dtype=No
     if not isinstance(name_or_path, (str, Path)) or not str(name_or_path).strip():
         raise InvalidInput("engine", name_or_path, f"must be an engine id ({', '.join(ids)}) "
                            "or a local pipeline folder")
-    key = (str(name_or_path), device, str(dtype), repr(sorted(options.items())))
+    device = canonical_device(device)
     with _LOCK:
+        entry, source, name = _find_entry(str(name_or_path), ids)
+        _check_options(entry, options)
+        key = _cache_key(entry, name, source, device, dtype, options)
         if key in _CACHE:
             return _CACHE[key]
-        name = str(name_or_path)
-        if name in _ENTRIES:
-            _check_options(_ENTRIES[name], options)
-            engine = _ENTRIES[name].factory(device=device, dtype=dtype, **options)
+        if source is None:
+            engine = entry.factory(device=device, dtype=dtype, **options)
         else:
-            path = Path(name).expanduser()
-            from . import hub
-
-            if not path.exists() and hub.looks_like_hub_id(name):
-                folder = _hub_snapshot(name)
-                path, name = folder, name      # recognised from the cached folder, loaded by id
-            if not path.exists():
-                raise EngineNotFound(
-                    f"engine={name!r} is neither a known engine ({', '.join(ids)}) nor an existing "
-                    "folder. Run `runway-nb engines` to list engines.")
-            if not path.is_dir():
-                inside = (f" Pass the folder it is in, {str(path.parent)!r}."
-                          if path.name == "model_index.json" else "")
-                raise EngineNotFound(
-                    f"engine={name!r} is a file, not a folder: an engine is an engine id "
-                    f"({', '.join(ids)}), a hub id (owner/name) or a pipeline folder (one holding "
-                    f"model_index.json).{inside}")
-            for entry in _ENTRIES.values():
-                if entry.recognizes is not None and entry.recognizes(path):
-                    source = name if hub.looks_like_hub_id(name) else path
-                    _check_options(entry, options)
-                    engine = entry.factory(source, device=device, dtype=dtype, **options)
-                    break
-            else:
-                raise EngineNotFound(
-                    f"engine={name!r}: the folder has no model_index.json of a supported pipeline "
-                    f"(supported: {', '.join(ids)}).")
+            engine = entry.factory(source, device=device, dtype=dtype, **options)
         _CACHE[key] = engine
         return engine
+
+
+def _find_entry(name: str, ids: list[str]) -> tuple[EngineEntry, object, str]:
+    """(entry, source, name) for an id (source None), a folder (its path) or a hub id (the id,
+    recognised from its cached or downloaded model_index.json)."""
+    if name in _ENTRIES:
+        return _ENTRIES[name], None, name
+    path = Path(name).expanduser()
+    from . import hub
+
+    if not path.exists() and hub.looks_like_hub_id(name):
+        path = _hub_snapshot(name)       # recognised from the cached folder, loaded by id
+    if not path.exists():
+        raise EngineNotFound(
+            f"engine={name!r} is neither a known engine ({', '.join(ids)}) nor an existing "
+            "folder. Run `runway-nb engines` to list engines.")
+    if not path.is_dir():
+        inside = (f" Pass the folder it is in, {str(path.parent)!r}."
+                  if path.name == "model_index.json" else "")
+        raise EngineNotFound(
+            f"engine={name!r} is a file, not a folder: an engine is an engine id "
+            f"({', '.join(ids)}), a hub id (owner/name) or a pipeline folder (one holding "
+            f"model_index.json).{inside}")
+    for entry in _ENTRIES.values():
+        if entry.recognizes is not None and entry.recognizes(path):
+            return entry, (name if hub.looks_like_hub_id(name) else path), name
+    raise EngineNotFound(
+        f"engine={name!r}: the folder has no model_index.json of a supported pipeline "
+        f"(supported: {', '.join(ids)}).")
+
+
+def loaded_engines() -> list[Engine]:
+    """The engines `load_engine` holds now, each once, oldest first."""
+    with _LOCK:
+        return list({id(e): e for e in _CACHE.values()}.values())
+
+
+def unload_engine(engine_or_id=None) -> int:
+    """Free loaded engines' memory: `None` (the default) all of them; an Engine that one; an
+    engine id, folder or hub id the engines loaded from it (any device, dtype or options).
+
+    Each is dropped from `load_engine`'s cache and lets go of its weights, so the memory
+    comes back even where a variable or a Studio still holds the engine (which can then no
+    longer render: load it again). Then CUDA's cached blocks are returned
+    (`torch.cuda.empty_cache()`) when there is a GPU. Returns how many engines were
+    unloaded (0 when none matched: nothing was loaded from that name).
+
+        rn.unload_engine()            # before switching to another big model
+        ltx = rn.load_engine("ltx", device="cuda")   # loads afresh
+    """
+    import gc
+
+    with _LOCK:
+        if engine_or_id is None:
+            doomed = list(_CACHE.values())
+        elif isinstance(engine_or_id, Engine):
+            doomed = [engine_or_id]
+        elif isinstance(engine_or_id, (str, Path)):
+            name = str(engine_or_id)
+            source = _source_key(name)
+            doomed = [e for k, e in _CACHE.items() if k[0] == source or e.id == name]
+        else:
+            raise InvalidInput("engine", engine_or_id, "must be an Engine, an engine id, a folder or "
+                               "a hub id (or None: every loaded engine)")
+        doomed = list({id(e): e for e in doomed}.values())
+        for key in [k for k, e in _CACHE.items() if any(e is d for d in doomed)]:
+            del _CACHE[key]
+    count = len(doomed)
+    for engine in doomed:
+        engine.unload()
+    del doomed[:], engine_or_id      # no reference of ours keeps a model alive
+    gc.collect()
+    import torch
+
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+    return count
 
 
 def _hub_snapshot(repo_id: str) -> Path:
