@@ -130,8 +130,9 @@ class Clip:
     def extend(self, seconds: float, prompt: str | None = None, camera=None, engine=None, **kw) -> "Clip":
         """Continue this clip from its last frames; the result holds these frames + the new ones
         (on engines that blend, the last few of these dissolve into the continuation: `blend=0`
-        keeps them as they are). Options: `context=`, `blend=`, `guidance=`, `device=`, `on_step=`,
-        `cancel=`, `progress=`."""
+        keeps them as they are). Without `engine=`, the engine that made the clip continues it:
+        the one loaded (its device and options), else loaded now. Options: `context=`, `blend=`,
+        `guidance=`, `device=`, `on_step=`, `cancel=`, `progress=`."""
         from .ops.extend import extend
 
         return extend(self, seconds, prompt=prompt, camera=camera, engine=engine, **kw)

@@ -337,6 +337,35 @@ def loaded_engines() -> list[Engine]:
         return list({id(e): e for e in _CACHE.values()}.values())
 
 
+# what a clip's provenance records of the engine's settings (DiffusersEngine.provenance)
+_SETTINGS = ("device", "dtype", "cpu_offload", "vae_slicing", "vae_tiling", "allow_pickle", "revision",
+             "variant")
+
+
+def loaded_engine(engine_id: str, like: dict | None = None, device: str | None = None) -> Engine | None:
+    """An engine already loaded under `engine_id` (a clip's `shot.engine`), or None. Among
+    several (other devices, dtypes or options), the one whose settings match `like` — a clip's
+    provenance, which records the device, dtype and memory options that made it — the latest
+    loaded on a tie. `device`: only engines on that device."""
+    if not isinstance(engine_id, str):
+        return None
+    source = _source_key(engine_id)
+    with _LOCK:
+        found = list({id(e): e for k, e in _CACHE.items()
+                      if (e.id == engine_id or k[0] == source) and not e.__dict__.get("_unloaded")}.values())
+    if device is not None:
+        found = [e for e in found if canonical_device(str(getattr(e, "device", "cpu"))) == canonical_device(device)]
+    if not found:
+        return None
+    like = like or {}
+
+    def score(engine) -> int:
+        made = engine.provenance()
+        return sum(made.get(k, False) == like.get(k, False) for k in _SETTINGS if k in made or k in like)
+
+    return max(reversed(found), key=score)
+
+
 def unload_engine(engine_or_id=None) -> int:
     """Free loaded engines' memory: `None` (the default) all of them; an Engine that one; an
     engine id, folder or hub id the engines loaded from it (any device, dtype or options).

@@ -36,13 +36,16 @@ def continuation_seed(seed: int, frames_so_far: int) -> int:
 
 def extend(clip, seconds: float, prompt: str | None = None, camera=None, engine=None, *,
            context: int | None = None, blend: int | None = None, guidance: float | None = None,
-           device: str = "cpu", on_step=None, cancel=None, progress: bool = True):
+           device: str | None = None, on_step=None, cancel=None, progress: bool = True):
     """`context`: how many of the clip's last frames condition the new ones (default: the
     engine's choice, `engine.context`; the tiny engine takes 1 to 8). `blend`: how many of
     those the engine redraws and dissolves into (default `engine.blend`; 0 = a plain cut).
     `guidance`: the continuation's guidance scale (default `engine.extend_guidance` where
     the engine has one — 6 on tiny, which holds colours over long chains — else the clip's).
-    `device`: where an engine named by id (or the clip's) is loaded, as in `rn.generate`."""
+    `engine`: default, the engine that made the clip: the loaded one (on the device, dtype and
+    memory options the clip's provenance records, where several are loaded), else loaded now.
+    `device`: where an engine is loaded (default "cpu"); given, only an engine loaded on that
+    device continues the clip."""
     shot, eng = plan_extension(clip, seconds, prompt=prompt, camera=camera, engine=engine,
                                context=context, blend=blend, guidance=guidance, device=device)
     return continue_clip(clip, shot, eng, on_step=on_step, cancel=cancel, progress=progress)
@@ -50,20 +53,26 @@ def extend(clip, seconds: float, prompt: str | None = None, camera=None, engine=
 
 def plan_extension(clip, seconds: float, prompt: str | None = None, camera=None, engine=None, *,
                    context: int | None = None, blend: int | None = None, guidance: float | None = None,
-                   device: str = "cpu"):
+                   device: str | None = None):
     """Check an extension and write its Shot, rendering nothing: -> (shot, engine). Bad
     input is refused here, so a caller that renders later (the Studio's worker) can
     refuse it before starting. The arguments are `extend`'s."""
-    from ..engines.registry import load_engine, require_capability
+    from ..engines.registry import load_engine, loaded_engine, require_capability
 
     seconds = check_number("seconds", seconds, low=0, low_inclusive=False, high=3600)
     if clip.shot is None:
         raise InvalidInput("clip", clip, "has no Shot, so no engine to continue it",
                            "Only clips made by an engine (rn.generate, Engine.render) can be extended.")
     step, _ = rendered_rate(clip)
-    engine = engine if engine is not None else clip.shot.engine
-    require_capability(engine, "extend")        # before its weights load (or download)
-    eng = load_engine(engine, device=device)
+    eng = None
+    if engine is None:
+        # the engine that made the clip, as it is loaded (on a GPU, with offload…): loading
+        # its id afresh would make a second copy, on the CPU, without the user's options
+        engine = clip.shot.engine
+        eng = loaded_engine(engine, like=clip.provenance, device=device)
+    if eng is None:
+        require_capability(engine, "extend")        # before its weights load (or download)
+        eng = load_engine(engine, device="cpu" if device is None else device)
     require_capability(eng, "extend")           # a folder's or hub id's engine, now known
     if context is None:
         context = getattr(eng, "context", 1)

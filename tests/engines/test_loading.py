@@ -89,3 +89,73 @@ def test_unload_engine_empties_the_cuda_cache_when_there_is_a_gpu(fresh_cache, m
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "empty_cache", lambda: emptied.append(True))
     assert rn.unload_engine() == 0 and emptied == [True]
+
+
+# ---- extend continues on the engine that made the clip ----------------------------------------------
+def test_extend_continues_on_the_loaded_engine_that_made_the_clip(tiny_pipelines, fresh_cache):
+    """A GPU user's engine (here: vae_tiling stands for cuda + cpu_offload) is not loaded a
+    second time, on the CPU without the options, to extend its clip."""
+    eng = load_engine(str(tiny_pipelines["ltx"]), vae_tiling=True)
+    clip = rn.generate("a red ball", engine=eng, steps=2, frames=5, seed=3, progress=False)
+    longer = clip.extend(0.5, progress=False)
+    assert list(fresh_cache.values()) == [eng]
+    assert longer.provenance["vae_tiling"] is True and longer.provenance["engine"] == eng.id
+    assert len(longer) == 9
+
+
+def test_extend_picks_the_loaded_engine_with_the_clips_settings(tiny_pipelines, fresh_cache):
+    folder = str(tiny_pipelines["ltx"])
+    tiled = load_engine(folder, vae_tiling=True)
+    sliced = load_engine(folder, vae_slicing=True)
+    plain = load_engine(folder)
+    for eng in (tiled, sliced, plain):
+        clip = eng.render(Shot("a red ball", steps=2, frames=5, seed=3), progress=False)
+        made = []
+        real = eng.render
+        eng.render = lambda *a, _real=real, _made=made, **k: _made.append(True) or _real(*a, **k)
+        try:
+            longer = clip.extend(0.5, progress=False)
+        finally:
+            del eng.render
+        assert made == [True] and len(fresh_cache) == 3
+        assert {k: longer.provenance.get(k) for k in ("vae_tiling", "vae_slicing")} == {
+            k: clip.provenance.get(k) for k in ("vae_tiling", "vae_slicing")}
+
+
+def test_extend_loads_the_clips_engine_only_when_none_is_loaded(tiny_pipelines, fresh_cache, monkeypatch):
+    eng = load_engine(str(tiny_pipelines["ltx"]), vae_tiling=True)
+    clip = eng.render(Shot("a red ball", steps=2, frames=5, seed=3), progress=False)
+    rn.unload_engine(eng)                                     # nothing loaded: loaded now, on the CPU
+    longer = clip.extend(0.5, progress=False)
+    assert len(fresh_cache) == 1 and longer.provenance["device"] == "cpu"
+    assert (longer.frames[:5] == clip.frames).all() and "vae_tiling" not in longer.provenance
+    # a device asked for: only an engine loaded on it continues the clip, else one loads there
+    loads = []
+    monkeypatch.setattr(registry, "load_engine", lambda name, device="cpu", **kw: loads.append(
+        (name, device)) or eng)
+    with pytest.raises(WeightsError, match="unloaded"):
+        clip.extend(0.5, device="cuda:1", progress=False)
+    assert loads == [(eng.id, "cuda:1")]
+
+
+def test_studio_extends_on_its_own_engine(tiny_pipelines, fresh_cache):
+    from runway_nb.engines.ltx import LTXEngine
+
+    pytest.importorskip("ipywidgets")
+    from runway_nb.ui.studio import Studio
+
+    folder = str(tiny_pipelines["ltx"])
+    s = Studio(folder, store=False, engine_options={"vae_tiling": True})
+    s.prompt.value, s.steps.value = "a red ball", 2
+    assert s.generate(wait=True) and s.clip.provenance["vae_tiling"] is True
+    assert s.extend(0.5, wait=True), s.message
+    assert s.clip.provenance["vae_tiling"] is True and list(fresh_cache.values()) == [s.engine]
+    s.close()
+    # an engine the user made, not through the cache: used as it is too
+    mine = LTXEngine(folder, vae_slicing=True)
+    s = Studio(mine, store=False)
+    s.prompt.value, s.steps.value = "a red ball", 2
+    assert s.generate(wait=True) and s.extend(0.5, wait=True), s.message
+    assert s.clip.provenance["vae_slicing"] is True and len(s.clip) == 9
+    assert mine not in fresh_cache.values() and len(fresh_cache) == 1
+    s.close()
