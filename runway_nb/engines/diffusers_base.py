@@ -431,10 +431,21 @@ class DiffusersEngine(DiffusersCamera, Engine):
         the tiny test pipelines declare their sizes, frames and fps there)."""
         fields = dict(defaults)
         fields.update(self.known_checkpoints.get(self.source, {}))
-        sidecar = Path(self.source).expanduser() / SIDECAR
-        if sidecar.is_file():
+        sidecar = self._sidecar()
+        if sidecar is not None and sidecar.is_file():
             fields.update(read_sidecar(sidecar))
         return fields
+
+    def _sidecar(self) -> Path | None:
+        """Where this source's runway_nb.json is: in a local folder, or in the hub id's
+        snapshot folder of the Hugging Face cache (not a folder of that name under the
+        working directory)."""
+        local = Path(self.source).expanduser()
+        if local.is_dir():
+            return local / SIDECAR
+        if hub.looks_like_hub_id(self.source):
+            return hub.repo_file(self.source, SIDECAR, self.options.get("revision"))
+        return None
 
 
 class ImageVaeLatents:

@@ -53,6 +53,22 @@ def cached_model_index(repo_id: str, revision: str | None = None,
     return Path(found) if isinstance(found, str) else None
 
 
+def repo_file(repo_id: str, filename: str, revision: str | None = None) -> Path | None:
+    """A small file of a hub repo (e.g. runway_nb.json beside model_index.json): the cached
+    copy, else — online — downloaded; None when the repo has none (or the hub is out of reach:
+    the file is optional, the pipeline itself already loaded)."""
+    found = cached_model_index(repo_id, revision, filename)
+    if found is None and not offline():
+        from huggingface_hub import hf_hub_download
+        from huggingface_hub.utils import EntryNotFoundError
+
+        try:
+            found = Path(hf_hub_download(repo_id, filename, revision=revision))
+        except (OSError, ValueError, EntryNotFoundError):
+            return None
+    return found
+
+
 def is_cached(repo_id: str, filename: str = "model_index.json") -> bool:
     try:
         return cached_model_index(repo_id, filename=filename) is not None

@@ -6,7 +6,8 @@ frame counts or frame rates it was trained for. A folder may declare those besid
     {"sizes": [[32, 32]], "fps": [8], "max_frames": 9, "default_steps": 2}
 
 `DiffusersEngine._documented` lays these fields over the family's documented defaults
-(fine-tunes and the tiny test pipelines of `engines/testing.py` rely on it). Allowed are
+(fine-tunes and the tiny test pipelines of `engines/testing.py` rely on it). A hub id's is
+read from its snapshot in the Hugging Face cache (downloaded, when online, if the repo has one). Allowed are
 the size/fps/frames/defaults/notes fields of `Capabilities`; any other field, or bad JSON,
 is a WeightsError naming the file.
 """

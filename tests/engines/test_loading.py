@@ -159,3 +159,53 @@ def test_studio_extends_on_its_own_engine(tiny_pipelines, fresh_cache):
     assert s.clip.provenance["vae_slicing"] is True and len(s.clip) == 9
     assert mine not in fresh_cache.values() and len(fresh_cache) == 1
     s.close()
+
+
+# ---- hub ids ---------------------------------------------------------------------------------
+def _fake_hub_cache(tmp_path, monkeypatch, repo_id: str, folder) -> Path:
+    """A Hugging Face cache holding `folder` as the snapshot of `repo_id`; downloads off."""
+    import shutil
+
+    from huggingface_hub import constants
+
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    repo = tmp_path / "hub" / ("models--" + repo_id.replace("/", "--"))
+    snapshot = repo / "snapshots" / commit
+    shutil.copytree(folder, snapshot)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(commit)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    return snapshot
+
+
+def test_a_hub_id_outside_the_checkpoint_table_reads_its_snapshots_runway_nb_json(
+        tiny_pipelines, fresh_cache, tmp_path, monkeypatch):
+    snapshot = _fake_hub_cache(tmp_path, monkeypatch, "THUDM/CogVideoX1.5-5B", tiny_pipelines["cogvideox"])
+    assert (snapshot / "runway_nb.json").is_file()
+    monkeypatch.chdir(tmp_path)                 # (it was looked for under the working directory)
+    eng = load_engine("THUDM/CogVideoX1.5-5B")
+    assert eng.id == "THUDM/CogVideoX1.5-5B" and eng.family == "cogvideox"
+    caps = eng.capabilities                     # the snapshot's, not the family's 720×480 / 49
+    assert caps.sizes == ((32, 32),) and caps.max_frames == 9 and caps.default_steps == 2
+    assert len(eng.render(Shot("a red ball", seed=1, steps=1), progress=False)) == 5
+
+
+def test_online_the_runway_nb_json_of_a_hub_id_is_downloaded_when_the_repo_has_one(tmp_path, monkeypatch):
+    import huggingface_hub
+    from huggingface_hub.utils import EntryNotFoundError
+
+    from runway_nb.engines import hub
+
+    monkeypatch.setattr(hub, "offline", lambda: False)
+    monkeypatch.setattr(hub, "cached_model_index", lambda *a, **k: None)
+    sidecar = tmp_path / "runway_nb.json"
+    sidecar.write_text("{}")
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", lambda repo, name, **kw: str(sidecar))
+    assert hub.repo_file("someone/fine-tune", "runway_nb.json") == sidecar
+
+    def missing(repo, name, **kw):
+        raise EntryNotFoundError(f"{name} is not in {repo}")
+
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", missing)
+    assert hub.repo_file("someone/fine-tune", "runway_nb.json") is None        # optional: none
