@@ -45,7 +45,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..errors import Cancelled, EngineNotFound, InvalidInput, UnsupportedCapability, WeightsError
+from ..errors import (Cancelled, EngineNotFound, InvalidInput, MissingDependency, UnsupportedCapability,
+                      WeightsError)
 from ..shot import Shot
 from . import hub
 from .base import Capabilities, Engine, StepInfo, cancel_requested
@@ -165,6 +166,7 @@ class DiffusersEngine(DiffusersCamera, Engine):
         else:
             raise EngineNotFound(f"engine={source!r} is neither an existing folder nor a hub id "
                                  "(owner/name). Run `runway-nb engines` to list engines.")
+        self._require_transformers()
         try:
             pipe = self._from_pretrained(diffusers, source, allow_pickle=allow_pickle, revision=revision,
                                          variant=variant)
@@ -175,6 +177,16 @@ class DiffusersEngine(DiffusersCamera, Engine):
             raise EngineNotFound(f"engine={source!r} is a {type(pipe).__name__}, not a "
                                  f"{' or '.join(self.pipeline_classes)} ({what}).")
         return pipe
+
+    def _require_transformers(self) -> None:
+        """Every family's text encoder (T5, UMT5, CLIP) is a `transformers` model: without the
+        package (the [models] extra) diffusers fails deep inside loading, with an AttributeError
+        or an error that blames the weights."""
+        try:
+            import transformers  # noqa: F401
+        except ImportError:
+            raise MissingDependency("transformers", f"The {self.family} engine (its text encoder)",
+                                    extra="models") from None
 
     def _load_hint(self, exc: Exception, source: str, allow_pickle: bool) -> str:
         """What to do about a failed load: the pickle hint only where safetensors were missing

@@ -4,6 +4,7 @@ and the errors a folder or hub id that cannot load gives (offline, on tiny pipel
 from __future__ import annotations
 
 import gc
+import os
 import weakref
 from pathlib import Path
 
@@ -209,3 +210,24 @@ def test_online_the_runway_nb_json_of_a_hub_id_is_downloaded_when_the_repo_has_o
 
     monkeypatch.setattr(huggingface_hub, "hf_hub_download", missing)
     assert hub.repo_file("someone/fine-tune", "runway_nb.json") is None        # optional: none
+
+
+# ---- missing packages -------------------------------------------------------------------------------
+def test_without_transformers_loading_says_to_install_the_models_extra(tiny_pipelines):
+    """In a fresh process without transformers (sys.modules[...] = None hides it), as a user
+    without the [models] extra has it: diffusers failed with an AttributeError or blamed the
+    weights."""
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['transformers'] = None\n"
+            "import runway_nb as rn\n"
+            "try:\n"
+            f"    rn.load_engine({str(tiny_pipelines['wan'])!r})\n"
+            "except Exception as exc:\n"
+            "    print(type(exc).__name__, exc)\n")
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                         cwd=root, env={**os.environ, "PYTHONPATH": str(root)})
+    assert out.stdout.startswith("MissingDependency"), out.stdout + out.stderr[-2000:]
+    assert "'transformers'" in out.stdout and "pip install 'runway_nb[models]'" in out.stdout
