@@ -97,6 +97,41 @@ def require_hub_weights(repo_id: str, what: str, size: str = "",
             "fresh kernel).")
 
 
+def hub_error(repo_id: str, what: str, exc: BaseException) -> Exception:
+    """The RunwayError to raise for a huggingface_hub error while fetching `what` of `repo_id`:
+    the repo id, what failed and what to do, instead of the hub's own exception (after its
+    retries). Not a hub error: `exc` itself."""
+    from huggingface_hub import utils as hf
+
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    if isinstance(exc, hf.HFValidationError):
+        return EngineNotFound(f"engine={repo_id!r} is not a valid hub id ({first}). A hub id is "
+                              "owner/name, e.g. 'Wan-AI/Wan2.1-T2V-1.3B-Diffusers'; `runway-nb engines` "
+                              "lists the engine ids.")
+    if isinstance(exc, hf.GatedRepoError):
+        return WeightsError(f"engine={repo_id!r}: the hub repository is gated, so {what} could not be "
+                            f"downloaded. Accept its terms at https://huggingface.co/{repo_id} and log in "
+                            "(`hf auth login`, or set HF_TOKEN), then load it again.")
+    if isinstance(exc, hf.RepositoryNotFoundError):
+        return EngineNotFound(f"engine={repo_id!r}: the Hugging Face hub has no repository {repo_id!r} "
+                              "(or it is private: log in with `hf auth login` or set HF_TOKEN). Check the "
+                              "spelling; `runway-nb engines` lists the engine ids.")
+    if isinstance(exc, hf.RevisionNotFoundError):
+        return EngineNotFound(f"engine={repo_id!r}: the hub repository has no such revision ({first}).")
+    if isinstance(exc, hf.EntryNotFoundError) and not isinstance(exc, hf.LocalEntryNotFoundError):
+        return EngineNotFound(f"engine={repo_id!r}: the hub repository has no {what}, so it is not a "
+                              "diffusers pipeline (runway_nb loads diffusers pipelines: a repository "
+                              "holding model_index.json).")
+    if isinstance(exc, (OSError, ConnectionError)):     # no network, timeouts, other HTTP errors
+        return WeightsError(
+            f"engine={repo_id!r}: could not download {what} from the Hugging Face hub "
+            f"({type(exc).__name__}: {first}), and it is not in the local cache ({cache_dir()}). "
+            f"Check the network connection and the repo id. {download_hint(repo_id)} Without a "
+            "network, set HF_HUB_OFFLINE=1: the hub is not tried (nor retried), and a model that is "
+            "not in the cache is refused at once, naming what to download.")
+    return exc
+
+
 def read_model_index(folder: Path) -> dict | None:
     try:
         data = json.loads((folder / "model_index.json").read_text())

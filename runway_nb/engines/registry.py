@@ -413,10 +413,16 @@ def _hub_snapshot(repo_id: str) -> Path:
     (that one small file) when online. Offline and uncached: a WeightsError saying what to do."""
     from . import hub
 
-    index = hub.cached_model_index(repo_id)
-    if index is None:
-        hub.require_hub_weights(repo_id, f"engine={repo_id!r}")
-        from huggingface_hub import hf_hub_download
+    try:
+        index = hub.cached_model_index(repo_id)
+        if index is None:
+            hub.require_hub_weights(repo_id, f"engine={repo_id!r}")
+            from huggingface_hub import hf_hub_download
 
-        index = Path(hf_hub_download(repo_id, "model_index.json"))
+            index = Path(hf_hub_download(repo_id, "model_index.json"))
+    except Exception as exc:   # the hub's own errors (after its retries), said for this repo id
+        raised = hub.hub_error(repo_id, "model_index.json", exc)
+        if raised is exc:
+            raise
+        raise raised from exc
     return index.parent

@@ -231,3 +231,48 @@ def test_without_transformers_loading_says_to_install_the_models_extra(tiny_pipe
                          cwd=root, env={**os.environ, "PYTHONPATH": str(root)})
     assert out.stdout.startswith("MissingDependency"), out.stdout + out.stderr[-2000:]
     assert "'transformers'" in out.stdout and "pip install 'runway_nb[models]'" in out.stdout
+
+
+def _hub_exception(name: str, message: str):
+    """A huggingface_hub exception as hf_hub_download raises it (without an HTTP response)."""
+    import huggingface_hub.errors
+    from huggingface_hub import utils as hf
+
+    cls = getattr(hf, name, None) or getattr(huggingface_hub.errors, name)
+    exc = cls.__new__(cls)
+    Exception.__init__(exc, message)
+    return exc
+
+
+@pytest.mark.parametrize("name, raised, words", [
+    ("LocalEntryNotFoundError", WeightsError, ["could not download model_index.json",
+                                               "network", "HF_HUB_OFFLINE=1", "hf download nobody/not-a-model"]),
+    ("RepositoryNotFoundError", rn.EngineNotFound, ["no repository 'nobody/not-a-model'", "HF_TOKEN"]),
+    ("GatedRepoError", WeightsError, ["gated", "https://huggingface.co/nobody/not-a-model", "log in"]),
+    ("RemoteEntryNotFoundError", rn.EngineNotFound, ["has no model_index.json", "not a diffusers pipeline"]),
+    ("HfHubHTTPError", WeightsError, ["could not download", "HfHubHTTPError"]),
+])
+def test_online_hub_errors_name_the_repo_and_what_to_do(monkeypatch, tmp_path, name, raised, words):
+    import huggingface_hub
+    from huggingface_hub import constants
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path))             # nothing cached
+    asked = []
+
+    def download(repo_id, filename, **kw):
+        asked.append((repo_id, filename))
+        raise _hub_exception(name, "An error happened while trying to locate the file on the Hub.")
+
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", download)
+    with pytest.raises(raised) as err:
+        load_engine("nobody/not-a-model")
+    assert asked == [("nobody/not-a-model", "model_index.json")]
+    message = str(err.value)
+    assert "engine='nobody/not-a-model'" in message and all(w in message for w in words), message
+
+
+def test_a_malformed_hub_id_is_refused_by_name():
+    with pytest.raises(rn.EngineNotFound, match="'foo/bar..baz' is not a valid hub id"):
+        load_engine("foo/bar..baz")
