@@ -135,7 +135,7 @@ def hub_error(repo_id: str, what: str, exc: BaseException) -> Exception:
 def read_model_index(folder: Path) -> dict | None:
     try:
         data = json.loads((folder / "model_index.json").read_text())
-    except (OSError, json.JSONDecodeError):
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         return None
     return data if isinstance(data, dict) else None
 

@@ -34,6 +34,7 @@ class EngineEntry:
     # dtype as given, its spelling made canonical)
     dtype_of: Callable[..., object] | None = None
     option_defaults: tuple[tuple[str, object], ...] = ()   # options at these values are left out of the key
+    pipelines: tuple[str, ...] = ()   # the model_index.json `_class_name`s it loads (for messages)
 
 
 _ENTRIES: dict[str, EngineEntry] = {}
@@ -101,7 +102,7 @@ def _register_builtins() -> None:
         options=engine_options(tiny.TinyEngine),
         # float32 only: any other dtype is refused by the engine itself
         dtype_of=lambda source, device, dtype: "float32" if canonical_dtype(dtype) in (None, "float32") else dtype,
-        option_defaults=engine_option_defaults(tiny.TinyEngine)))
+        option_defaults=engine_option_defaults(tiny.TinyEngine), pipelines=("TinyVideoPipeline",)))
     _register_diffusers_adapters()
 
 
@@ -133,7 +134,7 @@ def _register_diffusers_adapters() -> None:
             lambda _repo=cls.default_repo: hub.is_cached(_repo),
             recognizes=recognizer(cls, i2v), capabilities=cls.documented_capabilities,
             options=engine_options(cls), dtype_of=cls.resolve_dtype,
-            option_defaults=engine_option_defaults(cls)))
+            option_defaults=engine_option_defaults(cls), pipelines=cls.pipeline_classes))
 
 
 def engine_ids() -> list[str]:
@@ -326,9 +327,32 @@ def _find_entry(name: str, ids: list[str]) -> tuple[EngineEntry, object, str]:
     for entry in _ENTRIES.values():
         if entry.recognizes is not None and entry.recognizes(path):
             return entry, (name if hub.looks_like_hub_id(name) else path), name
-    raise EngineNotFound(
-        f"engine={name!r}: the folder has no model_index.json of a supported pipeline "
-        f"(supported: {', '.join(ids)}).")
+    raise EngineNotFound(f"engine={name!r}: {_not_a_pipeline(path)}")
+
+
+def _not_a_pipeline(folder: Path) -> str:
+    """Why no engine recognises `folder`: no model_index.json (perhaps a part of a pipeline),
+    one that is not valid JSON, or one naming a pipeline class no engine loads (named, with
+    those that load)."""
+    import json
+
+    index = folder / "model_index.json"
+    classes = list(dict.fromkeys(c for e in _ENTRIES.values() for c in e.pipelines))
+    supported = (f"runway_nb loads {', '.join(classes)} (engines {', '.join(e.id for e in _ENTRIES.values())})"
+                 if classes else f"supported engines: {', '.join(_ENTRIES)}")
+    if not index.is_file():
+        above = (f" It looks like a part of the pipeline in {str(folder.parent)!r}: pass that folder."
+                 if (folder.parent / "model_index.json").is_file() else "")
+        return ("the folder has no model_index.json, so it is not a diffusers pipeline folder (one made "
+                f"by save_pretrained or downloaded from the hub).{above}")
+    try:
+        data = json.loads(index.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return f"its model_index.json cannot be read ({type(exc).__name__}: {exc}); fix it, or download the pipeline again."
+    found = data.get("_class_name") if isinstance(data, dict) else None
+    if not isinstance(found, str):
+        return f"its model_index.json names no pipeline class (no \"_class_name\"): {supported}."
+    return f"the folder holds a {found} (model_index.json's _class_name), which no engine loads: {supported}."
 
 
 def loaded_engines() -> list[Engine]:

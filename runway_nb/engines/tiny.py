@@ -47,9 +47,10 @@ def is_tiny_folder(folder: Path) -> bool:
     if not index.is_file():
         return False
     try:
-        return json.loads(index.read_text()).get("_class_name") == "TinyVideoPipeline"
-    except (OSError, json.JSONDecodeError):
+        data = json.loads(index.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         return False
+    return isinstance(data, dict) and data.get("_class_name") == "TinyVideoPipeline"
 
 
 class TinyEngine(Engine):

@@ -276,3 +276,26 @@ def test_online_hub_errors_name_the_repo_and_what_to_do(monkeypatch, tmp_path, n
 def test_a_malformed_hub_id_is_refused_by_name():
     with pytest.raises(rn.EngineNotFound, match="'foo/bar..baz' is not a valid hub id"):
         load_engine("foo/bar..baz")
+
+
+# ---- folders no engine loads ---------------------------------------------------------------------
+@pytest.mark.parametrize("index, words", [
+    ('{"_class_name": "HunyuanVideoPipeline", "_diffusers_version": "0.32.0"}',
+     ["holds a HunyuanVideoPipeline", "LTXPipeline", "WanPipeline", "TextToVideoSDPipeline"]),
+    ('{"_class_name": "StableDiffusionPipeline"}', ["holds a StableDiffusionPipeline", "AnimateDiffPipeline"]),
+    ('{not json', ["model_index.json cannot be read", "JSONDecodeError", "line 1 column 2"]),
+    ('["a list"]', ["names no pipeline class"]),
+])
+def test_a_folder_no_engine_loads_is_named_with_what_it_holds(tmp_path, index, words):
+    (tmp_path / "model_index.json").write_text(index)
+    with pytest.raises(rn.EngineNotFound) as err:
+        load_engine(str(tmp_path))
+    message = str(err.value)
+    assert all(w in message for w in words), message
+    assert "has no model_index.json" not in message
+
+
+def test_a_part_of_a_pipeline_points_to_the_folder_above(tiny_pipelines):
+    with pytest.raises(rn.EngineNotFound, match="no model_index.json.*pass that folder") as err:
+        load_engine(str(Path(tiny_pipelines["ltx"]) / "transformer"))
+    assert repr(str(tiny_pipelines["ltx"])) in str(err.value)
