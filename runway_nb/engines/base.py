@@ -95,6 +95,8 @@ class Engine(ABC):
 
         Raises InvalidInput / UnsupportedCapability naming the field, the value and
         what this engine allows. The returned shot is complete and reproducible."""
+        if self.__dict__.get("_unloaded"):
+            raise self._unloaded_error()
         caps = self.capabilities
         # an extension (shot.parent) continues a clip at its own fps and size: the way out of a
         # mismatch is another engine or another clip, not other settings of this one
@@ -213,11 +215,6 @@ class Engine(ABC):
 
         if not isinstance(shot, Shot):
             raise InvalidInput("shot", shot, "must be a runway_nb.Shot")
-        if self.__dict__.get("_unloaded"):
-            from ..errors import WeightsError
-
-            raise WeightsError(f"the {self.id} engine was unloaded (rn.unload_engine) and holds no "
-                               f"weights any more. Load it again: rn.load_engine({self.id!r}, ...).")
         given = 0 if init_frames is None else (1 if np.ndim(init_frames) == 3 else len(init_frames))
         shot = self.resolve(shot, given)
         if init_frames is not None:
@@ -309,10 +306,23 @@ class Engine(ABC):
 
     def unload(self) -> None:
         """Let go of this engine's weights (`rn.unload_engine` calls it): the memory comes back
-        once nothing else holds the model, and `render` refuses from then on."""
+        once nothing else holds the model, and `resolve`, `render` (and whatever needs the
+        model) refuse from then on with a WeightsError saying to load it again."""
         self.__dict__["_unloaded"] = True
         for name in ("pipe", "_variants", "_preview"):
             self.__dict__.pop(name, None)
+
+    def _unloaded_error(self):
+        from ..errors import WeightsError
+
+        return WeightsError(f"the {self.id} engine was unloaded (rn.unload_engine) and holds no "
+                            f"weights any more. Load it again: rn.load_engine({self.id!r}, ...).")
+
+    def __getattr__(self, name):
+        # only for attributes not found: the model of an unloaded engine
+        if name == "pipe" and self.__dict__.get("_unloaded"):
+            raise self._unloaded_error()
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def provenance(self) -> dict:
         from .. import __version__

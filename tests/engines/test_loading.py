@@ -67,6 +67,10 @@ def test_unload_engine_frees_the_weights_even_while_a_variable_holds_the_engine(
     assert model() is None and fresh_cache == {}
     with pytest.raises(WeightsError, match="unloaded.*rn.load_engine"):
         eng.render(Shot("a ball", seed=1, steps=1, frames=5), progress=False)
+    for needs_the_model in (lambda: eng.resolve(Shot("a ball")), lambda: eng.temporal_ratio,
+                            lambda: eng.max_model_frames):
+        with pytest.raises(WeightsError, match="unloaded"):      # not an AttributeError on .pipe
+            needs_the_model()
     again = load_engine(str(tiny_pipelines["ltx"]), vae_tiling=True)      # loads afresh, and works
     assert again is not eng and len(again.render(Shot("a ball", seed=1, steps=1, frames=5),
                                                  progress=False)) == 5
