@@ -76,6 +76,15 @@ def cancel_requested(cancel) -> bool:
     return bool(cancel())
 
 
+def extend_in_steps(frames: int, fps: float) -> str:
+    """Advice for an extension longer than an engine adds at once: the step, in seconds, that
+    fits (`round(seconds * fps)` new frames at most `frames`)."""
+    import math
+
+    step = f"{math.floor(frames / fps * 100) / 100 or frames / fps:g}"
+    return f"Extend in steps of at most {step} s (clip.extend({step}).extend({step})…)."
+
+
 def _with_notes(out) -> tuple[np.ndarray, dict]:
     return out if isinstance(out, tuple) else (out, {})
 
@@ -111,6 +120,13 @@ class Engine(ABC):
         frames = shot.frames
         if frames is None:
             frames = caps.default_frames if shot.seconds is None else max(1, round(shot.seconds * fps))
+        if shot.parent is not None and caps.extend:
+            # an extension: its new frames, after the context the engine re-makes
+            most = self.max_extension_frames(shot.context_frames or 1)
+            if frames > most:
+                raise UnsupportedCapability(
+                    "frames", frames, f"the {self.id} engine adds at most {most} frames "
+                    f"({most / fps:g} s at {fps:g} fps) per extension", extend_in_steps(most, fps))
         if frames > caps.max_frames:
             raise UnsupportedCapability(
                 "frames", frames, f"the {self.id} engine makes at most {caps.max_frames} frames "
@@ -204,6 +220,17 @@ class Engine(ABC):
                                         "Use camera_mode 'native' or 'warp', or drop the camera.")
         for i, brush in enumerate(shot.brushes):
             brush.check_size(width, height, field=f"brushes[{i}]")
+
+    max_context: int | None = None          # the most context frames extend takes (None: no limit)
+
+    def context_used(self, given: int) -> int:
+        """How many of `given` context frames the engine conditions on (all, here)."""
+        return given
+
+    def max_extension_frames(self, context: int) -> int:
+        """The most new frames one extension from `context` frames adds (engines that re-make
+        their context frames within one call add fewer)."""
+        return self.capabilities.max_frames
 
     # ---- rendering ----------------------------------------------------------------------
     def render(self, shot: Shot, on_step: Callable[[StepInfo], None] | None = None,

@@ -49,7 +49,7 @@ from ..errors import (Cancelled, EngineNotFound, InvalidInput, MissingDependency
                       WeightsError)
 from ..shot import Shot
 from . import hub
-from .base import Capabilities, Engine, StepInfo, cancel_requested
+from .base import Capabilities, Engine, StepInfo, cancel_requested, extend_in_steps
 from .diffusers_camera import DiffusersCamera
 from .diffusers_camera import warp_available as warp_available   # re-exported (was defined here)
 from .preview import LatentPreview, preview_size, video_frame_index
@@ -318,7 +318,8 @@ class DiffusersEngine(DiffusersCamera, Engine):
             raise UnsupportedCapability(
                 "frames", shot.frames, f"the {self.id} engine makes at most {self.max_model_frames} "
                 f"frames per call, and this one needs {total} (with {lead if extending else 0} "
-                "frames of context)", "Extend in shorter steps.")
+                "frames of context)", extend_in_steps(min(caps.max_frames, self.max_model_frames - lead),
+                                                      shot.fps) if extending else None)
         start = lead if extending else 0         # the model's first frame the clip keeps
         call = self._prepare(shot, total, init_frames)
         # 2. seeds and camera: all noise from a CPU generator seeded by the shot
@@ -399,6 +400,22 @@ class DiffusersEngine(DiffusersCamera, Engine):
     @property
     def max_model_frames(self) -> int:
         return self.model_frames(self.capabilities.max_frames)
+
+    @property
+    def max_context(self) -> int:
+        """The most of a clip's last frames `extend` can condition on: an image→video pipeline
+        starts from one frame (the last)."""
+        return 1
+
+    def context_used(self, given: int) -> int:
+        """How many of `given` context frames the pipeline conditions on."""
+        return min(given, self.max_context)
+
+    def max_extension_frames(self, context: int) -> int:
+        """The most new frames one call adds after `context` frames: the given frames it
+        re-makes count against the model's frames per call."""
+        return min(self.capabilities.max_frames,
+                   self.max_model_frames - self._lead_frames(self.context_used(max(context, 1))))
 
     def _encode_on_device(self, rgb: torch.Tensor) -> torch.Tensor:
         device = getattr(self.pipe, "_execution_device", torch.device(self.device))

@@ -38,6 +38,15 @@ class LTXEngine(DiffusersEngine):
     def context(self) -> int:             # frames of a clip that extend conditions on
         return self.temporal_ratio + 1
 
+    @property
+    def max_context(self) -> int:
+        """Whole latent frames (r·k + 1) that leave room for one new latent frame in a call."""
+        r = self.temporal_ratio
+        return max(1, (self.max_model_frames - 2) // r * r + 1)
+
+    def context_used(self, given):
+        return self._lead_frames(min(given, self.max_context))     # r·k + 1: rounded down
+
     def _capabilities(self) -> Capabilities:
         fields = self._documented(_LTX)
         fields.setdefault("notes", f"extend conditions on the clip's last {self.context} frames")

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import InvalidInput, check_number
+from ..errors import InvalidInput, UnsupportedCapability, check_number
 from ..shot import MAX_SEED
 
 
@@ -38,7 +38,9 @@ def extend(clip, seconds: float, prompt: str | None = None, camera=None, engine=
            context: int | None = None, blend: int | None = None, guidance: float | None = None,
            device: str | None = None, on_step=None, cancel=None, progress: bool = True):
     """`context`: how many of the clip's last frames condition the new ones (default: the
-    engine's choice, `engine.context`; the tiny engine takes 1 to 8). `blend`: how many of
+    engine's choice, `engine.context`; the tiny engine takes 1 to 8, ltx r·k + 1 frames —
+    others are rounded down —, cogvideox-i2v and wan-i2v only 1: more are refused; the
+    Shot records the frames used). `blend`: how many of
     those the engine redraws and dissolves into (default `engine.blend`; 0 = a plain cut).
     `guidance`: the continuation's guidance scale (default `engine.extend_guidance` where
     the engine has one — 6 on tiny, which holds colours over long chains — else the clip's).
@@ -77,9 +79,17 @@ def plan_extension(clip, seconds: float, prompt: str | None = None, camera=None,
     if context is None:
         context = getattr(eng, "context", 1)
     else:
-        check_number("context", context, low=1, high=getattr(eng, "max_context", 1000),
-                     integer=True)
+        context = check_number("context", context, low=1, integer=True)
+        most = getattr(eng, "max_context", None)
+        if most is not None and context > most:
+            raise UnsupportedCapability(
+                "context", context, f"the {eng.id} engine continues a clip from at most {most} of its "
+                "last frames" + (" (it starts from the last frame alone, as from an image)" if most == 1 else ""),
+                "Leave context out." if most == 1 else f"Use context={most} or less, or leave it out.")
     context = min(int(context), (len(clip) - 1) // step + 1)     # of the frames the engine made
+    # what the engine conditions on of those (LTX: whole latent frames, r·k + 1) is what the
+    # Shot records: a re-render from it makes the same frames
+    context = eng.context_used(context) if hasattr(eng, "context_used") else context
     most = min(getattr(eng, "blend", 0), context - 1)
     if blend is None:
         blend = most
@@ -101,6 +111,7 @@ def plan_extension(clip, seconds: float, prompt: str | None = None, camera=None,
         # from where the clip's last frames show the object
         motion_mode="auto",
         blend_frames=int(blend), guidance=guidance)
+    eng.resolve(shot)      # refused now, not on the worker: e.g. more new frames than one call adds
     return shot, eng
 
 

@@ -305,6 +305,42 @@ def test_extend_continues_a_clip(tiny_pipelines, family):
     assert longer.shot.parent == clip.id and longer.shot.context_frames == eng.context
 
 
+@pytest.mark.parametrize("family", ["cogvideox-i2v", "wan-i2v"])
+def test_image_to_video_engines_extend_from_the_last_frame_only_and_say_so(tiny_pipelines, family):
+    eng = _load(tiny_pipelines, family)
+    clip = eng.render(Shot("a red ball", seed=2, steps=1, frames=5), init_frames=FIRST_FRAME, progress=False)
+    assert eng.max_context == 1 and clip.extend(0.5, context=1, progress=False).shot.context_frames == 1
+    with pytest.raises(UnsupportedCapability, match="context=4.*at most 1 of its last frames"):
+        clip.extend(0.5, context=4, progress=False)        # (it was ignored, and recorded as 4)
+
+
+def test_ltx_records_the_context_frames_it_conditions_on(tiny_pipelines):
+    eng = _load(tiny_pipelines, "ltx")                     # r = 4: whole latent frames are 1, 5, …
+    clip = eng.render(Shot("a red ball", seed=2, steps=1, frames=9), progress=False)
+    three, one = (clip.extend(0.5, context=k, progress=False) for k in (3, 1))
+    assert three.shot.context_frames == one.shot.context_frames == 1
+    np.testing.assert_array_equal(three.frames, one.frames)
+    assert clip.extend(0.5, context=5, progress=False).shot.context_frames == 5 == eng.max_context
+    with pytest.raises(UnsupportedCapability, match="at most 5 of its last frames.*context=5 or less"):
+        clip.extend(0.5, context=6, progress=False)
+
+
+@pytest.mark.parametrize("family, seconds, step", [("ltx", 1, "0.5"), ("wan-i2v", 2, "1")])
+def test_too_long_an_extension_says_the_step_to_extend_in(tiny_pipelines, family, seconds, step):
+    from runway_nb.ops.extend import plan_extension
+
+    eng = _load(tiny_pipelines, family)
+    start = FIRST_FRAME if family.endswith("i2v") else None
+    clip = eng.render(Shot("a red ball", seed=2, steps=1, frames=5), init_frames=start, progress=False)
+    with pytest.raises(UnsupportedCapability) as err:
+        plan_extension(clip, seconds, engine=eng)           # refused before any render starts
+    message = str(err.value)
+    assert f"Extend in steps of at most {step} s (clip.extend({step}).extend({step})" in message
+    assert "Make a shorter clip" not in message
+    longer = clip.extend(float(step), engine=eng, progress=False).extend(float(step), engine=eng, progress=False)
+    assert len(longer) == 5 + 2 * round(float(step) * 8)
+
+
 def test_image_to_video_starts_from_the_given_frame(tiny_pipelines):
     eng = _load(tiny_pipelines, "ltx")
     a = eng.render(Shot("a ball", seed=3, steps=2, frames=5), init_frames=FIRST_FRAME, progress=False)
