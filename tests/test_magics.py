@@ -77,13 +77,16 @@ def test_bad_options_are_one_clear_line(ip, small, options, words, capsys):
 
 
 def test_device_loads_the_engine_there_and_reuses_one_loaded_there(ip, small, smoke_pipeline):
-    """Beside an engine loaded on a device (cuda on Colab; cpu:0 stands in here), a cell
-    with --device uses that engine, not a second copy on the CPU."""
+    """Beside an engine loaded on a device (cuda on Colab; cpu:0 stands in here — one CPU, so
+    the cache takes it as cpu), a cell with --device uses that engine, not a second copy."""
+    from runway_nb.engines import registry
     from runway_nb.engines.registry import load_engine
 
     loaded = load_engine(str(smoke_pipeline), device="cpu:0")
+    before = len(registry._CACHE)
     _, error = run(ip, f"%%runway -o there --device cpu:0 --dtype float32 --seed 3 {small}\na red ball\n")
-    assert error is None and ip.user_ns["there"].provenance["device"] == "cpu:0"
+    assert error is None and ip.user_ns["there"].provenance["device"] == "cpu"
+    assert len(registry._CACHE) == before and load_engine(str(smoke_pipeline), device="cpu:0") is loaded
     _, error = run(ip, f"%%runway -o there_too --device cpu:0 --seed 3 {small}\na red ball\n")
     assert error is None
     np.testing.assert_array_equal(ip.user_ns["there_too"].frames, loaded.render(

@@ -533,7 +533,7 @@ def test_dtype_and_engine_options_reach_the_engine_from_the_cli_and_the_magic(ti
     assert result.error_before_exec is None and result.error_in_exec is None
     made = ip.user_ns["magic"].provenance
     assert (made["device"], made["dtype"], made["vae_tiling"], made["vae_slicing"]) == (
-        "cpu:0", "bfloat16", True, True)
+        "cpu", "bfloat16", True, True)                      # there is one CPU: cpu:0 is cpu
     assert main(["generate", "a ball", "--engine", folder, "--no-progress", "--engine-option",
                  "vae_tiling=maybe", "-o", str(tmp_path / "c.mp4")]) == 2
     with pytest.raises(InvalidInput, match="dtype"):
