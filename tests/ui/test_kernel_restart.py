@@ -160,8 +160,8 @@ def test_restarting_the_kernel_mid_render_keeps_the_gallery_intact(moment, tmp_p
             assert mid["state"] == "running" and 1 <= mid["step"] < mid["total"]
         else:
             mid = _execute(kc, _MID_SAVING.format(timeout=CELL_S), CELL_S + 30)
-            # rendered ("done"); the worker is inside on_done, saving the clip
-            assert mid["state"] == "done" and mid["id"] != first["id"]
+            # rendered; the worker is inside on_done ("finishing": done only once it is saved)
+            assert mid["state"] == "finishing" and mid["id"] != first["id"]
             # the kill lands mid-write: a hidden temp file, nothing of the new clip visible
             leftovers = _files(project) - done
             assert leftovers and all(Path(f).name.startswith(".") for f in leftovers), leftovers
