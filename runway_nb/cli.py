@@ -203,30 +203,16 @@ def _extend(args) -> int:
     # them: H.264 is lossy (2.5 grey levels on average at 64 × 64), so the new frames can
     # differ slightly from clip.extend's on the frames in memory (0.4 grey levels on average
     # in a 2-s test). A clip kept in --store is continued from its exact frames.
-    longer = clip.extend(seconds, prompt=args.prompt, camera=args.camera, engine=_extend_engine(args, clip),
+    from .options import load_kwargs
+
+    longer = clip.extend(seconds, prompt=args.prompt, camera=args.camera, engine=args.engine,
                          context=args.context, blend=args.blend, guidance=args.guidance,
-                         device=args.device, progress=not args.no_progress)
+                         device=args.device, progress=not args.no_progress, **load_kwargs(args))
     written = _write(longer, out, store)
     print(f"wrote {' and '.join(written)} ({len(longer)} frames, {longer.duration:.2f} s: "
           f"{clip.duration:.2f} s + {len(longer) - len(clip)} new frames, seed {longer.shot.seed}"
           f"{'' if exact else '; continued from the video file'})")
     return EXIT_OK
-
-
-def _extend_engine(args, clip):
-    """The engine for extend: its id or folder, or, with --dtype or --engine-option, the engine
-    loaded with them (the one asked for, or the clip's), refused first by an id that cannot extend."""
-    from .options import load_kwargs
-
-    load = load_kwargs(args)
-    if not load:
-        return args.engine
-    from .engines.registry import load_engine, require_capability
-
-    name = args.engine if args.engine is not None else clip.shot.engine
-    require_capability(name, "extend")          # before its weights load (or download)
-    return load_engine(name, device=args.device, **({"dtype": load["dtype"]} if "dtype" in load else {}),
-                       **load.get("engine_options", {}))
 
 
 def _clip_to_extend(args):

@@ -36,7 +36,8 @@ def continuation_seed(seed: int, frames_so_far: int) -> int:
 
 def extend(clip, seconds: float, prompt: str | None = None, camera=None, engine=None, *,
            context: int | None = None, blend: int | None = None, guidance: float | None = None,
-           device: str | None = None, on_step=None, cancel=None, progress: bool = True):
+           device: str | None = None, dtype=None, engine_options: dict | None = None,
+           on_step=None, cancel=None, progress: bool = True):
     """`context`: how many of the clip's last frames condition the new ones (default: the
     engine's choice, `engine.context`; the tiny engine takes 1 to 8, ltx r·k + 1 frames —
     others are rounded down —, cogvideox-i2v and wan-i2v only 1: more are refused; the
@@ -47,15 +48,17 @@ def extend(clip, seconds: float, prompt: str | None = None, camera=None, engine=
     `engine`: default, the engine that made the clip: the loaded one (on the device, dtype and
     memory options the clip's provenance records, where several are loaded), else loaded now.
     `device`: where an engine is loaded (default "cpu"); given, only an engine loaded on that
-    device continues the clip."""
+    device continues the clip. `dtype`, `engine_options`: given, the engine is the one
+    `rn.load_engine` gives for them (the one loaded with them, or loaded now)."""
     shot, eng = plan_extension(clip, seconds, prompt=prompt, camera=camera, engine=engine,
-                               context=context, blend=blend, guidance=guidance, device=device)
+                               context=context, blend=blend, guidance=guidance, device=device,
+                               dtype=dtype, engine_options=engine_options)
     return continue_clip(clip, shot, eng, on_step=on_step, cancel=cancel, progress=progress)
 
 
 def plan_extension(clip, seconds: float, prompt: str | None = None, camera=None, engine=None, *,
                    context: int | None = None, blend: int | None = None, guidance: float | None = None,
-                   device: str | None = None):
+                   device: str | None = None, dtype=None, engine_options: dict | None = None):
     """Check an extension and write its Shot, rendering nothing: -> (shot, engine). Bad
     input is refused here, so a caller that renders later (the Studio's worker) can
     refuse it before starting. The arguments are `extend`'s."""
@@ -66,15 +69,19 @@ def plan_extension(clip, seconds: float, prompt: str | None = None, camera=None,
         raise InvalidInput("clip", clip, "has no Shot, so no engine to continue it",
                            "Only clips made by an engine (rn.generate, Engine.render) can be extended.")
     step, _ = rendered_rate(clip)
-    eng = None
-    if engine is None:
+    from .. import _load_arguments
+
+    settings = _load_arguments(engine, dtype, engine_options)      # checked as generate's
+    eng = engine if not isinstance(engine, (str, type(None))) else None     # an Engine given
+    if eng is None and engine is None and not settings:
         # the engine that made the clip, as it is loaded (on a GPU, with offload…): loading
         # its id afresh would make a second copy, on the CPU, without the user's options
-        engine = clip.shot.engine
-        eng = loaded_engine(engine, like=clip.provenance, device=device)
+        eng = loaded_engine(clip.shot.engine, like=clip.provenance, device=device)
     if eng is None:
-        require_capability(engine, "extend")        # before its weights load (or download)
-        eng = load_engine(engine, device="cpu" if device is None else device)
+        name = clip.shot.engine if engine is None else engine
+        require_capability(name, "extend")          # before its weights load (or download)
+        # load_engine's cache returns the engine already loaded with these settings
+        eng = load_engine(name, device="cpu" if device is None else device, **settings)
     require_capability(eng, "extend")           # a folder's or hub id's engine, now known
     if context is None:
         context = getattr(eng, "context", 1)

@@ -440,9 +440,12 @@ class Studio(RenderFeedback, widgets.VBox):
             # the prompt, seconds and camera, validated; not the brush pad: a continuation
             # starts without brushes (they were painted on the parent's first frame)
             form = self.form.shot(brushes=False)
+            own = self._engine_of(clip)
             shot, engine = plan_extension(clip, form.seconds if seconds is None else seconds,
-                                          prompt=form.prompt, camera=form.camera,
-                                          engine=self._engine_of(clip), device=self.device)
+                                          prompt=form.prompt, camera=form.camera, engine=own,
+                                          device=self.device,
+                                          **({} if own is not None else {"dtype": self.dtype,
+                                                                         "engine_options": self.engine_options}))
         except Exception as exc:  # noqa: BLE001 - bad input: said in words, nothing started
             self._refused(exc, prefix="Not extended: ")
             return StartResult(False, str(exc))
@@ -454,23 +457,13 @@ class Studio(RenderFeedback, widgets.VBox):
             clip, shot, engine, on_step=on_step, cancel=cancel, progress=False), wait, note)
 
     def _engine_of(self, clip):
-        """The engine that continues `clip`: the Studio's own when it made the clip (or one it
-        was given), else one already loaded for it on the Studio's device, else loaded there
-        with the Studio's dtype and options — never a second copy with other settings."""
-        from ..engines.registry import load_engine, loaded_engine, require_capability
-
+        """The engine the Studio holds for `clip`: its own when it made the clip, or one it
+        was given; else None, and plan_extension finds the one loaded for it or loads it
+        with the Studio's device, dtype and options — never a second copy with other settings."""
         name = clip.shot.engine if clip.shot is not None else None
-        if name is None:
-            return None                         # plan_extension says why it cannot be extended
         if self.engine is not None and self.engine.id == name:
             return self.engine
-        if name in self._given_engines:
-            return self._given_engines[name]
-        found = loaded_engine(name, like=clip.provenance, device=self.device)
-        if found is not None:
-            return found
-        require_capability(name, "extend")      # before its weights load (or download)
-        return load_engine(name, device=self.device, dtype=self.dtype, **self.engine_options)
+        return self._given_engines.get(name)
 
     def _cannot_start(self) -> StartResult | None:
         """Why no render can start now (the Studio closed, or a render running); None if one can."""

@@ -538,6 +538,13 @@ def test_dtype_and_engine_options_reach_the_engine_from_the_cli_and_the_magic(ti
                  "vae_tiling=maybe", "-o", str(tmp_path / "c.mp4")]) == 2
     with pytest.raises(InvalidInput, match="dtype"):
         rn.generate("a ball", engine=_load(tiny_pipelines, "ltx"), dtype="bfloat16", progress=False)
+    # the Python API's extend takes them as generate does (the CLI's extend goes through it)
+    clip = rn.Clip.load(out)
+    made = clip.extend(0.5, engine=folder, dtype="bfloat16", engine_options={"vae_tiling": True},
+                       progress=False).provenance
+    assert (made["dtype"], made["vae_tiling"]) == ("bfloat16", True)
+    with pytest.raises(InvalidInput, match="dtype.*loaded already"):
+        clip.extend(0.5, engine=_load(tiny_pipelines, "ltx"), dtype="bfloat16", progress=False)
 
 
 @pytest.mark.parametrize("options, field", [({"cpu_offload": True}, "cpu_offload"),
