@@ -109,12 +109,21 @@ def test_two_autosaved_copies_of_one_sequence_never_overwrite_each_other(tmp_pat
     assert store.sequence_version("new") is not None and not fresh.changed_on_disk()
 
 
-def test_an_autosave_checks_and_writes_under_the_sequence_lock(tmp_path):
+def test_an_autosave_checks_and_writes_under_the_sequence_lock(tmp_path, monkeypatch):
     import threading
+
+    from runway_nb import store as store_module
 
     store = Store(tmp_path)
     seq = Sequence([noise(1)]).autosave(store, "film")
-    held, release, saved = threading.Event(), threading.Event(), threading.Event()
+    held, release, saved, waiting = (threading.Event() for _ in range(4))
+    real_sleep = store_module.time.sleep
+
+    def sleep(seconds):                       # the lock's poll: the edit found it taken
+        waiting.set()
+        real_sleep(seconds)
+
+    monkeypatch.setattr(store_module.time, "sleep", sleep)
 
     def holder():
         with Store(tmp_path).sequence_lock("film"):          # another writer, mid-save
@@ -130,7 +139,7 @@ def test_an_autosave_checks_and_writes_under_the_sequence_lock(tmp_path):
     assert held.wait(10)
     e = threading.Thread(target=edit)
     e.start()
-    assert not saved.wait(0.3)                                # waits for the lock
+    assert waiting.wait(10) and not saved.is_set()            # waits for the lock
     release.set()
     t.join(10)
     e.join(10)
