@@ -59,7 +59,7 @@ def parse_size(size, field: str = "size") -> tuple[int, int] | None:
 def generate(prompt: str, *, engine="tiny", seconds=None, frames=None, fps=None, size=None, seed=None,
              steps=None, guidance=None, camera=None, negative_prompt=None, camera_mode="auto",
              brushes=None, motion_mode="auto", on_step=None, cancel=None, progress: bool = True,
-             device: str = "cpu", image=None, dtype=None, engine_options: dict | None = None) -> "Clip":
+             device: str | None = None, image=None, dtype=None, engine_options: dict | None = None) -> "Clip":
     """Make a clip from a text prompt. Every argument is validated before any heavy work;
     a seed of None draws one and records it in `clip.shot`. `camera` is a preset
     ("pan_left:0.5"), a Deforum schedule, a path JSON or a CameraPath; `camera_mode` is
@@ -69,9 +69,14 @@ def generate(prompt: str, *, engine="tiny", seconds=None, frames=None, fps=None,
     `image` (image→video, on engines that can): a picture file, PIL image or uint8 array the
     clip starts from, cropped and resized to the clip's size (runway_nb/image.py); the clip
     records it in `clip.provenance["image"]` (its Shot alone cannot re-make the clip).
-    `device`, `dtype` and `engine_options` (a dict: `cpu_offload`, `vae_slicing`,
-    `vae_tiling`…) load an engine given by id or folder, as `rn.load_engine` takes them."""
-    from .engines.registry import load_engine
+    `engine` given by id or folder: with `device`, `dtype` and `engine_options` all left out,
+    the engine already loaded under it is used as it is (`rn.load_engine("ltx", device="cuda",
+    cpu_offload=True)` beforehand: that one, not a second copy on the CPU; the latest loaded
+    where several are), else it loads on the CPU. Any of them given (`device="cpu"` too):
+    the engine is the one `rn.load_engine` gives for them (a dict of `cpu_offload`,
+    `vae_slicing`, `vae_tiling`… as `engine_options`), loaded now unless one was loaded with
+    exactly those settings."""
+    from .engines.registry import find_or_load_engine
 
     load = _load_arguments(engine, dtype, engine_options)
     wh = parse_size(size)
@@ -81,14 +86,14 @@ def generate(prompt: str, *, engine="tiny", seconds=None, frames=None, fps=None,
                 engine=str(engine), camera=camera, camera_mode=camera_mode, brushes=brushes or (),
                 motion_mode=motion_mode)
     if image is None:
-        return load_engine(engine, device=device, **load).render(shot, on_step=on_step, cancel=cancel,
-                                                                 progress=progress)
+        return find_or_load_engine(engine, device, **load).render(shot, on_step=on_step, cancel=cancel,
+                                                                  progress=progress)
     from .engines.registry import require_capability
     from .image import fit, read_picture
 
     picture = read_picture(image)             # a bad picture is refused before an engine loads
     require_capability(engine, "image_to_video")      # and an engine id that cannot use one
-    eng = load_engine(engine, device=device, **load)
+    eng = find_or_load_engine(engine, device, **load)
     require_capability(eng, "image_to_video")         # a folder's or hub id's, once loaded
     shot = eng.resolve(shot, given=1)         # the size the picture is fitted to
     frame, note = fit(*picture, shot.width, shot.height)

@@ -60,3 +60,25 @@ def shipped_weights() -> Path:
         pytest.skip(f"the tiny engine's weights are not in {SHIPPED_WEIGHTS} yet; train them with "
                     "`python -m runway_nb.tiny.train --out runs/tiny` and copy runs/tiny/pipeline there")
     return SHIPPED_WEIGHTS
+
+
+@pytest.fixture
+def tiny_on_a_gpu(shipped_weights, monkeypatch):
+    """The tiny engine as `rn.load_engine("tiny", device="cuda")` leaves it on a Colab GPU,
+    beside the plain CPU one, in an engine cache of this test's own: (gpu, cpu, cache).
+
+    There is no GPU here, so "the GPU one" is a second engine on the same weights (they run
+    on the CPU), under the cache key a cuda load makes, recording device "cuda" in its clips'
+    provenance: a CPU load (`load_engine("tiny")`) does not find it. Loaded after the CPU
+    one, so it is the latest loaded. Unload only `gpu`: `cpu` is this process's engine."""
+    import copy
+
+    from runway_nb.engines import registry
+
+    cpu = registry.load_engine("tiny")                 # the process's, loaded once
+    gpu = copy.copy(cpu)
+    gpu.__dict__["device"] = "cuda"
+    cache = {key: e for key, e in registry._CACHE.items() if e is cpu}
+    cache[registry._cache_key(registry._ENTRIES["tiny"], "tiny", None, "cuda", None, {})] = gpu
+    monkeypatch.setattr(registry, "_CACHE", cache)
+    return gpu, cpu, cache

@@ -367,10 +367,13 @@ _SETTINGS = ("device", "dtype", "cpu_offload", "vae_slicing", "vae_tiling", "all
 
 
 def loaded_engine(engine_id: str, like: dict | None = None, device: str | None = None) -> Engine | None:
-    """An engine already loaded under `engine_id` (a clip's `shot.engine`), or None. Among
-    several (other devices, dtypes or options), the one whose settings match `like` — a clip's
-    provenance, which records the device, dtype and memory options that made it — the latest
-    loaded on a tie. `device`: only engines on that device."""
+    """An engine already loaded under `engine_id` (an engine id, a folder or a hub id: a clip's
+    `shot.engine`), or None; never one `unload_engine` freed. Among several (other devices,
+    dtypes or options), the one whose settings match `like` — a clip's provenance, which
+    records the device, dtype and memory options that made it — the latest loaded on a tie
+    (`like` None: the latest loaded). `device`: only engines on that device."""
+    if isinstance(engine_id, Path):
+        engine_id = str(engine_id)
     if not isinstance(engine_id, str):
         return None
     source = _source_key(engine_id)
@@ -381,13 +384,31 @@ def loaded_engine(engine_id: str, like: dict | None = None, device: str | None =
         found = [e for e in found if canonical_device(str(getattr(e, "device", "cpu"))) == canonical_device(device)]
     if not found:
         return None
-    like = like or {}
+    if like is None:
+        return found[-1]
 
     def score(engine) -> int:
         made = engine.provenance()
         return sum(made.get(k, False) == like.get(k, False) for k in _SETTINGS if k in made or k in like)
 
     return max(reversed(found), key=score)
+
+
+def find_or_load_engine(name_or_path, device: str | None = None, like: dict | None = None,
+                        **settings) -> Engine:
+    """The engine a by-id entry point (`rn.generate`, `render_many`, a film's re-render,
+    `%%runway`) renders on. `device` None and no dtype or options (`settings`): the engine
+    already loaded under this id or folder, on whatever device, dtype and options it was
+    loaded with (`loaded_engine(name_or_path, like)`: the latest loaded on a tie), so
+    `rn.load_engine("ltx", device="cuda", cpu_offload=True)` is not loaded a second time on
+    the CPU; none loaded (or each one unloaded): `load_engine` on the CPU, as before. A
+    device ("cpu" too), dtype or option given: `load_engine` with them, exactly (the cache
+    returns only an engine loaded with those)."""
+    if device is None and not settings and not isinstance(name_or_path, Engine):
+        found = loaded_engine(name_or_path, like=like)
+        if found is not None:
+            return found
+    return load_engine(name_or_path, device="cpu" if device is None else device, **settings)
 
 
 def unload_engine(engine_or_id=None) -> int:

@@ -8,6 +8,7 @@ import os
 import weakref
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import runway_nb as rn
@@ -164,6 +165,45 @@ def test_studio_extends_on_its_own_engine(tiny_pipelines, fresh_cache):
     assert s.clip.provenance["vae_slicing"] is True and len(s.clip) == 9
     assert mine not in fresh_cache.values() and len(fresh_cache) == 1
     s.close()
+
+
+# ---- rn.generate renders on the engine loaded under its id -------------------------------------------
+def test_generate_by_id_renders_on_the_engine_the_user_loaded(tiny_on_a_gpu):
+    """`rn.load_engine("tiny", device="cuda")`, then `rn.generate(..., engine="tiny")`: that
+    engine, not a second copy loaded on the CPU (it was: generate's device defaulted to cpu)."""
+    gpu, cpu, cache = tiny_on_a_gpu
+    shot = dict(engine="tiny", frames=4, steps=2, seed=3, progress=False)
+    clip = rn.generate("a red ball", **shot)
+    assert clip.provenance["device"] == "cuda" and len(cache) == 2
+    picture = np.full((64, 64, 3), 200, np.uint8)
+    assert rn.generate("a red ball", image=picture, **shot).provenance["device"] == "cuda"
+    # a device, dtype or option given: the engine loaded with exactly those, as before
+    for given in ({"device": "cpu"}, {"device": "cpu:0"}, {"dtype": "float32"}):
+        assert rn.generate("a red ball", **shot, **given).provenance["device"] == "cpu", given
+    assert len(cache) == 2
+    again = rn.generate("a red ball", device="cpu", **shot)
+    np.testing.assert_array_equal(again.frames, clip.frames)     # the same weights, the same clip
+    # an unloaded engine is not reused: with none left, one loads on the CPU
+    assert rn.unload_engine(gpu) == 1 and list(cache.values()) == [cpu]
+    assert rn.generate("a red ball", **shot).provenance["device"] == "cpu" and len(cache) == 1
+
+
+def test_generate_by_folder_takes_the_latest_loaded_with_any_options(tiny_pipelines, fresh_cache):
+    folder = str(tiny_pipelines["ltx"])
+    shot = dict(frames=5, steps=2, seed=3, progress=False)
+    tiled = load_engine(folder, vae_tiling=True)
+    for name in (folder, Path(folder), folder + "/"):
+        assert rn.generate("a red ball", engine=name, **shot).provenance.get("vae_tiling") is True
+    assert list(fresh_cache.values()) == [tiled]
+    plain = rn.generate("a red ball", engine=folder, device="cpu", **shot)     # loads the plain one
+    assert "vae_tiling" not in plain.provenance and len(fresh_cache) == 2
+    assert rn.generate("a red ball", engine=folder, engine_options={"vae_tiling": True},
+                       **shot).provenance["vae_tiling"] is True and len(fresh_cache) == 2
+    # several loaded: the latest (here the plain one, loaded by the call above)
+    assert "vae_tiling" not in rn.generate("a red ball", engine=folder, **shot).provenance
+    rn.unload_engine(folder)
+    assert "vae_tiling" not in rn.generate("a red ball", engine=folder, **shot).provenance
+    assert len(fresh_cache) == 1 and tiled not in fresh_cache.values()
 
 
 # ---- hub ids ---------------------------------------------------------------------------------
