@@ -17,6 +17,12 @@ the same shot gives the same frames on CPU). Threads share this process's cached
 whose scheduler holds per-render state, so they take turns at the denoising itself: a
 thread pool keeps the kernel free, processes (a process pool, Dask) add speed.
 
+In this process (serial, or a thread pool) an engine id renders on the engine already
+loaded under it, as it was loaded (`rn.load_engine("ltx", device="cuda", cpu_offload=True)`
+beforehand: that one, not a second copy on the CPU; the latest loaded where several are),
+else on one loaded on the CPU; a worker process loads its own, on the CPU (so only
+CPU-loaded engines give the same frames in-process and in workers).
+
 Results come back in input order. With a `store`, each clip is saved as soon as it
 arrives, by this process alone, so the Store stays single-writer and atomic. A failing
 shot does not lose the others: the rest are rendered and saved, then one
@@ -128,13 +134,13 @@ INTERRUPTED = "interrupted"           # how a run stopped by KeyboardInterrupt i
 def _serial(shots, engine, engine_ids, arrived, errors, cancel, bar) -> bool | str:
     """In this process, one shot after another. True if cancelled, INTERRUPTED if interrupted."""
     from .engines.base import Engine, cancel_requested
-    from .engines.registry import load_engine
+    from .engines.registry import find_or_load_engine
 
     for i, shot in enumerate(shots):
         if cancel_requested(cancel):
             return True
         try:
-            eng = engine if isinstance(engine, Engine) else load_engine(engine_ids[i])
+            eng = engine if isinstance(engine, Engine) else find_or_load_engine(engine_ids[i])
             clip = eng.render(shot, cancel=cancel, progress=False)
             arrived(i, clip)
         except Cancelled:
@@ -209,14 +215,19 @@ def _collect(pending, stopped, stop, arrived, errors, cancel, bar, Clip) -> bool
 def render_shot(shot: dict, engine_id: str, caller_pid: int, stop: threading.Event | None = None):
     """What a worker runs: load the engine by id (cached per process), render one shot.
     Returns (frames, fps, shot dict, provenance): plain data that pickles anywhere.
-    `stop`: a thread of this process is told to end its render (render_many's cancel)."""
+    `stop`: a thread of this process is told to end its render (render_many's cancel).
+    A thread of the caller's process renders on the engine loaded there under the id (see
+    the module doc); a worker process on its own, loaded on the CPU (one forked from the
+    caller inherits the caller's engines, but not a GPU it could use)."""
+    from .engines.registry import find_or_load_engine, load_engine
+
     if os.getpid() != caller_pid:
         import torch
 
         torch.set_num_threads(1)      # one thread per worker process: workers share the cores
-    from .engines.registry import load_engine
-
-    engine = load_engine(engine_id)
+        engine = load_engine(engine_id)
+    else:
+        engine = find_or_load_engine(engine_id)
     clip = engine.render(Shot.from_dict(shot), progress=False,    # threads sharing it take turns
                          cancel=stop)                            # (Engine.render)
     return clip.frames, clip.fps, clip.shot.to_dict(), clip.provenance

@@ -56,6 +56,21 @@ def test_thread_pool_gives_the_serial_frames_in_input_order_and_fills_the_store(
     np.testing.assert_array_equal(store.load_clip(serial[1].id).frames, serial[1].frames)
 
 
+def test_an_engine_id_renders_on_the_engine_the_user_loaded(shots, serial, tiny_on_a_gpu):
+    """`rn.load_engine("tiny", device="cuda")` beforehand: the shots render on that engine,
+    serially and in a thread pool, not on a second copy loaded on the CPU (they did)."""
+    gpu, cpu, cache = tiny_on_a_gpu
+    clips = rn.render_many(shots[:2], progress=False)
+    with ThreadPoolExecutor(2) as pool:
+        clips += rn.render_many(shots[:2], executor=pool, progress=False)
+    assert [c.provenance["device"] for c in clips] == ["cuda"] * 4 and len(cache) == 2
+    for clip, made in zip(clips, serial[:2] * 2):           # the same weights: the same frames
+        np.testing.assert_array_equal(clip.frames, made.frames)
+    rn.unload_engine(gpu)                                    # unloaded: not used again
+    assert rn.render_many(shots[:1], progress=False)[0].provenance["device"] == "cpu"
+    assert list(cache.values()) == [cpu]
+
+
 @pytest.mark.slow
 def test_dask_cluster_of_two_processes_matches_serial_and_fills_the_store(shots, serial, tmp_path):
     distributed = pytest.importorskip("distributed")
