@@ -237,7 +237,9 @@ class Store:
     def load_sequence(self, name: str, *, render: bool = False):
         """The sequence saved as `name`, its clips from this project. A clip no longer here
         (its files deleted) is refused by name; `render=True` re-makes it from its Shot (and
-        its parents': extensions, upscales, cuts) instead."""
+        its parents': extensions, upscales, cuts) instead, on the engine loaded under the
+        Shot's engine id where there is one (as loaded: a GPU, offload…), else one loaded on
+        the CPU."""
         path = self.sequences_dir / f"{check_name('name', name)}.json"
         if not path.is_file():
             raise InvalidInput("name", name, f"is not a saved sequence; saved: "

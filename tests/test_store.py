@@ -291,3 +291,22 @@ def test_a_sequence_whose_clips_are_gone_reloads_with_render_true(tmp_path):
         store.load_sequence("film")
     again = store.load_sequence("film", render=True)
     np.testing.assert_array_equal(again.frames(), seq.frames())
+
+
+def test_a_re_render_uses_the_engine_the_user_loaded(tmp_path, tiny_on_a_gpu):
+    """`rn.load_engine("tiny", device="cuda")`, then a film whose shots say "tiny" re-renders
+    on that engine (it loaded a second copy on the CPU); with several loaded, each clip on the
+    one its provenance records (an extension too)."""
+    gpu, cpu, cache = tiny_on_a_gpu
+    shot = Shot("a red ball bouncing on a green field", seed=7, frames=4, steps=2)
+    on_gpu = gpu.render(shot, progress=False)
+    on_cpu = cpu.render(shot.replace(seed=8), progress=False)
+    longer = on_gpu.extend(0.5, progress=False)
+    seq = Sequence([on_gpu, on_cpu, longer])
+    store = Store(tmp_path)
+    store.save_sequence("film", seq)
+    for p in store.clips_dir.iterdir():
+        p.unlink()
+    again = store.load_sequence("film", render=True)
+    assert [c.provenance["device"] for c in again.clips] == ["cuda", "cpu", "cuda"] and len(cache) == 2
+    np.testing.assert_array_equal(again.frames(), seq.frames())

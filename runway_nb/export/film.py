@@ -11,9 +11,11 @@
 
 A clip's frames come from (in order) clips you pass, a Store, the file the record names
 (relative to the film file), or — with `render=True` — its recipe: a Shot renders on its
-engine; an extension re-renders from its parent's last frames; an upscale/interpolation
-re-runs on its parent; a slice (`clip[2:6]`) is cut from its parent again. `load_film`
-checks a hand-edited file and names the bad entry.
+engine (the one loaded under its id, as `rn.load_engine` loaded it — on a GPU, with
+offload… — where one is, among several the one whose settings match the clip's
+provenance; else one loaded now on the CPU); an extension re-renders from its parent's
+last frames; an upscale/interpolation re-runs on its parent; a slice (`clip[2:6]`) is cut
+from its parent again. `load_film` checks a hand-edited file and names the bad entry.
 """
 
 from __future__ import annotations
@@ -273,7 +275,8 @@ class Film:
     def to_sequence(self, clips: Mapping | None = None, *, store=None, render: bool = False,
                     load_engine=None):
         """A Sequence with this film's edit. See the module doc for where frames come from;
-        `load_engine(name)` defaults to runway_nb's registry when rendering."""
+        `load_engine(name)` gives the engine a re-rendered clip's Shot names (default: the
+        engine loaded under that id, else one loaded on the CPU; see the module doc)."""
         from ..sequence import Entry, Sequence, Transition
 
         cache: dict[str, Any] = {}
@@ -353,7 +356,12 @@ def _replay(rec: dict, get, load_engine):
         raise InvalidInput(f"clips[{cid!r}].shot", None, "is needed to re-render this clip")
     shot = Shot.from_dict(rec["shot"])
     if load_engine is None:
-        from ..engines.registry import load_engine
+        from ..engines.registry import find_or_load_engine
+
+        def load_engine(name):
+            # as loaded (a GPU, offload…), not a second copy on the CPU; the clip's settings
+            # pick among several
+            return find_or_load_engine(name, like=prov)
     if pid is not None:
         parent = get(pid)
         if prov.get("upscaled_from") == pid:
