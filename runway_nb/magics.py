@@ -5,8 +5,10 @@
 
 The cell body is the prompt; the clip is displayed and bound to `shot1`. The options
 are the CLI's (`runway_nb/options.py` defines them once for both) — `--device cuda`,
-`--dtype bfloat16` and `--engine-option vae_tiling=true` among them, so a cell uses the
-engine a notebook loaded on the GPU instead of a second copy on the CPU — plus:
+`--dtype bfloat16` and `--engine-option vae_tiling=true` among them. Without any of these
+three a cell renders on the engine the notebook loaded under `--engine`'s id or folder, as
+it was loaded (`rn.load_engine("ltx", device="cuda", cpu_offload=True)`: that one, not a
+second copy on the CPU), else on one loaded on the CPU (the CLI's default) — plus:
 
     -o NAME        bind the clip to NAME in the notebook
     --store DIR    also save it in a project folder (the Studio's gallery reads it)
@@ -55,7 +57,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _cell_parser() -> _Parser:
-    p = _Parser(prog="%%runway", parents=[generate_options()],
+    p = _Parser(prog="%%runway", parents=[generate_options(in_kernel=True)],
                 description="Render the cell body (the prompt) to a clip.")
     p.add_argument("-o", "--output", metavar="NAME", help="bind the clip to this variable")
     p.add_argument("--store", metavar="DIR", help="also save the clip in this project folder")

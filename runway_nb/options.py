@@ -49,11 +49,18 @@ def _engine_option(text: str) -> tuple[str, object]:
     return key, value
 
 
-def load_options(device_help: str = "torch device: cpu, cuda, cuda:1 or mps (default: cpu)"
-                 ) -> argparse.ArgumentParser:
-    """An argparse parent parser with how the engine loads: --device, --dtype, --engine-option."""
+IN_KERNEL_DEVICE_HELP = ("torch device: cpu, cuda, cuda:1 or mps (default, with no --dtype or "
+                         "--engine-option either: the engine this kernel already loaded under "
+                         "--engine, as it was loaded; else cpu)")
+
+
+def load_options(device_help: str = "torch device: cpu, cuda, cuda:1 or mps (default: cpu)",
+                 device_default: str | None = "cpu") -> argparse.ArgumentParser:
+    """An argparse parent parser with how the engine loads: --device, --dtype, --engine-option.
+    `device_default` None (`%%runway`): no --device is `rn.generate`'s device=None, the
+    engine already loaded in the kernel; the command line runs in a fresh process, on cpu."""
     p = argparse.ArgumentParser(add_help=False)
-    p.add_argument("--device", default="cpu", help=device_help)
+    p.add_argument("--device", default=device_default, help=device_help)
     p.add_argument("--dtype", metavar="DTYPE",
                    help="float32, float16 or bfloat16 (default: float32 on the CPU, the model card's "
                         "on a GPU; the tiny engine runs in float32 only)")
@@ -75,11 +82,13 @@ def load_kwargs(args: argparse.Namespace) -> dict:
     return kwargs
 
 
-def generate_options() -> argparse.ArgumentParser:
-    """An argparse parent parser (add_help=False) with the options of one generation."""
+def generate_options(in_kernel: bool = False) -> argparse.ArgumentParser:
+    """An argparse parent parser (add_help=False) with the options of one generation.
+    `in_kernel` (`%%runway`): no --device uses the engine the kernel loaded (see load_options)."""
     # options straight on the parser, not in a titled group: argparse lists a mutually
     # exclusive group inherited from a parent apart from its titled group
-    p = argparse.ArgumentParser(add_help=False, parents=[load_options()])
+    p = argparse.ArgumentParser(add_help=False, parents=[
+        load_options(IN_KERNEL_DEVICE_HELP, None) if in_kernel else load_options()])
     p.add_argument("--engine", default="tiny", help="engine id or pipeline folder (default: tiny)")
     length = p.add_mutually_exclusive_group()
     length.add_argument("--seconds", type=float, metavar="S", help="clip length in seconds")

@@ -93,6 +93,23 @@ def test_device_loads_the_engine_there_and_reuses_one_loaded_there(ip, small, sm
         ip.user_ns["there"].shot, progress=False).frames)
 
 
+def test_a_cell_without_device_uses_the_engine_the_notebook_loaded(ip, tiny_on_a_gpu):
+    """`rn.load_engine("tiny", device="cuda")` in the notebook, then a %%runway cell with no
+    --device: that engine (it loaded a second copy on the CPU); --device cpu: the CPU one.
+    The command line runs in a fresh process and keeps cpu as its default."""
+    from runway_nb.magics import _cell_parser
+
+    gpu, cpu, cache = tiny_on_a_gpu
+    cell = "--engine tiny --frames 4 --steps 2 --seed 3 --quiet"
+    _, error = run(ip, f"%%runway -o here {cell}\na red ball\n")
+    assert error is None and ip.user_ns["here"].provenance["device"] == "cuda"
+    _, error = run(ip, f"%%runway -o on_cpu --device cpu {cell}\na red ball\n")
+    assert error is None and ip.user_ns["on_cpu"].provenance["device"] == "cpu" and len(cache) == 2
+    assert _cell_parser().parse_args([]).device is None
+    assert generate_options().parse_args([]).device == "cpu"
+    assert "default: cpu" in generate_options().format_help()
+
+
 def test_an_empty_cell_says_what_a_prompt_is(ip, small):
     _, error = run(ip, f"%%runway {small}\n   \n")
     assert isinstance(error, UsageError) and "prompt" in str(error) and "must contain some words" in str(error)
