@@ -404,7 +404,7 @@ def find_or_load_engine(name_or_path, device: str | None = None, like: dict | No
     the CPU; none loaded (or each one unloaded): `load_engine` on the CPU, as before. A
     device ("cpu" too), dtype or option given: `load_engine` with them, exactly (the cache
     returns only an engine loaded with those)."""
-    if device is None and not settings and not isinstance(name_or_path, Engine):
+    if device is None and not settings and isinstance(name_or_path, (str, Path)) and str(name_or_path).strip():
         found = loaded_engine(name_or_path, like=like)
         if found is not None:
             return found
