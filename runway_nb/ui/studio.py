@@ -80,8 +80,10 @@ class Studio(RenderFeedback, widgets.VBox):
 
     `engine`: an engine id or weights folder, or an engine already loaded
     (`rn.load_engine("wan", device="cuda")`: used as it is); `device`, `dtype`,
-    `engine_options`: how the Studio loads engines (default: the given engine's device, or
-    "cpu"; e.g. `rn.Studio("wan", device="cuda")` on a Colab GPU); `store`: the project folder (a path, a
+    `engine_options`: how the Studio loads engines (e.g. `rn.Studio("wan", device="cuda")`
+    on a Colab GPU; default: the given engine's device, or, given an engine id and none of
+    the three, the engine the notebook already loaded under each id picked, as it was
+    loaded, else one loaded on the "cpu", as `rn.generate` does); `store`: the project folder (a path, a
     Store, or False for none); `sequence`: the film Add to sequence appends to (default:
     the project's sequence "studio", saved on every edit and reloaded after a restart;
     in memory only without a project folder); `camera`: "pad" (the camera pad; plain sliders where
@@ -156,6 +158,11 @@ class Studio(RenderFeedback, widgets.VBox):
             (str(getattr(e, "device", "cpu")) for e in self._given_engines.values()), "cpu")
         check_device(self.device)
         self.dtype, self.engine_options = dtype, dict(engine_options or {})
+        # none of them given: an engine picked by id is the one the notebook loaded under it,
+        # as it was loaded (rn.load_engine("ltx", device="cuda") beforehand: that one, not a
+        # second copy on the CPU), else one loaded on the CPU — as rn.generate does
+        self._as_loaded = (device is None and dtype is None and not self.engine_options
+                           and not self._given_engines)
         self.clip = None                  # the last clip made (or restored)
         self.clips: list = []             # every clip made by this Studio, in order
         self.unsaved: list = []           # those the project folder could not take (yet)
@@ -281,12 +288,13 @@ class Studio(RenderFeedback, widgets.VBox):
                       f"defaults ({caps.default_steps} steps, guidance {caps.default_guidance:g}).", "info")
 
     def _load_engine(self):
-        from ..engines.registry import load_engine
+        from ..engines.registry import find_or_load_engine, load_engine
 
         value = self.engine_picker.value
         try:
-            engine = self._given_engines.get(value) or load_engine(
-                value, device=self.device, dtype=self.dtype, **self.engine_options)
+            engine = self._given_engines.get(value) or (
+                find_or_load_engine(value) if self._as_loaded else
+                load_engine(value, device=self.device, dtype=self.dtype, **self.engine_options))
             self.engine, self.engine_error = engine, None
         except Exception as exc:  # noqa: BLE001 - shown; Generate tries again
             self.engine, self.engine_error = None, exc
@@ -443,7 +451,7 @@ class Studio(RenderFeedback, widgets.VBox):
             own = self._engine_of(clip)
             shot, engine = plan_extension(clip, form.seconds if seconds is None else seconds,
                                           prompt=form.prompt, camera=form.camera, engine=own,
-                                          device=self.device,
+                                          device=None if self._as_loaded else self.device,
                                           **({} if own is not None else {"dtype": self.dtype,
                                                                          "engine_options": self.engine_options}))
         except Exception as exc:  # noqa: BLE001 - bad input: said in words, nothing started

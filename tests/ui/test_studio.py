@@ -690,6 +690,28 @@ def test_an_engine_loaded_by_the_user_is_used_as_it_is(fake_engines, monkeypatch
     assert all(kw["device"] == "cuda:1" for _, kw in asked)
 
 
+def test_a_studio_given_an_id_alone_uses_the_engine_the_notebook_loaded(fake_engines, monkeypatch):
+    """rn.load_engine("ltx", device="cuda", cpu_offload=True), then rn.Studio("ltx"): the
+    Studio renders on that engine (it loaded a second copy on the CPU); an engine picked
+    later that nothing loaded loads on the CPU; a Studio given a device loads on it."""
+    monkeypatch.setattr(registry, "check_device", lambda device: None)     # no GPU here
+    on_gpu = FakeEngine()
+    on_gpu.device = "cuda"
+    registry._CACHE[registry._cache_key(registry._ENTRIES["fake"], "fake", None, "cuda", None,
+                                        {"cpu_offload": True})] = on_gpu
+    s = Studio("fake", store=False)
+    assert s.engine is on_gpu and [k for k in registry._CACHE if k[0] == "fake"] == [
+        ("fake", "cuda", "None", "[('cpu_offload', True)]")]                  # no second copy
+    s.prompt.value = "a box"
+    assert s.generate(wait=True) and s.clip.shot.engine == "fake"
+    s.engine_picker.options = [*s.engine_picker.options, ("broken", "fake-broken")]
+    s.engine_picker.value = "fake-broken"
+    assert s.engine is not on_gpu                                          # loaded now, on the CPU
+    assert [k[:2] for k in registry._CACHE if k[0] == "fake-broken"] == [("fake-broken", "cpu")]
+    cpu = Studio("fake", store=False, device="cpu")
+    assert cpu.engine is not on_gpu and ("fake", "cpu") in [k[:2] for k in registry._CACHE]
+
+
 def test_the_studio_loads_its_engine_on_the_device_and_options_given(fake_engines, monkeypatch):
     with pytest.raises(InvalidInput, match="device='abacus'"):
         Studio("fake", store=False, device="abacus")
