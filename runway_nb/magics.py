@@ -48,7 +48,9 @@ class _Parser(argparse.ArgumentParser):
     """argparse that raises UsageError (one line in the notebook) instead of exiting."""
 
     def error(self, message):
-        raise UsageError(f"{self.prog}: {message}. See {self.prog} --help.")
+        # `%runway help` lists both magics' options; IPython runs no `%%runway --help` without
+        # a cell body, so that is the hint
+        raise UsageError(f"{self.prog}: {message}. See %runway help.")
 
     def exit(self, status=0, message=None):
         if status:
