@@ -69,6 +69,11 @@ from .player import Player, blank_png
 from .studio_feedback import RenderFeedback
 from .worker import Renderer, StartResult
 
+def _unloaded(engine) -> bool:
+    """Whether `rn.unload_engine` freed this engine's weights (it then refuses to render)."""
+    return bool(engine.__dict__.get("_unloaded"))
+
+
 def _capabilities(engine):
     from ..engines.base import Capabilities
 
@@ -418,7 +423,7 @@ class Studio(RenderFeedback, widgets.VBox):
         self._show_background()               # the last clip's first frame, if not shown yet
         self._sync_gallery()                  # clips saved meanwhile by another Studio
         try:
-            engine = self.engine or self._load_engine()
+            engine = self._engine_now()
             if engine is None:
                 raise self.engine_error
             shot = engine.resolve(self.shot(new_seed=True))
@@ -464,12 +469,31 @@ class Studio(RenderFeedback, widgets.VBox):
         return self._start(lambda on_step, cancel: continue_clip(
             clip, shot, engine, on_step=on_step, cancel=cancel, progress=False), wait, note)
 
+    def _engine_now(self):
+        """The engine Generate renders on: the picked one; when `rn.unload_engine` freed it,
+        loaded again as the Studio loads engines (its device, dtype and options; given none,
+        the engine the notebook loaded under the id since, else on the CPU — but an engine
+        that was on a GPU is not silently reloaded on the CPU). An engine the user gave the
+        Studio, or one left unloaded, refuses to render, saying how to load it again. None if
+        the engine cannot load (`engine_error`)."""
+        from ..engines.registry import canonical_device, loaded_engine
+
+        engine = self.engine
+        if engine is None:
+            return self._load_engine()
+        if not _unloaded(engine) or engine is self._given_engines.get(engine.id):
+            return engine
+        on_cpu = canonical_device(str(getattr(engine, "device", "cpu"))) == "cpu"
+        if self._as_loaded and not on_cpu and loaded_engine(self.engine_picker.value) is None:
+            return engine
+        return self._load_engine()
+
     def _engine_of(self, clip):
         """The engine the Studio holds for `clip`: its own when it made the clip, or one it
         was given; else None, and plan_extension finds the one loaded for it or loads it
         with the Studio's device, dtype and options — never a second copy with other settings."""
         name = clip.shot.engine if clip.shot is not None else None
-        if self.engine is not None and self.engine.id == name:
+        if self.engine is not None and self.engine.id == name and not _unloaded(self.engine):
             return self.engine
         return self._given_engines.get(name)
 

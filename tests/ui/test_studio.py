@@ -712,6 +712,41 @@ def test_a_studio_given_an_id_alone_uses_the_engine_the_notebook_loaded(fake_eng
     assert cpu.engine is not on_gpu and ("fake", "cpu") in [k[:2] for k in registry._CACHE]
 
 
+def test_generate_after_unload_engine_loads_the_studios_engine_again(fake_engines, monkeypatch):
+    """rn.unload_engine() frees the Studio's engine: Generate loads it again as the Studio
+    loads engines (it refused, "load it again", with no way to in the Studio but re-picking);
+    an engine that was on a GPU is not reloaded on the CPU behind the user's back, and one
+    the user gave the Studio stays theirs to load."""
+    s = Studio("fake", store=False)
+    s.prompt.value = "a box"
+    first = s.engine
+    assert s.generate(wait=True)
+    assert registry.unload_engine() >= 1
+    assert s.generate(wait=True) and s.renderer.outcome == "done"
+    assert s.engine is not first and len(s.clips) == 2
+
+    registry.unload_engine()                                          # nothing loaded
+    monkeypatch.setattr(registry, "check_device", lambda device: None)     # no GPU here
+    key = registry._cache_key(registry._ENTRIES["fake"], "fake", None, "cuda", None, {})
+    on_gpu = registry._CACHE[key] = FakeEngine()
+    on_gpu.device = "cuda"
+    s = Studio("fake", store=False)
+    s.prompt.value = "a box"
+    assert s.engine is on_gpu
+    registry.unload_engine(on_gpu)
+    assert not s.generate() and "was unloaded" in s.message          # not a CPU copy
+    assert not any(k[:2] == ("fake", "cpu") for k in registry._CACHE)
+    again = registry._CACHE[key] = FakeEngine()                       # the user loads it again
+    again.device = "cuda"
+    assert s.generate(wait=True) and s.engine is again
+
+    mine = FakeEngine()
+    s = Studio(mine, store=False)
+    s.prompt.value = "a box"
+    mine.unload()
+    assert not s.generate() and "was unloaded" in s.message and s.engine is mine
+
+
 def test_the_studio_loads_its_engine_on_the_device_and_options_given(fake_engines, monkeypatch):
     with pytest.raises(InvalidInput, match="device='abacus'"):
         Studio("fake", store=False, device="abacus")
