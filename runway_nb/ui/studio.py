@@ -493,8 +493,9 @@ class Studio(RenderFeedback, widgets.VBox):
         was given; else None, and plan_extension finds the one loaded for it or loads it
         with the Studio's device, dtype and options — never a second copy with other settings."""
         name = clip.shot.engine if clip.shot is not None else None
-        if self.engine is not None and self.engine.id == name and not _unloaded(self.engine):
-            return self.engine
+        if self.engine is not None and self.engine.id == name:
+            # unloaded: loaded again by Generate's rule (or left to refuse, saying how)
+            return self._engine_now() or self.engine
         return self._given_engines.get(name)
 
     def _cannot_start(self) -> StartResult | None:
