@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from ..errors import EngineNotFound, InvalidInput
+from ..errors import EngineNotFound, InvalidInput, RunwayError
 from .base import Engine
 
 
@@ -35,6 +35,7 @@ class EngineEntry:
     dtype_of: Callable[..., object] | None = None
     option_defaults: tuple[tuple[str, object], ...] = ()   # options at these values are left out of the key
     pipelines: tuple[str, ...] = ()   # the model_index.json `_class_name`s it loads (for messages)
+    dtypes: tuple[str, ...] | None = None   # the only dtypes it runs in (None: any its device takes)
 
 
 _ENTRIES: dict[str, EngineEntry] = {}
@@ -91,6 +92,23 @@ def _check_options(entry: EngineEntry, options: dict) -> None:
             raise InvalidInput(name, value, takes, "docs/engines.md describes each option.")
 
 
+def settings_for(name_or_path, dtype=None, options: dict | None = None) -> tuple[object, dict, list[str]]:
+    """(dtype, options, left_out): the dtype and options an engine takes of those given for
+    another (a Studio's `engine_options={"cpu_offload": True}` for LTX, when the tiny engine
+    is picked), and the names of those it does not take. An engine id or folder no entry
+    knows keeps them all (loading it says what is wrong)."""
+    options = dict(options or {})
+    try:
+        entry = _find_entry(str(name_or_path), engine_ids())[0]
+    except (RunwayError, OSError):        # not found, or a hub id not cached offline
+        return dtype, options, []
+    left = [] if entry.options is None else [k for k in options if k not in entry.options]
+    if dtype is not None and entry.dtypes is not None and canonical_dtype(dtype) not in entry.dtypes:
+        left.insert(0, "dtype")
+        dtype = None
+    return dtype, {k: v for k, v in options.items() if k not in left}, left
+
+
 def _register_builtins() -> None:
     from . import tiny
 
@@ -102,7 +120,8 @@ def _register_builtins() -> None:
         options=engine_options(tiny.TinyEngine),
         # float32 only: any other dtype is refused by the engine itself
         dtype_of=lambda source, device, dtype: "float32" if canonical_dtype(dtype) in (None, "float32") else dtype,
-        option_defaults=engine_option_defaults(tiny.TinyEngine), pipelines=("TinyVideoPipeline",)))
+        option_defaults=engine_option_defaults(tiny.TinyEngine), pipelines=("TinyVideoPipeline",),
+        dtypes=("float32",)))
     _register_diffusers_adapters()
 
 

@@ -173,6 +173,7 @@ class Studio(RenderFeedback, widgets.VBox):
         self.unsaved: list = []           # those the project folder could not take (yet)
         self.error: BaseException | None = None   # the last error shown (full object)
         self.engine = None
+        self._left_out: list[str] = []   # the Studio's settings the picked engine does not take
         self._closed = False
         self._background_lock = threading.Lock()
         self._pending_background = None   # a finished clip's first frame, for the main thread
@@ -189,7 +190,7 @@ class Studio(RenderFeedback, widgets.VBox):
         self._build()
         self.engine_picker.options = self._engine_options(str(engine))
         self.engine_picker.value = str(engine)
-        self._load_engine()                          # and apply its capabilities to the form
+        self._load_engine(first=True)                # and apply its capabilities to the form
         self.engine_picker.observe(self._on_engine, "value")
         if camera == "pad":
             from .camera_pad import CameraPad
@@ -289,17 +290,28 @@ class Studio(RenderFeedback, widgets.VBox):
         if self._load_engine() is not None:
             # each model has its own good settings: say that the typed ones were replaced
             caps = _capabilities(self.engine)
+            left = (f" It loaded without {', '.join(self._left_out)}, which it does not take (the "
+                    f"Studio's settings for its other engines)." if self._left_out else "")
             self._say(f"Engine {change['new']}: size, fps, length, steps and guidance set to its "
-                      f"defaults ({caps.default_steps} steps, guidance {caps.default_guidance:g}).", "info")
+                      f"defaults ({caps.default_steps} steps, guidance {caps.default_guidance:g})."
+                      + left, "info")
 
-    def _load_engine(self):
-        from ..engines.registry import find_or_load_engine, load_engine
+    def _load_engine(self, first: bool = False):
+        """Load (or reuse) the picked engine as the Studio loads engines. `first`: the
+        engine the Studio was made with, which takes its dtype and options as given (one it
+        cannot take is refused); an engine picked later leaves out those it does not take
+        (`_left_out`: `engine_options={"cpu_offload": True}` for LTX, then tiny picked)."""
+        from ..engines.registry import find_or_load_engine, load_engine, settings_for
 
         value = self.engine_picker.value
+        self._left_out = []
         try:
+            dtype, options = self.dtype, self.engine_options
+            if not first and not self._as_loaded and value not in self._given_engines:
+                dtype, options, self._left_out = settings_for(value, dtype, options)
             engine = self._given_engines.get(value) or (
                 find_or_load_engine(value) if self._as_loaded else
-                load_engine(value, device=self.device, dtype=self.dtype, **self.engine_options))
+                load_engine(value, device=self.device, dtype=dtype, **options))
             self.engine, self.engine_error = engine, None
         except Exception as exc:  # noqa: BLE001 - shown; Generate tries again
             self.engine, self.engine_error = None, exc
@@ -439,6 +451,7 @@ class Studio(RenderFeedback, widgets.VBox):
         on the worker thread, with the form's prompt and the pad's camera move (an empty
         pad: the clip's move goes on). Falsy (with `.message`) when refused: no clip yet,
         bad input, an engine that cannot extend, or a render already running."""
+        from ..engines.registry import settings_for
         from ..ops.extend import continue_clip, plan_extension
 
         refused = self._cannot_start()
@@ -454,11 +467,13 @@ class Studio(RenderFeedback, widgets.VBox):
             # starts without brushes (they were painted on the parent's first frame)
             form = self.form.shot(brushes=False)
             own = self._engine_of(clip)
+            load = {}
+            if own is None and clip.shot is not None:     # the clip's engine, loaded as the Studio's
+                dtype, options, _ = settings_for(clip.shot.engine, self.dtype, self.engine_options)
+                load = {"dtype": dtype, "engine_options": options}
             shot, engine = plan_extension(clip, form.seconds if seconds is None else seconds,
                                           prompt=form.prompt, camera=form.camera, engine=own,
-                                          device=None if self._as_loaded else self.device,
-                                          **({} if own is not None else {"dtype": self.dtype,
-                                                                         "engine_options": self.engine_options}))
+                                          device=None if self._as_loaded else self.device, **load)
         except Exception as exc:  # noqa: BLE001 - bad input: said in words, nothing started
             self._refused(exc, prefix="Not extended: ")
             return StartResult(False, str(exc))

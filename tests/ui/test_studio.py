@@ -753,6 +753,30 @@ def test_generate_after_unload_engine_loads_the_studios_engine_again(fake_engine
     assert not s.generate() and "was unloaded" in s.message and s.engine is mine
 
 
+def test_an_engine_picked_later_loads_without_the_settings_it_does_not_take(fake_engines, monkeypatch):
+    """rn.Studio("ltx", dtype="bfloat16", engine_options={"cpu_offload": True}), then the tiny
+    engine picked: it loads without them and the status line says so (it was refused by
+    name, "cpu_offload=True is not allowed", and the Studio had no engine); the Studio's
+    own engine keeps them, and its first engine given one it cannot take is still refused."""
+    monkeypatch.setitem(registry._ENTRIES, "fake-big", registry.EngineEntry(
+        "fake-big", "test engine", lambda path=None, **kw: FakeEngine(), lambda: True,
+        options=("cpu_offload",)))
+    asked = []
+    real = registry.load_engine
+    monkeypatch.setattr(registry, "load_engine", lambda name, **kw: asked.append((name, kw)) or real(name, **kw))
+    s = Studio("fake-big", store=False, dtype="bfloat16", engine_options={"cpu_offload": True})
+    assert asked[-1] == ("fake-big", {"device": "cpu", "dtype": "bfloat16", "cpu_offload": True})
+    s.engine_picker.value = "tiny"
+    assert asked[-1] == ("tiny", {"device": "cpu", "dtype": None})
+    assert s.engine is not None and s.engine.id == "tiny" and s.engine_error is None
+    assert "It loaded without dtype, cpu_offload, which it does not take" in s.message
+    s.engine_picker.value = "fake-big"
+    assert asked[-1] == ("fake-big", {"device": "cpu", "dtype": "bfloat16", "cpu_offload": True})
+    assert "loaded without" not in s.message
+    refused = Studio("tiny", store=False, engine_options={"cpu_offload": True})
+    assert refused.engine is None and "cpu_offload=True is not allowed" in refused.message
+
+
 def test_the_studio_loads_its_engine_on_the_device_and_options_given(fake_engines, monkeypatch):
     with pytest.raises(InvalidInput, match="device='abacus'"):
         Studio("fake", store=False, device="abacus")
