@@ -396,9 +396,14 @@ def loaded_engine(engine_id: str, like: dict | None = None, device: str | None =
     if not isinstance(engine_id, str):
         return None
     source = _source_key(engine_id)
+    # an engine's own id names it only where the name is no folder here: a registered id, a
+    # folder since deleted (a clip's engine), a hub id; a relative folder name seen from
+    # another working directory, or a hub id beside a local folder of that name, is another
+    by_id = source == engine_id
     with _LOCK:
         found = list({id(e): e for k, e in _CACHE.items()
-                      if (e.id == engine_id or k[0] == source) and not e.__dict__.get("_unloaded")}.values())
+                      if (k[0] == source or (by_id and e.id == engine_id))
+                      and not e.__dict__.get("_unloaded")}.values())
     if device is not None:
         found = [e for e in found if canonical_device(str(getattr(e, "device", "cpu"))) == canonical_device(device)]
     if not found:

@@ -206,6 +206,24 @@ def test_generate_by_folder_takes_the_latest_loaded_with_any_options(tiny_pipeli
     assert len(fresh_cache) == 1 and tiled not in fresh_cache.values()
 
 
+def test_a_relative_folder_name_is_the_folder_here_not_one_loaded_elsewhere(tiny_pipelines, fresh_cache,
+                                                                             tmp_path, monkeypatch):
+    """`rn.load_engine("pipe")` in one folder, then `rn.generate(..., engine="pipe")` in
+    another that has its own `pipe/`: that folder's engine (it got the first, whose id is the
+    name as given); a name that is no folder here (deleted since) still finds the engine."""
+    import shutil
+
+    for side in ("a", "b"):
+        shutil.copytree(tiny_pipelines["ltx"], tmp_path / side / "pipe")
+    monkeypatch.chdir(tmp_path / "a")
+    first = load_engine("pipe")
+    monkeypatch.chdir(tmp_path / "b")
+    assert registry.loaded_engine("pipe") is None
+    assert registry.find_or_load_engine("pipe") is not first and len(fresh_cache) == 2
+    monkeypatch.chdir(tmp_path)                      # no pipe/ here: the id finds one loaded
+    assert registry.loaded_engine("pipe") in fresh_cache.values()
+
+
 # ---- hub ids ---------------------------------------------------------------------------------
 def _fake_hub_cache(tmp_path, monkeypatch, repo_id: str, folder) -> Path:
     """A Hugging Face cache holding `folder` as the snapshot of `repo_id`; downloads off."""
