@@ -98,6 +98,8 @@ def settings_for(name_or_path, dtype=None, options: dict | None = None) -> tuple
     is picked), and the names of those it does not take. An engine id or folder no entry
     knows keeps them all (loading it says what is wrong)."""
     options = dict(options or {})
+    if dtype is None and not options:             # nothing to leave out: no lookup (a hub id's
+        return dtype, options, []                 # would fetch its model_index.json)
     try:
         entry = _find_entry(str(name_or_path), engine_ids())[0]
     except (RunwayError, OSError):        # not found, or a hub id not cached offline

@@ -189,8 +189,8 @@ class Studio(RenderFeedback, widgets.VBox):
                                  clock=clock)
         self._build()
         self.engine_picker.options = self._engine_options(str(engine))
-        self.engine_picker.value = str(engine)
-        self._load_engine(first=True)                # and apply its capabilities to the form
+        self.engine_picker.value = self._first_engine = str(engine)
+        self._load_engine()                          # and apply its capabilities to the form
         self.engine_picker.observe(self._on_engine, "value")
         if camera == "pad":
             from .camera_pad import CameraPad
@@ -296,18 +296,20 @@ class Studio(RenderFeedback, widgets.VBox):
                       f"defaults ({caps.default_steps} steps, guidance {caps.default_guidance:g})."
                       + left, "info")
 
-    def _load_engine(self, first: bool = False):
-        """Load (or reuse) the picked engine as the Studio loads engines. `first`: the
-        engine the Studio was made with, which takes its dtype and options as given (one it
-        cannot take is refused); an engine picked later leaves out those it does not take
-        (`_left_out`: `engine_options={"cpu_offload": True}` for LTX, then tiny picked)."""
+    def _load_engine(self, reset_form: bool = True):
+        """Load (or reuse) the picked engine as the Studio loads engines. The engine the
+        Studio was made with takes its dtype and options as given (one it cannot take is
+        refused, whenever it is loaded); another engine picked leaves out those it does not
+        take (`_left_out`: `engine_options={"cpu_offload": True}` for LTX, then tiny picked).
+        `reset_form` False (the same engine loaded again after `rn.unload_engine`): the
+        settings typed in the form stay as they are."""
         from ..engines.registry import find_or_load_engine, load_engine, settings_for
 
         value = self.engine_picker.value
         self._left_out = []
         try:
             dtype, options = self.dtype, self.engine_options
-            if not first and not self._as_loaded and value not in self._given_engines:
+            if value != self._first_engine and not self._as_loaded and value not in self._given_engines:
                 dtype, options, self._left_out = settings_for(value, dtype, options)
             engine = self._given_engines.get(value) or (
                 find_or_load_engine(value) if self._as_loaded else
@@ -322,7 +324,11 @@ class Studio(RenderFeedback, widgets.VBox):
                 self.generate_button.disabled = self.renderer.busy
                 self._enable_extend(self.renderer.busy)
                 return None
-        self._apply_capabilities()
+        if reset_form or not self._form_ready:
+            self._apply_capabilities()
+        else:
+            self.generate_button.disabled = self.renderer.busy
+            self._enable_extend(self.renderer.busy)
         self._form_ready = True
         if self.engine is not None and self.status.value and "load the engine" in self.status.value:
             self._say("")
@@ -501,7 +507,7 @@ class Studio(RenderFeedback, widgets.VBox):
         on_cpu = canonical_device(str(getattr(engine, "device", "cpu"))) == "cpu"
         if self._as_loaded and not on_cpu and loaded_engine(self.engine_picker.value) is None:
             return engine
-        return self._load_engine()
+        return self._load_engine(reset_form=False)
 
     def _engine_of(self, clip):
         """The engine the Studio holds for `clip`: its own when it made the clip, or one it
@@ -509,8 +515,12 @@ class Studio(RenderFeedback, widgets.VBox):
         with the Studio's device, dtype and options — never a second copy with other settings."""
         name = clip.shot.engine if clip.shot is not None else None
         if self.engine is not None and self.engine.id == name:
-            # unloaded: loaded again by Generate's rule (or left to refuse, saying how)
-            return self._engine_now() or self.engine
+            # unloaded: loaded again by Generate's rule (or left to refuse, saying how); one
+            # that fails to load is refused with why, not tried a second time
+            engine = self._engine_now()
+            if engine is None:
+                raise self.engine_error
+            return engine
         return self._given_engines.get(name)
 
     def _cannot_start(self) -> StartResult | None:

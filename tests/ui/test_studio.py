@@ -718,12 +718,14 @@ def test_generate_after_unload_engine_loads_the_studios_engine_again(fake_engine
     an engine that was on a GPU is not reloaded on the CPU behind the user's back, and one
     the user gave the Studio stays theirs to load."""
     s = Studio("fake", store=False)
-    s.prompt.value = "a box"
+    s.prompt.value, s.steps.value, s.fps.value = "a box", 3, "12"
     first = s.engine
     assert s.generate(wait=True)
     assert registry.unload_engine() >= 1
     assert s.generate(wait=True) and s.renderer.outcome == "done"
     assert s.engine is not first and len(s.clips) == 2
+    # the settings typed in the form stay (loading it again does not reset them to its defaults)
+    assert (s.steps.value, s.fps.value) == (3, "12") and s.clip.shot.steps == 3 and s.clip.fps == 12
     second = s.engine
     registry.unload_engine()
     # Extend (of the clip the unloaded engine made) loads it again too: this engine then
@@ -775,6 +777,9 @@ def test_an_engine_picked_later_loads_without_the_settings_it_does_not_take(fake
     assert "loaded without" not in s.message
     refused = Studio("tiny", store=False, engine_options={"cpu_offload": True})
     assert refused.engine is None and "cpu_offload=True is not allowed" in refused.message
+    refused.prompt.value = "a red ball"                 # and Generate does not get round it
+    assert not refused.generate() and "cpu_offload=True is not allowed" in refused.message
+    assert refused.engine is None and refused.clips == []
 
 
 def test_the_studio_loads_its_engine_on_the_device_and_options_given(fake_engines, monkeypatch):
