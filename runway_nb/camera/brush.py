@@ -82,7 +82,11 @@ class MotionBrush:
             raise InvalidInput("brush.mask", "both" if self.mask is not None else None,
                                "a brush needs exactly one region: a mask (H × W bool) or a box (x0, y0, x1, y1)")
         if self.mask is not None:
-            mask = np.asarray(self.mask)
+            try:
+                mask = np.asarray(self.mask)
+            except (ValueError, TypeError):      # rows of different lengths: numpy cannot stack them
+                raise InvalidInput("brush.mask", self.mask, "must be a 2-D (height, width) grid of "
+                                   "booleans (or 0 / 1), every row the same length") from None
             if mask.ndim != 2 or min(mask.shape) < 1:
                 raise InvalidInput("brush.mask", f"array of shape {mask.shape}", "must be a 2-D (height, width) mask")
             if mask.dtype != bool:
@@ -98,7 +102,7 @@ class MotionBrush:
             set_(self, "mask", mask)
         else:
             box = self.box
-            if not isinstance(box, (tuple, list, np.ndarray)) or len(box) != 4:
+            if not isinstance(box, (tuple, list, np.ndarray)) or getattr(box, "ndim", 1) == 0 or len(box) != 4:
                 raise InvalidInput("brush.box", box, "must be (x0, y0, x1, y1), fractions of the frame")
             x0, y0, x1, y1 = (float(check_number("brush.box", v.item() if isinstance(v, np.generic) else v,
                                                  low=0, high=1)) for v in box)

@@ -29,6 +29,8 @@ def disc(h=64, w=64, cx=20, cy=30, r=6) -> np.ndarray:
     ({"mask": np.zeros((8, 8), bool)}, "brush.mask", "cover part of the frame"),
     ({"mask": np.full((8, 8), 2)}, "brush.mask", "booleans"),
     ({"mask": np.ones(8, bool)}, "brush.mask", "2-D"),
+    ({"mask": [[1, 0], [1]]}, "brush.mask", "every row the same length"),   # was numpy's ValueError
+    ({"box": np.array(0.5)}, "brush.box", "x0, y0, x1, y1"),                  # was len() TypeError
     ({"box": (0.5, 0.1, 0.2, 0.9)}, "brush.box", "x1 > x0"),
     ({"box": (0, 0, 1.5, 1)}, "brush.box", "≤ 1"),
     ({"box": (0, 0, 1)}, "brush.box", "x0, y0, x1, y1"),
