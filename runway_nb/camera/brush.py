@@ -273,6 +273,11 @@ def as_brushes(value, field: str = "brushes") -> tuple[MotionBrush, ...]:
 # JSON files of this package that hold no brushes of their own, by the key that marks them
 _NOT_BRUSH_FILES = {"runway_nb_film": "a film's JSON (Sequence.save: its clips, trims and transitions)",
                     "runway_nb_camera": "a camera path's JSON"}
+# the keys as_camera_path reads a hand-written camera path by (ours and Deforum's 2D schedules):
+# no brush has them
+_CAMERA_KEYS = ("keyframes", "preset", "speed", "zoom", "angle", "translation_x", "translation_y")
+_FILE_FORMS = ("must hold motion brushes: one brush as MotionBrush.to_dict() writes it, a list of "
+               "them, {\"brushes\": [...]}, or a brushed clip's JSON")
 
 
 def _brushes_in(data, path, field: str):
@@ -292,14 +297,22 @@ def _brushes_in(data, path, field: str):
                 raise InvalidInput(field, str(path), "must hold motion brushes, and it is a clip's JSON "
                                                      "whose shot has none")
             return brushes
+        camera = [k for k in _CAMERA_KEYS if k in data]
+        if camera and not {"mask", "box"} & set(data):
+            raise InvalidInput(field, str(path), f"must hold motion brushes, and it is a camera path "
+                                                 f"(it has {camera[0]!r})",
+                               "Give a camera path with --camera (camera= in Python).")
+    elif not isinstance(data, list):
+        raise InvalidInput(field, str(path), f"{_FILE_FORMS}; it holds {type(data).__name__} {data!r:.40}")
     return data
 
 
 def brushes_from_files(paths, field: str = "brush") -> tuple[MotionBrush, ...]:
     """Read `--brush FILE.json` files: each holds one brush (a MotionBrush.to_dict() object),
     a list of them, a shot-like {"brushes": [...]}, or a clip's JSON (clip.save's: the
-    brushes of its shot); together at most MAX_BRUSHES. A film's or a camera path's JSON is
-    refused by name."""
+    brushes of its shot); together at most MAX_BRUSHES. A film's or a camera path's JSON, a
+    file that is not UTF-8 JSON and one that holds no brush are refused by name; a bad brush
+    in a file is refused naming the file too."""
     import json
     from pathlib import Path
 
@@ -309,9 +322,22 @@ def brushes_from_files(paths, field: str = "brush") -> tuple[MotionBrush, ...]:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
         except OSError as exc:
             raise InvalidInput(field, str(path), f"must be a readable .json file ({exc.strerror or exc})") from None
+        except UnicodeDecodeError as exc:
+            raise InvalidInput(field, str(path), f"must be a UTF-8 JSON file (byte {exc.start} is not UTF-8: "
+                                                 f"{exc.reason})", "Save it as UTF-8.") from None
         except json.JSONDecodeError as exc:
             raise InvalidInput(field, str(path), f"must be valid JSON (line {exc.lineno}, column "
                                                  f"{exc.colno}: {exc.msg})") from None
         data = _brushes_in(data, path, field)
-        found.extend(data if isinstance(data, list) else [data])
+        try:
+            brushes = as_brushes(data, field="brushes")
+        except InvalidInput as exc:               # which of several files it is
+            where = f"It is in the brush file {path}."
+            raise InvalidInput(exc.field, exc.value, exc.allowed,
+                               where + (f" {exc.hint}" if exc.hint else "")) from None
+        if not brushes:
+            raise InvalidInput(field, str(path), "must hold at least one motion brush, and it holds none",
+                               "Draw one with the brush pad (or MotionBrush(...).to_dict()), or leave "
+                               "this --brush out.")
+        found.extend(brushes)
     return as_brushes(found, field="brushes")

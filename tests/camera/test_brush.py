@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -204,3 +205,45 @@ def test_a_clips_json_gives_its_shots_brushes_and_a_films_is_refused_by_name(tmp
     with pytest.raises(InvalidInput, match="it is a film's JSON") as refused:
         brushes_from_files([tmp_path / "film.json"])
     assert refused.value.value == str(tmp_path / "film.json")
+
+
+def test_brush_files_that_are_not_utf8_hold_no_brush_or_are_a_camera_path_are_refused_by_name(tmp_path):
+    # before: a Latin-1 file raised a raw UnicodeDecodeError; [] and {"brushes": []} gave no
+    # brush at all (a render without one); a camera path was "brushes[0].keyframes is not a brush field"
+    ok = tmp_path / "ok.json"
+    ok.write_text(json.dumps({"box": [0, 0, 0.5, 0.5], "horizontal": 0.1}))
+    latin1 = tmp_path / "latin1.json"
+    latin1.write_bytes('{"box": [0, 0, 0.5, 0.5], "note": "café"}'.encode("latin-1"))
+    with pytest.raises(InvalidInput, match="UTF-8") as err:
+        brushes_from_files([ok, latin1])
+    assert err.value.field == "brush" and err.value.value == str(latin1)
+    for n, text in enumerate(["[]", '{"brushes": []}', '{"brushes": null}']):
+        empty = tmp_path / f"empty{n}.json"
+        empty.write_text(text)
+        with pytest.raises(InvalidInput, match="at least one motion brush") as err:
+            brushes_from_files([ok, empty])
+        assert err.value.field == "brush" and err.value.value == str(empty)
+    for n, camera in enumerate([{"keyframes": [{"time": 0}, {"time": 1, "pan": 1}]}, {"zoom": "0:(1.01)"}]):
+        path = tmp_path / f"camera{n}.json"
+        path.write_text(json.dumps(camera))
+        with pytest.raises(InvalidInput, match="it is a camera path.*--camera") as err:
+            brushes_from_files([path])
+        assert err.value.value == str(path)
+    text = tmp_path / "text.json"
+    text.write_text('"hello"')
+    with pytest.raises(InvalidInput, match="must hold motion brushes") as err:
+        brushes_from_files([text])
+    assert err.value.value == str(text)
+
+
+def test_a_bad_brush_in_one_of_several_files_names_that_file(tmp_path):
+    ok, bad = tmp_path / "ok.json", tmp_path / "bad.json"
+    ok.write_text(json.dumps([{"box": [0, 0, 0.5, 0.5]}, {"box": [0.5, 0.5, 1, 1]}]))
+    bad.write_text('{"box": [0, 0, 0.5, 0.5], "horizontal": NaN}')
+    with pytest.raises(InvalidInput, match=re.escape(f"in the brush file {bad}")) as err:
+        brushes_from_files([ok, bad])
+    assert err.value.field == "brushes[0].horizontal"       # its place in that file, not in all of them
+    bad.write_text('{"brushes": "left ball"}')
+    with pytest.raises(InvalidInput, match=re.escape(f"in the brush file {bad}")) as err:
+        brushes_from_files([ok, bad])
+    assert err.value.field == "brushes"
