@@ -28,7 +28,7 @@ import json
 
 import numpy as np
 
-from ..camera.brush import MotionBrush, as_brushes, mask_to_runs, runs_to_mask
+from ..camera.brush import SPEED_LIMIT, MotionBrush, as_brushes, mask_to_runs, runs_to_mask
 from ..camera.recorder import rdp
 from ..errors import InvalidInput, check_number
 
@@ -154,6 +154,8 @@ class BrushPadLogic:
         """Speed in frame widths / heights per second (+ = right, up), as an arrow from the
         region's centre: what the slider fallback uses."""
         i = self._check_index(i)
+        horizontal = float(check_number("brush.horizontal", horizontal, low=-SPEED_LIMIT, high=SPEED_LIMIT))
+        vertical = float(check_number("brush.vertical", vertical, low=-SPEED_LIMIT, high=SPEED_LIMIT))
         cx, cy = self.centre(i) if self.region(i) is not None else (self.clip_width / 2, self.clip_height / 2)
         d = self.duration
         arrow = [cx, cy, cx + horizontal * d * self.clip_width, cy - vertical * d * self.clip_height]

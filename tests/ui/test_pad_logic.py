@@ -622,3 +622,32 @@ def test_a_brush_pad_state_with_more_brushes_than_a_shot_takes_is_refused():
     with pytest.raises(InvalidInput) as err:
         BrushPadLogic.from_state(state)
     assert err.value.field == "brush pad state.brushes" and "at most 8" in str(err.value)
+
+
+def _boxed_pad():
+    pad = brush_pad()
+    pad.add_brush()
+    pad.set_box(0, (8, 8, 24, 24))
+    return pad
+
+
+@pytest.mark.parametrize("horizontal, vertical, field, words", [
+    (float("nan"), 0, "brush.horizontal", "finite"),
+    (100, 0, "brush.horizontal", "≤ 10"),
+    (0, -11, "brush.vertical", "≥ -10"),
+    (True, 0, "brush.horizontal", "a number"),
+    (0, "0.1", "brush.vertical", "a number"),
+])
+def test_a_bad_speed_is_refused_when_set_and_leaves_the_pad_and_its_undo_as_they_were(horizontal, vertical,
+                                                                                        field, words):
+    # before: NaN, 100 and True were stored (with an undo entry) and refused only later by
+    # brushes(); "0.1" raised a raw TypeError
+    pad = _boxed_pad()
+    before, undo = pad.state(), len(pad._undo)
+    with pytest.raises(InvalidInput) as err:
+        pad.set_motion(0, horizontal, vertical)
+    assert err.value.field == field and words in str(err.value)
+    assert pad.state() == before and len(pad._undo) == undo
+    pad.set_motion(0, np.float32(0.25), -10)                    # in range, numpy too: taken
+    assert pad.brushes()[0].vertical == pytest.approx(-10) and pad.brushes()[0].horizontal == pytest.approx(0.25)
+
