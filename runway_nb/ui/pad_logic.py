@@ -169,9 +169,10 @@ class BrushPadLogic:
     def set_clip(self, clip_width: int | None = None, clip_height: int | None = None,
                  duration: float | None = None):
         """Follow the clip's size (masks are resampled, boxes and arrows scaled) and length
-        (an arrow still spans the whole clip, so its speed per second changes)."""
-        if duration is not None:
-            self.duration = float(check_number("duration", duration, low=0, low_inclusive=False, high=3600))
+        (an arrow still spans the whole clip, so its speed per second changes). Everything is
+        checked before anything changes: a refused value leaves the pad as it was."""
+        d = self.duration if duration is None else float(check_number("duration", duration, low=0,
+                                                                       low_inclusive=False, high=3600))
         w = self.clip_width if clip_width is None else int(check_number("clip_width", clip_width, low=2,
                                                                         high=8192, integer=True))
         h = self.clip_height if clip_height is None else int(check_number("clip_height", clip_height, low=2,
@@ -185,7 +186,7 @@ class BrushPadLogic:
                     b[key] = [v * (sx if k % 2 == 0 else sy) for k, v in enumerate(b[key])]
             if b["trajectory"] is not None:
                 b["trajectory"] = [[x * sx, y * sy] for x, y in b["trajectory"]]
-        self.clip_width, self.clip_height = w, h
+        self.clip_width, self.clip_height, self.duration = w, h, d
 
     # ---- regions and motion, read back -----------------------------------------------------
     def region(self, i: int) -> np.ndarray | None:

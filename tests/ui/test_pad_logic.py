@@ -651,3 +651,12 @@ def test_a_bad_speed_is_refused_when_set_and_leaves_the_pad_and_its_undo_as_they
     pad.set_motion(0, np.float32(0.25), -10)                    # in range, numpy too: taken
     assert pad.brushes()[0].vertical == pytest.approx(-10) and pad.brushes()[0].horizontal == pytest.approx(0.25)
 
+
+def test_set_clip_checks_everything_before_changing_anything():
+    # before: duration=3.0 was already set when clip_width=0 was refused
+    pad = _boxed_pad()
+    before = pad.state()
+    with pytest.raises(InvalidInput) as err:
+        pad.set_clip(duration=3.0, clip_width=0)
+    assert err.value.field == "clip_width" and pad.duration == 2.0 and pad.state() == before
+
