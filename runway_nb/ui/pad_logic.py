@@ -75,6 +75,24 @@ def _empty_brush() -> dict:
     return {"mask": None, "box": None, "arrow": None, "trajectory": None, "proximity": 0.0, "ambient": 0.0}
 
 
+def _four_numbers(field: str, value, what: str) -> list[float]:
+    """A box or an arrow (x0, y0, x1, y1) in clip pixels: four finite numbers, or refused by name."""
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if not isinstance(value, (tuple, list)) or len(value) != 4:
+        raise InvalidInput(field, value, f"must be {what} (x0, y0, x1, y1): four numbers, in clip pixels")
+    return [float(check_number(field, v)) for v in value]
+
+
+def _pixel_points(field: str, value) -> list[list[float]]:
+    """A drawn trajectory: two or more [x, y] points in clip pixels, or refused by name."""
+    if not isinstance(value, (tuple, list)) or len(value) < 2 or any(
+            not isinstance(p, (tuple, list)) or len(p) != 2 for p in value):
+        raise InvalidInput(field, value, "must be two or more [x, y] points, in clip pixels")
+    return [[float(check_number(f"{field}[{j}].x", x)), float(check_number(f"{field}[{j}].y", y))]
+            for j, (x, y) in enumerate(value)]
+
+
 class BrushPadLogic:
     """Paint or box regions, give each a motion; `brushes()` -> MotionBrush list."""
 
@@ -142,7 +160,7 @@ class BrushPadLogic:
     def set_box(self, i: int, box):
         """A box (x0, y0, x1, y1) in clip pixels replaces brush i's region (sliders use this)."""
         i = self._check_index(i)
-        x0, y0, x1, y1 = (float(check_number("brush.box", v)) for v in box)
+        x0, y0, x1, y1 = _four_numbers("brush.box", box, "a box")
         x0, x1 = sorted((np.clip(x0, 0, self.clip_width), np.clip(x1, 0, self.clip_width)))
         y0, y1 = sorted((np.clip(y0, 0, self.clip_height), np.clip(y1, 0, self.clip_height)))
         if x1 - x0 < 1 or y1 - y0 < 1:
@@ -406,15 +424,28 @@ class BrushPadLogic:
                                                         f"(version {STATE_VERSION})")
         pad = cls(**{k: data[k] for k in keys})
         pad.tool = data.get("tool", "paint")
-        if len(data.get("brushes", [])) > MAX_BRUSHES:
-            raise InvalidInput("brush pad state.brushes", f"{len(data['brushes'])} brushes",
+        brushes = data.get("brushes", [])
+        if not isinstance(brushes, list):
+            raise InvalidInput("brush pad state.brushes", brushes, "must be a list of the pad's brushes "
+                                                                   "(as BrushPadLogic.state() writes it)")
+        if len(brushes) > MAX_BRUSHES:
+            raise InvalidInput("brush pad state.brushes", f"{len(brushes)} brushes",
                                f"must be at most {MAX_BRUSHES} per shot")
-        for j, b in enumerate(data.get("brushes", [])):
+        for j, b in enumerate(brushes):
+            field = f"brush pad state.brushes[{j}]"
             if not isinstance(b, dict) or set(b) != set(_empty_brush()):
-                raise InvalidInput(f"brush pad state.brushes[{j}]", b, "must have the keys "
-                                   + ", ".join(_empty_brush()))
-            mask = None if b["mask"] is None else runs_to_mask(b["mask"], pad.clip_height, pad.clip_width)
-            pad.items.append({**copy.deepcopy(b), "mask": mask})
+                raise InvalidInput(field, b, "must have the keys " + ", ".join(_empty_brush()))
+            pad.items.append({
+                "mask": None if b["mask"] is None else runs_to_mask(b["mask"], pad.clip_height, pad.clip_width,
+                                                                    f"{field}.mask"),
+                "box": None if b["box"] is None else _four_numbers(f"{field}.box", b["box"], "a box"),
+                "arrow": None if b["arrow"] is None else _four_numbers(f"{field}.arrow", b["arrow"], "an arrow"),
+                "trajectory": None if b["trajectory"] is None else _pixel_points(f"{field}.trajectory",
+                                                                                 b["trajectory"]),
+                "proximity": float(check_number(f"{field}.proximity", b["proximity"], low=PROXIMITY_RANGE[0],
+                                                high=PROXIMITY_RANGE[1])),
+                "ambient": float(check_number(f"{field}.ambient", b["ambient"], low=AMBIENT_RANGE[0],
+                                              high=AMBIENT_RANGE[1]))})
         if data.get("selected") is not None:
             pad.select(data["selected"])
         return pad

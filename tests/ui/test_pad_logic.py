@@ -660,3 +660,41 @@ def test_set_clip_checks_everything_before_changing_anything():
         pad.set_clip(duration=3.0, clip_width=0)
     assert err.value.field == "clip_width" and pad.duration == 2.0 and pad.state() == before
 
+
+@pytest.mark.parametrize("box", [(1, 2, 3), None, "abcd", np.array(5.0), (1, 2, 3, 4, 5)])
+def test_a_malformed_box_is_refused_by_name_and_changes_nothing(box):
+    # before: a raw unpack ValueError or "'NoneType' object is not iterable" TypeError
+    pad = _boxed_pad()
+    before, undo = pad.state(), len(pad._undo)
+    with pytest.raises(InvalidInput) as err:
+        pad.set_box(0, box)
+    assert err.value.field == "brush.box" and "x0, y0, x1, y1" in str(err.value)
+    assert pad.state() == before and len(pad._undo) == undo
+    pad.set_box(0, np.array([4.0, 4.0, 20.0, 20.0]))            # an array of four numbers is fine
+    assert pad.items[0]["box"] == [4.0, 4.0, 20.0, 20.0]
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"box": "abc"}, "brush pad state.brushes[0].box"),
+    ({"box": [0, 0, float("nan"), 9]}, "brush pad state.brushes[0].box"),
+    ({"arrow": [1, 2]}, "brush pad state.brushes[0].arrow"),
+    ({"trajectory": [[1, 2], [3]]}, "brush pad state.brushes[0].trajectory"),
+    ({"trajectory": 7}, "brush pad state.brushes[0].trajectory"),
+    ({"proximity": "x"}, "brush pad state.brushes[0].proximity"),
+    ({"ambient": 5}, "brush pad state.brushes[0].ambient"),
+])
+def test_a_brush_pad_state_with_a_malformed_brush_is_refused_when_read(change, field):
+    # before: "box": "abc" was taken and brushes() raised a raw unpack ValueError later
+    state = _boxed_pad().state()
+    state["brushes"][0].update(change)
+    with pytest.raises(InvalidInput) as err:
+        BrushPadLogic.from_state(state)
+    assert err.value.field == field
+
+
+def test_a_brush_pad_state_whose_brushes_are_not_a_list_is_refused_by_name():
+    # before: TypeError: object of type 'int' has no len()
+    state = {**_boxed_pad().state(), "brushes": 5}
+    with pytest.raises(InvalidInput) as err:
+        BrushPadLogic.from_state(state)
+    assert err.value.field == "brush pad state.brushes"
