@@ -83,7 +83,8 @@ def generate(prompt: str, *, engine="tiny", seconds=None, frames=None, fps=None,
     shot = Shot(prompt=prompt, negative_prompt=negative_prompt or "", seed=seed, frames=frames,
                 seconds=seconds, fps=fps, width=None if wh is None else wh[0],
                 height=None if wh is None else wh[1], steps=steps, guidance=guidance,
-                engine=str(engine), camera=camera, camera_mode=camera_mode, brushes=brushes or (),
+                engine=str(engine), camera=camera, camera_mode=camera_mode,
+                brushes=() if brushes is None else brushes,
                 motion_mode=motion_mode)
     if image is None:
         return find_or_load_engine(engine, device, **load).render(shot, on_step=on_step, cancel=cancel,

@@ -256,7 +256,10 @@ def as_brushes(value, field: str = "brushes") -> tuple[MotionBrush, ...]:
     if isinstance(value, (MotionBrush, dict)):
         value = [value]
     if not isinstance(value, (list, tuple)):
-        raise InvalidInput(field, value, "must be a list of MotionBrush (or dicts as MotionBrush.to_dict() writes)")
+        hint = "Pass list(...) of them." if not isinstance(value, (str, bytes)) and hasattr(value, "__iter__") \
+            else None                            # a numpy array or a generator of brushes
+        raise InvalidInput(field, value, "must be a list of MotionBrush (or dicts as MotionBrush.to_dict() writes)",
+                           hint)
     if len(value) > MAX_BRUSHES:
         raise InvalidInput(field, f"{len(value)} brushes", f"must be at most {MAX_BRUSHES} per shot")
     out = []

@@ -135,6 +135,20 @@ def test_a_shot_takes_dicts_and_refuses_bad_brushes_naming_which():
     assert err.value.field == "brushes[0].mask.runs"
 
 
+def test_generate_refuses_brushes_that_are_not_a_list_by_name_as_a_shot_does():
+    # before: `brushes or ()` raised numpy's "truth value of an array is ambiguous" for an
+    # array of brushes, and took False / 0 / "" silently as no brushes
+    import runway_nb as rn
+
+    brush = MotionBrush(box=(0, 0, 0.5, 0.5), horizontal=0.1)
+    for value in (np.array([brush, brush]), (b for b in [brush]), False, ""):
+        with pytest.raises(InvalidInput) as err:              # refused before any engine loads
+            rn.generate("a red ball", brushes=value, frames=4, steps=2, progress=False)
+        assert err.value.field == "brushes" and "list of MotionBrush" in str(err.value)
+    with pytest.raises(InvalidInput, match=r"list\(\.\.\.\)"):
+        Shot("a ball", brushes=np.array([brush, brush]))
+
+
 # ---- where brushes come from -------------------------------------------------------------------
 
 def test_the_brush_pad_gives_motion_brushes():
