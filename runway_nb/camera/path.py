@@ -438,6 +438,22 @@ class CameraPath:
         """Deforum 2D schedule strings reproducing this path over n_frames at fps (a path
         that keeps its Deforum schedules: the run read over those frames, as rendered)."""
         fps, width, height = _schedule.check_deforum_settings(fps, width, height, "schedule")
+        text = self._deforum_text(n_frames, fps, height)
+        # The rounding makes export → import → export the same text nearly always, but not
+        # always: a slow drift whose keyframes are chosen within a step of a straight line can
+        # be chosen differently once read back (hypothesis found one: a tilt with a roll, its
+        # translation_y 0.0338541662 → …646 over 21 frames). So the text is read back and
+        # written again until it no longer changes (one trip, two at most, in practice):
+        # the text returned is the one a re-export writes.
+        for _ in range(6):
+            again = CameraPath.from_deforum(text, fps, width, height, n_frames=n_frames)._deforum_text(
+                n_frames, fps, height)
+            if again == text:
+                break
+            text = again
+        return text
+
+    def _deforum_text(self, n_frames: int, fps: float, height: int) -> dict[str, str]:
         cam = self.per_frame(n_frames, fps)
         per_frame = _schedule.camera_to_deforum(cam, height)
         steps = _schedule.round_trip_steps(cam, per_frame, height)
