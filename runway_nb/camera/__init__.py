@@ -144,4 +144,8 @@ def _from_file(path: Path, field: str) -> CameraPath:
     except OSError as exc:
         raise InvalidInput(field, str(path), f"must be a readable .json file ({exc.strerror or exc})",
                            "Or give a preset name such as 'pan_left'.") from None
+    except UnicodeDecodeError as exc:      # a file saved as Latin-1, UTF-16…: JSON files are UTF-8
+        raise InvalidInput(field, str(path), f"must be a JSON file in UTF-8 (byte {exc.object[exc.start]:#04x} "
+                           f"at offset {exc.start} is not UTF-8)",
+                           "Save it again as UTF-8 (most editors offer it under 'Save with encoding').") from None
     return _from_json(text, field, source=str(path))

@@ -167,3 +167,16 @@ def test_a_camera_file_that_is_not_json_is_named_by_its_path(tmp_path):
     with pytest.raises(InvalidInput) as err:
         as_camera_path(str(bad))
     assert err.value.value == str(bad) and "line 2" in str(err.value)
+
+
+def test_a_camera_file_that_is_not_utf8_is_named_by_its_path(tmp_path):
+    """A file saved as Latin-1 was a raw UnicodeDecodeError; it is refused by its path."""
+    bad = tmp_path / "latin1.json"
+    bad.write_bytes('{"label": "café", "keyframes": [{"time": 0}]}'.encode("latin-1"))
+    for given in (str(bad), bad):
+        with pytest.raises(InvalidInput) as err:
+            as_camera_path(given)
+        assert err.value.field == "camera" and err.value.value == str(bad)
+        assert "UTF-8" in err.value.allowed and "0xe9" in err.value.allowed
+    with pytest.raises(InvalidInput, match="UTF-8"):
+        Shot("a red ball", camera=bad)
