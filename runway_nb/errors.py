@@ -78,18 +78,25 @@ def check_number(field: str, value: Any, *, low=None, high=None, integer=False,
     `integer`: 2.0 and numpy's int64(2) come back as 2). numpy scalars are numbers too."""
     import math
     import numbers
+    import sys
 
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or (
-            integer and not float(value).is_integer()):
+            integer and not isinstance(value, numbers.Integral) and not float(value).is_integer()):
         kind = "an integer" if integer else "a number"
         raise InvalidInput(field, value, f"must be {kind}")
-    if not math.isfinite(value):
+    try:
+        finite = math.isfinite(value)
+    except OverflowError:       # an integer past what a float holds (10**400): finite, but too big
+        finite = None
+    if finite is False:
         raise InvalidInput(field, value, "must be a finite number (not NaN or infinity)")
     lo_ok = low is None or (value >= low if low_inclusive else value > low)
     if not lo_ok or (high is not None and value > high):
         lo = "" if low is None else (f"≥ {low}" if low_inclusive else f"> {low}")
         hi = "" if high is None else f"≤ {high}"
         raise InvalidInput(field, value, "must be " + " and ".join(x for x in (lo, hi) if x))
+    if finite is None:
+        raise InvalidInput(field, value, f"must be a number of at most {sys.float_info.max:.4g} in size")
     if integer:
         return int(value)
     return value if type(value) in (int, float) else (

@@ -189,6 +189,33 @@ def test_bad_paths_are_refused_with_the_field_named(data, field):
     assert json.dumps(data) == snapshot   # the caller's dict is untouched
 
 
+@pytest.mark.parametrize("data, field", [
+    ({"keyframes": [{"time": 10**400}]}, "camera.keyframes[0].time"),
+    (with_change(1, pan=-10**400), "camera.keyframes[1].pan"),
+    ({"keyframes": GOOD, "speed": {"roll": 10**400}}, "camera.speed.roll"),
+    ({"keyframes": GOOD, "strength": 10**400}, "camera.strength"),
+    ({"keyframes": GOOD, "duration": 10**400}, "camera.duration"),
+])
+def test_an_integer_too_big_for_a_float_is_refused_by_name(data, field):
+    """10**400 is a finite number no float holds: math.isfinite raised a raw OverflowError."""
+    with pytest.raises(InvalidInput) as err:
+        CameraPath.from_dict(data)
+    assert err.value.field == field and err.value.value in (10**400, -10**400)
+    assert "must be ≥" in str(err.value) or "must be >" in str(err.value)
+
+
+def test_check_number_refuses_an_integer_too_big_for_a_float_even_without_limits():
+    from runway_nb.errors import check_number
+
+    for integer in (False, True):
+        with pytest.raises(InvalidInput, match="at most 1.798e[+]308 in size") as err:
+            check_number("x", 10**400, integer=integer)
+        assert err.value.field == "x"
+    with pytest.raises(InvalidInput, match="≤ 10"):
+        check_number("x", 10**400, high=10, integer=True)
+    assert check_number("x", 10**300, integer=True) == 10**300 and check_number("x", np.int64(3)) == 3
+
+
 def test_errors_name_the_callers_field():
     with pytest.raises(InvalidInput) as err:
         CameraPath.from_dict(with_change(2, time=0.5), field="shots[3].camera")
