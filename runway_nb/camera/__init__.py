@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 from ..errors import InvalidInput
@@ -133,6 +134,12 @@ def _from_json(text: str, field: str, source: str | None = None) -> CameraPath:
     except json.JSONDecodeError as exc:
         raise InvalidInput(field, source or text, f"must {'hold' if source else 'be'} valid JSON (line "
                                                   f"{exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    except ValueError:          # an integer of more digits than Python converts (4300 by default)
+        raise InvalidInput(field, source or text, f"must {'hold' if source else 'be'} JSON whose integers "
+                                                  f"have at most {sys.get_int_max_str_digits()} digits") from None
+    except RecursionError:      # '[[[[…' nested deeper than the parser goes
+        raise InvalidInput(field, source or text, f"must {'hold' if source else 'be'} JSON nested at most a "
+                                                  "few hundred levels deep") from None
     if not isinstance(data, dict):
         raise InvalidInput(field, source or text, ALLOWED_FORMS)
     return _from_mapping(data, field)

@@ -51,6 +51,8 @@ SCHEDULE_FORM = ("a schedule looks like '0:(1.0), 24:(1.04)': frame numbers in i
 _PLAIN_NUMBER = re.compile(r"\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*\Z", re.ASCII)
 _FRAME = re.compile(r"\d+", re.ASCII)          # ASCII digits only: int('١') is 1 too
 _SNAP = 1e-12  # pixels / degrees; float noise below this is written as 0
+MAX_RUN_FRAMES = 100_000      # the most frames of a Deforum run that are read
+_MAX_FRAME_DIGITS = 15          # a frame number longer than this is refused unread
 # A path made from per-frame positions (a Deforum import) keeps a keyframe where they bend by
 # more than this (relative + absolute: `bends`), and writes positions below it as 0
 PATH_TOLERANCE = 1e-14
@@ -86,7 +88,11 @@ def parse_schedule(text, field: str = "schedule") -> tuple[ScheduleKey, ...]:
         m = _FRAME.match(text, pos)
         if m is None:
             fail(pos, "expected a frame number")
-        frame = int(m.group())
+        digits = m.group().lstrip("0") or "0"
+        if len(digits) > _MAX_FRAME_DIGITS:     # int() of 4300+ digits raises; no run is that long
+            fail(pos, f"frame {digits[:6]}… ({len(digits)} digits) is past any run: a run has at most "
+                      f"{MAX_RUN_FRAMES} frames")
+        frame = int(digits)
         if keys and frame <= keys[-1].frame:
             fail(pos, f"frame {frame} comes after frame {keys[-1].frame}; frames must increase "
                       "and appear once")
@@ -230,7 +236,7 @@ def deforum_camera(schedules, height: int, n_frames: int | None = None, field: s
     if n_frames is None:
         last = max(key.frame for k, v in schedules.items() for key in parse_schedule(v, f"{field}.{k}"))
         n_frames = max(DEFORUM_DEFAULTS["max_frames"], last + 1)
-    n_frames = int(check_number(f"{field}.n_frames", n_frames, low=2, high=100_000, integer=True))
+    n_frames = int(check_number(f"{field}.n_frames", n_frames, low=2, high=MAX_RUN_FRAMES, integer=True))
     values = {k: (schedule_values(schedules[k], n_frames, f"{field}.{k}") if k in schedules
                   else np.full(n_frames, NEUTRAL[k])) for k in DEFORUM_2D_KEYS}
     return deforum_to_camera(values, height, field)

@@ -180,3 +180,17 @@ def test_a_camera_file_that_is_not_utf8_is_named_by_its_path(tmp_path):
         assert "UTF-8" in err.value.allowed and "0xe9" in err.value.allowed
     with pytest.raises(InvalidInput, match="UTF-8"):
         Shot("a red ball", camera=bad)
+
+
+def test_json_with_an_integer_of_thousands_of_digits_or_nested_too_deep_is_refused(tmp_path):
+    """json.loads raised a raw ValueError (Python's 4300-digit limit) or RecursionError."""
+    huge = '{"preset": "pan_left", "intensity": 1' + "0" * 5000 + "}"
+    file = tmp_path / "huge.json"
+    file.write_text(huge)
+    for given, shown in ((huge, huge), (str(file), str(file)), (file, str(file))):
+        with pytest.raises(InvalidInput) as err:
+            as_camera_path(given)
+        assert err.value.field == "camera" and err.value.value == shown and "digits" in str(err.value)
+    with pytest.raises(InvalidInput, match="nested") as err:
+        as_camera_path('{"keyframes": ' + "[" * 100_000)
+    assert err.value.field == "camera"

@@ -71,12 +71,21 @@ def test_parse_keeps_numbers_and_formulas_apart():
     ("0:(__import__('os').system('ls'))", "calling '__import__' is not allowed"),
     ("0:(open('/etc/passwd'))", "calling 'open' is not allowed"),
     ("0:(1e999)", "not finite"),
+    ("0:(1), " + "9" * 5000 + ":(1.01)", "(5000 digits) is past any run"),     # int() raised ValueError
 ])
 def test_malformed_schedules_name_the_field_and_where_they_broke(text, words):
     with pytest.raises(InvalidInput) as err:
         parse_schedule(text, "camera.zoom")
     assert err.value.field == "camera.zoom"
     assert words in str(err.value)
+
+
+def test_a_frame_number_of_thousands_of_digits_is_refused_by_its_key():
+    """Python's int() refuses strings of 4300+ digits: that was a raw ValueError."""
+    with pytest.raises(InvalidInput) as err:
+        Shot("a", camera="zoom: 0:(1), " + "9" * 5000 + ":(1.01)")
+    assert err.value.field == "camera.zoom" and "5000 digits" in str(err.value)
+    assert parse_schedule("0:(1), " + "0" * 5000 + "7:(2)")[1].frame == 7        # leading zeros are no size
 
 
 def test_formulas_that_blow_up_name_the_frame():
