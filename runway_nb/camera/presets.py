@@ -18,9 +18,8 @@ so engines that do model parallax can tell them apart.
 from __future__ import annotations
 
 import difflib
-import math
 
-from ..errors import InvalidInput
+from ..errors import InvalidInput, check_number
 
 # Per second at intensity 1: frame heights (pan/tilt), log-zoom, degrees (roll).
 SPEED_AT_INTENSITY_1 = {"pan": 0.22, "tilt": 0.22, "zoom": 0.22, "roll": 18.0}
@@ -76,14 +75,15 @@ def check_preset(name, intensity, field: str = "camera") -> tuple[str, float]:
         close = difflib.get_close_matches(str(name), PRESETS, n=1)
         raise InvalidInput(field, name, "must be a camera preset: " + ", ".join(PRESETS),
                            f"Did you mean {close[0]!r}?" if close else None)
-    if isinstance(intensity, bool) or not isinstance(intensity, (int, float)) \
-            or not math.isfinite(intensity) or not 0 <= intensity <= MAX_INTENSITY:
+    try:       # any real number: numpy's float32(0.5) and int64(1) too, not True
+        intensity = float(check_number(f"{field}.intensity", intensity, low=0, high=MAX_INTENSITY))
+    except InvalidInput:
         raise InvalidInput(f"{field}.intensity", intensity,
                            f"must be a number from 0 to {MAX_INTENSITY:g} (1 = the preset's normal "
                            "speed, 2 = twice as fast)",
                            "For the opposite direction use the opposite preset (pan_right, not "
-                           "pan_left with a negative intensity).")
-    return name, float(intensity)
+                           "pan_left with a negative intensity).") from None
+    return name, intensity
 
 
 def parse_preset_spec(spec: str, field: str = "camera") -> tuple[str, float]:

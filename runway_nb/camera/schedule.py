@@ -30,6 +30,7 @@ a half-pixel difference on odd sizes.
 from __future__ import annotations
 
 import math
+import numbers
 import re
 from dataclasses import dataclass
 
@@ -66,10 +67,14 @@ class ScheduleKey:
 
 def parse_schedule(text, field: str = "schedule") -> tuple[ScheduleKey, ...]:
     """Parse `0:(1.0), 24:(1.04)` into keys. A bare number means one keyframe at 0."""
-    if isinstance(text, (int, float)) and not isinstance(text, bool):
-        if not math.isfinite(text):
+    if isinstance(text, numbers.Real) and not isinstance(text, bool):     # numpy's float32 too
+        try:
+            value = float(text)
+        except OverflowError:            # an integer past what a float holds
+            value = math.inf
+        if not math.isfinite(value):
             raise InvalidInput(field, text, "must be a finite number or a schedule string")
-        return (ScheduleKey(0, float(text)),)
+        return (ScheduleKey(0, value),)
     if not isinstance(text, str):
         raise InvalidInput(field, text, SCHEDULE_FORM)
 

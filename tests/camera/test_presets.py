@@ -103,7 +103,15 @@ def test_unknown_preset_names_the_choices_and_a_close_match():
     assert err.value.field == "camera" and "pan_right" in str(err.value) and "'pan_left'" in str(err.value)
 
 
-@pytest.mark.parametrize("bad", [-1, float("nan"), float("inf"), 11, "fast", True])
+@pytest.mark.parametrize("given, expected", [(np.float32(0.5), 0.5), (np.int64(1), 1.0), (np.float16(2), 2.0)])
+def test_a_numpy_intensity_is_a_number_like_any_other(given, expected):
+    """numpy scalars were refused as 'must be a number' (check_preset tested int/float only)."""
+    path = CameraPath.preset("zoom_in", given)
+    assert path == CameraPath.preset("zoom_in", expected) and type(path.intensity) is float
+
+
+@pytest.mark.parametrize("bad", [-1, float("nan"), float("inf"), 11, "fast", True,
+                                 pytest.param(10**400, id="10**400"), np.float32("nan")])
 def test_bad_intensity_is_refused(bad):
     with pytest.raises(InvalidInput) as err:
         CameraPath.preset("pan_left", bad)

@@ -56,6 +56,13 @@ def test_parse_keeps_numbers_and_formulas_apart():
     assert [k.frame for k in keys] == [0, 24]
     assert keys[0].value == 1.5 and keys[1].value.text == "1+t"
     assert parse_schedule(1.04)[0].value == 1.04
+    # numpy scalars are numbers too (they were refused as 'a schedule looks like…')
+    assert parse_schedule(np.float32(1.5))[0].value == 1.5 and parse_schedule(np.int64(2))[0].value == 2.0
+    assert CameraPath.from_deforum({"zoom": np.float32(1.01)}, 15, 512, 512) == \
+        CameraPath.from_deforum({"zoom": float(np.float32(1.01))}, 15, 512, 512)
+    for bad in (np.float32("nan"), 10**400):
+        with pytest.raises(InvalidInput, match="finite number or a schedule string"):
+            parse_schedule(bad, "camera.zoom")
 
 
 @pytest.mark.parametrize("text, words", [

@@ -217,6 +217,10 @@ def test_presets_and_intensity_make_the_named_preset():
     assert pad.path.to_dict() == CameraPath.preset("pan_left", 2.0).to_dict()
     with pytest.raises(InvalidInput, match="camera preset"):
         pad.apply_preset("pan_sideways")
+    # a numpy intensity (a slider's value read from an array) is a number like any other
+    assert pad.apply_preset("zoom_in", np.float32(0.5)) == CameraPath.preset("zoom_in", 0.5)
+    assert pad.apply_preset("zoom_in", np.int64(1)) == CameraPath.preset("zoom_in", 1.0)
+    assert pad.set_intensity(np.float32(2)) == CameraPath.preset("zoom_in", 2.0)
 
 
 def test_undo_goes_back_one_edit_at_a_time_and_clear_is_undoable():
