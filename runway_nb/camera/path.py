@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import html
 import math
+import numbers
 from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
@@ -54,6 +55,7 @@ SCHEMA_VERSION = 1
 UI_RANGE = 10.0          # from_axes sliders run from -10 to +10 ...
 UI_PER_INTENSITY = 5.0   # ... and ±5 is a preset's intensity 1 (±10 = twice as fast)
 MAX_SECONDS, MAX_OFFSET, MAX_ROLL, MAX_ZOOM, MAX_KEYFRAMES = 3600.0, 1e4, 1e6, 1e4, 100_000
+_LOG_MAX_ZOOM = math.log(MAX_ZOOM) * (1 + 1e-12)     # + float rounding of exp and log
 _UI_SPEED = {"truck": "pan", "pan": "pan", "pedestal": "tilt", "tilt": "tilt", "roll": "roll", "zoom": "zoom"}
 
 
@@ -88,10 +90,13 @@ class Keyframe:
             set_(self, axis, _number(f"keyframe.{axis}", getattr(self, axis), low=-MAX_OFFSET, high=MAX_OFFSET))
         set_(self, "roll", _number("keyframe.roll", self.roll, low=-MAX_ROLL, high=MAX_ROLL))
         zoom = self.zoom.item() if isinstance(self.zoom, np.generic) else self.zoom
-        if isinstance(zoom, bool) or not isinstance(zoom, (int, float)) or not math.isfinite(zoom) \
-                or not 0 < zoom <= MAX_ZOOM:
-            raise InvalidInput("keyframe.zoom", self.zoom, f"must be a zoom factor > 0 and ≤ {MAX_ZOOM:g} "
-                                                           "(1 = no zoom, 2 = twice as close, 0.5 = twice as wide)")
+        # the range every per-frame check holds a path to (_out_of_range): 1/MAX_ZOOM … MAX_ZOOM, in
+        # log so that a zoom read back through exp(log(…)) at either end (Deforum imports) is kept
+        if isinstance(zoom, bool) or not isinstance(zoom, numbers.Real) or not zoom > 0 \
+                or not abs(math.log(zoom)) <= _LOG_MAX_ZOOM:
+            raise InvalidInput("keyframe.zoom", self.zoom, f"must be a zoom factor from 1/{MAX_ZOOM:g} to "
+                                                           f"{MAX_ZOOM:g} (1 = no zoom, 2 = twice as close, "
+                                                           "0.5 = twice as wide)")
         set_(self, "zoom", float(zoom))
         if not isinstance(self.easing, str) or self.easing not in EASINGS:
             raise InvalidInput("keyframe.easing", self.easing, "must be one of " + ", ".join(EASINGS))

@@ -227,6 +227,17 @@ def test_zoom_error_says_what_zoom_means():
         Keyframe(0.0, zoom=0.0)
 
 
+@pytest.mark.parametrize("zoom", [1e-300, 9.9e-5, 2e4, np.float32(1e-6), pytest.param(10**400, id="10**400")])
+def test_a_keyframe_zoom_outside_the_documented_range_is_refused_at_the_keyframe(zoom):
+    """1e-300 was taken and only refused at resolve, without naming the keyframe (10**400 was an
+    OverflowError): the keyframe is refused with the range every per-frame check holds it to."""
+    with pytest.raises(InvalidInput) as err:
+        CameraPath([{"time": 0}, {"time": 0.5, "zoom": zoom}])
+    assert err.value.field == "camera.keyframes[1].zoom" and "from 1/10000 to 10000" in str(err.value)
+    for edge in (1e-4, 1e4, np.float32(2)):
+        assert Keyframe(0.0, zoom=edge).zoom == float(edge)
+
+
 @pytest.mark.parametrize("n_frames, fps", [(0, 8), (2.5, 8), (8, 0), (8, float("nan"))])
 def test_per_frame_refuses_bad_sizes(n_frames, fps):
     with pytest.raises(InvalidInput):
