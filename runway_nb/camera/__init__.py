@@ -121,7 +121,13 @@ def _from_mapping(data: dict, field: str) -> CameraPath:
         schedules, settings = split_deforum(data)
         options = {"fps": DEFORUM_DEFAULTS["fps"], "width": DEFORUM_DEFAULTS["width"],
                    "height": DEFORUM_DEFAULTS["height"], "n_frames": None, **settings}
-        return CameraPath.from_deforum(schedules, field=field, **options)
+        try:
+            return CameraPath.from_deforum(schedules, field=field, **options)
+        except InvalidInput as exc:
+            if exc.field != f"{field}.n_frames":
+                raise
+            # the run's length came from the dict's (or text's) max_frames: name that
+            raise InvalidInput(f"{field}.max_frames", exc.value, exc.allowed, exc.hint) from None
     raise InvalidInput(field, data, ALLOWED_FORMS,
                        "A dict needs 'preset' or 'keyframes' (our form) or Deforum's "
                        + ", ".join(DEFORUM_2D_KEYS) + ".")

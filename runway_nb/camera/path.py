@@ -205,6 +205,25 @@ def _check_deforum_range(cam: np.ndarray, schedules: dict, field: str, hint: str
                        f"(e.g. 'max_frames: 30; …' for 2 s at 15 fps), or move less per frame.")
 
 
+def _check_run_seconds(frames: int, schedules: dict, fps: float, n_frames, field: str) -> None:
+    """A run's frames become keyframes in seconds, which a path holds up to MAX_SECONDS: name
+    the schedule whose late keyframe made the run that long (or the length given), not the
+    keyframe time it would have made."""
+    if (frames - 1) / fps <= MAX_SECONDS:
+        return
+    most = math.floor(MAX_SECONDS * fps + 1e-9) + 1
+    if n_frames is not None:
+        raise InvalidInput(f"{field}.n_frames", n_frames, f"must be at most {most} frames at {fps:g} fps "
+                                                          f"(a run of at most {MAX_SECONDS:g} s)")
+    key, last = max(((k, _schedule.parse_schedule(v)[-1].frame) for k, v in schedules.items()),
+                    key=lambda item: item[1])
+    raise InvalidInput(f"{field}.{key}", schedules[key], f"must keep its keyframes within the first "
+                       f"{MAX_SECONDS:g} s of the run, frames 0 … {most - 1} at {fps:g} fps; it has one at frame "
+                       f"{last} ({last / fps:g} s)",
+                       "Or give the run's length as max_frames: keyframes at or past it are ignored, as in "
+                       "Deforum.")
+
+
 @dataclass(frozen=True, repr=False)
 class CameraPath:
     """An immutable camera move. Make one with `preset`, `from_axes`, `from_deforum`,
@@ -316,6 +335,7 @@ class CameraPath:
         fps, width, height = _schedule.check_deforum_settings(fps, width, height, field)
         # the width has no effect: Deforum's warps are about the centre, translations in pixels
         cam = _schedule.deforum_camera(schedules, height, n_frames, field)
+        _check_run_seconds(len(cam), schedules, fps, n_frames, field)
         _check_deforum_range(cam, schedules, field)
         given = tuple((key, schedules[key]) for key in _schedule.DEFORUM_2D_KEYS if key in schedules)
         path = cls._from_positions(cam, fps, label=f"Deforum 2D ({', '.join(k for k, _ in given)}) at {fps:g} fps")

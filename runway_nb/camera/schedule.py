@@ -239,8 +239,15 @@ def deforum_camera(schedules, height: int, n_frames: int | None = None, field: s
         raise InvalidInput(f"{field}.{unknown[0]}", schedules[unknown[0]],
                            "is not a Deforum 2D motion schedule; allowed: " + ", ".join(DEFORUM_2D_KEYS))
     if n_frames is None:
-        last = max(key.frame for k, v in schedules.items() for key in parse_schedule(v, f"{field}.{k}"))
-        n_frames = max(DEFORUM_DEFAULTS["max_frames"], last + 1)
+        last = {k: parse_schedule(v, f"{field}.{k}")[-1].frame for k, v in schedules.items()}
+        for k in DEFORUM_2D_KEYS:     # the run would reach it: name the schedule, not a run length never typed
+            if last.get(k, 0) >= MAX_RUN_FRAMES:
+                raise InvalidInput(f"{field}.{k}", schedules[k], f"must keep its keyframes before frame "
+                                   f"{MAX_RUN_FRAMES} (a run reads at most {MAX_RUN_FRAMES} frames); it has "
+                                   f"one at frame {last[k]}",
+                                   "Or give the run's length as max_frames: keyframes at or past it are "
+                                   "ignored, as in Deforum.")
+        n_frames = max(DEFORUM_DEFAULTS["max_frames"], max(last.values()) + 1)
     n_frames = int(check_number(f"{field}.n_frames", n_frames, low=2, high=MAX_RUN_FRAMES, integer=True))
     values = {k: (schedule_values(schedules[k], n_frames, f"{field}.{k}") if k in schedules
                   else np.full(n_frames, NEUTRAL[k])) for k in DEFORUM_2D_KEYS}

@@ -95,6 +95,25 @@ def test_a_frame_number_of_thousands_of_digits_is_refused_by_its_key():
     assert parse_schedule("0:(1), " + "0" * 5000 + "7:(2)")[1].frame == 7        # leading zeros are no size
 
 
+@pytest.mark.parametrize("text, field, said", [
+    ("zoom: 0:(1), 200000:(1.01)", "camera.zoom", "it has one at frame 200000"),       # was camera.n_frames=200001
+    ("translation_x: 0:(0); angle: 0:(0), 99999:(1)", "camera.angle", "frame 99999 (6666.6 s)"),  # was keyframe.time
+    ("max_frames: 200000; zoom: 0:(1.01)", "camera.max_frames", "≤ 100000"),           # was camera.n_frames
+    ("max_frames: 60000; zoom: 0:(1.0)", "camera.max_frames", "at most 54001 frames at 15 fps"),
+])
+def test_a_run_too_long_to_read_names_the_schedule_or_max_frames_typed(text, field, said):
+    """A keyframe far out made the run that long: the schedule (or the max_frames given) is
+    named, not a run length or a keyframe time the user never typed."""
+    with pytest.raises(InvalidInput) as err:
+        Shot("a", camera=text)
+    assert err.value.field == field and said in str(err.value)
+    if field != "camera.max_frames":
+        assert err.value.value == dict(p.split(": ", 1) for p in text.split("; "))[field[len("camera."):]]
+    with pytest.raises(InvalidInput) as err:
+        CameraPath.from_deforum({"zoom": "0:(1.0)"}, 15, 512, 512, n_frames=60000)
+    assert err.value.field == "camera.n_frames" and err.value.value == 60000
+
+
 def test_formulas_that_blow_up_name_the_frame():
     with pytest.raises(InvalidInput, match="frame 3"):
         schedule_values("0:(1/(t-3))", 8, "camera.zoom")
