@@ -319,7 +319,8 @@ class CameraPath:
 
     @classmethod
     def from_deforum(cls, schedules: dict, fps: float, width: int, height: int,
-                     n_frames: int | None = None, field: str = "camera") -> CameraPath:
+                     n_frames: int | None = None, field: str = "camera", *,
+                     hint: str | None = None) -> CameraPath:
         """Deforum 2D schedules {zoom, angle, translation_x, translation_y} -> a path.
 
         Deforum's values are per frame at `fps`; translations are pixels of a
@@ -331,12 +332,17 @@ class CameraPath:
         reads them on to its own end (`covering`, which engines apply) instead of going on
         at the last frame's speed, which would stop a formula and straighten a move that
         zooms or turns while it travels. Sign conventions: see `schedule.py`.
+        `hint`: what a refusal of a run that leaves the range a path holds advises, where the
+        caller knows better where `n_frames` came from (the camera pad: the clip's length).
         """
         fps, width, height = _schedule.check_deforum_settings(fps, width, height, field)
         # the width has no effect: Deforum's warps are about the centre, translations in pixels
         cam = _schedule.deforum_camera(schedules, height, n_frames, field)
         _check_run_seconds(len(cam), schedules, fps, n_frames, field)
-        _check_deforum_range(cam, schedules, field)
+        if hint is None and n_frames is not None:       # the length was given: no max_frames advice
+            hint = (f"{len(cam)} frames were evaluated, the run's length given (max_frames); move less "
+                    "per frame, or give a shorter run.")
+        _check_deforum_range(cam, schedules, field, hint)
         given = tuple((key, schedules[key]) for key in _schedule.DEFORUM_2D_KEYS if key in schedules)
         path = cls._from_positions(cam, fps, label=f"Deforum 2D ({', '.join(k for k, _ in given)}) at {fps:g} fps")
         if n_frames is not None:

@@ -407,8 +407,10 @@ class CameraPadLogic:
         schedules, given = split_deforum(schedules_from_text(text))
         settings = check_deforum_settings(given.get("fps", fps), given.get("width", width),
                                           given.get("height", height))
-        path = CameraPath.from_deforum(schedules, *settings, n_frames=self._deforum_frames(settings[0]),
-                                       field="schedule")
+        n = self._deforum_frames(settings[0])
+        path = CameraPath.from_deforum(schedules, *settings, n_frames=n, field="schedule", hint=(
+            f"The clip's {self.duration:g} s were evaluated, {n} frames at {settings[0]:g} fps (the clip's "
+            "length decides here, not a max_frames); move less per frame, or make the clip shorter."))
         self.set_path(path)
         self.deforum_settings = dict(zip(("fps", "width", "height"), settings))
         return path

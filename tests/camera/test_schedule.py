@@ -354,6 +354,18 @@ def test_a_schedule_that_compounds_out_of_range_is_named_with_its_frame(text, ke
     assert Shot("a", seconds=2, camera="max_frames: 30; zoom: 0:(1.1)").camera is not None
 
 
+def test_a_run_of_the_length_given_that_compounds_out_of_range_does_not_advise_giving_its_length():
+    """With max_frames (or n_frames) given, the advice to give max_frames was untrue."""
+    for make in (lambda: Shot("a", seconds=2, camera="max_frames: 30; zoom: 0:(1.5)"),
+                 lambda: CameraPath.from_deforum({"zoom": "0:(1.5)"}, 15, 512, 512, n_frames=30)):
+        with pytest.raises(InvalidInput) as err:
+            make()
+        assert err.value.field == "camera.zoom" and "at frame 23" in str(err.value)
+        assert "give the run's length as the clip's" not in err.value.hint
+        assert "30 frames were evaluated, the run's length given" in err.value.hint
+        assert "give a shorter run" in err.value.hint
+
+
 # ---- schedules without max_frames, on clips longer than Deforum's 120 frames ------------------
 
 class LongClips(Engine):

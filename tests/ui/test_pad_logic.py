@@ -356,6 +356,21 @@ def test_pasted_schedules_are_undoable_and_bad_ones_change_nothing():
         assert pad.path == CameraPath.preset("pan_left") and pad.duration == 2.0
 
 
+def test_a_pasted_schedule_out_of_range_advises_what_the_pad_reads_not_max_frames():
+    """The pad reads the clip's length and ignores max_frames, but advised giving max_frames."""
+    pad = CameraPadLogic(duration=2.0)
+    pad.apply_preset("pan_left")
+    before = pad.state()
+    for text in ("zoom: 0:(1.5)", "max_frames: 10; zoom: 0:(1.5)"):
+        with pytest.raises(InvalidInput) as err:
+            pad.import_schedules(text)
+        assert err.value.field == "schedule.zoom" and "at frame 23" in str(err.value)
+        assert "give the run's length" not in err.value.hint and "'max_frames: 30" not in err.value.hint
+        assert "31 frames at 15 fps" in err.value.hint and "make the clip shorter" in err.value.hint
+        assert pad.state() == before and pad.undo() == CameraPath() and not pad.can_undo
+        pad.apply_preset("pan_left")
+
+
 def test_schedules_are_read_at_the_deforum_run_they_were_written_for():
     text = "translation_x: 0:(0), 30:(64)"          # px a frame, rising until Deforum frame 30
     at_default, at_30fps, at_1024 = (CameraPadLogic(duration=2.0) for _ in range(3))
