@@ -118,7 +118,7 @@ def _from_mapping(data: dict, field: str) -> CameraPath:
         if mode != "2D":
             raise InvalidInput(f"{field}.animation_mode", mode, "must be '2D': runway_nb imports "
                                "Deforum's 2D motion (zoom, angle, translation_x, translation_y)")
-        schedules, settings = split_deforum(data)
+        schedules, settings = split_deforum(data, field)
         options = {"fps": DEFORUM_DEFAULTS["fps"], "width": DEFORUM_DEFAULTS["width"],
                    "height": DEFORUM_DEFAULTS["height"], "n_frames": None, **settings}
         try:

@@ -156,10 +156,16 @@ def schedules_from_text(text: str, field: str = "schedule") -> dict:
     return parts
 
 
-def split_deforum(data: dict) -> tuple[dict, dict]:
+def split_deforum(data: dict, field: str = "camera") -> tuple[dict, dict]:
     """A Deforum settings file's keys (or `schedules_from_text`'s) apart: the 2D schedules, and
     the run's settings under our option names (fps, width, height, n_frames). Every other key
-    is Deforum's own business and is left out."""
+    is Deforum's own business and is left out. 'W' and 'width' (or 'H' and 'height') both
+    given is refused, as in the text form: which one was meant is not ours to guess."""
+    for name in ("width", "height"):
+        given = [key for key, option in DEFORUM_SETTINGS.items() if option == name and key in data]
+        if len(given) > 1:
+            raise InvalidInput(field, {key: data[key] for key in given},
+                               f"must give each setting once; {given[0]!r} and {given[1]!r} both set the {name}")
     schedules = {key: data[key] for key in DEFORUM_2D_KEYS if key in data}
     settings = {name: data[key] for key, name in DEFORUM_SETTINGS.items() if key in data}
     return schedules, settings

@@ -194,3 +194,20 @@ def test_json_with_an_integer_of_thousands_of_digits_or_nested_too_deep_is_refus
     with pytest.raises(InvalidInput, match="nested") as err:
         as_camera_path('{"keyframes": ' + "[" * 100_000)
     assert err.value.field == "camera"
+
+
+@pytest.mark.parametrize("both", [{"W": 768, "width": 700}, {"H": 256, "height": 512}])
+def test_a_deforum_dict_or_file_giving_a_size_twice_is_refused_as_the_text_is(both, tmp_path):
+    """'W' and 'width' both set the width: the dict used whichever came later, silently."""
+    data = {"translation_x": "0:(10)", **both}
+    file = tmp_path / "deforum.json"
+    file.write_text(json.dumps(data))
+    for given in (data, json.dumps(data), file):
+        with pytest.raises(InvalidInput) as err:
+            as_camera_path(given)
+        first, second = both
+        assert err.value.field == "camera" and err.value.value == both
+        assert f"{first!r} and {second!r} both set the" in str(err.value)
+    text = "; ".join(f"{k}: {v}" for k, v in data.items())
+    with pytest.raises(InvalidInput, match="both set the"):
+        as_camera_path(text)
