@@ -79,7 +79,10 @@ class CameraPadLogic:
                  tolerance_px: float = 1.5, max_keyframes: int = 24):
         self.width = int(check_number("width", width, low=16, high=4096, integer=True))
         self.height = int(check_number("height", height, low=16, high=4096, integer=True))
-        self.min_px, self.hold_s, self.tolerance_px = float(min_px), float(hold_s), float(tolerance_px)
+        self.min_px = float(check_number("min_px", min_px, low=0))
+        self.hold_s = float(check_number("hold_s", hold_s, low=0))
+        # simplifying grows the tolerance ×1.5 until few enough keyframes are left: from 0 it never would
+        self.tolerance_px = float(check_number("tolerance_px", tolerance_px, low=0.01))
         self.max_keyframes = int(check_number("max_keyframes", max_keyframes, low=2, high=1000, integer=True))
         self.duration = _duration(duration)
         self.drag_axis = drag_axis
@@ -344,13 +347,17 @@ class CameraPadLogic:
         kfs = list(self._path.keyframes)
         lo = kfs[i - 1].time if i > 0 else 0.0
         hi = kfs[i + 1].time if i + 1 < len(kfs) else self.duration
-        time = check_number(f"keyframes[{i}].time", time)
+        typed = check_number(f"keyframes[{i}].time", time)
+        time = round(float(typed), 4)          # the keyframes' time grid: what is compared is what is kept
         if not ((time >= 0 if i == 0 else time > lo) and (time <= hi if i + 1 == len(kfs) else time < hi)):
-            raise InvalidInput(f"keyframes[{i}].time", time,
-                               f"must lie between its neighbours, {lo:g} … {hi:g} s",
+            raise InvalidInput(f"keyframes[{i}].time", typed,
+                               f"must lie between its neighbours, {lo:g} … {hi:g} s"
+                               + (f" (times are kept to 4 decimals: {typed!r} is {time:g} s)" if time != typed else ""),
                                "Keyframes keep their order; delete one to pass it.")
+        kfs[i] = replace(kfs[i], time=time)
+        path = self._build(kfs)                # refused before anything is remembered
         self._remember()
-        self._replace_keyframe(i, replace(kfs[i], time=round(float(time), 4)))
+        self._path = path
         return self._path
 
     def delete_keyframe(self, i: int) -> CameraPath:
@@ -367,7 +374,7 @@ class CameraPadLogic:
 
     def set_easing(self, i: int, easing: str) -> CameraPath:
         i = self._check_index(i)
-        if easing not in EASINGS:
+        if not isinstance(easing, str) or easing not in EASINGS:      # a list is unhashable: not `in`
             raise InvalidInput(f"keyframes[{i}].easing", easing, "must be one of " + ", ".join(EASINGS))
         self._remember()
         self._replace_keyframe(i, replace(self._path.keyframes[i], easing=easing))

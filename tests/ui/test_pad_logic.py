@@ -195,6 +195,36 @@ def test_keyframe_timeline_edits():
         pad.delete_keyframe(7)
 
 
+def test_refused_timeline_edits_name_what_was_typed_and_change_nothing():
+    """set_easing(0, ['linear']) was a TypeError (unhashable); move_keyframe(2, 1.00001) beside a
+    keyframe at 1.0 passed the neighbour check, rounded onto it and was refused as
+    camera.keyframes[2].time=1.0, after pushing a no-op undo step."""
+    pad = CameraPadLogic(duration=2.0)
+    drag(pad, line((0, 128), (100, 128)))
+    pad.add_keyframe(1.0)
+    pad.add_keyframe(1.5)
+    before, undo_depth = pad.state(), len(pad._undo)
+    with pytest.raises(InvalidInput) as err:
+        pad.set_easing(0, ["linear"])
+    assert err.value.field == "keyframes[0].easing" and err.value.value == ["linear"]
+    with pytest.raises(InvalidInput) as err:
+        pad.move_keyframe(2, 1.00001)
+    assert err.value.field == "keyframes[2].time" and err.value.value == 1.00001
+    assert "1 … 2 s" in str(err.value) and "4 decimals" in str(err.value)
+    assert pad.state() == before and len(pad._undo) == undo_depth
+    assert pad.move_keyframe(2, 1.00006).keyframes[2].time == 1.0001          # rounds past it: taken
+    assert len(pad._undo) == undo_depth + 1
+
+
+@pytest.mark.parametrize("option, value", [("min_px", "a"), ("min_px", -1), ("hold_s", float("nan")),
+                                           ("tolerance_px", 0), ("tolerance_px", None)])
+def test_bad_pad_options_are_refused_by_name(option, value):
+    """CameraPadLogic(min_px='a') was a raw ValueError from float()."""
+    with pytest.raises(InvalidInput) as err:
+        CameraPadLogic(**{option: value})
+    assert err.value.field == option
+
+
 def test_the_selected_keyframe_is_what_the_wheel_zooms():
     pad = CameraPadLogic(duration=2.0)
     drag(pad, line((0, 128), (100, 128)))
