@@ -55,6 +55,9 @@ SCHEMA_VERSION = 1
 UI_RANGE = 10.0          # from_axes sliders run from -10 to +10 ...
 UI_PER_INTENSITY = 5.0   # ... and ±5 is a preset's intensity 1 (±10 = twice as fast)
 MAX_SECONDS, MAX_OFFSET, MAX_ROLL, MAX_ZOOM, MAX_KEYFRAMES = 3600.0, 1e4, 1e6, 1e4, 100_000
+# how from_deforum labels its paths; the label is written in a path's JSON, so a Deforum import
+# read with max_frames (which keeps keyframes, not its schedules) is still known as one there
+_DEFORUM_LABEL = "Deforum 2D ("
 _LOG_MAX_ZOOM = math.log(MAX_ZOOM) * (1 + 1e-12)     # + float rounding of exp and log
 _UI_SPEED = {"truck": "pan", "pan": "pan", "pedestal": "tilt", "tilt": "tilt", "roll": "roll", "zoom": "zoom"}
 
@@ -344,7 +347,7 @@ class CameraPath:
                     "per frame, or give a shorter run.")
         _check_deforum_range(cam, schedules, field, hint)
         given = tuple((key, schedules[key]) for key in _schedule.DEFORUM_2D_KEYS if key in schedules)
-        path = cls._from_positions(cam, fps, label=f"Deforum 2D ({', '.join(k for k, _ in given)}) at {fps:g} fps")
+        path = cls._from_positions(cam, fps, label=f"{_DEFORUM_LABEL}{', '.join(k for k, _ in given)}) at {fps:g} fps")
         if n_frames is not None:
             return path
         return replace(path, deforum=DeforumRun(given, fps, width, height, len(cam)))
@@ -421,9 +424,11 @@ class CameraPath:
         reach 1e260× (or inf) by the end of a minute. With `from_start` (a clip that starts
         the path, not an extension, whose path also runs over the frames it continues), a
         keyframe or a drawn-for duration past the clip's end is refused too: that part of
-        the move would never be seen. Deforum paths, which run on by design ('continue'
-        after their last frame), are read over the clip whatever their length."""
-        if from_start and self.after_last != "continue":
+        the move would never be seen; a path that goes on after its last keyframe
+        (after_last='continue') too, unless it is a Deforum import: a Deforum run, read for
+        120 frames or for the max_frames given, runs on by design and is read over the clip
+        whatever its length."""
+        if from_start and not self._is_deforum_import():
             end = (n_frames + 0.5) / fps + 1e-9      # seconds typed round to whole frames
             for i, k in enumerate(self.keyframes):
                 if k.time > end:
@@ -443,6 +448,12 @@ class CameraPath:
             raise InvalidInput(field, self.describe(), f"must keep its {name} {_LIMITS[name]} over the "
                                f"clip ({n_frames} frames at {fps:g} fps); it leaves it at frame {j}",
                                "Lower its speed or make the clip shorter.")
+
+    def _is_deforum_import(self) -> bool:
+        """Made by from_deforum (or read back from its JSON): schedules kept (`deforum`), or
+        the keyframes of a run read for the max_frames given, labelled so by from_deforum."""
+        return self.after_last == "continue" and (
+            self.deforum is not None or (self.label or "").startswith(_DEFORUM_LABEL))
 
     def per_frame_axes(self, n_frames: int, fps: float) -> np.ndarray:
         """(n_frames, 6) float64 in `AXES` order, relative to frame 0 and scaled by

@@ -322,3 +322,26 @@ def test_keyframes_past_the_end_of_a_new_clip_are_refused_when_the_clip_is_known
     assert engine.resolve(Shot("a", seconds=1.3, camera=typed)).frames == 10
     assert engine.resolve(Shot("a", seconds=2, camera=long, parent="0123456789ab")).camera is not None
     assert engine.resolve(Shot("a", seconds=2, camera="zoom: 0:(1.0), 24:(1.04)")).frames == 16
+
+
+def test_a_path_that_continues_is_refused_past_the_clip_unless_it_is_a_deforum_run():
+    """after_last='continue' skipped the check meant for Deforum runs, so a user's keyframe at
+    10 s in a 1-s clip was taken; Deforum runs (120 frames, or the max_frames given, also
+    after a trip through JSON) are still read over any clip, as they run on by design."""
+    from runway_nb.camera import as_camera_path
+
+    past = CameraPath(keyframes=[{"time": 0}, {"time": 10, "pan": 1}], after_last="continue")
+    with pytest.raises(InvalidInput) as err:
+        past.check_over(8, 8)
+    assert err.value.field == "camera.keyframes[1].time" and err.value.value == 10.0
+    assert "0 … 1 s (8 frames at 8 fps)" in str(err.value)
+    drawn = CameraPath(keyframes=[{"time": 0}, {"time": 0.5, "pan": 1}], duration=10, after_last="continue")
+    with pytest.raises(InvalidInput, match="camera.duration=10"):
+        drawn.check_over(8, 8)
+    past.check_over(8, 8, from_start=False)                  # an extension runs over what it continues
+    CameraPath(keyframes=[{"time": 0}, {"time": 1, "pan": 1}], after_last="continue").check_over(8, 8)
+    for text in ("zoom: 0:(1.0), 24:(1.04)", "max_frames: 120; zoom: 0:(1.01)", "max_frames: 60; angle: 0:(1)"):
+        run = as_camera_path(text)
+        assert run.keyframes[-1].time > 1
+        run.check_over(8, 8)
+        CameraPath.from_dict(json.loads(json.dumps(run.to_dict()))).check_over(8, 8)
