@@ -443,8 +443,8 @@ def unload_engine(engine_or_id=None) -> int:
 
     Each is dropped from `load_engine`'s cache and lets go of its weights, so the memory
     comes back even where a variable or a Studio still holds the engine (which can then no
-    longer render: load it again; a Studio's Generate does, `Studio._engine_now`). Then CUDA's cached blocks are returned
-    (`torch.cuda.empty_cache()`) when there is a GPU. Returns how many engines were
+    longer render: load it again; a Studio's Generate does, `Studio._engine_now`). Then
+    CUDA's cached blocks are returned (`torch.cuda.empty_cache()`) when there is a GPU. Returns how many engines were
     unloaded (0 when none matched: nothing was loaded from that name).
 
         rn.unload_engine()            # before switching to another big model

@@ -69,6 +69,7 @@ from .player import Player, blank_png
 from .studio_feedback import RenderFeedback
 from .worker import Renderer, StartResult
 
+
 def _unloaded(engine) -> bool:
     """Whether `rn.unload_engine` freed this engine's weights (it then refuses to render)."""
     return bool(engine.__dict__.get("_unloaded"))
