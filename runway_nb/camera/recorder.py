@@ -71,6 +71,15 @@ def _duration(value) -> float:
     return max(round(seconds, 4), 1e-4)
 
 
+def check_point(x, y, field: str = "pointer") -> tuple[float, float]:
+    """A pointer event's position (pad pixels) as two floats; NaN, infinity or not a number is
+    refused by name (the pads stored it, and drew or built a path from it later)."""
+    try:
+        return (float(check_number(f"{field}.x", x)), float(check_number(f"{field}.y", y)))
+    except InvalidInput as exc:
+        raise InvalidInput(exc.field, exc.value, exc.allowed + " (a position on the pad, in pixels)") from None
+
+
 class CameraPadLogic:
     """Pointer gestures, presets and timeline edits -> a `CameraPath` (see the module doc)."""
 
@@ -208,6 +217,7 @@ class CameraPadLogic:
     # ---- pointer gestures ---------------------------------------------------------------
     def pointer_down(self, x: float, y: float, t: float | None = None) -> str:
         """Start a gesture; returns which: 'zoom', 'roll' (a handle was hit) or 'path'."""
+        x, y = check_point(x, y)
         self._events = 0
         t = self._time(t)
         kind = "path"
@@ -231,6 +241,7 @@ class CameraPadLogic:
         g, t = self._gesture, self._time(t)
         if g is None:
             return False
+        x, y = check_point(x, y)
         if g["kind"] == "path":
             px, py, pt = self._stroke[-1]
             if math.hypot(x - px, y - py) < self.min_px and not (self._timed and t - pt >= self.hold_s):
@@ -254,6 +265,7 @@ class CameraPadLogic:
         g = self._gesture
         if g is None:
             return self._path
+        x, y = check_point(x, y)
         if not self.pointer_move(x, y, t) and g["kind"] == "path" and len(self._stroke) > 1:
             # fold the last few pixels into the last kept point: a pause before release is no hold
             self._stroke[-1] = (float(x), float(y), self._stroke[-1][2])
@@ -336,10 +348,12 @@ class CameraPadLogic:
         self._path = self._build(kfs)
 
     def add_keyframe(self, time: float) -> int:
-        """Add a keyframe at `time` seconds where the path already is; returns its index."""
-        time = float(check_number("keyframe time", time, low=0, high=self.duration))
-        self._remember()
-        self.selected = self._insert(round(time, 4))
+        """Add a keyframe at `time` seconds where the path already is; returns its index (one
+        already there is selected, and nothing is added to undo)."""
+        time = round(float(check_number("keyframe time", time, low=0, high=self.duration)), 4)
+        if time not in [k.time for k in self._path.keyframes]:
+            self._remember()
+        self.selected = self._insert(time)
         return self.selected
 
     def move_keyframe(self, i: int, time: float) -> CameraPath:

@@ -29,7 +29,7 @@ import json
 import numpy as np
 
 from ..camera.brush import SPEED_LIMIT, MotionBrush, as_brushes, mask_to_runs, runs_to_mask
-from ..camera.recorder import rdp
+from ..camera.recorder import check_point, rdp
 from ..errors import InvalidInput, check_number
 
 STATE_VERSION = 1
@@ -250,7 +250,8 @@ class BrushPadLogic:
             raise InvalidInput("tool", self.tool, "needs a brush: paint a region or drag a box first")
         if self.tool == "erase" and self.selected is None:
             raise InvalidInput("tool", "erase", "needs a selected brush to erase from")
-        self._down, self._points = (float(x), float(y)), [(float(x), float(y))]
+        x, y = check_point(x, y)
+        self._down, self._points = (x, y), [(x, y)]
         if self.tool in ("paint", "erase"):
             if self.selected is None:        # paint starts a brush; "+ brush" starts another
                 self.add_brush()
@@ -266,6 +267,7 @@ class BrushPadLogic:
     def pointer_move(self, x: float, y: float) -> bool:
         if self._down is None:
             return False
+        x, y = check_point(x, y)
         px, py = self._points[-1]
         if np.hypot(x - px, y - py) < 1.0:
             return False
@@ -277,6 +279,7 @@ class BrushPadLogic:
     def pointer_up(self, x: float, y: float):
         if self._down is None:
             return
+        x, y = check_point(x, y)
         self.pointer_move(x, y)
         (x0, y0), (x1, y1), self._down = self._down, (float(x), float(y)), None
         points, self._points = np.array(self._points), []

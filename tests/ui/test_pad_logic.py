@@ -747,3 +747,33 @@ def test_a_brush_pad_state_whose_brushes_are_not_a_list_is_refused_by_name():
     with pytest.raises(InvalidInput) as err:
         BrushPadLogic.from_state(state)
     assert err.value.field == "brush pad state.brushes"
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), "12", None])
+def test_a_pointer_position_that_is_not_a_finite_number_is_refused_by_name(bad):
+    """The pads stored a NaN position from pointer events (the Python twin of the canvas's),
+    and built a path or a brush stroke from it later; now refused at the event, nothing kept."""
+    cam = CameraPadLogic(duration=2.0)
+    before = cam.state()
+    with pytest.raises(InvalidInput, match=r"pointer\.x=.*a position on the pad"):
+        cam.pointer_down(bad, 10)
+    cam.pointer_down(100, 100)
+    with pytest.raises(InvalidInput, match=r"pointer\.y="):
+        cam.pointer_move(120, bad)
+    with pytest.raises(InvalidInput, match=r"pointer\.y="):
+        cam.pointer_up(140, bad)
+    cam.pointer_up(140, 100)                 # the gesture goes on from the good events
+    assert cam.path != CameraPath.from_dict(before["path"]) and cam.can_undo
+    brush = BrushPadLogic()
+    brush.tool = "paint"
+    with pytest.raises(InvalidInput, match=r"pointer\.x="):
+        brush.pointer_down(bad, 10)
+    assert brush.items == [] and not brush.can_undo
+
+
+def test_adding_a_keyframe_where_one_is_adds_nothing_to_undo():
+    pad = CameraPadLogic(duration=2.0)
+    i = pad.add_keyframe(1.0)
+    depth = len(pad._undo)
+    assert pad.add_keyframe(1.0) == i and pad.add_keyframe(1.00001) == i
+    assert len(pad._undo) == depth
