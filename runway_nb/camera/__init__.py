@@ -153,7 +153,7 @@ def _from_json(text: str, field: str, source: str | None = None) -> CameraPath:
 
 def _from_file(path: Path, field: str) -> CameraPath:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")   # a byte-order mark (Notepad) is fine
     except OSError as exc:
         raise InvalidInput(field, str(path), f"must be a readable .json file ({exc.strerror or exc})",
                            "Or give a preset name such as 'pan_left'.") from None

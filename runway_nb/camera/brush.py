@@ -322,7 +322,7 @@ def brushes_from_files(paths, field: str = "brush") -> tuple[MotionBrush, ...]:
     found = []
     for path in paths or ():
         try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
+            data = json.loads(Path(path).read_text(encoding="utf-8-sig"))   # a BOM (Notepad) is fine
         except OSError as exc:
             raise InvalidInput(field, str(path), f"must be a readable .json file ({exc.strerror or exc})") from None
         except UnicodeDecodeError as exc:

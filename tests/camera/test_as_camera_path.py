@@ -182,6 +182,13 @@ def test_a_camera_file_that_is_not_utf8_is_named_by_its_path(tmp_path):
         Shot("a red ball", camera=bad)
 
 
+def test_a_utf8_file_with_a_byte_order_mark_is_read(tmp_path):
+    """Notepad saves UTF-8 with a byte-order mark: refused as invalid JSON before."""
+    marked = tmp_path / "notepad.json"
+    marked.write_bytes(b"\xef\xbb\xbf" + b'{"preset": "pan_left", "intensity": 0.5}')
+    assert as_camera_path(marked) == as_camera_path("pan_left:0.5")
+
+
 def test_json_with_an_integer_of_thousands_of_digits_or_nested_too_deep_is_refused(tmp_path):
     """json.loads raised a raw ValueError (Python's 4300-digit limit) or RecursionError."""
     huge = '{"preset": "pan_left", "intensity": 1' + "0" * 5000 + "}"

@@ -261,3 +261,11 @@ def test_a_bad_brush_in_one_of_several_files_names_that_file(tmp_path):
     with pytest.raises(InvalidInput, match=re.escape(f"in the brush file {bad}")) as err:
         brushes_from_files([ok, bad])
     assert err.value.field == "brushes"
+
+
+def test_a_brush_file_with_a_byte_order_mark_is_read(tmp_path):
+    """Notepad saves UTF-8 with a byte-order mark: refused as invalid JSON before."""
+    brush = MotionBrush(box=(0.1, 0.1, 0.5, 0.5), horizontal=2)
+    marked = tmp_path / "notepad.json"
+    marked.write_bytes(b"\xef\xbb\xbf" + json.dumps([brush.to_dict()]).encode())
+    assert brushes_from_files([marked]) == (brush,)
