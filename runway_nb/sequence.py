@@ -282,10 +282,12 @@ class Sequence:
         An edit is saved only over the file this sequence last read or wrote: if another
         writer (a second Studio or notebook on the project) saved `name` since, the edit is
         undone and SequenceChanged raised, so neither overwrites the other; reload with
-        `store.load_sequence(name)` and redo it. `version`: this sequence already is that
+        `store.load_sequence(name, autosave=True)` and redo it. `version`: this sequence already is that
         version of the store's `name` (`store.sequence_version(name)` read before loading
         it; None: not saved yet): nothing is written now."""
         if version is _SAVE_NOW:
+            for clip in self.clips:               # encoded before the lock: others wait for the write alone
+                store.add(clip)
             with store.sequence_lock(name):
                 store.save_sequence(name, self)
                 version = store.sequence_version(name)
@@ -425,13 +427,16 @@ class Sequence:
         if self._autosave is not None:
             store, name = self._autosave
             try:
+                for clip in self.clips:           # new clips encoded before the lock (adding a
+                    store.add(clip)               # stored one is free): others wait for the JSON alone
                 with store.sequence_lock(name):
                     if store.sequence_version(name) != self._version:
                         raise SequenceChanged(
                             f"The sequence {name!r} in {store.path} was saved by another writer "
                             f"(another Studio or notebook on this project) since this one read or "
                             f"saved it: this edit is undone here rather than saved over theirs. "
-                            f"Reload it with store.load_sequence({name!r}) and redo the edit.")
+                            f"Reload it with store.load_sequence({name!r}, autosave=True) and redo "
+                            f"the edit.")
                     store.save_sequence(name, self)
                     self._version = store.sequence_version(name)
             except BaseException:

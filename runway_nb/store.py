@@ -234,17 +234,20 @@ class Store:
                              f"Cannot save sequence {name!r} in {self.path}: {_why(exc)}.") from exc
         return path
 
-    def load_sequence(self, name: str, *, render: bool = False):
+    def load_sequence(self, name: str, *, render: bool = False, autosave: bool = False):
         """The sequence saved as `name`, its clips from this project. A clip no longer here
         (its files deleted) is refused by name; `render=True` re-makes it from its Shot (and
         its parents': extensions, upscales, cuts) instead, on the engine loaded under the
         Shot's engine id where there is one (as loaded: a GPU, offload…), else one loaded on
-        the CPU."""
+        the CPU. `autosave=True`: every edit of it is saved back as `name` (Sequence.autosave,
+        from the version read here, so an edit never overwrites another writer's since)."""
         path = self.sequences_dir / f"{check_name('name', name)}.json"
+        version = self.sequence_version(name) if autosave else None     # read before the file itself
         if not path.is_file():
             raise InvalidInput("name", name, f"is not a saved sequence; saved: "
                                f"{', '.join(self.sequences()) or 'none yet'}")
-        return load_film(path).to_sequence(store=self, render=render)
+        seq = load_film(path).to_sequence(store=self, render=render)
+        return seq.autosave(self, name, version=version) if autosave else seq
 
     def sequence_version(self, name: str) -> str | None:
         """What sequences/<name>.json holds now, as a digest (None: no such sequence).

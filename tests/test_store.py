@@ -95,12 +95,12 @@ def test_two_autosaved_copies_of_one_sequence_never_overwrite_each_other(tmp_pat
     assert not mine.changed_on_disk() and not theirs.changed_on_disk()
     theirs += b                                                  # saved: their edit
     assert mine.changed_on_disk() and not theirs.changed_on_disk()
-    with pytest.raises(SequenceChanged, match="another writer.*load_sequence"):
+    with pytest.raises(SequenceChanged, match=r"another writer.*load_sequence\('film', autosave=True\)"):
         mine += c                                                # would overwrite theirs: refused
     assert [x.id for x in mine.clips] == [a.id]                  # undone here
     assert [x.id for x in Store(tmp_path).load_sequence("film").clips] == [a.id, b.id]
-    again = store.load_sequence("film").autosave(store, "film", version=store.sequence_version("film"))
-    again += c                                                   # reloaded, redone: both kept
+    again = store.load_sequence("film", autosave=True)          # the error's advice, followed
+    again += c                                                   # reloaded, redone: both kept (and saved)
     assert [x.id for x in Store(tmp_path).load_sequence("film").clips] == [a.id, b.id, c.id]
     assert Store(tmp_path).sequences() == ["film"]               # the lock file is not a sequence
     fresh = Sequence().autosave(store, "new", version=None)      # not saved yet: made by its first edit
@@ -112,18 +112,23 @@ def test_two_autosaved_copies_of_one_sequence_never_overwrite_each_other(tmp_pat
 def test_an_autosave_checks_and_writes_under_the_sequence_lock(tmp_path, monkeypatch):
     import threading
 
-    from runway_nb import store as store_module
+
+    import fcntl
 
     store = Store(tmp_path)
     seq = Sequence([noise(1)]).autosave(store, "film")
     held, release, saved, waiting = (threading.Event() for _ in range(4))
-    real_sleep = store_module.time.sleep
+    real_flock = fcntl.flock
 
-    def sleep(seconds):                       # the lock's poll: the edit found it taken
-        waiting.set()
-        real_sleep(seconds)
+    def flock(fd, operation):                 # the edit found the lock taken (another sleep,
+        try:                                  # e.g. the video encoder's, says nothing)
+            return real_flock(fd, operation)
+        except BlockingIOError:
+            waiting.set()
+            raise
 
-    monkeypatch.setattr(store_module.time, "sleep", sleep)
+    monkeypatch.setattr(fcntl, "flock", flock)
+    new = noise(2)
 
     def holder():
         with Store(tmp_path).sequence_lock("film"):          # another writer, mid-save
@@ -131,7 +136,7 @@ def test_an_autosave_checks_and_writes_under_the_sequence_lock(tmp_path, monkeyp
             release.wait(10)
 
     def edit():
-        seq.append(noise(2))
+        seq.append(new)
         saved.set()
 
     t = threading.Thread(target=holder)
@@ -139,7 +144,8 @@ def test_an_autosave_checks_and_writes_under_the_sequence_lock(tmp_path, monkeyp
     assert held.wait(10)
     e = threading.Thread(target=edit)
     e.start()
-    assert waiting.wait(10) and not saved.is_set()            # waits for the lock
+    assert waiting.wait(10) and not saved.is_set()            # waits for the lock…
+    assert new.id in store                                    # …its clip encoded before it, not under it
     release.set()
     t.join(10)
     e.join(10)

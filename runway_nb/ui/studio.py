@@ -625,7 +625,7 @@ class Studio(RenderFeedback, widgets.VBox):
                 self._sequence.autosave(store, name, version=None)
                 return (f"The project's sequence {name!r} was gone from {store.sequences_dir}: "
                         f"this Studio's cut is saved there again with the next edit.")
-            seq = store.load_sequence(name).autosave(store, name, version=version)
+            seq = store.load_sequence(name, autosave=True)
         except RunwayError as exc:
             return (f"The project's sequence {name!r} was changed by another Studio or notebook "
                     f"and could not be reloaded ({exc}); this Studio's copy is not saved over it.")
@@ -641,9 +641,8 @@ class Studio(RenderFeedback, widgets.VBox):
             return Sequence()
         name = self.SEQUENCE_NAME
         try:
-            version = self.store.sequence_version(name)      # read before the file itself
-            if version is not None:
-                return self.store.load_sequence(name).autosave(self.store, name, version=version)
+            if self.store.sequence_version(name) is not None:
+                return self.store.load_sequence(name, autosave=True)
         except RunwayError as exc:      # never overwrite the saved cut with an empty one
             self._show_error(exc, prefix=f"The project's sequence {name!r} could not be reloaded "
                                          f"(it is left as it is; this one is kept in memory only): ")
@@ -664,6 +663,8 @@ class Studio(RenderFeedback, widgets.VBox):
             try:
                 seq.append(self.clip)
             except SequenceChanged:               # saved by them between the check and this edit
+                if not self._project_sequence_owned:
+                    raise                         # the caller's own sequence: theirs to reload
                 note = self._reload_sequence()
                 seq = self._sequence
                 seq.append(self.clip)

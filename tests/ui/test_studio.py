@@ -1028,3 +1028,22 @@ def test_a_cancel_too_late_to_stop_the_render_says_the_finished_clip_was_kept(st
     assert studio.generate(wait=True) and studio.renderer.outcome == "done"
     assert "Cancel came after the last step, so the finished clip was kept" in studio.message
     assert studio.clip is not None and studio.clip.id in studio.store
+
+
+def test_a_studio_given_its_own_sequence_never_saves_it_under_another_name(fake_engines, tmp_path):
+    """rn.Studio(sequence=seq) with seq autosaved as "film": when another writer saved "film"
+    meanwhile, Add to sequence reloaded the project's "studio" into it and went on saving
+    the user's cut as "studio". Now it is refused with the reload advice, the cut untouched."""
+    from runway_nb.sequence import Sequence
+
+    store = Store(tmp_path)
+    mine = Sequence().autosave(store, "film")
+    s = Studio("fake", store=store, sequence=mine)
+    s.prompt.value = "a box"
+    assert s.generate(wait=True)
+    theirs = store.load_sequence("film", autosave=True)
+    theirs.append(s.clip)                                   # another notebook's edit, saved
+    assert s.add_to_sequence() is None
+    assert "load_sequence('film', autosave=True)" in s.message
+    assert mine._autosave[1] == "film" and len(mine) == 0 and store.sequences() == ["film"]
+    assert len(store.load_sequence("film")) == 1            # their edit kept
