@@ -305,6 +305,11 @@ def load_engine(name_or_path: str | Path = "tiny", device: str = "cpu", dtype=No
     ids = engine_ids()
     check_device(device)
     if isinstance(name_or_path, Engine):
+        if dtype is not None or options:      # they apply when an engine loads: not silently dropped
+            given = "dtype" if dtype is not None else next(iter(options))
+            raise InvalidInput(given, dtype if dtype is not None else options[given],
+                               f"applies when an engine loads, and the {name_or_path.id} engine is loaded already",
+                               "Pass its id or folder instead of the engine.")
         return name_or_path
     if not isinstance(name_or_path, (str, Path)) or not str(name_or_path).strip():
         raise InvalidInput("engine", name_or_path, f"must be an engine id ({', '.join(ids)}) "

@@ -62,6 +62,7 @@ def plan_extension(clip, seconds: float, prompt: str | None = None, camera=None,
     """Check an extension and write its Shot, rendering nothing: -> (shot, engine). Bad
     input is refused here, so a caller that renders later (the Studio's worker) can
     refuse it before starting. The arguments are `extend`'s."""
+    from ..engines.base import Engine
     from ..engines.registry import load_engine, loaded_engine, require_capability
 
     seconds = check_number("seconds", seconds, low=0, low_inclusive=False, high=3600)
@@ -72,13 +73,14 @@ def plan_extension(clip, seconds: float, prompt: str | None = None, camera=None,
     from .. import _load_arguments
 
     settings = _load_arguments(engine, dtype, engine_options)      # checked as generate's
-    eng = engine if not isinstance(engine, (str, type(None))) else None     # an Engine given
-    if eng is None and engine is None and not settings:
-        # the engine that made the clip, as it is loaded (on a GPU, with offload…): loading
-        # its id afresh would make a second copy, on the CPU, without the user's options
-        eng = loaded_engine(clip.shot.engine, like=clip.provenance, device=device)
+    eng = engine if isinstance(engine, Engine) else None            # an Engine given: as it is
+    name = clip.shot.engine if engine is None else engine          # else an id, folder or Path
+    if eng is None and not settings:
+        # the engine loaded under it (the clip's own: the one that made it), as it is loaded
+        # (on a GPU, with offload…), as rn.generate takes one: loading the id afresh would
+        # make a second copy, on the CPU, without the user's options
+        eng = loaded_engine(name, like=clip.provenance, device=device)
     if eng is None:
-        name = clip.shot.engine if engine is None else engine
         require_capability(name, "extend")          # before its weights load (or download)
         # load_engine's cache returns the engine already loaded with these settings
         eng = load_engine(name, device="cpu" if device is None else device, **settings)

@@ -523,6 +523,7 @@ def test_dtype_and_engine_options_reach_the_engine_from_the_cli_and_the_magic(ti
     made = json.loads(out.with_suffix(".json").read_text())["provenance"]
     assert (made["dtype"], made["vae_tiling"], made["vae_slicing"]) == ("bfloat16", True, True)
     longer = tmp_path / "b.mp4"
+    rn.unload_engine(folder)          # the CLI's extend must load it with the options itself
     assert main(["extend", str(out), "--seconds", "0.5", "--no-progress", *load, "-o", str(longer)]) == 0
     made = json.loads(longer.with_suffix(".json").read_text())["provenance"]
     assert (made["dtype"], made["vae_tiling"], made["vae_slicing"]) == ("bfloat16", True, True)

@@ -15,7 +15,7 @@ import runway_nb as rn
 from runway_nb import Shot
 from runway_nb.engines import registry
 from runway_nb.engines.registry import load_engine
-from runway_nb.errors import WeightsError
+from runway_nb.errors import InvalidInput, WeightsError
 
 pytest.importorskip("transformers")
 
@@ -206,6 +206,18 @@ def test_generate_by_folder_takes_the_latest_loaded_with_any_options(tiny_pipeli
     assert len(fresh_cache) == 1 and tiled not in fresh_cache.values()
 
 
+def test_extend_given_the_folder_uses_the_engine_loaded_from_it(tiny_pipelines, fresh_cache):
+    """clip.extend(engine=folder) loaded a second, plain copy beside the one loaded with
+    vae_tiling (generate and a bare extend reused it), and engine=Path(folder) crashed
+    ('PosixPath' object has no attribute 'render')."""
+    folder = str(tiny_pipelines["ltx"])
+    tiled = load_engine(folder, vae_tiling=True)
+    clip = tiled.render(Shot("a red ball", steps=2, frames=5, seed=3), progress=False)
+    for given in (folder, Path(folder)):
+        longer = clip.extend(0.5, engine=given, progress=False)
+        assert longer.provenance["vae_tiling"] is True and list(fresh_cache.values()) == [tiled]
+
+
 def test_a_relative_folder_name_is_the_folder_here_not_one_loaded_elsewhere(tiny_pipelines, fresh_cache,
                                                                              tmp_path, monkeypatch):
     """`rn.load_engine("pipe")` in one folder, then `rn.generate(..., engine="pipe")` in
@@ -361,3 +373,13 @@ def test_a_part_of_a_pipeline_points_to_the_folder_above(tiny_pipelines):
     with pytest.raises(rn.EngineNotFound, match="no model_index.json.*pass that folder") as err:
         load_engine(str(Path(tiny_pipelines["ltx"]) / "transformer"))
     assert repr(str(tiny_pipelines["ltx"])) in str(err.value)
+
+
+def test_settings_given_with_an_engine_already_loaded_are_refused_not_dropped(tiny_pipelines, fresh_cache):
+    """load_engine(engine, dtype=..., vae_tiling=...) returned the engine as it was, silently."""
+    eng = load_engine(str(tiny_pipelines["ltx"]))
+    assert load_engine(eng) is eng
+    with pytest.raises(InvalidInput, match="dtype='bfloat16'.*loaded already"):
+        load_engine(eng, dtype="bfloat16")
+    with pytest.raises(InvalidInput, match="vae_tiling=True.*loaded already"):
+        load_engine(eng, vae_tiling=True)
