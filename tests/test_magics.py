@@ -80,7 +80,7 @@ def test_bad_options_are_one_clear_line(ip, small, options, words, capsys):
     assert "\n" not in str(error).strip()
 
 
-def test_device_loads_the_engine_there_and_reuses_one_loaded_there(ip, small, smoke_pipeline):
+def test_device_loads_the_engine_there_and_reuses_one_loaded_there(ip, small, smoke_pipeline, monkeypatch):
     """Beside an engine loaded on a device (cuda on Colab; cpu:0 stands in here — one CPU, so
     the cache takes it as cpu), a cell with --device uses that engine, not a second copy."""
     from runway_nb.engines import registry
@@ -88,8 +88,12 @@ def test_device_loads_the_engine_there_and_reuses_one_loaded_there(ip, small, sm
 
     loaded = load_engine(str(smoke_pipeline), device="cpu:0")
     before = len(registry._CACHE)
+    asked = []                                  # the device the cell's options reach the loader with
+    monkeypatch.setattr(registry, "load_engine", lambda name, device="cpu", **kw: asked.append(device)
+                        or load_engine(name, device=device, **kw))
     _, error = run(ip, f"%%runway -o there --device cpu:0 --dtype float32 --seed 3 {small}\na red ball\n")
     assert error is None and ip.user_ns["there"].provenance["device"] == "cpu"
+    assert asked == ["cpu:0"]
     assert len(registry._CACHE) == before and load_engine(str(smoke_pipeline), device="cpu:0") is loaded
     _, error = run(ip, f"%%runway -o there_too --device cpu:0 --seed 3 {small}\na red ball\n")
     assert error is None
