@@ -110,10 +110,14 @@ class RenderFeedback:
                     f"{where} ({_unsaved(self.unsaved)}: studio.unsaved). They are saved with the "
                     f"next clip that saves, or by studio.save_unsaved() once the folder can be "
                     f"written again")
-        saved, _ = self._save_earlier()
+        saved, exc = self._save_earlier()
         self._refresh_gallery()
         also = (f"; also saved {len(saved)} earlier clip{'s' * (len(saved) != 1)} that could not "
                 f"be saved before" if saved else "")
+        if exc is not None:               # said, not dropped: the first message promised them
+            self.error = exc
+            also += (f"; {len(self.unsaved)} earlier still NOT saved ({type(exc).__name__}: {exc}), "
+                     f"kept in studio.unsaved")
         return f", saved in {self.store.path}{also}."
 
     def _save_earlier(self) -> tuple[list, BaseException | None]:

@@ -412,6 +412,26 @@ def test_clips_the_project_could_not_take_are_saved_once_it_can(studio, monkeypa
     assert lost.id in Store(studio.store.path)
 
 
+def test_an_earlier_clip_that_still_cannot_be_saved_is_said_when_the_next_one_saves(studio, monkeypatch):
+    """The first message promised earlier clips are saved with the next one; when one of them
+    still failed, the status line said only "saved in …"."""
+    _read_only(monkeypatch)
+    lost = studio.generate(wait=True) and studio.clip
+    monkeypatch.undo()
+    real_add = Store.add
+
+    def add(self, clip):                      # that one clip alone still cannot be written
+        if clip is lost:
+            raise PermissionError("its file is locked")
+        return real_add(self, clip)
+
+    monkeypatch.setattr(Store, "add", add)
+    made = studio.generate(wait=True) and studio.clip
+    assert made.id in studio.store and f"saved in {studio.store.path}" in studio.message
+    assert "1 earlier still NOT saved (PermissionError: its file is locked)" in studio.message
+    assert studio.unsaved == [lost] and isinstance(studio.error, PermissionError)
+
+
 def test_save_unsaved_saves_them_by_hand(studio, monkeypatch):
     _read_only(monkeypatch)
     lost = studio.generate(wait=True) and studio.clip
