@@ -250,20 +250,26 @@ class Engine(ABC):
         # timesteps and step index, the interrupt flag, the x0 tap), and engines are cached and
         # shared — by the Studio's worker, a notebook cell and render_many's threads alike. A
         # second caller waits its turn; processes (Dask workers) have their own engines.
-        with self.__dict__.setdefault("_render_lock", threading.Lock()):
-            started = time.perf_counter()
-            if cancel_requested(cancel):
-                raise Cancelled("cancelled before the first step; nothing was rendered")
-            extra = {}
-            if shot.camera is not None and shot.camera_mode == "virtual":
-                # no dissolve under a moving window (it is fitted to the frames after the
-                # given ones): the clip's Shot says so, and a re-render does the same
-                shot = shot.replace(blend_frames=0)
-                frames, plan, notes = self._render_virtual(shot, on_step, cancel, init_frames, progress, started)
-                extra["virtual_camera"] = plan.as_dict()
-            else:
-                frames, notes = _with_notes(self._render(shot, on_step, cancel, init_frames, progress, started))
-            extra.update(notes)
+        with self._render_lock:
+            if self.__dict__.get("_unloaded"):       # unloaded while this render waited its turn
+                raise self._unloaded_error()
+            self.__dict__["_rendering_in"] = threading.get_ident()
+            try:
+                started = time.perf_counter()
+                if cancel_requested(cancel):
+                    raise Cancelled("cancelled before the first step; nothing was rendered")
+                extra = {}
+                if shot.camera is not None and shot.camera_mode == "virtual":
+                    # no dissolve under a moving window (it is fitted to the frames after the
+                    # given ones): the clip's Shot says so, and a re-render does the same
+                    shot = shot.replace(blend_frames=0)
+                    frames, plan, notes = self._render_virtual(shot, on_step, cancel, init_frames, progress, started)
+                    extra["virtual_camera"] = plan.as_dict()
+                else:
+                    frames, notes = _with_notes(self._render(shot, on_step, cancel, init_frames, progress, started))
+                extra.update(notes)
+            finally:
+                self.__dict__.pop("_rendering_in", None)
         if cancel_requested(cancel):
             # Every denoising step ran (a cancel during them stops the render within the step)
             # and the frames exist: Cancel came during the final decode, too late to save any
@@ -331,10 +337,40 @@ class Engine(ABC):
         """Return frames (T, H, W, 3) uint8 for a resolved shot — or (frames, notes), notes a
         dict of JSON values for the clip's provenance; raise Cancelled if cancelled."""
 
+    @property
+    def _render_lock(self) -> threading.Lock:
+        return self.__dict__.setdefault("_render_lock_", threading.Lock())
+
     def unload(self) -> None:
         """Let go of this engine's weights (`rn.unload_engine` calls it): the memory comes back
         once nothing else holds the model, and `resolve`, `render` (and whatever needs the
-        model) refuse from then on with a WeightsError saying to load it again."""
+        model) refuse from then on with a WeightsError saying to load it again.
+
+        A render running in another thread (a Studio's worker, render_many) finishes first:
+        dropping the model under it killed it mid-step and freed nothing until it ended. The
+        wait is said in a warning; Cancel the render to unload sooner. From inside the
+        engine's own render (a step callback) it is refused: that render could never end."""
+        self._check_unload_here()
+        lock = self._render_lock
+        if not lock.acquire(blocking=False):
+            warnings.warn(f"unloading the {self.id} engine waits for the render running on it to finish "
+                          "(cancel that render to unload sooner)", UserWarning, stacklevel=3)
+            lock.acquire()
+        try:
+            self._drop_weights()
+        finally:
+            lock.release()
+
+    def _check_unload_here(self) -> None:
+        """Refuse an unload from inside this engine's own render (its step callback)."""
+        from ..errors import RunwayError
+
+        if self.__dict__.get("_rendering_in") == threading.get_ident():
+            raise RunwayError(f"the {self.id} engine cannot be unloaded from inside its own render (a step "
+                              "callback): unload it after the render returns")
+
+    def _drop_weights(self) -> None:
+        """`unload`'s work, no render running (engines that hold more extend it)."""
         self.__dict__["_unloaded"] = True
         for name in ("pipe", "_variants", "_preview"):
             self.__dict__.pop(name, None)

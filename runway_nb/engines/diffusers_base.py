@@ -428,14 +428,14 @@ class DiffusersEngine(DiffusersCamera, Engine):
     def _vae_mean(self, x: torch.Tensor) -> torch.Tensor:
         return self.pipe.vae.encode(x).latent_dist.mean
 
-    def unload(self) -> None:
+    def _drop_weights(self) -> None:
         remove = getattr(getattr(self, "pipe", None), "remove_all_hooks", None)
         if remove is not None:             # cpu_offload's hooks hold the models too
             try:
                 remove()
             except Exception:  # noqa: BLE001 - freeing memory must not fail on a hook
                 pass
-        super().unload()
+        super()._drop_weights()
 
     # ---- description ---------------------------------------------------------------------------------
     def provenance(self) -> dict:

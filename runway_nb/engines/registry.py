@@ -450,7 +450,9 @@ def unload_engine(engine_or_id=None) -> int:
     comes back even where a variable or a Studio still holds the engine (which can then no
     longer render: load it again; a Studio's Generate does, `Studio._engine_now`). Then
     CUDA's cached blocks are returned (`torch.cuda.empty_cache()`) when there is a GPU. Returns how many engines were
-    unloaded (0 when none matched: nothing was loaded from that name).
+    unloaded (0 when none matched: nothing was loaded from that name). A render running on one
+    in another thread (a Studio's Generate) finishes first, with a warning that it waits;
+    from inside an engine's own render (a step callback) it is refused, nothing unloaded.
 
         rn.unload_engine()            # before switching to another big model
         ltx = rn.load_engine("ltx", device="cuda")   # loads afresh
@@ -470,6 +472,8 @@ def unload_engine(engine_or_id=None) -> int:
             raise InvalidInput("engine", engine_or_id, "must be an Engine, an engine id, a folder or "
                                "a hub id (or None: every loaded engine)")
         doomed = list({id(e): e for e in doomed}.values())
+        for engine in doomed:        # before the cache lets go of any: nothing half done
+            engine._check_unload_here()
         for key in [k for k, e in _CACHE.items() if any(e is d for d in doomed)]:
             del _CACHE[key]
     count = len(doomed)

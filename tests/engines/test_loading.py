@@ -77,6 +77,62 @@ def test_unload_engine_frees_the_weights_even_while_a_variable_holds_the_engine(
                                                  progress=False)) == 5
 
 
+def test_unload_engine_waits_for_a_render_running_in_another_thread(tiny_pipelines, fresh_cache):
+    """A Studio renders in a worker thread; unload_engine() from a cell meanwhile dropped the
+    model under it (the render died mid-step, and nothing was freed until it ended). Now the
+    render finishes with its clip, the unload waits for it (and says so), then frees."""
+    import threading
+
+    eng = load_engine(str(tiny_pipelines["ltx"]))
+    stepping, go_on, outcome = threading.Event(), threading.Event(), {}
+
+    def on_step(info):
+        stepping.set()
+        go_on.wait(30)
+
+    def render():
+        try:
+            outcome["clip"] = eng.render(Shot("a ball", seed=1, steps=2, frames=5), on_step=on_step, progress=False)
+        except Exception as exc:  # noqa: BLE001 - the test reports it
+            outcome["error"] = exc
+
+    def unload():
+        with pytest.warns(UserWarning, match="waits for the render running on it"):
+            outcome["unloaded"] = rn.unload_engine(eng)
+
+    worker = threading.Thread(target=render)
+    worker.start()
+    assert stepping.wait(60)
+    unloading = threading.Thread(target=unload)
+    unloading.start()
+    unloading.join(1.0)              # given time to drop the model, it must not have: it waits
+    go_on.set()
+    worker.join(60)
+    unloading.join(60)
+    assert "error" not in outcome, outcome.get("error")
+    assert len(outcome["clip"]) == 5 and outcome["unloaded"] == 1 and fresh_cache == {}
+    with pytest.raises(WeightsError, match="unloaded"):
+        eng.render(Shot("a ball", seed=1, steps=1, frames=5), progress=False)
+
+
+def test_unload_from_inside_the_engines_own_render_is_refused_and_the_render_goes_on(tiny_pipelines, fresh_cache):
+    from runway_nb.errors import RunwayError
+
+    eng = load_engine(str(tiny_pipelines["ltx"]))
+    refused = []
+
+    def on_step(info):
+        if not refused:
+            with pytest.raises(RunwayError, match="inside its own render") as err:
+                rn.unload_engine(eng)
+            refused.append(err.value)
+
+    clip = eng.render(Shot("a ball", seed=1, steps=2, frames=5), on_step=on_step, progress=False)
+    assert refused and len(clip) == 5
+    assert list(fresh_cache.values()) == [eng]     # still loaded: the refusal changed nothing
+    assert rn.unload_engine(eng) == 1 and fresh_cache == {}   # afterwards, as the message says
+
+
 def test_unload_engine_by_name_or_all(tiny_pipelines, fresh_cache):
     folder = str(tiny_pipelines["wan"])
     load_engine(folder)
