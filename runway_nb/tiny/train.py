@@ -90,6 +90,8 @@ class TrainConfig:
                                  # clip's camera (the warp guide's pull, learned; `rigid_targets`)
     rigid_frames: int = 4        # … on this many later frames of each clip, drawn per step (decoding
                                  # all 16 made a CPU step 3.5× slower)
+    teacher_pool: str = ""       # a folder of teacher clips (tiny/distill.py: a model's own clips in
+                                 # warp mode) added to the pool, their camera always given
 
     def __post_init__(self):
         # a bad value should fail here, not an hour into a run
@@ -185,6 +187,13 @@ PRESETS = {
                                       camera_world=True, camera_in_text=0.3, camera_probability=0.9,
                                       camera_dropout=0.15, init_from="shipped", object_weight=4.0,
                                       rigid_weight=30.0, device="cuda", threads=8),
+    # Camera self-distillation (README, Training), on the CPU: the ninth stage's weights on a
+    # fresh pool half made of their own clips in warp mode (tiny/distill.py, --teacher-pool),
+    # whose camera is always given, so the camera input learns the warp guide's rigid moves.
+    # Tried, not shipped: native direction fell (61 % against its control's 71 %).
+    "director_distill": TrainConfig(pool_size=1200, steps=1000, lr=1e-4, warmup=50, seed=10, camera_world=True,
+                                    camera_in_text=0.3, camera_probability=0.9, camera_dropout=0.15,
+                                    init_from="shipped", object_weight=4.0),
     "smoke": TrainConfig(pool_size=32, ae_steps=3, ae_batch=8, steps=3, batch=2, dim=32,
                          depth=1, warmup=1, threads=1),
 }
@@ -378,14 +387,16 @@ def encode_pool(ae: TinyAutoencoder, frames: np.ndarray, run: Path, device: str 
     return out
 
 
-def make_batch(cfg, step, latents, cameras, captions, tokenizer, objects=None):
+def make_batch(cfg, step, latents, cameras, captions, tokenizer, objects=None, camera_always=None):
     """A deterministic batch for `step` (so a resumed run sees the same data), its target v
     and the loss weight per latent pixel (B, T, 1, h, w).
 
     The weight is 0 on given frames (nothing to learn there) and, with `cfg.object_weight`,
     1 + object_weight where the objects are (`objects`: the pool's coverage masks, grown by a
     latent pixel so their outline counts too). Objects cover about 3 % of a frame, so an
-    unweighted loss is almost all sky and ground; shape and motion live in that 3 %."""
+    unweighted loss is almost all sky and ground; shape and motion live in that 3 %.
+    `camera_always`: clips (a teacher pool's, tiny/distill.py) whose camera is never dropped —
+    their motion is the camera input's to learn, not the "no camera" branch's."""
     rng = np.random.default_rng([cfg.seed, 2, step])
     gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
     idx = np.sort(rng.choice(len(latents), cfg.batch, replace=False))
@@ -394,6 +405,8 @@ def make_batch(cfg, step, latents, cameras, captions, tokenizer, objects=None):
     ids, mask = tokenizer(texts)
     cam = camera_features(torch.from_numpy(cameras[idx]))                    # (B, T, 4)
     cam_known = torch.from_numpy(rng.random(cfg.batch) >= cfg.camera_dropout)
+    if camera_always is not None:
+        cam_known |= torch.from_numpy(camera_always[idx])
     b, t = x0.shape[:2]
     known_mask = torch.zeros(b, t, dtype=torch.bool)
     for row in range(b):
@@ -505,13 +518,13 @@ _STATE = {"step": 0, "lr": None}   # the last finished step (for the Ctrl-C hand
 
 
 def _denoiser_loop(cfg, step, started, params, ema, opt, text, dit, latents, cameras, captions,
-                   tokenizer, losses, save_checkpoint, objects=None, decoder=None):
+                   tokenizer, losses, save_checkpoint, objects=None, decoder=None, camera_always=None):
     """The training loop proper: one screen, like nanoGPT's. `decoder`: the frozen
     autoencoder's `decode`, for the rigid loss."""
     _STATE.update(step=step, lr=None)
     last_save = begun = time.time()
     deadline = started + cfg.max_minutes * 60
-    draw = lambda s: make_batch(cfg, s, latents, cameras, captions, tokenizer, objects)  # noqa: E731
+    draw = lambda s: make_batch(cfg, s, latents, cameras, captions, tokenizer, objects, camera_always)  # noqa: E731
     # On a GPU the next batch is drawn (on the CPU) while this step runs; batches depend only
     # on the step number, so the data are the same either way.
     ahead = ThreadPoolExecutor(1) if cfg.device != "cpu" else None
@@ -682,7 +695,7 @@ def _differences(cfg: TrainConfig, saved: dict) -> list[tuple[str, object, objec
     """(setting, cfg's value, saved value) for each setting that makes `cfg` another run than
     the saved one's (RESUME_MAY_CHANGE apart; settings an older version did not save, too)."""
     def same(key, a, b) -> bool:               # a weights folder, however its path is written
-        return a == b or (key in ("init_from", "vae_from") and bool(a) and bool(b)
+        return a == b or (key in ("init_from", "vae_from", "teacher_pool") and bool(a) and bool(b)
                           and Path(a).resolve() == Path(b).resolve())
 
     return [(k, v, saved[k]) for k, v in asdict(cfg).items()
@@ -754,6 +767,12 @@ def check_run(cfg: TrainConfig, run: Path, resume: bool = False, cli: bool = Fal
         if not (source / "config.json").is_file():
             raise InvalidInput(name("vae_from"), cfg.vae_from,
                                "must be 'shipped' or an autoencoder's vae/ folder (one with config.json)")
+    if cfg.teacher_pool:
+        from .distill import teacher_chunks
+
+        if not teacher_chunks(Path(cfg.teacher_pool)):
+            raise InvalidInput(name("teacher_pool"), cfg.teacher_pool, "must be a folder of teacher clips "
+                               "(teacher_*.npz)", "Make one with python -m runway_nb.tiny.distill --out FOLDER.")
     if resume:
         check_resume(cfg, run, cli)
     else:
@@ -787,6 +806,18 @@ def train(cfg: TrainConfig, run: Path, resume: bool = False) -> Path:
                                            workers=max(2, cfg.threads), progress=bar.update,
                                            recipe=cfg.pool_recipe)
         bar.close()
+    camera_always = None
+    if cfg.teacher_pool and cfg.steps:
+        from .distill import load_teacher_pool
+
+        t_latents, t_cameras, t_captions = load_teacher_pool(Path(cfg.teacher_pool))
+        print(f"teacher pool: {len(t_latents)} clips from {cfg.teacher_pool}")
+        camera_always = np.r_[np.zeros(len(latents), bool), np.ones(len(t_latents), bool)]
+        latents = np.concatenate([latents, t_latents.astype(latents.dtype)])
+        cameras = np.concatenate([cameras, t_cameras.astype(cameras.dtype)])
+        captions = list(captions) + list(t_captions)
+        if objects is not None:          # no masks for a model's own clips: weight 1 everywhere
+            objects = np.concatenate([objects, np.zeros((len(t_latents), *objects.shape[1:]), objects.dtype)])
 
     tokenizer = WordTokenizer.from_captions(data.caption_vocabulary())
     torch.manual_seed(cfg.seed)
@@ -827,7 +858,8 @@ def train(cfg: TrainConfig, run: Path, resume: bool = False) -> Path:
     try:
         step = _denoiser_loop(cfg, step, started, params, ema, opt, text, dit, latents, cameras,
                               captions, tokenizer, losses, save_checkpoint, objects,
-                              decoder=_frozen_decoder(ae, cfg.device) if cfg.rigid_weight else None)
+                              decoder=_frozen_decoder(ae, cfg.device) if cfg.rigid_weight else None,
+                              camera_always=camera_always)
     except KeyboardInterrupt:
         # Ctrl-C (or the notebook's stop button): keep what was learned, then stop.
         step = _STATE["step"]
@@ -876,6 +908,8 @@ def main(argv=None):
     ap.add_argument("--rigid-weight", type=float, help="override the preset's rigid loss weight (0: off)")
     ap.add_argument("--starry-share", type=float, help="share of the pool under starry skies (default 0.25: "
                     "every sky equally likely)")
+    ap.add_argument("--teacher-pool", help="a folder of teacher clips to add to the pool (python -m "
+                    "runway_nb.tiny.distill), their camera always given")
     ap.add_argument("--vae-from", help='reuse an autoencoder instead of training one: "shipped" or a vae/ folder')
     ap.add_argument("--init-from", help='continue a trained denoiser: "shipped" or a pipeline/ folder')
     args = ap.parse_args(argv)
@@ -886,7 +920,7 @@ def main(argv=None):
         "threads": args.threads, "seed": args.seed, "vae_from": args.vae_from,
         "init_from": args.init_from, "device": args.device, "batch": args.batch,
         "lr": args.lr, "pool_size": args.pool_size, "rigid_weight": args.rigid_weight,
-        "starry_share": args.starry_share}.items() if v is not None}
+        "starry_share": args.starry_share, "teacher_pool": args.teacher_pool}.items() if v is not None}
     try:
         saved = saved_config(args.out) if args.resume else None
         if saved is None:
