@@ -23,10 +23,11 @@ if TYPE_CHECKING:
 
 __all__ = ["CameraPath", "MotionBrush", "Sequence", "Store", "Studio", "Cancelled", "Clip", "EngineNotFound", "InvalidInput", "MissingDependency", "RunwayError",
            "Shot", "StoreError", "UnsupportedCapability", "WeightsError", "__version__", "generate",
-           "list_engines", "load_engine", "parse_size", "render_many", "unload_engine"]
+           "list_engines", "load_engine", "loaded_engines", "parse_size", "render_many", "unload_engine"]
 
 _LAZY = {"Clip": ("clip", "Clip"), "load_engine": ("engines.registry", "load_engine"),
          "unload_engine": ("engines.registry", "unload_engine"),
+         "loaded_engines": ("engines.registry", "loaded_engines"),
          "list_engines": ("engines.registry", "list_engines"), "Sequence": ("sequence", "Sequence"),
          "Store": ("store", "Store"), "Studio": ("ui.studio", "Studio"),
          "CameraPath": ("camera", "CameraPath"), "render_many": ("batch", "render_many"),

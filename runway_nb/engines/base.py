@@ -393,4 +393,9 @@ class Engine(ABC):
         return {"engine": self.id, "runway_nb": __version__}
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.id!r}>"
+        # where it runs and in what precision: what tells two loaded copies apart
+        # (rn.loaded_engines()), and an unloaded one says so
+        where = [str(v).replace("torch.", "") for v in (getattr(self, "device", None), getattr(self, "dtype", None))
+                 if v is not None]
+        state = " (unloaded)" if self.__dict__.get("_unloaded") else ""
+        return f"<{type(self).__name__} {self.id!r}{' ' + ' '.join(where) if where else ''}{state}>"

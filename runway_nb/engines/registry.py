@@ -36,6 +36,10 @@ class EngineEntry:
     option_defaults: tuple[tuple[str, object], ...] = ()   # options at these values are left out of the key
     pipelines: tuple[str, ...] = ()   # the model_index.json `_class_name`s it loads (for messages)
     dtypes: tuple[str, ...] | None = None   # the only dtypes it runs in (None: any its device takes)
+    # what the bare id loads (a hub id, or a folder's resolved path): `load_engine("wan")` and
+    # `load_engine("Wan-AI/Wan2.1-T2V-1.3B-Diffusers")` then share one cached engine, where
+    # they loaded two copies of the same multi-GB weights
+    source_id: str = ""
 
 
 _ENTRIES: dict[str, EngineEntry] = {}
@@ -123,7 +127,7 @@ def _register_builtins() -> None:
         # float32 only: any other dtype is refused by the engine itself
         dtype_of=lambda source, device, dtype: "float32" if canonical_dtype(dtype) in (None, "float32") else dtype,
         option_defaults=engine_option_defaults(tiny.TinyEngine), pipelines=("TinyVideoPipeline",),
-        dtypes=("float32",)))
+        dtypes=("float32",), source_id=str(tiny.WEIGHTS.resolve())))
     _register_diffusers_adapters()
 
 
@@ -155,7 +159,8 @@ def _register_diffusers_adapters() -> None:
             lambda _repo=cls.default_repo: hub.is_cached(_repo),
             recognizes=recognizer(cls, i2v), capabilities=cls.documented_capabilities,
             options=engine_options(cls), dtype_of=cls.resolve_dtype,
-            option_defaults=engine_option_defaults(cls), pipelines=cls.pipeline_classes))
+            option_defaults=engine_option_defaults(cls), pipelines=cls.pipeline_classes,
+            source_id=cls.default_repo))
 
 
 def engine_ids() -> list[str]:
@@ -276,9 +281,10 @@ def canonical_device(device: str) -> str:
 
 
 def _source_key(name: str) -> str:
-    """What a name loads: a registered id, a folder's resolved path, else the name (a hub id)."""
+    """What a name loads: a registered id's own source (its hub id or folder), a folder's
+    resolved path, else the name (a hub id)."""
     if name in _ENTRIES:
-        return name
+        return _ENTRIES[name].source_id or name
     path = Path(name).expanduser()
     return str(path.resolve()) if path.exists() else name
 
@@ -382,7 +388,8 @@ def _not_a_pipeline(folder: Path) -> str:
 
 
 def loaded_engines() -> list[Engine]:
-    """The engines `load_engine` holds now, each once, oldest first."""
+    """The engines `load_engine` holds in memory now, each once, oldest first: what
+    `unload_engine()` would free (`rn.loaded_engines()` before loading another big model)."""
     with _LOCK:
         return list({id(e): e for e in _CACHE.values()}.values())
 
@@ -406,7 +413,7 @@ def loaded_engine(engine_id: str, like: dict | None = None, device: str | None =
     # an engine's own id names it only where the name is no folder here: a registered id, a
     # folder since deleted (a clip's engine), a hub id; a relative folder name seen from
     # another working directory, or a hub id beside a local folder of that name, is another
-    by_id = source == engine_id
+    by_id = engine_id in _ENTRIES or source == engine_id
     with _LOCK:
         found = list({id(e): e for k, e in _CACHE.items()
                       if (k[0] == source or (by_id and e.id == engine_id))

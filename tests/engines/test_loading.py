@@ -322,6 +322,31 @@ def test_a_hub_id_outside_the_checkpoint_table_reads_its_snapshots_runway_nb_jso
     assert len(eng.render(Shot("a red ball", seed=1, steps=1), progress=False)) == 5
 
 
+def test_an_engine_id_and_the_hub_id_it_loads_share_one_cached_engine(tiny_pipelines, fresh_cache, tmp_path,
+                                                                     monkeypatch):
+    """load_engine("wan") loads the family's hub repo; naming that repo loaded a second copy
+    of the same weights (two multi-GB models on a Colab GPU)."""
+    from runway_nb.engines.wan import WanEngine
+
+    _fake_hub_cache(tmp_path, monkeypatch, WanEngine.default_repo, tiny_pipelines["wan"])
+    monkeypatch.chdir(tmp_path)
+    by_id = load_engine("wan")
+    assert load_engine(WanEngine.default_repo) is by_id and len(fresh_cache) == 1
+    assert registry.loaded_engine(WanEngine.default_repo) is by_id      # a clip made by either name
+    assert rn.unload_engine(WanEngine.default_repo) == 1 and fresh_cache == {}
+    again = load_engine(WanEngine.default_repo)
+    assert registry.loaded_engine("wan") is again and rn.loaded_engines() == [again]
+    assert repr(again) == f"<WanEngine {WanEngine.default_repo!r} cpu float32>"   # which copy, where
+    assert rn.unload_engine("wan") == 1 and rn.loaded_engines() == []
+    assert repr(again).endswith("(unloaded)>")
+
+
+def test_tiny_and_its_weights_folder_share_one_cached_engine(shipped_weights, fresh_cache):
+    eng = load_engine("tiny")
+    assert load_engine(shipped_weights) is eng and load_engine(str(shipped_weights) + "/") is eng
+    assert len(fresh_cache) == 1
+
+
 def test_online_the_runway_nb_json_of_a_hub_id_is_downloaded_when_the_repo_has_one(tmp_path, monkeypatch):
     import huggingface_hub
     from huggingface_hub.utils import EntryNotFoundError
