@@ -694,7 +694,7 @@ def check_resume(cfg: TrainConfig, run: Path, cli: bool = False) -> None:
 def _differences(cfg: TrainConfig, saved: dict) -> list[tuple[str, object, object]]:
     """(setting, cfg's value, saved value) for each setting that makes `cfg` another run than
     the saved one's (RESUME_MAY_CHANGE apart; settings an older version did not save, too)."""
-    def same(key, a, b) -> bool:               # a weights folder, however its path is written
+    def same(key, a, b) -> bool:               # a folder (weights, teacher clips), however its path is written
         return a == b or (key in ("init_from", "vae_from", "teacher_pool") and bool(a) and bool(b)
                           and Path(a).resolve() == Path(b).resolve())
 
