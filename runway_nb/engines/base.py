@@ -104,7 +104,7 @@ class Engine(ABC):
 
         Raises InvalidInput / UnsupportedCapability naming the field, the value and
         what this engine allows. The returned shot is complete and reproducible."""
-        if self.__dict__.get("_unloaded"):
+        if self.unloaded:
             raise self._unloaded_error()
         caps = self.capabilities
         # an extension (shot.parent) continues a clip at its own fps and size: the way out of a
@@ -251,7 +251,7 @@ class Engine(ABC):
         # shared — by the Studio's worker, a notebook cell and render_many's threads alike. A
         # second caller waits its turn; processes (Dask workers) have their own engines.
         with self._render_lock:
-            if self.__dict__.get("_unloaded"):       # unloaded while this render waited its turn
+            if self.unloaded:                        # unloaded while this render waited its turn
                 raise self._unloaded_error()
             self.__dict__["_rendering_in"] = threading.get_ident()
             try:
@@ -338,6 +338,12 @@ class Engine(ABC):
         dict of JSON values for the clip's provenance; raise Cancelled if cancelled."""
 
     @property
+    def unloaded(self) -> bool:
+        """Whether `rn.unload_engine` freed this engine's weights (it then refuses to render:
+        load it again)."""
+        return bool(self.__dict__.get("_unloaded"))
+
+    @property
     def _render_lock(self) -> threading.Lock:
         return self.__dict__.setdefault("_render_lock_", threading.Lock())
 
@@ -397,5 +403,5 @@ class Engine(ABC):
         # (rn.loaded_engines()), and an unloaded one says so
         where = [str(v).replace("torch.", "") for v in (getattr(self, "device", None), getattr(self, "dtype", None))
                  if v is not None]
-        state = " (unloaded)" if self.__dict__.get("_unloaded") else ""
+        state = " (unloaded)" if self.unloaded else ""
         return f"<{type(self).__name__} {self.id!r}{' ' + ' '.join(where) if where else ''}{state}>"

@@ -417,7 +417,7 @@ def loaded_engine(engine_id: str, like: dict | None = None, device: str | None =
     with _LOCK:
         found = list({id(e): e for k, e in _CACHE.items()
                       if (k[0] == source or (by_id and e.id == engine_id))
-                      and not e.__dict__.get("_unloaded")}.values())
+                      and not e.unloaded}.values())
     if device is not None:
         found = [e for e in found if canonical_device(str(getattr(e, "device", "cpu"))) == canonical_device(device)]
     if not found:

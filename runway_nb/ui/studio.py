@@ -70,11 +70,6 @@ from .studio_feedback import RenderFeedback
 from .worker import Renderer, StartResult
 
 
-def _unloaded(engine) -> bool:
-    """Whether `rn.unload_engine` freed this engine's weights (it then refuses to render)."""
-    return bool(engine.__dict__.get("_unloaded"))
-
-
 def _capabilities(engine):
     from ..engines.base import Capabilities
 
@@ -503,7 +498,7 @@ class Studio(RenderFeedback, widgets.VBox):
         engine = self.engine
         if engine is None:
             return self._load_engine()
-        if not _unloaded(engine) or engine is self._given_engines.get(engine.id):
+        if not engine.unloaded or engine is self._given_engines.get(engine.id):
             return engine
         on_cpu = canonical_device(str(getattr(engine, "device", "cpu"))) == "cpu"
         if self._as_loaded and not on_cpu and loaded_engine(self.engine_picker.value) is None:

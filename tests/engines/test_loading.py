@@ -63,7 +63,7 @@ def test_unload_engine_frees_the_weights_even_while_a_variable_holds_the_engine(
     eng = load_engine(str(tiny_pipelines["ltx"]), vae_tiling=True)
     eng.render(Shot("a ball", seed=1, steps=1, frames=5), progress=False)
     model = weakref.ref(eng.pipe.transformer)
-    assert rn.unload_engine(eng) == 1
+    assert not eng.unloaded and rn.unload_engine(eng) == 1 and eng.unloaded
     gc.collect()
     assert model() is None and fresh_cache == {}
     with pytest.raises(WeightsError, match="unloaded.*rn.load_engine"):

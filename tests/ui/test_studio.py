@@ -751,7 +751,7 @@ def test_generate_after_unload_engine_loads_the_studios_engine_again(fake_engine
     # Extend (of the clip the unloaded engine made) loads it again too: this engine then
     # refuses for what it cannot do, not for having been unloaded
     assert not s.extend() and "cannot extend" in s.message and "unloaded" not in s.message
-    assert s.engine is not second and not s.engine.__dict__.get("_unloaded")
+    assert s.engine is not second and not s.engine.unloaded
 
     registry.unload_engine()                                          # nothing loaded
     monkeypatch.setattr(registry, "check_device", lambda device: None)     # no GPU here
