@@ -73,6 +73,8 @@ def test_a_teacher_pool_of_other_settings_is_refused_by_name(teacher_pool, smoke
     with pytest.raises(InvalidInput, match="holds another teacher pool") as err:
         distill.make_teacher_pool(teacher_pool, 3, seed=5, teacher=str(smoke_pipeline), workers=1)
     assert err.value.field == "out"
+    with pytest.raises(InvalidInput, match="seed=-1 is not allowed") as err:
+        distill.make_teacher_pool(teacher_pool.parent / "other", 3, seed=-1, teacher=str(smoke_pipeline))
     with pytest.raises(InvalidInput, match="'shipped' or a trained pipeline") as err:
         distill.make_teacher_pool(teacher_pool.parent / "other", 3, teacher=str(teacher_pool))
     assert err.value.field == "teacher"
@@ -116,3 +118,16 @@ def test_a_missing_teacher_pool_is_refused_by_its_flag_before_any_work(tmp_path,
     err = capsys.readouterr().err
     assert exit_.value.code == 2 and "--teacher-pool" in err and "teacher_*.npz" in err
     assert not (tmp_path / "run").exists()
+
+
+def test_a_stopped_teacher_pool_command_says_what_it_kept(tmp_path, capsys, monkeypatch):
+    (tmp_path / "teacher_000000.npz").write_bytes(b"")          # one finished chunk, as a run leaves it
+
+    def stopped(*args, **kwargs):
+        raise KeyboardInterrupt                                  # Ctrl-C while clips render
+
+    monkeypatch.setattr(distill, "make_teacher_pool", stopped)
+    with pytest.raises(SystemExit) as exit_:
+        distill.main(["--out", str(tmp_path), "--clips", "20"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 130 and "1 finished chunks" in err and "the same command goes on" in err

@@ -15,8 +15,9 @@ shipped weights, 1,200 teacher clips beside 1,200 toy-world ones made native dir
 
 Scenes and paths come from the training split (toyworld's "train" scenes, every camera
 moving), never the eval's held-out ones; each clip's noise seed is NOISE_SEED + its index,
-above the eval's 1000 + i. Clips are written in chunks of CHUNK, each atomically, so a
-stopped run keeps what it made and a rerun of the same command goes on from there.
+above the eval's 1000 + i. Clips are written in chunks of CHUNK (about 25 s of work each on
+one core, so the progress bar moves), each atomically, so a stopped run (Ctrl-C) keeps what
+it made and a rerun of the same command goes on from there.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -31,7 +33,7 @@ import numpy as np
 
 from . import data
 
-CHUNK = 50
+CHUNK = 10
 NOISE_SEED = 50000
 RECIPE = data.PoolRecipe(camera_in_text=0.3, camera_probability=1.0)   # the director stages' captions
 RECORD = "teacher.json"
@@ -75,6 +77,7 @@ def make_teacher_pool(out: Path, clips: int, seed: int = 9, teacher: str = "ship
     from .train import _source
 
     clips = check_number("clips", clips, low=1, integer=True)
+    seed = check_number("seed", seed, low=0, integer=True)        # numpy's seeds are ≥ 0
     workers = check_number("workers", workers, low=1, integer=True)
     source = _source(teacher)
     if not (source / "model_index.json").is_file():
@@ -136,6 +139,11 @@ def main(argv=None):
         make_teacher_pool(args.out, args.clips, args.seed, args.teacher, args.workers, bar.update)
     except InvalidInput as exc:
         ap.error(str(exc))
+    except KeyboardInterrupt:
+        bar.close()
+        print(f"stopped: {len(teacher_chunks(args.out))} finished chunks (of up to {CHUNK} clips) kept in "
+              f"{args.out}; the same command goes on from there", file=sys.stderr)
+        raise SystemExit(130) from None
     finally:
         bar.close()
     print(f"wrote {args.out}")
