@@ -279,15 +279,12 @@ def main(argv=None) -> None:
     add_arguments(ap)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     args = ap.parse_args(argv)
-    from .errors import EngineNotFound, InvalidInput, RunwayError
+    from .errors import RunwayError, say_failure
 
     try:
         report(args)
-    except (InvalidInput, EngineNotFound) as exc:        # as `runway-nb bench` says them
-        ap.error(str(exc))
-    except RunwayError as exc:
-        print(f"{ap.prog}: error: {exc}", file=sys.stderr)
-        raise SystemExit(1) from None
+    except (RunwayError, OSError) as exc:                # one line, as `runway-nb bench` says it
+        raise SystemExit(say_failure(ap.prog, exc)) from None
 
 
 if __name__ == "__main__":

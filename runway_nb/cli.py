@@ -31,7 +31,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+from .errors import EXIT_INTERRUPTED, EXIT_OK
 VIDEO_SUFFIXES = (".mp4", ".webm", ".gif")
 STORE_HELP = ("also save the clip in this project folder, where the Studio's gallery and rn.Store "
               "find it (made if missing); with --store, -o may be left out")
@@ -375,21 +375,13 @@ def _engines(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit status (also used as `sys.exit(main())`)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the embedded engine never needs the network
-    from .errors import EngineNotFound, InvalidInput, RunwayError
+    from .errors import RunwayError, say_failure
 
     args = _parser().parse_args(argv)   # argparse itself exits 2 on a malformed command line
     try:
         return args.run(args)
-    except (InvalidInput, EngineNotFound) as exc:     # the user asked for something not allowed
-        print(f"runway-nb: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except RunwayError as exc:                        # e.g. missing weights, a folder not writable
-        print(f"runway-nb: error: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    except OSError as exc:                            # e.g. the disk filled up while writing
-        print(f"runway-nb: error: {exc.strerror or exc}"
-              f"{f': {exc.filename}' if exc.filename else ''}", file=sys.stderr)
-        return EXIT_ERROR
+    except (RunwayError, OSError) as exc:   # not allowed (2), or in the way: weights, a full disk (1)
+        return say_failure("runway-nb", exc)
     except KeyboardInterrupt:
         print("runway-nb: interrupted; nothing was written", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -17,7 +17,12 @@ where there is one — what to do. Catch `RunwayError` to catch them all.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
+
+# the exit statuses of runway_nb's commands (runway-nb, python -m runway_nb.eval / .bench):
+# 2 for a request that is not allowed, as argparse's own usage errors; 130 for a Ctrl-C
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 class RunwayError(Exception):
@@ -101,3 +106,17 @@ def check_number(field: str, value: Any, *, low=None, high=None, integer=False,
         return int(value)
     return value if type(value) in (int, float) else (
         int(value) if isinstance(value, numbers.Integral) else float(value))
+
+
+def say_failure(prog: str, exc: BaseException) -> int:
+    """What a command line says when `exc` stops it: one line on stderr, `<prog>: error: …`
+    (never a traceback), and the exit status to leave with: EXIT_USAGE for what the user
+    asked that is not allowed (a value, an engine), EXIT_ERROR for what stood in the way
+    (weights not installed, a folder not writable, a full disk)."""
+    if isinstance(exc, OSError) and not isinstance(exc, RunwayError):
+        # an OSError's str() is "[Errno 28] No space left on device: 'out.mp4'": said plainly
+        message = f"{exc.strerror or exc}{f': {exc.filename}' if exc.filename else ''}"
+    else:
+        message = str(exc)
+    print(f"{prog}: error: {message}", file=sys.stderr)
+    return EXIT_USAGE if isinstance(exc, (InvalidInput, EngineNotFound)) else EXIT_ERROR

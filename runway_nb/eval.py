@@ -104,20 +104,17 @@ def _check_json(path: Path) -> None:
     check_writable(path, "json")
 
 
-def _fail(ap: argparse.ArgumentParser, message: str, code: int = 1):
-    """A run that cannot go on, for a reason other than the command line: its reason on one
-    line of stderr and exit status 1 (argparse's usage errors are 2)."""
-    print(f"{ap.prog}: error: {message}", file=sys.stderr)
-    raise SystemExit(code)
-
-
 def main(argv=None):
+    from .errors import EXIT_INTERRUPTED, RunwayError, say_failure
+
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     try:
         _main(ap, argv)
     except KeyboardInterrupt:                    # before the clips (loading the engine): nothing
         print(f"{ap.prog}: interrupted before any clip was evaluated", file=sys.stderr)  # to keep
-        raise SystemExit(130) from None
+        raise SystemExit(EXIT_INTERRUPTED) from None
+    except (RunwayError, OSError) as exc:        # weights not installed, a package missing, a
+        raise SystemExit(say_failure(ap.prog, exc)) from None  # full disk: one line, as runway-nb
 
 
 def _main(ap: argparse.ArgumentParser, argv) -> None:
@@ -175,7 +172,7 @@ def _main(ap: argparse.ArgumentParser, argv) -> None:
 
     from .camera import as_camera_path
     from .engines.registry import check_device
-    from .errors import EngineNotFound, RunwayError, check_number
+    from .errors import EngineNotFound, check_number
 
     try:                                         # bad settings are refused before any work
         check_number("n", args.n, low=1, integer=True)          # 0 clips: a table of nan
@@ -206,8 +203,6 @@ def _main(ap: argparse.ArgumentParser, argv) -> None:
         engine = rn.load_engine(args.engine, device=args.device)
     except (EngineNotFound, InvalidInput) as exc:
         ap.error(str(exc))
-    except RunwayError as exc:                   # weights not installed, a package missing: one
-        _fail(ap, str(exc))                      # line, as `runway-nb bench` says it, not a traceback
 
     if args.camera or args.brushes:
         _director(ap, args, engine, modes)
@@ -274,7 +269,7 @@ def _director(ap, args, engine, modes) -> None:
 def _finish(ap, args, report: dict, done: int, total: int, interrupted: bool) -> None:
     """Write the report (--json), marked partial after a Ctrl-C; then, after one, say so on
     one line and exit 130 (the shell's status for a Ctrl-C)."""
-    from .errors import StoreError
+    from .errors import EXIT_INTERRUPTED, StoreError, say_failure
     from .files import write_report
 
     if interrupted:
@@ -284,11 +279,12 @@ def _finish(ap, args, report: dict, done: int, total: int, interrupted: bool) ->
         try:
             write_report(args.json, json.dumps(report, indent=1), "the report")
         except StoreError as exc:                # kept elsewhere; the message says where
-            _fail(ap, str(exc), 130 if interrupted else 1)
+            status = say_failure(ap.prog, exc)
+            raise SystemExit(EXIT_INTERRUPTED if interrupted else status) from None
     if interrupted:
         kept = f"; the partial report is in {args.json}" if args.json else ""
         print(f"interrupted after {done} of {total} clips{kept}", file=sys.stderr)
-        raise SystemExit(130)
+        raise SystemExit(EXIT_INTERRUPTED)
 
 
 if __name__ == "__main__":

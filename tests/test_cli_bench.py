@@ -118,3 +118,27 @@ def test_results_that_cannot_be_written_anywhere_are_printed(tmp_path, monkeypat
     printed = capsys.readouterr()
     assert json.loads(printed.out[printed.out.index("\n{") + 1:]) == _result()
     assert printed.err.strip().splitlines()[-1].endswith("they were printed above instead")
+
+
+@pytest.mark.parametrize("failure, status", [
+    (lambda: __import__("runway_nb.errors").errors.EngineNotFound("engine 'abc' is not known"), 2),
+    (lambda: OSError(28, "No space left on device", "bench.json"), 1),
+])
+def test_the_module_and_the_subcommand_say_a_failure_alike(failure, status, monkeypatch, capsys):
+    # before: `python -m runway_nb.bench` printed argparse's usage for a refused value and a
+    # traceback for a full disk, where `runway-nb bench` said one line of each
+    from runway_nb import bench
+
+    def run(args):
+        raise failure()
+
+    monkeypatch.setattr(bench, "run", run)
+    with pytest.raises(SystemExit) as exit_:
+        bench.main([])
+    module_err = capsys.readouterr().err.strip().splitlines()
+    assert main(["bench"]) == exit_.value.code == status
+    cli_err = capsys.readouterr().err.strip().splitlines()
+    assert len(module_err) == len(cli_err) == 1
+    assert module_err[0].split(": error: ")[1] == cli_err[0].split(": error: ")[1]
+    if status == 1:
+        assert cli_err[0] == "runway-nb: error: No space left on device: bench.json"
