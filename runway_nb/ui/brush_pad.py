@@ -24,7 +24,7 @@ import ipywidgets as widgets
 import numpy as np
 import traitlets
 
-from ..errors import InvalidInput, check_number
+from ..errors import check_number
 from .camera_pad import REDRAW_EVERY, draw_grid, shown_errors
 from .layout import keep_width, row, tool_button
 from .pad_logic import (
@@ -35,6 +35,7 @@ from .pad_logic import (
     BrushPadLogic,
     first_frame,
     fit,
+    pad_mode,
     pad_size,
 )
 
@@ -55,14 +56,7 @@ class BrushPad(widgets.VBox):
     def __init__(self, frame=None, size: int = 256, *, clip_size: tuple[int, int] | None = None,
                  duration: float = 2.0, mode: str = "auto", clock=time.monotonic, **kwargs):
         super().__init__(**kwargs)
-        if mode not in ("auto", "canvas", "sliders"):
-            raise InvalidInput("mode", mode, "must be 'auto', 'canvas' (ipycanvas) or 'sliders' (plain ipywidgets)")
-        if mode == "auto":
-            try:
-                import ipycanvas  # noqa: F401
-                mode = "canvas"
-            except ImportError:
-                mode = "sliders"
+        mode = pad_mode(mode)
         self.add_class("rn-brush-pad")
         self.mode, self._clock, self._last_draw, self._syncing = mode, clock, -1.0, False
         self._frame = first_frame(frame)

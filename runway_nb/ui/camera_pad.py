@@ -47,10 +47,10 @@ from ..camera import (
     CameraPath,
 )
 from ..camera.recorder import CameraPadLogic
-from ..errors import InvalidInput, check_number
+from ..errors import check_number
 from .camera_drawing import _PAD_X, _STRIP, CameraPadDrawing, draw_grid
 from .layout import keep_width, row, tool_button
-from .pad_logic import first_frame, pad_size
+from .pad_logic import first_frame, pad_mode, pad_size
 
 PRESET_BUTTONS = {"pan_left": "◀ pan", "pan_right": "pan ▶", "tilt_up": "▲ tilt", "tilt_down": "tilt ▼",
                   "zoom_in": "zoom +", "zoom_out": "zoom −", "roll_cw": "roll ↻", "roll_ccw": "roll ↺",
@@ -88,14 +88,7 @@ class CameraPad(CameraPadDrawing, widgets.VBox):
     def __init__(self, path=None, preview=None, size: int = 256, *, duration: float = 2.0, fps: float = 8.0,
                  aspect: float | None = None, mode: str = "auto", clock=time.monotonic, **kwargs):
         super().__init__(**kwargs)
-        if mode not in ("auto", "canvas", "sliders"):
-            raise InvalidInput("mode", mode, "must be 'auto', 'canvas' (ipycanvas) or 'sliders' (plain ipywidgets)")
-        if mode == "auto":
-            try:
-                import ipycanvas  # noqa: F401
-                mode = "canvas"
-            except ImportError:
-                mode = "sliders"
+        mode = pad_mode(mode)
         self.add_class("rn-camera-pad")
         self.mode, self._clock, self._last_draw, self._syncing = mode, clock, -1.0, False
         self.fps = float(check_number("fps", fps, low=0, low_inclusive=False, high=240))

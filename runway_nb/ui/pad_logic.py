@@ -62,6 +62,20 @@ def pad_size(size, aspect: float) -> tuple[int, int]:
     return (size, max(16, round(size / aspect))) if aspect >= 1 else (max(16, round(size * aspect)), size)
 
 
+def pad_mode(mode: str) -> str:
+    """A pad's drawing: 'canvas' (ipycanvas) or 'sliders' (plain ipywidgets); 'auto' takes
+    the canvas where ipycanvas is installed."""
+    if mode not in ("auto", "canvas", "sliders"):
+        raise InvalidInput("mode", mode, "must be 'auto', 'canvas' (ipycanvas) or 'sliders' (plain ipywidgets)")
+    if mode != "auto":
+        return mode
+    try:
+        import ipycanvas  # noqa: F401
+    except ImportError:
+        return "sliders"
+    return "canvas"
+
+
 def fit(image: np.ndarray, width: int, height: int) -> np.ndarray:
     """Nearest-neighbour resize to (height, width, C): cheap, and exact on pixel art."""
     rows = (np.arange(height) * image.shape[0] / height).astype(int)
