@@ -131,3 +131,12 @@ def test_the_brush_pad_does_not_import_torch():
     code = "import sys; import runway_nb.ui.brush_pad; assert 'torch' not in sys.modules, 'torch was imported'"
     result = subprocess.run([sys.executable, "-c", code], check=False, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("make", [BrushPad, lambda mode: __import__(
+    "runway_nb.ui.camera_pad", fromlist=["CameraPad"]).CameraPad(mode=mode)])
+def test_both_pads_refuse_an_unknown_mode_by_name_and_take_auto_as_the_canvas(make):
+    with pytest.raises(InvalidInput) as err:
+        make(mode="paint")
+    assert "mode='paint'" in str(err.value) and "'canvas'" in str(err.value)
+    assert make(mode="auto").mode == "canvas"            # ipycanvas is installed here
