@@ -402,7 +402,7 @@ def _drive(page, url: str, shots: Path) -> None:
     # 3c. Deforum schedules: the drawn path written out as text, then one pasted in.
     schedule = studio.locator(".rn-camera-schedule input")
     studio.locator(".rn-camera-pad button", has_text="export").click()
-    page.wait_for_function("el => el.value.startsWith('fps: 15; W: 512; H: 512; zoom: 0:(')",
+    page.wait_for_function("el => el.value.startsWith('fps: 15; W: 512; H: 512; max_frames: 31; zoom: 0:(')",
                            arg=schedule.element_handle())              # the run first, then the path
     assert "translation_x: 0:(" in schedule.input_value()
     schedule.fill("fps: 30; zoom: 0:(1.04)")           # Deforum's zoom in, each frame of a 30 fps run

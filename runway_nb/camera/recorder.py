@@ -149,7 +149,7 @@ class CameraPadLogic:
             data = path.to_dict()
             for k in data["keyframes"]:
                 k["time"] = round(k["time"] * duration / self.duration, 4)
-            self.set_path({**data, "duration": duration})
+            self.set_path({**data, "duration": duration}, remember=False)   # the clip's, not an edit
         self.duration = duration
         return self._path
 
@@ -441,10 +441,13 @@ class CameraPadLogic:
         """The path over the clip as Deforum 2D schedules for a Deforum run at `fps` and
         width × height, as text to paste into Deforum's settings (or back into
         `import_schedules`, `--camera` or `camera=`). The text starts with that run
-        ('fps: 15; W: 512; H: 512; zoom: …') so it is read back at it wherever it goes."""
+        and its length ('fps: 15; W: 512; H: 512; max_frames: 31; zoom: …') so it is read
+        back at it wherever it goes: `camera=` reads a run without max_frames over Deforum's
+        default 120 frames, past the pad's clip, where a drift may run out of range."""
         fps, width, height = check_deforum_settings(fps, width, height)
-        schedules = self._path.to_deforum(self._deforum_frames(fps), fps, width, height)
-        text = schedules_to_text({"fps": fps, "W": width, "H": height, **schedules})
+        n = self._deforum_frames(fps)
+        schedules = self._path.to_deforum(n, fps, width, height)
+        text = schedules_to_text({"fps": fps, "W": width, "H": height, "max_frames": n, **schedules})
         self.deforum_settings = {"fps": fps, "width": width, "height": height}
         return text
 
@@ -475,12 +478,17 @@ class CameraPadLogic:
                 "deforum_settings": dict(self.deforum_settings)}
 
     def _restore(self, data: dict):
+        now = self.duration
         self.duration = data["duration"]
         self._path = CameraPath.from_dict(data["path"])
         self.selected, self.drag_axis = data["selected"], data["drag_axis"]
         self.preset, self.intensity = data["preset"], data["intensity"]
         # an undone import also gives back the Deforum run it replaced (fps, W, H)
         self.deforum_settings = dict(data["deforum_settings"])
+        if now != self.duration:      # the clip's length changed since: undo an edit, not the
+            selected = self.selected  # length; the path it gives back follows the clip
+            self.set_duration(now)
+            self.selected = selected
 
     @classmethod
     def from_state(cls, data, **options) -> CameraPadLogic:

@@ -41,6 +41,7 @@ import traitlets
 from ..camera import (
     DEFORUM_DEFAULTS,
     EASINGS,
+    MAX_INTENSITY,
     SPEED_AT_INTENSITY_1,
     UI_PER_INTENSITY,
     UI_RANGE,
@@ -201,7 +202,7 @@ class CameraPad(CameraPadDrawing, widgets.VBox):
         for name, label in PRESET_BUTTONS.items():
             self.preset_buttons[name] = b = tool_button(label, tooltip=name)
             b.on_click(functools.partial(self._on_preset, name))
-        self.intensity = widgets.FloatSlider(1.0, min=0.0, max=3.0, step=0.1, description="intensity",
+        self.intensity = widgets.FloatSlider(1.0, min=0.0, max=MAX_INTENSITY, step=0.1, description="intensity",
                                              layout=widgets.Layout(width="auto", max_width="300px"))
         self.intensity.observe(self._on_intensity, "value")
         self.drag_axis = keep_width(widgets.ToggleButtons(
@@ -373,7 +374,7 @@ class CameraPad(CameraPadDrawing, widgets.VBox):
             n = max(2, round(self.logic.duration * self.fps))
             self.frame.max = self.play.max = n - 1
             self.play.interval = max(16, round(1000 / self.fps))
-            self.intensity.value = min(self.logic.intensity, self.intensity.max)
+            self.intensity.value = self.logic.intensity      # the slider spans every allowed one
             self.drag_axis.value = self.logic.drag_axis
             sel = self.logic.selected
             self.easing.disabled = self.delete_key.disabled = sel is None

@@ -12,7 +12,8 @@ Pure numpy: no widgets, no torch. `brush_pad.BrushPad` forwards canvas events to
 Coordinates. Events are pad pixels (the first frame shown at W × H pixels, y down).
 Regions are kept at the clip's size (clip_width × clip_height): a stroke paints every
 clip pixel whose centre lies within `radius` pad pixels of it, so what you see on the
-pad is what the engine gets. Anything outside the pad is clipped away.
+pad is what the engine gets. Paint outside the pad is clipped away; an arrow or a path may
+end off the pad (the region leaves the picture), up to one frame beyond its edge.
 
 Motion. An arrow from a to b says "over the whole clip, this region travels from a to
 b": its horizontal / vertical speed is the arrow's length in frame widths / heights per
@@ -105,6 +106,23 @@ def _pixel_points(field: str, value) -> list[list[float]]:
         raise InvalidInput(field, value, "must be two or more [x, y] points, in clip pixels")
     return [[float(check_number(f"{field}[{j}].x", x)), float(check_number(f"{field}[{j}].y", y))]
             for j, (x, y) in enumerate(value)]
+
+
+def _rescale(items: list[dict], size: tuple[int, int], to: tuple[int, int]) -> list[dict]:
+    """Brush items drawn on a clip of `size` (w, h), moved in place onto one of `to`: masks
+    resampled, boxes, arrows and paths scaled. Returns `items`."""
+    if size == tuple(to):
+        return items
+    (w, h), (sx, sy) = to, (to[0] / size[0], to[1] / size[1])
+    for b in items:
+        if b["mask"] is not None:
+            b["mask"] = fit(b["mask"], w, h)
+        for key in ("box", "arrow"):
+            if b[key] is not None:
+                b[key] = [v * (sx if k % 2 == 0 else sy) for k, v in enumerate(b[key])]
+        if b["trajectory"] is not None:
+            b["trajectory"] = [[x * sx, y * sy] for x, y in b["trajectory"]]
+    return items
 
 
 class BrushPadLogic:
@@ -209,15 +227,7 @@ class BrushPadLogic:
                                                                         high=8192, integer=True))
         h = self.clip_height if clip_height is None else int(check_number("clip_height", clip_height, low=2,
                                                                           high=8192, integer=True))
-        sx, sy = w / self.clip_width, h / self.clip_height
-        for b in self.items:
-            if b["mask"] is not None:
-                b["mask"] = fit(b["mask"], w, h)
-            for key in ("box", "arrow"):
-                if b[key] is not None:
-                    b[key] = [v * (sx if k % 2 == 0 else sy) for k, v in enumerate(b[key])]
-            if b["trajectory"] is not None:
-                b["trajectory"] = [[x * sx, y * sy] for x, y in b["trajectory"]]
+        _rescale(self.items, (self.clip_width, self.clip_height), (w, h))
         self.clip_width, self.clip_height, self.duration = w, h, d
 
     # ---- regions and motion, read back -----------------------------------------------------
@@ -305,11 +315,18 @@ class BrushPadLogic:
                     self.add_brush()
                 self.set_box(self.selected, box.tolist())
         elif self.tool == "arrow" and np.hypot(x1 - x0, y1 - y0) >= 2:
-            self._set(self.selected, "arrow", [*self.to_clip(x0, y0), *self.to_clip(x1, y1)], trajectory=None)
+            arrow = [*self.to_clip(*self._held(x0, y0)), *self.to_clip(*self._held(x1, y1))]
+            self._set(self.selected, "arrow", arrow, trajectory=None)
         elif self.tool == "path" and len(points) >= 2:
             keep = rdp(points, self.tolerance_px)
-            traj = [list(self.to_clip(*points[k])) for k in keep]
+            traj = [list(self.to_clip(*self._held(*points[k]))) for k in keep]
             self._set(self.selected, "trajectory", traj, arrow=None)
+
+    def _held(self, x, y) -> tuple[float, float]:
+        """A point of an arrow or path, held to what a MotionBrush allows: up to one frame
+        beyond each edge of the pad (a region may leave the picture, not run off to anywhere)."""
+        return (float(np.clip(x, -self.width, 2 * self.width)),
+                float(np.clip(y, -self.height, 2 * self.height)))
 
     @property
     def rubber_band(self) -> dict | None:
@@ -412,11 +429,16 @@ class BrushPadLogic:
 
     # ---- undo and state --------------------------------------------------------------------
     def _remember(self):
-        self._undo = self._undo[-(UNDO_DEPTH - 1):] + [(copy.deepcopy(self.items), self.selected)]
+        # the clip's size goes with each snapshot: a clip resized since (set_clip) gets it back
+        # at its own size, not masks of another size or boxes in another pixel scale
+        snapshot = (copy.deepcopy(self.items), self.selected, (self.clip_width, self.clip_height))
+        self._undo = self._undo[-(UNDO_DEPTH - 1):] + [snapshot]
 
     def undo(self):
+        """Go back one edit. The clip's size and length stay (they are the clip's, not edits)."""
         if self._undo:
-            self.items, self.selected = self._undo.pop()
+            items, self.selected, size = self._undo.pop()
+            self.items = _rescale(items, size, (self.clip_width, self.clip_height))
 
     def clear(self):
         self._remember()

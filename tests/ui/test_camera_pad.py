@@ -144,6 +144,15 @@ def test_preset_buttons_intensity_undo_and_clear():
     assert pad.path == CameraPath.preset("pan_left", 2.0)
 
 
+def test_a_strong_preset_shows_its_intensity_and_the_next_button_keeps_it():
+    # before: the slider stopped at 3, so a path at intensity 5 showed 3 and the next preset
+    # button applied ×3
+    pad = CameraPad(CameraPath.preset("pan_left", 5.0))
+    assert pad.intensity.value == 5.0
+    pad.preset_buttons["zoom_in"].click()
+    assert pad.path == CameraPath.preset("zoom_in", 5.0)
+
+
 @pytest.mark.parametrize("mode", ["canvas", "sliders"])
 def test_deforum_schedules_are_pasted_in_and_written_out(mode):
     pad = CameraPad(mode=mode, duration=2.0)
@@ -154,7 +163,7 @@ def test_deforum_schedules_are_pasted_in_and_written_out(mode):
     imported = pad.path
     pad.schedule.value = ""
     pad.export_button.click()
-    assert pad.schedule.value.startswith("fps: 15; W: 512; H: 512; zoom: 0:(") and "24:(1.04)" in pad.schedule.value
+    assert pad.schedule.value.startswith("fps: 15; W: 512; H: 512; max_frames: 31; zoom: 0:(") and "24:(1.04)" in pad.schedule.value
     again = CameraPad(mode=mode, duration=2.0)
     again.schedule.value = pad.schedule.value
     again.import_button.click()

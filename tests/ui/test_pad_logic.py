@@ -265,6 +265,33 @@ def test_undo_goes_back_one_edit_at_a_time_and_clear_is_undoable():
     assert pad.undo() == CameraPath() and not pad.can_undo
 
 
+@pytest.mark.parametrize("seconds, then", [(4.0, 2.0), (2.0, 4.0)])
+def test_undo_after_the_clip_length_changed_undoes_the_edit_and_keeps_the_length(seconds, then):
+    # before: the length change was itself an undoable edit and an undo gave back the old
+    # length: a 4-s path kept on a 2-s clip (refused at Generate), or a 2-s path on a 4-s
+    # clip, holding the camera still for its second half
+    pad = CameraPadLogic(duration=seconds)
+    drawn = drag(pad, line((128, 128), (220, 100)), list(np.linspace(0, seconds * 0.75, 100)))
+    pad.wheel(-100)
+    pad.set_duration(then)
+    undone = pad.undo()                                                  # the wheel
+    assert [k.time for k in undone.keyframes] == [round(k.time * then / seconds, 4) for k in drawn.keyframes]
+    assert [k.zoom for k in undone.keyframes] == [k.zoom for k in drawn.keyframes]
+    assert pad.duration == then and undone.duration == then
+    Shot("a red ball", seconds=then, camera=pad.path)                 # renderable at the clip's length
+    assert pad.undo() == CameraPath() and not pad.can_undo              # then the drag
+
+
+def test_undo_of_a_preset_after_the_clip_length_changed_keeps_the_length():
+    pad = CameraPadLogic(duration=2.0)
+    pad.apply_preset("pan_left")
+    drag(pad, line((128, 128), (200, 128)))
+    pad.set_duration(4.0)
+    assert pad.undo() == CameraPath.preset("pan_left") and pad.duration == 4.0
+    drag(pad, line((128, 128), (200, 128)))
+    assert pad.path.duration == 4.0                                    # the next drag is built for 4 s
+
+
 def test_state_round_trips_through_json():
     pad = CameraPadLogic(duration=3.0, width=320, height=180, drag_axis="truck")
     drag(pad, line((10, 90), (200, 40)), list(np.linspace(0, 1, 100)))
@@ -293,11 +320,20 @@ def test_a_path_written_as_deforum_text_and_pasted_back_is_the_same_path(name, i
     np.testing.assert_allclose(again.path.per_frame(n, 8), pad.path.per_frame(n, 8), rtol=1e-9, atol=1e-9)
 
 
+def test_exported_text_says_the_clips_length_so_camera_reads_it_over_the_clip():
+    # before: without max_frames, camera= read the text over Deforum's 120 frames, and this
+    # drift (a zoom that falls after frame 11) ran out of range long after the pad's 2 s
+    pad = CameraPadLogic(duration=2.0)
+    pad.import_schedules("zoom: 0:(1), 10:(1.1), 11:(0.9)")
+    read = as_camera_path(pad.export_schedules())
+    np.testing.assert_allclose(read.per_frame(17, 8), pad.path.per_frame(17, 8), rtol=0, atol=1e-9)
+
+
 def test_a_drawn_path_exports_to_deforum_frames_and_imports_exactly_at_them():
     pad = CameraPadLogic(duration=2.0)
     drag(pad, [(128, 128), (160, 100), (200, 140), (210, 150)], [0, 0.3, 0.8, 1.0])
     text = pad.export_schedules()
-    assert text.startswith("fps: 15; W: 512; H: 512; zoom: 0:(") and "; translation_x: 0:(" in text
+    assert text.startswith("fps: 15; W: 512; H: 512; max_frames: 31; zoom: 0:(") and "; translation_x: 0:(" in text
     again = CameraPadLogic(duration=2.0)
     again.import_schedules(text)
     np.testing.assert_allclose(again.path.per_frame(31, 15), pad.path.per_frame(31, 15), rtol=0, atol=1e-9)
@@ -307,7 +343,8 @@ def test_a_shots_deforum_camera_stays_schedules_on_the_pad_until_it_is_edited():
     """A Shot's camera typed as Deforum text keeps its schedules (a longer clip reads on). Set
     on the pad, as the Studio restores a clip, it stays that path, so the Shot made from the
     pad is the clip's (same JSON, same clip id); an edit makes it the keyframes it was read
-    to, which the clip length stretches, and undo gives the schedules back."""
+    to, which the clip length stretches, and undo gives the schedules back (an undo gives
+    back edits, never the clip's length: that is the form's)."""
     camera = Shot("a red ball", camera="zoom: 0:(1.0), 24:(1.04)").camera
     assert "deforum" in camera.to_dict()
     pad = CameraPadLogic(duration=8.0)
@@ -320,8 +357,10 @@ def test_a_shots_deforum_camera_stays_schedules_on_the_pad_until_it_is_edited():
     pad.set_duration(16.0)                                    # a new length: drawn paths stretch
     assert pad.path.deforum is None and "keyframes" in pad.path.to_dict()
     assert pad.path.keyframes[-1].time == pytest.approx(2 * camera.keyframes[-1].time, abs=1e-3)
-    pad.undo()
-    assert pad.path == camera and pad.duration == 8.0
+    pad.undo()                                                # the path set, not the length
+    assert pad.path == CameraPath() and pad.duration == 16.0
+    pad.set_duration(8.0)
+    pad.set_path(camera)
     pad.wheel(-100)                                           # a zoom on the pad: an edit
     assert pad.path.deforum is None and pad.path.keyframes[-1].zoom != camera.keyframes[-1].zoom
     pad.undo()
@@ -361,7 +400,7 @@ def test_exported_text_names_its_run_so_the_cli_reads_it_back_at_that_run():
     pad = CameraPadLogic(duration=2.0)
     pad.apply_preset("orbit_left", 1.2)
     text = pad.export_schedules(fps=30, width=768, height=432)
-    assert text.startswith("fps: 30; W: 768; H: 432; zoom: ")
+    assert text.startswith("fps: 30; W: 768; H: 432; max_frames: 61; zoom: ")
     elsewhere = as_camera_path(text)
     np.testing.assert_allclose(elsewhere.per_frame(61, 30), pad.path.per_frame(61, 30), rtol=0, atol=1e-9)
     elsewhere_pad = CameraPadLogic(duration=2.0)                 # another pad, its row at 15 fps
@@ -616,6 +655,46 @@ def test_a_new_clip_size_resamples_regions_and_a_new_length_changes_speed_not_tr
     pad.set_clip(128, 32, duration=4.0)
     assert pad.region(0).shape == (32, 128) and pad.area(0) == pytest.approx(before)
     assert pad.motion(0) == pytest.approx((64 / 256 / 4, 0.0))      # same travel over a longer clip
+
+
+def test_undo_after_a_new_clip_size_gives_back_the_edit_at_the_new_size():
+    # before: the undo snapshots kept masks and boxes in the old clip pixels, so after a
+    # resize an undo left a 64 × 64 mask on a 128 × 128 clip (every later stroke failed with
+    # an IndexError) or a box at a quarter of its place
+    pad = brush_pad()
+    pad.add_brush()
+    gesture(pad, [(20, 20), (40, 40)])                                # brush 0: painted
+    pad.tool = "box"
+    pad.add_brush()
+    gesture(pad, [(64, 64), (192, 192)])                              # brush 1: the middle quarter
+    pad.set_motion(0, 0.1, 0.0)
+    pad.set_motion(1, 0.1, 0.0)
+    painted = pad.area(0)
+    pad.set_clip(128, 128)
+    pad.undo()
+    pad.undo()                                                        # both motions
+    assert pad.items[0]["mask"].shape == (128, 128) and pad.area(0) == pytest.approx(painted, rel=0.1)
+    assert pad.items[1]["box"] == [32.0, 32.0, 96.0, 96.0] and pad.area(1) == pytest.approx(0.25)
+    assert pad.motion(0) == pad.motion(1) == (0.0, 0.0) and pad.clip_width == 128
+    pad.tool = "paint"
+    pad.select(0)
+    gesture(pad, [(200, 200), (220, 220)])                            # painting goes on at the new size
+    assert pad.area(0) > painted and len(pad.brushes()) == 2
+
+
+@pytest.mark.parametrize("tool", ["arrow", "path"])
+def test_an_arrow_or_path_dragged_far_off_the_pad_is_held_a_frame_beyond_its_edge(tool):
+    # before: the gesture was taken as drawn and only brushes() (Generate) refused it
+    pad = brush_pad()
+    pad.tool = "box"
+    gesture(pad, [(64, 64), (128, 128)])
+    pad.tool = tool
+    gesture(pad, [(96, 96), (400, 96), (1000, -900)])
+    (brush,) = pad.brushes()                          # taken: brushes() refused it before
+    if tool == "path":
+        assert tuple(brush.trajectory[-1]) == pytest.approx((2.0, -1.0))   # a frame right, a frame up
+    else:     # from the box's centre (24, 24 clip px) to (128, -64): over the 2-s clip, per second
+        assert pad.motion(0) == pytest.approx(((128 - 24) / 64 / 2, (24 + 64) / 64 / 2))
 
 
 def test_a_drag_that_rebuilds_the_keyframes_clears_the_selection():
