@@ -72,7 +72,8 @@ def preset_names() -> tuple[str, ...]:
 def check_preset(name, intensity, field: str = "camera") -> tuple[str, float]:
     """Validate a preset name and intensity; return them (intensity as float)."""
     if not isinstance(name, str) or name not in PRESETS:
-        close = difflib.get_close_matches(str(name), PRESETS, n=1)
+        typed = str(name).strip().lower().replace("-", "_").replace(" ", "_")   # 'PAN_LEFT', 'pan left'
+        close = [typed] if typed in PRESETS else difflib.get_close_matches(typed, PRESETS, n=1)
         raise InvalidInput(field, name, "must be a camera preset: " + ", ".join(PRESETS),
                            f"Did you mean {close[0]!r}?" if close else None)
     try:       # any real number: numpy's float32(0.5) and int64(1) too, not True
@@ -93,6 +94,8 @@ def parse_preset_spec(spec: str, field: str = "camera") -> tuple[str, float]:
     intensity: float = 1.0
     if rest.strip():
         try:
+            if "_" in rest:            # float() takes '1_0' as 10: a typo, not a number
+                raise ValueError(rest)
             intensity = float(rest)
         except ValueError:
             raise InvalidInput(f"{field}.intensity", rest.strip(),

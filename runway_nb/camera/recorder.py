@@ -277,8 +277,9 @@ class CameraPadLogic:
         stroke, self._stroke = np.array(self._stroke), []
         if len(stroke) < 2 or np.hypot(*(stroke[:, :2] - stroke[0, :2]).T).max() < self.min_px:
             return self._path                      # a click, not a drag
+        merged = self._merge_drag(stroke)          # a refused drag leaves no undo step behind
         self._remember()
-        self._path = self._merge_drag(stroke)
+        self._path = merged
         self.preset, self.selected = None, None    # the keyframes were rebuilt: old indices mean nothing
         return self._path
 

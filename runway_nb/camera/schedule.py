@@ -80,7 +80,9 @@ def parse_schedule(text, field: str = "schedule") -> tuple[ScheduleKey, ...]:
 
     def fail(pos: int, reason: str):
         near = text[max(0, pos - 12): pos + 12]
-        raise InvalidInput(field, text, f"{reason} at character {pos + 1} (near {near!r}); {SCHEDULE_FORM}")
+        bare = re.fullmatch(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*", text)
+        raise InvalidInput(field, text, f"{reason} at character {pos + 1} (near {near!r}); {SCHEDULE_FORM}",
+                           f"For {text.strip()} over the whole run write '0:({text.strip()})'." if bare else None)
 
     keys: list[ScheduleKey] = []
     pos, n = 0, len(text)

@@ -166,12 +166,19 @@ class CameraPad(CameraPadDrawing, widgets.VBox):
             self._sync()
             raise
 
+    @staticmethod
+    def _keyframed(path) -> bool:
+        """A path of keyframes, not one constant speed (what the sliders show)."""
+        return len(path.keyframes) > 1 or path.keyframes[0] != CameraPath().keyframes[0]
+
     def _status(self):
         path = self.logic.path
         if path.to_dict() == CameraPath().to_dict():    # nothing drawn: say what to do
             text = "<b>no camera move</b> · drag on the picture, or press a preset"
         else:
             text = f"<b>{path.describe()}</b>"
+        if self.mode == "sliders" and self._keyframed(path):
+            text += " · keyframes the sliders cannot show: moving one replaces them"
         if self.error:
             text += f" <span style='color:#d33'>⚠ {self.error}</span>"
         self.status.value = f"<span style='font:12px sans-serif'>{text}</span>"
@@ -415,12 +422,16 @@ class CameraPad(CameraPadDrawing, widgets.VBox):
         self._on_slider()
 
     def _path_to_sliders(self):
-        """Show a constant-speed path (a preset, from_axes) on the sliders; others stay as drawn."""
+        """Show a constant-speed path (a preset, from_axes) on the sliders. A path of keyframes
+        (imported, or set from Python) has no one speed to show: the sliders go to 0 rather
+        than keep the values of the path it replaced, and the status line says that moving
+        one replaces the path."""
         path = self.logic.path
-        if len(path.keyframes) > 1 or path.keyframes[0] != CameraPath().keyframes[0]:
-            return
-        values = {axis: float(np.clip(getattr(path.speed, axis) / SPEED_AT_INTENSITY_1[_UI_SPEED[axis]]
-                                      * UI_PER_INTENSITY, -UI_RANGE, UI_RANGE)) for axis in SLIDER_AXES}
+        if self._keyframed(path):
+            values = dict.fromkeys(SLIDER_AXES, 0.0)
+        else:
+            values = {axis: float(np.clip(getattr(path.speed, axis) / SPEED_AT_INTENSITY_1[_UI_SPEED[axis]]
+                                          * UI_PER_INTENSITY, -UI_RANGE, UI_RANGE)) for axis in SLIDER_AXES}
         self._syncing = True
         try:
             for axis, v in values.items():

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from runway_nb.camera import PRESETS, SPEED_AT_INTENSITY_1, CameraPath, as_camera_path
+from runway_nb.camera.presets import check_preset, parse_preset_spec
 from runway_nb.errors import InvalidInput
 from runway_nb.tiny import toyworld
 
@@ -161,3 +162,17 @@ def test_strength_scales_the_whole_move():
     np.testing.assert_array_equal(base.with_strength(0).per_frame(4, 8), CameraPath.static().per_frame(4, 8))
     with pytest.raises(InvalidInput, match="camera.strength"):
         base.with_strength(-1)
+
+
+@pytest.mark.parametrize("typed", ["PAN_LEFT", "Pan Left", "pan-left"])
+def test_a_preset_in_other_case_or_spacing_is_refused_with_its_name(typed):
+    with pytest.raises(InvalidInput) as err:
+        check_preset(typed, 1.0)
+    assert "Did you mean 'pan_left'?" in str(err.value)
+
+
+def test_an_intensity_with_an_underscore_is_no_number():
+    # float('1_0') is 10: a typo taken as ten times the speed
+    with pytest.raises(InvalidInput) as err:
+        parse_preset_spec("pan_left:1_0")
+    assert err.value.field == "camera.intensity"

@@ -16,6 +16,7 @@ from runway_nb.camera import (
     CameraPath,
     Keyframe,
     Speed,
+    as_camera_path,
     parse_schedule,
     schedule_values,
 )
@@ -486,3 +487,12 @@ def test_to_deforum_writes_the_schedules_read_over_the_frames_asked_for():
     back = CameraPath.from_deforum(written, 15, 512, 512, n_frames=300)
     np.testing.assert_allclose(back.per_frame(300, 15), path.covering(300, 15).per_frame(300, 15),
                                rtol=1e-9, atol=1e-9)
+
+
+def test_a_bare_number_typed_as_a_schedule_is_told_how_to_write_it():
+    with pytest.raises(InvalidInput) as err:
+        as_camera_path("zoom: 1.04")
+    assert "write '0:(1.04)'" in str(err.value)
+    with pytest.raises(InvalidInput) as err:
+        as_camera_path("zoom: 0:1.04")
+    assert "write '" not in str(err.value)                         # only for a bare number

@@ -153,6 +153,18 @@ def test_a_strong_preset_shows_its_intensity_and_the_next_button_keeps_it():
     assert pad.path == CameraPath.preset("zoom_in", 5.0)
 
 
+def test_sliders_show_no_stale_speed_after_an_import_and_say_a_slider_replaces_it():
+    # before: the sliders kept the pan they showed, and moving one silently dropped the import
+    pad = CameraPad(mode="sliders", duration=2.0)
+    pad.sliders["pan"].value = 5.0
+    pad.schedule.value = "zoom: 0:(1.0), 24:(1.04)"
+    pad.import_button.click()
+    assert all(s.value == 0.0 for s in pad.sliders.values()) and not pad.error
+    assert "moving one replaces" in pad.status.value
+    pad.path = CameraPath.preset("pan_left")                  # a constant speed: shown, no warning
+    assert pad.sliders["pan"].value < 0 and "moving one replaces" not in pad.status.value
+
+
 @pytest.mark.parametrize("mode", ["canvas", "sliders"])
 def test_deforum_schedules_are_pasted_in_and_written_out(mode):
     pad = CameraPad(mode=mode, duration=2.0)

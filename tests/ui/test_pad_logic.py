@@ -292,6 +292,15 @@ def test_undo_of_a_preset_after_the_clip_length_changed_keeps_the_length():
     assert pad.path.duration == 4.0                                    # the next drag is built for 4 s
 
 
+def test_a_refused_drag_leaves_no_undo_step():
+    # before: the undo step was taken before the drag was checked, so the first undo did nothing
+    pad = CameraPadLogic(duration=2.0)
+    pad.pointer_down(100, 100, t=0.0)
+    with pytest.raises(InvalidInput):
+        pad.pointer_up(1e7, 100, t=1.0)
+    assert pad.path == CameraPath() and not pad.can_undo
+
+
 def test_state_round_trips_through_json():
     pad = CameraPadLogic(duration=3.0, width=320, height=180, drag_axis="truck")
     drag(pad, line((10, 90), (200, 40)), list(np.linspace(0, 1, 100)))
