@@ -84,13 +84,18 @@ def _parser() -> argparse.ArgumentParser:
     ext.set_defaults(run=_extend)
 
     ren = sub.add_parser("render", help="re-render a film file (seq.save('film.json')) to a video",
-                         description="Rebuild a film from its JSON: clips come from the video files "
-                                     "beside it or are re-rendered from their Shots.")
-    ren.add_argument("film", type=Path, help="the film .json written by Sequence.save")
+                         description="Rebuild a film from its JSON: clips come from a project folder "
+                                     "(--store, or the one whose sequences/ holds the film), the video "
+                                     "files beside it, or are re-rendered from their Shots.")
+    ren.add_argument("film", type=Path, help="the film .json written by Sequence.save (or a project's "
+                                             "sequences/NAME.json)")
     ren.add_argument("-o", "--output", required=True, type=Path, metavar="OUT.mp4",
                      help="video to write (.mp4, .webm or .gif)")
+    ren.add_argument("--store", type=Path, metavar="DIR",
+                     help="a project folder whose clips (exact frames) the film takes first; default: "
+                          "the project a film in its sequences/ folder belongs to")
     ren.add_argument("--rerender", action="store_true",
-                     help="re-make every clip from its Shot, even when its video file is there")
+                     help="re-make every clip from its Shot, even when its video file or stored clip is there")
     ren.set_defaults(run=_render)
 
     bench = sub.add_parser("bench", help="time a 2-second clip on this machine against the README's targets",
@@ -190,7 +195,7 @@ def _extend(args) -> int:
     kept = None if source is None else _stored(store, clip.id)
     if kept is not None:
         clip = kept                         # the frames as made, not the video's lossy copy
-    exact = source is None or kept is not None
+    exact = (source is None or kept is not None) and not clip.lossy   # stored from a video: its copy
     seconds = args.seconds
     if args.to is not None:
         if not (math.isfinite(args.to) and args.to > clip.duration):
@@ -313,12 +318,33 @@ def _render(args) -> int:
         raise InvalidInput("output", str(args.output), "must not share the film file's name: "
                            f"{out.with_suffix('.json').name} would replace it",
                            f"Write e.g. {out.stem}_render{out.suffix}.")
+    store = None
     if args.rerender:
         film.folder = None          # ignore the video files: every clip comes from its Shot
-    seq = film.to_sequence(render=True)
+    else:
+        store = _film_store(args.store, Path(args.film).expanduser())
+    seq = film.to_sequence(store=store, render=True)
     out = seq.save(out)
     print(f"wrote {out} ({len(seq.frames())} frames)")
     return EXIT_OK
+
+
+def _film_store(folder: Path | None, film: Path):
+    """The project whose clips a film takes first: --store, else the project folder the film
+    was saved in (Store.save_sequence writes <project>/sequences/NAME.json), else none."""
+    from .store import Store
+
+    if folder is None:
+        project = film.resolve().parent.parent
+        if film.resolve().parent.name != "sequences" or not (project / "clips").is_dir():
+            return None
+        folder = project
+    elif not (folder.expanduser() / "clips").is_dir():
+        from . import InvalidInput
+
+        raise InvalidInput("store", str(folder), "must be a project folder (one with a clips/ folder, as "
+                           "rn.Store or the Studio make)")
+    return Store(folder)
 
 
 # ---- bench ---------------------------------------------------------------------------------

@@ -60,6 +60,7 @@ class Clip:
         self.provenance = dict(provenance or {})
         self._mp4: bytes | None = None
         self._id: str | None = id   # given when a stored clip is reloaded (its frames may be re-encoded)
+        self._lossy = False
 
     # ---- basics ---------------------------------------------------------------------
     @property
@@ -160,10 +161,12 @@ class Clip:
         that is not this clip's — a film's, a file of yours, or the record of another clip
         whose video is beside it — is refused by name before anything is written."""
         from .export.video import write_video
+        from .files import check_writable
 
         path = Path(path)
         if path.suffix.lower() not in SUFFIXES:
             raise InvalidInput("path", str(path), f"must end in one of {', '.join(SUFFIXES)}")
+        check_writable(path, "path")              # a folder in its place: found before encoding
         check_sidecar_free(path, self.id)
         tags = {"comment": f"made with runway_nb; clip {self.id}",
                 "encoder_software": f"runway_nb {self.provenance.get('runway_nb', '')}".strip()}
@@ -212,9 +215,29 @@ class Clip:
                 return cls(frames, fps)
             frames = _unpad(frames, data)
             shot = None if data.get("shot") is None else Shot.from_dict(data["shot"])
-            parent, provenance, fps = data.get("parent_id"), data.get("provenance", {}), data.get("fps", fps)
+            # a clip's own sidecar says parent_id; a project folder's record (clips/<id>.json) parent
+            parent, provenance, fps = data.get("parent_id", data.get("parent")), data.get("provenance", {}), \
+                data.get("fps", fps)
+            if not isinstance(provenance, dict):
+                raise InvalidInput("path", str(side), "must hold the clip's JSON as runway_nb wrote it "
+                                   f"(its provenance is an object, not {type(provenance).__name__})")
             clip_id = data.get("id")   # the id of the frames as made (video files are lossy)
-        return cls(frames, fps, shot=shot, parent=parent, provenance=provenance, id=clip_id)
+        clip = cls(frames, fps, shot=shot, parent=parent, provenance=provenance)
+        return clip._as_copy_of(clip_id)
+
+    def _as_copy_of(self, clip_id: str | None) -> Clip:
+        """This clip, decoded from a video of the clip `clip_id` names, under that id: when
+        its frames are not that clip's exactly (video files are lossy), it says so (`lossy`)."""
+        if clip_id is not None and self.id != clip_id:
+            self._id, self._lossy = clip_id, True
+        return self
+
+    @property
+    def lossy(self) -> bool:
+        """True when these frames are a lossy copy of the clip its id names (decoded from a
+        video file that re-encoded them): a project folder that stored such a copy takes the
+        exact frames in its place when that clip is added (Store.add)."""
+        return self._lossy
 
     # ---- display ------------------------------------------------------------------------
     def contact_sheet(self, n: int = 8, height: int = 96) -> bytes:

@@ -158,10 +158,14 @@ class Store:
             raise InvalidInput("clip", clip, "must be a runway_nb Clip", "Make one with rn.generate(...).")
         cid = check_name("clip.id", clip.id)
         if (self.clips_dir / f"{cid}.json").exists():
-            return self._entry(cid)
+            entry = self._entry(cid)
+            if clip.lossy or not entry.record.get("lossy"):
+                return entry
+            # stored from a video's lossy copy, and here are the exact frames: they take its place
         frames = np.asarray(clip.frames)
         record = {**clip_record(clip), "stored": time.time(),
-                  "stored_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "ancestors": _ancestors(clip)}
+                  "stored_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "ancestors": _ancestors(clip),
+                  **({"lossy": True} if clip.lossy else {})}
         try:
             self._write(self.clips_dir / f"{cid}.npz", lambda p: _save_npz(p, frames))
             self._write(self.clips_dir / f"{cid}.mp4", lambda p: _save_mp4(p, frames, clip))
@@ -200,7 +204,8 @@ class Store:
         return sum(1 for p in self.clips_dir.glob("*.json") if not p.name.startswith("."))
 
     def load_clip(self, clip_id: str):
-        """The stored clip, frames bit-exact (from the .npz; the .mp4 if the npz is gone)."""
+        """The stored clip, frames bit-exact (from the .npz; the .mp4 if the npz is gone, or
+        when it was stored from a video file: then `clip.lossy` says so)."""
         from .clip import Clip
 
         entry = self._entry(check_name("clip_id", clip_id))
@@ -216,8 +221,10 @@ class Store:
                 frames = read_video(entry.video)[0]
         except (OSError, ValueError, KeyError) as exc:
             raise StoreError(f"Cannot read the frames of clip {clip_id} in {self.clips_dir}: {exc}") from exc
-        return Clip(frames, r["fps"], shot=entry.shot, parent=r.get("parent"),
-                    provenance=r.get("provenance") or {}, id=clip_id)
+        clip = Clip(frames, r["fps"], shot=entry.shot, parent=r.get("parent"),
+                    provenance=r.get("provenance") or {}, id=None if r.get("lossy") or not npz.is_file()
+                    else clip_id)
+        return clip._as_copy_of(clip_id)
 
     # ---- sequences ------------------------------------------------------------------
     def save_sequence(self, name: str, seq) -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import runway_nb as rn
 from runway_nb.cli import main
@@ -69,3 +70,22 @@ def test_a_clips_json_given_as_a_film_says_what_it_is(tmp_path, capsys):
     assert main(["render", str(tmp_path / "a.json"), "-o", str(tmp_path / "x.mp4")]) == 2
     err = capsys.readouterr().err
     assert "one clip's JSON" in err and "runway-nb extend" in err
+
+
+def test_a_projects_sequence_renders_from_its_stored_clips(tmp_path, monkeypatch, capsys):
+    # before: the project's clips (exact frames) were passed over: every clip was re-rendered,
+    # and one without a Shot was refused though its frames were right there
+    from runway_nb.export import film
+    from runway_nb.store import Store
+
+    drawn = rn.Clip(np.random.default_rng(0).integers(0, 256, (6, 32, 32, 3), dtype=np.uint8), fps=8)
+    store = Store(tmp_path / "project")
+    store.save_sequence("cut", rn.Sequence([drawn]))
+    monkeypatch.setattr(film, "_replay", lambda *a: pytest.fail("re-rendered a stored clip"))
+    for extra in ([], ["--store", str(tmp_path / "project")]):
+        out = tmp_path / f"cut{len(extra)}.gif"
+        assert main(["render", str(store.sequences_dir / "cut.json"), "-o", str(out), *extra]) == 0
+        assert len(read_video(out)[0]) == 6
+    assert main(["render", str(store.sequences_dir / "cut.json"), "-o", str(tmp_path / "x.gif"),
+                 "--store", str(tmp_path)]) == 2
+    assert "store=" in capsys.readouterr().err

@@ -316,3 +316,60 @@ def test_a_re_render_uses_the_engine_the_user_loaded(tmp_path, tiny_on_a_gpu):
     again = store.load_sequence("film", render=True)
     assert [c.provenance["device"] for c in again.clips] == ["cuda", "cpu", "cuda"] and len(cache) == 2
     np.testing.assert_array_equal(again.frames(), seq.frames())
+
+
+def test_a_clip_loaded_from_its_lossy_video_says_so_and_the_exact_one_takes_its_place(tmp_path):
+    # before: the video's copy was stored under the exact clip's id ("frames bit-exact"), and
+    # adding the exact clip later did nothing
+    exact = noise(11)
+    exact.save(tmp_path / "v.mp4")
+    copy = Clip.load(tmp_path / "v.mp4")
+    assert copy.id == exact.id and copy.lossy and not exact.lossy
+    store = Store(tmp_path / "p")
+    store.add(copy)
+    assert store.load_clip(exact.id).lossy                          # said, not passed off as exact
+    store.add(exact)
+    again = store.load_clip(exact.id)
+    assert np.array_equal(again.frames, exact.frames) and not again.lossy
+    store.add(copy)                                                 # a copy never replaces them
+    assert np.array_equal(store.load_clip(exact.id).frames, exact.frames)
+
+
+def test_a_project_folders_video_loads_with_its_parent(tmp_path):
+    # before: Clip.load read only a sidecar's "parent_id"; the project's record says "parent"
+    parent = noise(1)
+    child = noise(2, parent=parent)
+    store = Store(tmp_path / "p")
+    store.add(child)
+    loaded = Clip.load(store.clips_dir / f"{child.id}.mp4")
+    assert loaded.parent_id == parent.id and loaded.id == child.id
+
+
+def test_a_damaged_sidecar_provenance_is_refused_by_name(tmp_path):
+    noise(3).save(tmp_path / "v.mp4")
+    side = tmp_path / "v.json"
+    side.write_text(json.dumps({**json.loads(side.read_text()), "provenance": [1, 2]}))
+    with pytest.raises(InvalidInput) as err:
+        Clip.load(tmp_path / "v.mp4")
+    assert err.value.field == "path" and "provenance is an object, not list" in str(err.value)
+
+
+def test_a_soundtrack_set_on_an_autosaved_sequence_is_saved_and_undone_when_refused(tmp_path):
+    # before: it was written only with the next edit, and saved over another writer's
+    import wave
+
+    from runway_nb.errors import SequenceChanged
+
+    wav = tmp_path / "music.wav"
+    with wave.open(str(wav), "wb") as w:
+        w.setnchannels(1), w.setsampwidth(2), w.setframerate(8000)
+        w.writeframes(np.zeros(8000, "<i2").tobytes())
+    store = Store(tmp_path / "p")
+    mine = Sequence([noise(1)]).autosave(store, "film")
+    mine.soundtrack = wav
+    assert Store(tmp_path / "p").load_sequence("film").soundtrack == wav
+    theirs = store.load_sequence("film").autosave(store, "film", version=store.sequence_version("film"))
+    theirs += noise(2)
+    with pytest.raises(SequenceChanged):
+        mine.soundtrack = None
+    assert mine.soundtrack == wav and store.load_sequence("film").soundtrack == wav

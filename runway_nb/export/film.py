@@ -354,7 +354,15 @@ def _replay(rec: dict, get, load_engine):
         return _slice(get(pid), prov.get("sliced"), f"clips[{cid!r}].provenance.sliced")
     if rec.get("shot") is None:
         raise InvalidInput(f"clips[{cid!r}].shot", None, "is needed to re-render this clip")
+    if pid is None and prov.get("image") is not None:
+        picture = prov["image"].get("name", "a picture") if isinstance(prov["image"], dict) else "a picture"
+        raise InvalidInput(f"clips[{cid!r}].provenance.image", picture,
+                           "is what this image→video clip was made from, and is not in the film: its "
+                           "Shot alone cannot re-make it", _KEEP_ITS_FRAMES)
     shot = Shot.from_dict(rec["shot"])
+    if pid is None and shot.parent is not None:
+        raise InvalidInput(f"clips[{cid!r}].parent", None, f"is needed: its Shot continues clip "
+                           f"{shot.parent}, which the film does not record", _KEEP_ITS_FRAMES)
     if load_engine is None:
         from ..engines.registry import find_or_load_engine
 
@@ -380,10 +388,31 @@ def _replay(rec: dict, get, load_engine):
         if shot.parent == pid:       # an extension: continue from the parent's last frames
             from ..ops.extend import continue_clip
 
-            return continue_clip(parent, shot, load_engine(shot.engine), progress=False)
+            return _as_recorded(continue_clip(parent, shot, load_engine(shot.engine), progress=False), rec)
         raise InvalidInput(f"clips[{cid!r}].provenance", prov, "must say how the clip was made from "
                            f"its parent {pid} (extended, upscaled, interpolated or sliced)")
-    return load_engine(shot.engine).render(shot, progress=False)
+    return _as_recorded(load_engine(shot.engine).render(shot, progress=False), rec)
+
+
+_KEEP_ITS_FRAMES = ("Keep the clip's video beside the film (Sequence.save writes it) or the clip in "
+                    "the project's store, where its frames are found without re-rendering.")
+
+
+def _as_recorded(clip, rec: dict):
+    """A clip re-made from its Shot, as the film recorded it: one re-timed after it was
+    rendered (rn.Clip(clip.frames, fps=16, shot=clip.shot): the same frames played at
+    another rate) is re-timed the same way; one whose frame count its Shot does not make
+    (its frames were changed after rendering) is refused by name, not put in silently."""
+    from ..clip import Clip
+
+    cid, made = rec["id"], len(clip.frames)
+    if rec.get("frames") not in (None, made):
+        raise InvalidInput(f"clips[{cid!r}].frames", rec["frames"], f"is not what its Shot makes ({made} "
+                           "frames): the clip was changed after it was rendered", _KEEP_ITS_FRAMES)
+    if rec.get("fps") not in (None, clip.fps):
+        return Clip(clip.frames, fps=float(rec["fps"]), shot=clip.shot, parent=clip.parent,
+                    provenance=rec.get("provenance") or {})
+    return clip
 
 
 def _slice(parent, cut, field: str):
