@@ -44,17 +44,23 @@ def __getattr__(name):
 
 
 def parse_size(size, field: str = "size") -> tuple[int, int] | None:
-    """'64x64', '64×64', (64, 64) or None -> (width, height)."""
+    """'64x64', '64×64', (64, 64) or None -> (width, height), each 1 … 8192."""
+    import numbers
+
     if size is None:
         return None
+    wh = None
     if isinstance(size, str):
         parts = size.lower().replace("×", "x").split("x")
         if len(parts) == 2 and all(p.strip().isdigit() for p in parts):
-            return int(parts[0]), int(parts[1])
+            wh = int(parts[0]), int(parts[1])
     elif isinstance(size, (tuple, list)) and len(size) == 2 and all(
-            isinstance(v, int) and not isinstance(v, bool) for v in size):
-        return int(size[0]), int(size[1])
-    raise InvalidInput(field, size, "must be WIDTHxHEIGHT, e.g. '64x64', or a (width, height) pair")
+            isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in size):   # numpy's too
+        wh = int(size[0]), int(size[1])
+    if wh is None or not all(1 <= v <= 8192 for v in wh):
+        raise InvalidInput(field, size, "must be WIDTHxHEIGHT, e.g. '64x64', or a (width, height) pair, "
+                                        "each from 1 to 8192 pixels")
+    return wh
 
 
 def generate(prompt: str, *, engine="tiny", seconds=None, frames=None, fps=None, size=None, seed=None,

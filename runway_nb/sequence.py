@@ -66,6 +66,10 @@ def as_transition(kind, seconds=None, default: Transition | None = None) -> Tran
     if isinstance(kind, Transition):
         return kind if seconds is None else replace(kind, seconds=seconds)
     if isinstance(kind, dict):
+        unknown = sorted(set(kind) - {"kind", "seconds"}, key=str)
+        if unknown:
+            raise InvalidInput(f"transition.{unknown[0]}", kind[unknown[0]],
+                               "is not a transition's setting: a dict has 'kind' and 'seconds'")
         return Transition(**kind)
     if kind is None:
         kind = default.kind if default else "cut"
@@ -129,6 +133,10 @@ class Sequence:
         self._soundtrack: Path | None = None
         self._autosave = None          # (store, name) once `autosave` is called
         self._version = None           # the store's version of `name` this sequence is
+        from .clip import Clip
+
+        if isinstance(clips, Clip):    # Sequence(clip): one clip, not one entry per frame of it
+            clips = (clips,)
         self._commit(tuple(self._clip_entry(c, f"clips[{i}]") for i, c in enumerate(clips)))
         if soundtrack is not None:
             self.soundtrack = soundtrack
@@ -180,7 +188,12 @@ class Sequence:
                 raise InvalidInput("soundtrack", str(path), "must be an existing file",
                                    f"No file at {p.resolve()}.")
             path = p
-        self._soundtrack = path
+        before, self._soundtrack = self._soundtrack, path
+        try:
+            self._commit(self._entries)   # an autosaved sequence saves it, as any other edit
+        except BaseException:
+            self._soundtrack = before
+            raise
 
     def format(self) -> tuple[int, int, float] | None:
         """(width, height, fps) of the film, or None while it has no clip to set it."""

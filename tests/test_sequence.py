@@ -206,16 +206,18 @@ def _tone(wav):
     return wav
 
 
-def test_soundtrack_is_muxed_into_the_mp4(tmp_path):
+@pytest.mark.parametrize("suffix, video, audio", [(".mp4", "h264", "aac"), (".webm", "vp9", "vorbis")])
+def test_soundtrack_is_muxed_into_the_video(tmp_path, suffix, video, audio):
+    # before: a .webm with a soundtrack raised moviepy's "audio_codec … unknown"
     wav = _tone(tmp_path / "music.wav")
     seq = Sequence([solid(40), solid(80)], soundtrack=wav)
-    out = seq.save(tmp_path / "film.mp4")
+    out = seq.save(tmp_path / f"film{suffix}")
     probe = _probe(out)
-    assert "Audio:" in probe.stderr and "Video: h264" in probe.stderr and "yuv420p" in probe.stderr
+    assert f"Audio: {audio}" in probe.stderr and f"Video: {video}" in probe.stderr and "yuv420p" in probe.stderr
     assert len(read_video(out)[0]) == 16
     assert json.loads((tmp_path / "film.json").read_text())["sequence"]["soundtrack"] == "music.wav"
     # written through a temp file like a silent export: nothing else is left in the folder
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["film.json", "film.mp4", "music.wav"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["film.json", f"film{suffix}", "music.wav"]
 
 
 def test_a_soundtrack_gone_or_unreadable_at_export_is_named_and_the_earlier_export_kept(tmp_path, monkeypatch):
@@ -423,3 +425,84 @@ def _probe(path) -> subprocess.CompletedProcess:
     # ffmpeg exits 1 when given no output file: that is expected, hence check=False
     return subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(path)],
                           capture_output=True, text=True, check=False)
+
+
+# ---- a film re-rendered from Shots: the clips it recorded, or a refusal by name -----------
+def _rerendered(seq, tmp_path):
+    seq.save(tmp_path / "film.json")
+    return load_film(tmp_path / "film.json").to_sequence(render=True, load_engine=lambda _: SeedEngine())
+
+
+def test_a_re_timed_clip_re_renders_re_timed(tmp_path):
+    # before: rendered at its Shot's 8 fps, the film's 0.5-s clip came back as 1 s
+    a = SeedEngine().render(Shot("ramp", seed=3))
+    fast = Clip(a.frames, fps=16, shot=a.shot)
+    again = _rerendered(Sequence([fast]), tmp_path)
+    assert again.clips[0].fps == 16 and again.clips[0].id == fast.id
+    assert np.array_equal(again.frames(), Sequence([fast]).frames())
+
+
+def test_a_clip_whose_frames_its_shot_does_not_make_is_refused_by_name(tmp_path):
+    a = SeedEngine().render(Shot("ramp", seed=3))
+    cut = Clip(a.frames[:5], fps=8, shot=a.shot)               # frames dropped by hand, no slice recorded
+    with pytest.raises(InvalidInput) as err:
+        _rerendered(Sequence([cut]), tmp_path)
+    assert err.value.field == f"clips[{cut.id!r}].frames"
+    assert "makes (8 frames)" in str(err.value)
+
+
+def test_an_image_to_video_clip_is_refused_not_re_made_from_text(tmp_path):
+    # before: re-made as plain text→video, another clip with no word said
+    a = SeedEngine().render(Shot("ramp", seed=3))
+    from_picture = Clip(a.frames, fps=8, shot=a.shot, provenance={"image": {"name": "photo.png"}})
+    with pytest.raises(InvalidInput) as err:
+        _rerendered(Sequence([from_picture]), tmp_path)
+    assert err.value.field.endswith(".provenance.image") and "photo.png" in str(err.value)
+
+
+def test_an_extension_whose_parent_the_film_lacks_is_refused_by_name(tmp_path):
+    a = SeedEngine().render(Shot("ramp", seed=3))
+    orphan = Clip(a.frames, fps=8, shot=a.shot.replace(parent="0123456789ab"))
+    with pytest.raises(InvalidInput) as err:
+        _rerendered(Sequence([orphan]), tmp_path)
+    assert err.value.field == f"clips[{orphan.id!r}].parent" and "0123456789ab" in str(err.value)
+
+
+def test_a_clip_given_alone_is_one_entry_not_one_per_frame():
+    a = solid(40)
+    assert len(Sequence(a)) == 1 and Sequence(a).clips == (a,)
+
+
+@pytest.mark.parametrize("size", ["0x0", (-64, 64), (64, 0), "9000x64"])
+def test_a_film_size_of_no_pixels_or_past_the_limit_is_refused_by_name(size):
+    # before: '0x0' was taken, and its .mp4 export "succeeded" with an empty file
+    with pytest.raises(InvalidInput) as err:
+        Sequence(size=size, conform=True)
+    assert err.value.field == "size" and "1 to 8192" in str(err.value)
+
+
+def test_an_unknown_transition_setting_is_refused_by_name():
+    seq = Sequence([solid(40), solid(80)])
+    with pytest.raises(InvalidInput) as err:
+        seq.transition = {"kind": "crossfade", "x": 1}
+    assert err.value.field == "transition.x" and seq.transition.kind == "cut"
+
+
+@pytest.mark.parametrize("name", ["film.mp4", "film.gif"])
+def test_a_folder_where_the_export_goes_is_refused_before_rendering(tmp_path, name, monkeypatch):
+    # before: IsADirectoryError, after the film was rendered and encoded
+    (tmp_path / name).mkdir()
+    seq = Sequence([solid(40)])
+    monkeypatch.setattr(seq, "frames", lambda: pytest.fail("rendered before the path was checked"))
+    with pytest.raises(InvalidInput, match="must not name a folder"):
+        seq.save(tmp_path / name)
+    with pytest.raises(InvalidInput, match="must not name a folder"):
+        solid(40).save(tmp_path / name)
+
+
+def test_a_file_where_an_otio_puts_its_media_folder_is_refused_by_name(tmp_path):
+    (tmp_path / "film_media").write_text("mine")
+    with pytest.raises(InvalidInput) as err:
+        Sequence([solid(40)]).save(tmp_path / "film.otio")
+    assert "film_media" in str(err.value) and (tmp_path / "film_media").read_text() == "mine"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["film_media"]

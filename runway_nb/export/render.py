@@ -146,6 +146,14 @@ def check_export_path(path) -> Path:
     if not folder.is_dir():
         raise InvalidInput("path", str(path), f"must be in an existing folder; {folder} does not exist",
                            f"Create it first: os.makedirs({str(folder)!r}).")
+    # found now, not after the film is rendered and encoded: a folder where the file (or an
+    # .otio's media folder) would go
+    if path.is_dir():
+        raise InvalidInput("path", str(path), f"must not name a folder ({path} is one)")
+    media = path.with_name(f"{path.stem}_media")
+    if path.suffix.lower() == ".otio" and media.exists() and not media.is_dir():
+        raise InvalidInput("path", str(path), f"needs the folder {media.name} beside it for the clips' "
+                           "videos, and a file has that name", "Rename or move that file.")
     return path
 
 
@@ -211,14 +219,17 @@ def _write_with_sound(path: Path, frames: np.ndarray, fps: float, sound: Path, t
             audio = audio.subclipped(0, video.duration)
         webm = path.suffix.lower() == ".webm"
         params = ["-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2"]          # yuv420p needs even sizes
-        params += [] if webm else ["-movflags", "+faststart"]
+        # VP9 from RGB frames would be profile 1 (gbrp), which browsers do not all play
+        params += ["-pix_fmt", "yuv420p"] if webm else ["-movflags", "+faststart"]
         for key, value in tags.items():
             params += ["-metadata", f"{key}={value}"]
         with tempfile.TemporaryDirectory(dir=path.parent, prefix=f".{path.stem}.audio.") as scratch:
+            # WebM's sound is Vorbis: moviepy cannot name a scratch file for libopus (it raised
+            # "audio_codec … unknown"), and ffmpeg's Opus refuses a 44.1 kHz soundtrack
             video.with_audio(audio).write_videofile(
                 str(tmp), fps=fps, codec="libvpx-vp9" if webm else "libx264",
-                audio_codec="libopus" if webm else "aac", pixel_format="yuv420p", ffmpeg_params=params,
-                temp_audiofile_path=scratch, logger=None)
+                audio_codec="libvorbis" if webm else "aac", pixel_format="yuv420p", ffmpeg_params=params,
+                temp_audiofile=str(Path(scratch) / ("sound.ogg" if webm else "sound.m4a")), logger=None)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

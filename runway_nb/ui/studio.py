@@ -76,6 +76,24 @@ def _capabilities(engine):
     return engine.capabilities if engine is not None else Capabilities()
 
 
+def _provenance(entry) -> dict:
+    """How a clip or a gallery entry was made (clip.provenance, or its stored record's)."""
+    prov = getattr(entry, "provenance", None)
+    if prov is None:
+        prov = (getattr(entry, "record", None) or {}).get("provenance")
+    return prov if isinstance(prov, dict) else {}
+
+
+def _made_from(entry) -> tuple[str, str] | None:
+    """(what it is, the clip it came from) for an upscale, in-betweens or a cut of a clip."""
+    prov = _provenance(entry)
+    for key, how in (("upscaled_from", "an upscale"), ("interpolated_from", "in-betweens"),
+                     ("sliced_from", "a cut")):
+        if isinstance(prov.get(key), str):
+            return how, prov[key]
+    return None
+
+
 class Studio(RenderFeedback, widgets.VBox):
     """Prompt → settings → camera → Generate → live preview → player → gallery → sequence.
 
@@ -417,6 +435,15 @@ class Studio(RenderFeedback, widgets.VBox):
             self._say(f"Restored the settings of {name} (seed {shot.seed}, locked), but its engine "
                       f"{shot.engine!r} could not load, so Generate cannot re-make it until it "
                       f"does: {why}", "error")
+        elif _made_from(entry) is not None:
+            # an upscale, a cut or in-betweens carry the shot of the clip they were made from
+            how, source = _made_from(entry)
+            self._say(f"Restored the settings of {name} (seed {shot.seed}, locked), {how} of clip "
+                      f"{source}: Generate re-makes {source}, not this clip.", "ok")
+        elif isinstance(_provenance(entry).get("image"), dict):
+            picture = _provenance(entry)["image"].get("name") or "a picture"
+            self._say(f"Restored the settings of {name} (seed {shot.seed}, locked), which was made from "
+                      f"{picture}: Generate makes a clip from the text alone, not that one.", "ok")
         elif shot.parent is not None:
             # an extension's shot is its continuation only: Generate cannot re-make it alone
             self._say(f"Restored the settings of {name} (seed {shot.seed}, locked), which continues "

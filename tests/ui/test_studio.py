@@ -282,6 +282,17 @@ def test_gallery_click_restores_the_exact_settings_and_remakes_the_clip(preset_s
     np.testing.assert_array_equal(again.frames, original.frames)
 
 
+@pytest.mark.parametrize("derive, words", [(lambda c: c.upscale(2, "bicubic"), "an upscale of clip"),
+                                           (lambda c: c[2:6], "a cut of clip")])
+def test_restoring_a_clip_made_from_another_says_generate_re_makes_that_one(studio, derive, words):
+    # before: "Generate re-makes it exactly", where Generate makes the clip it came from
+    made = studio.generate(wait=True) and studio.clip
+    studio.restore(derive(made))
+    assert words in studio.message and f"Generate re-makes {made.id}, not this clip" in studio.message
+    studio.restore(made)
+    assert "Generate re-makes it exactly" in studio.message
+
+
 def test_a_new_studio_on_the_project_folder_shows_earlier_clips(studio, smoke_pipeline):
     made = studio.generate(wait=True) and studio.clip
     after_restart = Studio(engine=str(smoke_pipeline), store=Store(studio.store.path))
