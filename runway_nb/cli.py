@@ -31,7 +31,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .errors import EXIT_INTERRUPTED, EXIT_OK
+from .errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK
 VIDEO_SUFFIXES = (".mp4", ".webm", ".gif")
 STORE_HELP = ("also save the clip in this project folder, where the Studio's gallery and rn.Store "
               "find it (made if missing); with --store, -o may be left out")
@@ -406,6 +406,12 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)   # argparse itself exits 2 on a malformed command line
     try:
         return args.run(args)
+    except BrokenPipeError:             # `runway-nb engines --json | head`: the reader has stopped
+        try:                            # reading; nothing to say, and nothing left to flush at exit
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):   # no real stdout (captured): nothing to silence
+            pass
+        return EXIT_ERROR
     except (RunwayError, OSError) as exc:   # not allowed (2), or in the way: weights, a full disk (1)
         return say_failure("runway-nb", exc)
     except KeyboardInterrupt:

@@ -240,3 +240,15 @@ def test_a_disk_that_fills_while_writing_is_one_line_and_exit_1(smoke_pipeline, 
     err = capsys.readouterr().err.strip()
     assert err.startswith("runway-nb: error: No space left on device") and "Traceback" not in err
     assert list(tmp_path.iterdir()) == []          # the temp folder went too
+
+
+def test_a_reader_that_stops_reading_is_no_error_to_report(monkeypatch, capsys):
+    # before: `runway-nb engines --json | head -5` could end in "runway-nb: error: Broken pipe"
+    import runway_nb.cli as cli
+
+    def engines(args):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(cli, "_engines", engines)
+    assert cli.main(["engines", "--json"]) == 1
+    assert capsys.readouterr().err == ""

@@ -53,6 +53,7 @@ No torch import here: the engine is loaded (and torch with it) when the Studio i
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -195,6 +196,11 @@ class Studio(RenderFeedback, widgets.VBox):
         self._form_ready = False          # an engine's capabilities applied to the form once
         self._keep_engine = False         # the picker's options change: no engine switch
         self.store = self._open_store(store)
+        from ..sequence import Sequence
+
+        if sequence is not None and not isinstance(sequence, Sequence):
+            raise InvalidInput("sequence", sequence, "must be a runway_nb.Sequence, or None for the "
+                                                     "project's own (saved in the project folder)")
         self._sequence = sequence
         self._project_sequence_owned = sequence is None   # the project's "studio", made here
         self.renderer = Renderer(on_progress=self._on_progress, on_preview=self._on_preview,
@@ -693,8 +699,15 @@ class Studio(RenderFeedback, widgets.VBox):
         except RunwayError as exc:
             self._show_error(exc, prefix=f"{note + ' ' if note else ''}Not added to the sequence: ")
             return None
-        self._say(f"{note + ' ' if note else ''}Added {self.clip.id} to the sequence: {len(seq)} "
-                  f"clip{'s' * (len(seq) != 1)}, {seq.duration:.2f} s.", "ok")
+        added = (f"{note + ' ' if note else ''}Added {self.clip.id} to the sequence: {len(seq)} "
+                 f"clip{'s' * (len(seq) != 1)}, {seq.duration:.2f} s")
+        if self.store is not None and self._project_sequence_owned and seq._autosave is None:
+            # the project's cut could not be reloaded: this one is not saved, every add says so
+            self._say(f"{added}, kept in memory only (the project's sequence {self.SEQUENCE_NAME!r} "
+                      f"could not be reloaded, and is not saved over): studio.sequence.save('cut.json') "
+                      f"keeps it.", "warn")
+        else:
+            self._say(f"{added}.", "ok")
         return seq
 
     def _sync_gallery(self) -> None:
@@ -725,7 +738,12 @@ class Studio(RenderFeedback, widgets.VBox):
 
         if store is None:
             return Store()
-        return store if isinstance(store, Store) else Store(store)
+        if isinstance(store, Store):
+            return store
+        if not isinstance(store, (str, os.PathLike)):
+            raise InvalidInput("store", store, "must be a project folder (a path or rn.Store), None for "
+                                               "./runway_project, or False for none")
+        return Store(store)
 
     def __repr__(self) -> str:
         return (f"<Studio engine={self.engine_picker.value!r} state={self.renderer.state} "

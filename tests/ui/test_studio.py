@@ -391,7 +391,9 @@ def test_a_saved_sequence_that_cannot_be_reloaded_is_left_as_it_is(studio, smoke
     try:
         assert len(again.sequence) == 0 and "could not be reloaded" in again.message
         again.gallery.pick(studio.clip.id)
-        again.add_to_sequence()
+        for _ in range(2):                                 # every add says it is not saved
+            again.add_to_sequence()
+            assert "kept in memory only" in again.message  # (it said "Added …" in green)
         assert saved.read_bytes() == kept                  # never overwritten by the new one
     finally:
         again.close()
@@ -650,6 +652,15 @@ def test_every_part_carries_its_stable_css_class(studio):
 def test_unknown_camera_control_is_refused_in_words(smoke_pipeline):
     with pytest.raises(InvalidInput, match="camera.*'pad'.*'presets'"):
         Studio(engine=str(smoke_pipeline), store=False, camera="joystick")
+
+
+@pytest.mark.parametrize("kwargs, field", [({"store": 123}, "store"), ({"store": False, "sequence": "abc"},
+                                                                         "sequence")])
+def test_a_store_or_sequence_of_the_wrong_kind_is_refused_in_words(smoke_pipeline, kwargs, field):
+    # before: a TypeError from pathlib, or a string taken as the sequence until the first add
+    with pytest.raises(InvalidInput) as err:
+        Studio(engine=str(smoke_pipeline), **kwargs)
+    assert err.value.field == field
 
 
 class FakeEngine(Engine):
