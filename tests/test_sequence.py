@@ -506,3 +506,15 @@ def test_a_file_where_an_otio_puts_its_media_folder_is_refused_by_name(tmp_path)
         Sequence([solid(40)]).save(tmp_path / "film.otio")
     assert "film_media" in str(err.value) and (tmp_path / "film_media").read_text() == "mine"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["film_media"]
+
+
+def test_a_film_file_that_cannot_rebuild_a_clip_without_a_shot_says_so(tmp_path):
+    drawn = Clip(np.full((4, 32, 32, 3), 9, np.uint8), fps=8)
+    with pytest.warns(UserWarning, match=f"no Shot for clip {drawn.id}"):
+        Sequence([drawn, solid(40)]).save(tmp_path / "film.json")
+    Sequence([drawn]).save(tmp_path / "film.otio")               # its video is kept beside it
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Sequence([drawn]).save(tmp_path / "film.json")           # now linked: nothing to say

@@ -167,7 +167,17 @@ def save_sequence(seq, path, *, store=None, absolute_urls: bool = True) -> Path:
     sidecar = path.with_suffix(".json")
     film_links(sidecar)        # refuses, before any writing, a JSON there that is not a film's
     if suffix == ".json":
-        return save_film(seq, path, lookup=None if store is None else store._record)
+        save_film(seq, path, lookup=None if store is None else store._record)
+        lost = [c.id for c in seq.clips if c.shot is None and c.id not in film_links(path)]
+        if lost and store is None:
+            import warnings
+
+            warnings.warn(f"{path.name} records no Shot for clip{'s' * (len(lost) > 1)} {', '.join(lost)} "
+                          f"(made from frames, not rendered) and no video of it: the film cannot be "
+                          f"rebuilt from this file alone (runway-nb render, load_film). Save it as .mp4 or "
+                          f".otio, which keep each clip's video beside the film, or in a project "
+                          f"(rn.Store(DIR).save_sequence(name, seq)).", stacklevel=3)
+        return path
     if suffix == ".otio":
         from .otio import write_otio
 
