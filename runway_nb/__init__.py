@@ -83,9 +83,11 @@ def generate(prompt: str, *, engine="tiny", seconds=None, frames=None, fps=None,
     the engine is the one `rn.load_engine` gives for them (a dict of `cpu_offload`,
     `vae_slicing`, `vae_tiling`… as `engine_options`), loaded now unless one was loaded with
     exactly those settings."""
-    from .engines.registry import find_or_load_engine
+    from .engines.base import check_callbacks
+    from .engines.registry import find_or_load_engine, require_capability
 
     load = _load_arguments(engine, dtype, engine_options)
+    check_callbacks(on_step, cancel)
     wh = parse_size(size)
     shot = Shot(prompt=prompt, negative_prompt=negative_prompt or "", seed=seed, frames=frames,
                 seconds=seconds, fps=fps, width=None if wh is None else wh[0],
@@ -94,9 +96,10 @@ def generate(prompt: str, *, engine="tiny", seconds=None, frames=None, fps=None,
                 brushes=() if brushes is None else brushes,
                 motion_mode=motion_mode)
     if image is None:
-        return find_or_load_engine(engine, device, **load).render(shot, on_step=on_step, cancel=cancel,
-                                                                  progress=progress)
-    from .engines.registry import require_capability
+        require_capability(engine, "text_to_video")      # an image-only id, before it loads
+        eng = find_or_load_engine(engine, device, **load)
+        require_capability(eng, "text_to_video")         # a folder's or hub id's, once loaded
+        return eng.render(shot, on_step=on_step, cancel=cancel, progress=progress)
     from .image import fit, read_picture
 
     picture = read_picture(image)             # a bad picture is refused before an engine loads

@@ -79,8 +79,11 @@ def render_many(shots, executor: Executor | None = None, store=None, engine=None
                 progress: bool = True, cancel=None) -> list:
     """Render every shot; return their Clips in input order (see the module docs)."""
     # 1. Check everything before any work is sent anywhere.
+    from .engines.base import check_callbacks
+
     shots = _check_shots(shots)
     _check_executor(executor)
+    check_callbacks(cancel=cancel)
     store = _as_store(store)
     engine_ids = _engine_ids(shots, engine)
 

@@ -111,6 +111,11 @@ class Clip:
             frames = frames[None]
         provenance = {k: v for k, v in self.provenance.items() if k not in ("sliced", "sliced_from")}
         cut = _cut(index, len(self))
+        if cut is None or cut[2] != 1:
+            # every other frame of a ×2 clip, or any stepped cut, is no longer frames the engine
+            # made with in-betweens: played as they are (a re-timed clip), an extension goes on
+            # at the rate they play rather than skipping frames as for in-betweens
+            provenance.pop("interpolated", None)
         if cut is not None:
             provenance.update(sliced=dict(zip(("start", "stop", "step"), cut)), sliced_from=self.id)
         part = Clip(frames, self.fps, shot=self.shot, parent=self, provenance=provenance)
@@ -133,9 +138,19 @@ class Clip:
         (on engines that blend, the last few of these dissolve into the continuation: `blend=0`
         keeps them as they are). Without `engine=`, the engine that made the clip continues it:
         the one loaded (its device and options), else loaded now. Options: `context=`, `blend=`,
-        `guidance=`, `device=`, `on_step=`, `cancel=`, `progress=`."""
+        `guidance=`, `device=`, `dtype=`, `engine_options=`, `motion_mode=`, `on_step=`,
+        `cancel=`, `progress=` (see runway_nb.ops.extend.extend)."""
+        import inspect
+
         from .ops.extend import extend
 
+        allowed = [n for n, p in inspect.signature(extend).parameters.items() if p.kind == p.KEYWORD_ONLY]
+        unknown = sorted(set(kw) - set(allowed))
+        if unknown:      # not Python's bare "unexpected keyword argument"
+            raise InvalidInput(unknown[0], kw[unknown[0]], "is not an option of extend; its options are "
+                               + ", ".join(allowed),
+                               "A continuation renders with the clip's steps and a seed made from the clip's."
+                               if unknown[0] in ("steps", "seed") else None)
         return extend(self, seconds, prompt=prompt, camera=camera, engine=engine, **kw)
 
     def upscale(self, factor: int = 2, method: str = "auto") -> "Clip":

@@ -132,6 +132,26 @@ def test_a_virtual_camera_continuation_is_a_plain_cut_and_says_so(engine):
     assert len(cut) == len(clip) + 8
 
 
+def test_a_continuation_goes_on_with_the_clips_keyframed_move_not_from_its_start(engine):
+    # before: the parent's path was read again from its start at the first context frame,
+    # so a pan that had ended (and held) panned again after the join
+    from runway_nb.camera import CameraPath, Keyframe
+
+    path = CameraPath(keyframes=(Keyframe(0.0), Keyframe(1.0, truck=0.6)))      # 1 s of pan, then hold
+    clip = engine.render(rn.Shot("a green square", seed=2, steps=1, frames=16, camera=path,
+                                 camera_mode="virtual"), progress=False)
+    longer = clip.extend(1, progress=False)
+    k, new = longer.shot.context_frames, longer.shot.frames
+    read = longer.shot.camera.per_frame(k + new, 8)
+    want = path.per_frame(16 + new, 8)[16 - k:]
+    np.testing.assert_allclose(read[:, :2], want[:, :2] - want[0, :2], atol=1e-12)
+    assert np.all(read[:, 0] == 0)                                      # held: no pan after the join
+    # a preset (one speed) is the same at any time: recorded as it was
+    pan = engine.render(rn.Shot("a green square", seed=2, steps=1, frames=16, camera="pan_left"),
+                        progress=False)
+    assert pan.extend(1, progress=False).shot.camera == pan.shot.camera
+
+
 def test_continuations_are_guided_as_the_engine_says_unless_asked(engine):
     clip = engine.render(rn.Shot("a green square moving left", seed=2, steps=1, frames=8), progress=False)
     assert clip.shot.guidance == 4.0
@@ -247,3 +267,44 @@ def test_a_re_timed_clip_goes_on_at_the_rate_it_plays(engine):
         assert longer.fps == fps and len(longer) == 8 + fps and longer.shot.frames == fps
         assert "interpolated" not in longer.provenance
         np.testing.assert_array_equal(longer.frames[:8], clip.frames)
+
+
+def test_every_other_frame_of_an_interpolated_clip_goes_on_as_the_re_timed_clip_it_is(engine):
+    # before: the cut kept the "interpolated" record, so its extension skipped frames for
+    # in-betweens it no longer had and moved at half speed
+    clip = engine.render(rn.Shot("a blue square moving left on a desert", seed=8, steps=1, frames=8),
+                         progress=False)
+    every_other = clip.interpolate(2)[::2]
+    np.testing.assert_array_equal(every_other.frames, clip.frames)
+    assert "interpolated" not in every_other.provenance
+    assert "interpolated" in clip.interpolate(2)[2:9].provenance          # in-betweens still there
+    longer = every_other.extend(1, blend=0, progress=False)
+    same = rn.Clip(clip.frames, 16, shot=clip.shot).extend(1, blend=0, progress=False)
+    np.testing.assert_array_equal(longer.frames, same.frames)
+
+
+def test_a_clip_made_with_the_models_own_motion_goes_on_with_it(engine):
+    # before: the continuation was always "auto" (a planned motion), with no way to say otherwise
+    clip = engine.render(rn.Shot("a red ball bouncing on a green field", seed=7, steps=1, frames=8,
+                                 motion_mode="native"), progress=False)
+    assert clip.extend(0.5, progress=False).shot.motion_mode == "native"
+    assert clip.extend(0.5, motion_mode="planned", progress=False).shot.motion_mode == "planned"
+    with pytest.raises(rn.InvalidInput) as err:
+        clip.extend(0.5, steps=3)                                       # not Python's TypeError
+    assert err.value.field == "steps" and "motion_mode" in str(err.value)
+
+
+@pytest.mark.parametrize("kwargs, field", [({"on_step": 5}, "on_step"), ({"cancel": "yes"}, "cancel")])
+def test_a_step_callback_or_cancel_that_cannot_be_used_is_refused_by_name(engine, kwargs, field, monkeypatch):
+    # before: "'int' object is not callable" from inside the first denoising step
+    clip = engine.render(rn.Shot("a red ball", seed=7, steps=1, frames=8), progress=False)
+    monkeypatch.setattr(type(engine), "_render", lambda *a, **k: pytest.fail("rendered"))
+    for call in (lambda: rn.generate("a red ball", frames=8, progress=False, **kwargs),
+                 lambda: clip.extend(0.5, progress=False, **kwargs),
+                 lambda: engine.render(rn.Shot("a red ball"), progress=False, **kwargs)):
+        with pytest.raises(rn.InvalidInput) as err:
+            call()
+        assert err.value.field == field
+    if field == "cancel":
+        with pytest.raises(rn.InvalidInput):
+            rn.render_many([rn.Shot("a red ball")], cancel="yes", progress=False)

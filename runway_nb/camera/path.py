@@ -393,6 +393,28 @@ class CameraPath:
                     for j in _schedule.bends(track, _schedule.PATH_TOLERANCE))
         return cls(keyframes=kfs, after_last="continue", label=label)
 
+    def from_time(self, start: float, n_frames: int, fps: float) -> CameraPath:
+        """The move as it goes on from `start` seconds in, over n_frames at fps: the path a
+        continuation follows whose first frame is the clip's frame at `start` (engines read
+        a path from its frame 0). A constant-speed path (a preset, a drift) is the same at
+        any time and comes back as it is; any other is read at those frames and kept as
+        keyframes where it bends (linear between: exact at every frame), going on after the
+        last with the last frames' speed, as the path itself does or holds there."""
+        start = float(_number("start", start, low=0))
+        if start == 0 or (len(self.keyframes) == 1 and self.deforum is None):
+            return self
+        n = int(_number("n_frames", n_frames, low=1, high=1_000_000, integer=True))
+        fps = _number("fps", fps, low=0, low_inclusive=False)
+        t = start + np.arange(max(n, 2), dtype=np.float64) / fps
+        covered = self.covering(math.ceil(t[-1] * fps - 1e-9) + 1, fps)
+        track = covered._positions(t) - covered._positions(t[:1])          # log-zoom in column 5
+        track[np.abs(track) < _schedule.PATH_TOLERANCE] = 0.0
+        kfs = tuple(Keyframe(j / fps, *(float(v) for v in track[j, :5]), zoom=math.exp(track[j, 5]))
+                    for j in _schedule.bends(track, _schedule.PATH_TOLERANCE))
+        base = self.label or replace(self, strength=1.0).describe()
+        return CameraPath(keyframes=kfs, strength=self.strength, after_last="continue",
+                          label=f"{base} (from {start:g} s)")
+
     def with_strength(self, strength: float) -> CameraPath:
         return replace(self, strength=strength)
 

@@ -68,6 +68,17 @@ class StepInfo:
     extra: dict = field(default_factory=dict)
 
 
+def check_callbacks(on_step=None, cancel=None) -> None:
+    """Refuse, by name, an `on_step` that cannot be called or a `cancel` that is neither a
+    flag (an object with is_set(), e.g. threading.Event) nor a function: found before any
+    work, not as Python's "'int' object is not callable" from inside the first step."""
+    if on_step is not None and not callable(on_step):
+        raise InvalidInput("on_step", on_step, "must be a function called with each step's StepInfo, or None")
+    if cancel is not None and not (hasattr(cancel, "is_set") or callable(cancel)):
+        raise InvalidInput("cancel", cancel, "must be a threading.Event (or anything with is_set()), a "
+                                             "function returning True to stop, or None")
+
+
 def cancel_requested(cancel) -> bool:
     if cancel is None:
         return False
@@ -242,6 +253,7 @@ class Engine(ABC):
 
         if not isinstance(shot, Shot):
             raise InvalidInput("shot", shot, "must be a runway_nb.Shot")
+        check_callbacks(on_step, cancel)
         given = 0 if init_frames is None else (1 if np.ndim(init_frames) == 3 else len(init_frames))
         shot = self.resolve(shot, given)
         if init_frames is not None:
@@ -356,6 +368,8 @@ class Engine(ABC):
         dropping the model under it killed it mid-step and freed nothing until it ended. The
         wait is said in a warning; Cancel the render to unload sooner. From inside the
         engine's own render (a step callback) it is refused: that render could never end."""
+        if self.unloaded:                 # a second unload: nothing left to let go of
+            return
         self._check_unload_here()
         lock = self._render_lock
         if not lock.acquire(blocking=False):

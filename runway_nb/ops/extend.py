@@ -37,7 +37,7 @@ def continuation_seed(seed: int, frames_so_far: int) -> int:
 def extend(clip, seconds: float, prompt: str | None = None, camera=None, engine=None, *,
            context: int | None = None, blend: int | None = None, guidance: float | None = None,
            device: str | None = None, dtype=None, engine_options: dict | None = None,
-           on_step=None, cancel=None, progress: bool = True):
+           motion_mode: str | None = None, on_step=None, cancel=None, progress: bool = True):
     """`context`: how many of the clip's last frames condition the new ones (default: the
     engine's choice, `engine.context`; the tiny engine takes 1 to 8, ltx r·k + 1 frames —
     others are rounded down —, cogvideox-i2v and wan-i2v only 1: more are refused; the
@@ -49,16 +49,22 @@ def extend(clip, seconds: float, prompt: str | None = None, camera=None, engine=
     memory options the clip's provenance records, where several are loaded), else loaded now.
     `device`: where an engine is loaded (default "cpu"); given, only an engine loaded on that
     device continues the clip. `dtype`, `engine_options`: given, the engine is the one
-    `rn.load_engine` gives for them (the one loaded with them, or loaded now)."""
+    `rn.load_engine` gives for them (the one loaded with them, or loaded now). `motion_mode`:
+    as `rn.generate`'s (default: "native" when the clip was made so, the model's own motion
+    going on, else "auto": a planning engine goes on with the prompt's motion)."""
+    from ..engines.base import check_callbacks
+
+    check_callbacks(on_step, cancel)             # before an engine loads
     shot, eng = plan_extension(clip, seconds, prompt=prompt, camera=camera, engine=engine,
                                context=context, blend=blend, guidance=guidance, device=device,
-                               dtype=dtype, engine_options=engine_options)
+                               dtype=dtype, engine_options=engine_options, motion_mode=motion_mode)
     return continue_clip(clip, shot, eng, on_step=on_step, cancel=cancel, progress=progress)
 
 
 def plan_extension(clip, seconds: float, prompt: str | None = None, camera=None, engine=None, *,
                    context: int | None = None, blend: int | None = None, guidance: float | None = None,
-                   device: str | None = None, dtype=None, engine_options: dict | None = None):
+                   device: str | None = None, dtype=None, engine_options: dict | None = None,
+                   motion_mode: str | None = None):
     """Check an extension and write its Shot, rendering nothing: -> (shot, engine). Bad
     input is refused here, so a caller that renders later (the Studio's worker) can
     refuse it before starting. The arguments are `extend`'s."""
@@ -107,6 +113,13 @@ def plan_extension(clip, seconds: float, prompt: str | None = None, camera=None,
     if guidance is None:
         guidance = getattr(eng, "extend_guidance", None) or clip.shot.guidance
     new_frames = max(1, round(seconds * clip.fps / step))          # at the engine's fps
+    if camera is None and clip.shot.camera is not None:
+        # the clip's own move goes on: the engine reads a path from the continuation's first
+        # frame, the clip's frame where the context starts, so the path is read from there
+        # (read from its start, a keyframed move began again after the join)
+        fps = clip.shot.fps or clip.fps / step
+        made = (len(clip) - 1) // step + 1
+        camera = clip.shot.camera.from_time((made - context) / fps, context + new_frames, fps)
     shot = clip.shot.replace(
         prompt=clip.shot.prompt if prompt is None else prompt,
         camera=clip.shot.camera if camera is None else camera,
@@ -117,8 +130,10 @@ def plan_extension(clip, seconds: float, prompt: str | None = None, camera=None,
         # (counted in the frames the engine made: interpolating before or after extending
         # gives the same new frames)
         # the engine decides again (auto): a planning engine goes on with the prompt's motion
-        # from where the clip's last frames show the object
-        motion_mode="auto",
+        # from where the clip's last frames show the object; a clip made with the model's own
+        # motion ("native", planning turned off) goes on with it
+        motion_mode=motion_mode if motion_mode is not None else (
+            "native" if clip.shot.motion_mode == "native" else "auto"),
         blend_frames=int(blend), guidance=guidance)
     eng.resolve(shot)      # refused now, not on the worker: e.g. more new frames than one call adds
     return shot, eng

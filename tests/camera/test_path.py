@@ -345,3 +345,28 @@ def test_a_path_that_continues_is_refused_past_the_clip_unless_it_is_a_deforum_r
         assert run.keyframes[-1].time > 1
         run.check_over(8, 8)
         CameraPath.from_dict(json.loads(json.dumps(run.to_dict()))).check_over(8, 8)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.floats(0.0, 3.0), st.integers(2, 40), st.sampled_from(sorted(EASINGS)), st.sampled_from(["hold", "continue"]),
+       st.floats(0.2, 2.0))
+def test_a_path_read_from_a_later_time_gives_the_same_frames_from_there(start_frame, n, easing, after, strength):
+    """from_time(t) is what a continuation follows: its frame k is the path's frame
+    t·fps + k, relative to the frame at t — for any easing, drift and after-last rule."""
+    fps = 8.0
+    start = round(start_frame * fps) / fps
+    path = CameraPath(keyframes=(Keyframe(0.0), Keyframe(0.75, truck=0.4, roll=10, easing=easing),
+                                 Keyframe(2.0, pan=-0.3, tilt=0.2, zoom=1.3, easing=easing)),
+                      speed=Speed(pedestal=0.05), after_last=after, strength=strength)
+    later = path.from_time(start, n, fps)
+    whole = path.per_frame_axes(int(start * fps) + n, fps)[int(start * fps):]
+    want = whole.copy()
+    want[:, :5] -= whole[0, :5]
+    want[:, 5] /= whole[0, 5]
+    np.testing.assert_allclose(later.per_frame_axes(n, fps), want, rtol=1e-9, atol=1e-9)
+    assert CameraPath.from_dict(json.loads(json.dumps(later.to_dict()))) == later
+
+
+def test_a_constant_speed_path_read_later_is_itself():
+    path = CameraPath.preset("pan_left", 1.5)
+    assert path.from_time(1.25, 16, 8) is path
