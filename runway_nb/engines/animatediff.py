@@ -18,6 +18,9 @@ Latents: 4 channels, 8× smaller in space, one latent frame per video frame.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from ..errors import InvalidInput, MissingDependency, WeightsError
 from . import hub
 from .diffusers_base import DiffusersEngine, ImageVaeLatents, PipelineCall
@@ -55,6 +58,13 @@ class AnimateDiffEngine(ImageVaeLatents, DiffusersEngine):
         if unknown:
             raise InvalidInput("motion_loras", unknown[0], "must map camera presets to LoRA sources; "
                                f"presets: {', '.join(MOTION_LORAS)}")
+        for name, source in (motion_loras or {}).items():
+            # a folder that is there, or a hub id: found now, not as diffusers' offline error
+            # ("you must specify a `weight_name`") at the first render that needs it
+            if not isinstance(source, (str, os.PathLike)) or not (
+                    Path(source).expanduser().is_dir() or hub.looks_like_hub_id(str(source))):
+                raise InvalidInput(f"motion_loras[{name!r}]", source, "must be a MotionLoRA: a folder "
+                                   "that exists or a hub id such as 'guoyww/animatediff-motion-lora-zoom-in'")
         self.motion_adapter = motion_adapter
         self.motion_loras = {**MOTION_LORAS, **(motion_loras or {})}
         self._loaded_loras: set[str] = set()

@@ -53,7 +53,7 @@ from .base import Capabilities, Engine, StepInfo, cancel_requested, extend_in_st
 from .diffusers_camera import DiffusersCamera
 from .diffusers_camera import warp_available as warp_available   # re-exported (was defined here)
 from .preview import LatentPreview, preview_size, video_frame_index
-from .sidecar import SIDECAR, read_sidecar
+from .sidecar import SIDECAR, fit_defaults, read_sidecar
 from .x0 import X0Tap
 
 DTYPES = {"float32": torch.float32, "fp32": torch.float32, "float16": torch.float16,
@@ -429,7 +429,8 @@ class DiffusersEngine(DiffusersCamera, Engine):
         return self.pipe.vae.encode(x).latent_dist.mean
 
     def _drop_weights(self) -> None:
-        remove = getattr(getattr(self, "pipe", None), "remove_all_hooks", None)
+        # from __dict__: an unloaded engine's `pipe` attribute raises WeightsError, not AttributeError
+        remove = getattr(self.__dict__.get("pipe"), "remove_all_hooks", None)
         if remove is not None:             # cpu_offload's hooks hold the models too
             try:
                 remove()
@@ -462,7 +463,8 @@ class DiffusersEngine(DiffusersCamera, Engine):
         fields.update(self.known_checkpoints.get(self.source, {}))
         sidecar = self._sidecar()
         if sidecar is not None and sidecar.is_file():
-            fields.update(read_sidecar(sidecar))
+            given = read_sidecar(sidecar)
+            fields = fit_defaults({**fields, **given}, given, sidecar)
         return fields
 
     def _sidecar(self) -> Path | None:

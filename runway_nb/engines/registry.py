@@ -201,11 +201,15 @@ def engines_that(capability: str) -> list[str]:
 
 _CANNOT = {"extend": ("cannot extend clips", "Extend with an engine that can: {} (e.g. engine='tiny')."),
            "image_to_video": ("makes video from text only: it cannot start from an image",
-                              "Start from an image with an engine that can: {}; or leave image out.")}
+                              "Start from an image with an engine that can: {}; or leave image out."),
+           "text_to_video": ("makes video from an image only: it needs image=",
+                             "Give it a picture (image='photo.png'), or make video from text with an "
+                             "engine that can: {}.")}
 
 
 def require_capability(engine, capability: str) -> None:
-    """Refuse, by name, an engine that cannot do `capability` ("extend" or "image_to_video"),
+    """Refuse, by name, an engine that cannot do `capability` ("extend", "image_to_video" or
+    "text_to_video"),
     naming the engines that can. An engine id is judged by its documented capabilities, so
     this runs before any weights load (a notebook would download gigabytes to be refused);
     a folder or hub id passes here and is checked again once loaded."""
@@ -325,8 +329,9 @@ def load_engine(name_or_path: str | Path = "tiny", device: str = "cpu", dtype=No
         entry, source, name = _find_entry(str(name_or_path), ids)
         _check_options(entry, options)
         key = _cache_key(entry, name, source, device, dtype, options)
-        if key in _CACHE:
+        if key in _CACHE and not _CACHE[key].unloaded:
             return _CACHE[key]
+        _CACHE.pop(key, None)         # engine.unload() called on it directly: loaded afresh below
         if source is None:
             engine = entry.factory(device=device, dtype=dtype, **options)
         else:
@@ -390,8 +395,8 @@ def _not_a_pipeline(folder: Path) -> str:
 def loaded_engines() -> list[Engine]:
     """The engines `load_engine` holds in memory now, each once, oldest first: what
     `unload_engine()` would free (`rn.loaded_engines()` before loading another big model)."""
-    with _LOCK:
-        return list({id(e): e for e in _CACHE.values()}.values())
+    with _LOCK:       # not one whose engine.unload() was called directly: it holds nothing
+        return list({id(e): e for e in _CACHE.values() if not e.unloaded}.values())
 
 
 # what a clip's provenance records of the engine's settings (DiffusersEngine.provenance)
@@ -483,7 +488,7 @@ def unload_engine(engine_or_id=None) -> int:
             engine._check_unload_here()
         for key in [k for k, e in _CACHE.items() if any(e is d for d in doomed)]:
             del _CACHE[key]
-    count = len(doomed)
+    count = sum(not engine.unloaded for engine in doomed)    # one unloaded before: nothing freed now
     for engine in doomed:
         engine.unload()
     del doomed[:], engine_or_id      # no reference of ours keeps a model alive

@@ -500,6 +500,14 @@ def test_auto_follows_a_preset_by_warp_without_peft(tiny_pipelines, monkeypatch)
                    progress=False)
 
 
+@pytest.mark.parametrize("source", ["/nonexistent/lora", 5])
+def test_a_motion_lora_that_is_neither_a_folder_nor_a_hub_id_is_refused_when_loading(tiny_pipelines, source):
+    # before: taken, then "auto" picked it and diffusers' offline error came at the render
+    with pytest.raises(InvalidInput) as err:
+        _load(tiny_pipelines, "animatediff", motion_loras={"zoom_in": source})
+    assert err.value.field == "motion_loras['zoom_in']" and "a folder that exists or a hub id" in str(err.value)
+
+
 # ---- memory options -----------------------------------------------------------------------------
 def test_vae_slicing_and_tiling_are_plain_options(tiny_pipelines):
     plain = _load(tiny_pipelines, "cogvideox")

@@ -151,6 +151,24 @@ def test_an_engine_id_that_cannot_start_from_a_picture_is_refused_before_it_load
     assert "tiny, cogvideox-i2v, ltx, wan-i2v" in str(err.value)
 
 
+@pytest.mark.parametrize("engine_id", ["cogvideox-i2v", "wan-i2v"])
+def test_an_image_only_engine_id_without_a_picture_is_refused_before_it_loads(engine_id, monkeypatch):
+    # before: the whole checkpoint loaded (online: downloaded), then "init_frames=None is not allowed"
+    from dataclasses import replace
+
+    from runway_nb.engines import registry
+
+    registry.engine_ids()
+    entry = registry._ENTRIES[engine_id]
+    assert not entry.capabilities().text_to_video
+    monkeypatch.setitem(registry._ENTRIES, engine_id, replace(
+        entry, factory=lambda *a, **k: pytest.fail(f"{engine_id} was loaded before refusing")))
+    with pytest.raises(UnsupportedCapability) as err:
+        rn.generate("a red ball", engine=engine_id, progress=False)
+    assert (err.value.field, err.value.value) == ("engine", engine_id)
+    assert "needs image=" in str(err.value) and "tiny" in str(err.value)
+
+
 def test_the_cli_takes_image(smoke_pipeline, tmp_path):
     Image.fromarray(np.full((80, 100, 3), 200, np.uint8)).save(tmp_path / "photo.png")
     out = tmp_path / "a.mp4"

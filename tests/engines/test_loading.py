@@ -4,6 +4,7 @@ and the errors a folder or hub id that cannot load gives (offline, on tiny pipel
 from __future__ import annotations
 
 import gc
+import json
 import os
 import weakref
 from pathlib import Path
@@ -75,6 +76,21 @@ def test_unload_engine_frees_the_weights_even_while_a_variable_holds_the_engine(
     again = load_engine(str(tiny_pipelines["ltx"]), vae_tiling=True)      # loads afresh, and works
     assert again is not eng and len(again.render(Shot("a ball", seed=1, steps=1, frames=5),
                                                  progress=False)) == 5
+
+
+def test_an_engine_unloaded_twice_or_by_its_own_unload_loads_again_afresh(tiny_pipelines, fresh_cache):
+    # before: a second unload raised the WeightsError meant for renders (diffusers engines),
+    # and after engine.unload() load_engine kept handing back the dead engine it had cached
+    folder = str(tiny_pipelines["wan"])
+    eng = load_engine(folder)
+    assert rn.unload_engine(eng) == 1 and rn.unload_engine(eng) == 0 and rn.unload_engine() == 0
+    eng.unload()                                                     # a no-op now
+    direct = load_engine(folder)
+    direct.unload()                                                  # not through rn.unload_engine
+    assert rn.loaded_engines() == []
+    again = load_engine(folder)
+    assert again is not direct and not again.unloaded
+    assert len(again.render(Shot("a ball", seed=1, steps=1, frames=5), progress=False)) == 5
 
 
 def test_unload_engine_waits_for_a_render_running_in_another_thread(tiny_pipelines, fresh_cache):
@@ -464,3 +480,38 @@ def test_settings_given_with_an_engine_already_loaded_are_refused_not_dropped(ti
         load_engine(eng, dtype="bfloat16")
     with pytest.raises(InvalidInput, match="vae_tiling=True.*loaded already"):
         load_engine(eng, vae_tiling=True)
+
+
+@pytest.mark.parametrize("sidecar, words", [
+    ({"sizes": [32, 32]}, "sizes=[32, 32] is not allowed: a list of [width, height] pairs"),
+    ({"fps": 8}, "fps=8 is not allowed: a list of frame rates"),
+    ({"max_frames": "9"}, "max_frames='9' is not allowed: a whole number"),
+    ({"sizes": [[32, 32, 3]]}, "a list of [width, height] pairs"),
+    ({"sizes": [[32, 32]], "default_size": [64, 64]}, "default_size 64x64 is not among its sizes (32x32)"),
+    ({"fps": [8], "default_fps": 16}, "default_fps 16 is not among its fps (8)"),
+    ({"max_frames": 9, "default_frames": 17}, "default_frames 17 is more than its max_frames 9"),
+])
+def test_a_bad_runway_nb_json_is_refused_naming_the_file_and_the_field(tiny_pipelines, tmp_path, fresh_cache,
+                                                                        sidecar, words):
+    # before: a bare TypeError/ValueError, or an engine that loaded and refused its own defaults
+    import shutil
+
+    folder = tmp_path / "pipe"
+    shutil.copytree(tiny_pipelines["wan"], folder)
+    data = json.loads((folder / "runway_nb.json").read_text())
+    (folder / "runway_nb.json").write_text(json.dumps({**data, **sidecar}))
+    with pytest.raises(WeightsError) as err:
+        load_engine(str(folder)).capabilities
+    assert str(folder / "runway_nb.json") in str(err.value) and words in str(err.value)
+
+
+def test_a_runway_nb_json_that_leaves_out_defaults_gets_the_first_allowed_ones(tiny_pipelines, tmp_path,
+                                                                              fresh_cache):
+    import shutil
+
+    folder = tmp_path / "pipe"
+    shutil.copytree(tiny_pipelines["wan"], folder)
+    (folder / "runway_nb.json").write_text(json.dumps({"sizes": [[32, 32]], "fps": [8], "max_frames": 9}))
+    caps = load_engine(str(folder)).capabilities
+    assert caps.default_size == (32, 32) and caps.default_fps == 8 and caps.default_frames <= 9
+    assert len(rn.generate("a ball", engine=str(folder), steps=1, progress=False)) == caps.default_frames
