@@ -319,7 +319,10 @@ def _render(args) -> int:
                            f"{out.with_suffix('.json').name} would replace it",
                            f"Write e.g. {out.stem}_render{out.suffix}.")
     store = None
-    if args.rerender:
+    from .export.film import film_links
+
+    film_links(out.with_suffix(".json"), field="output")   # a JSON there not a film's: refused now,
+    if args.rerender:                                       # not after the film is re-rendered
         film.folder = None          # ignore the video files: every clip comes from its Shot
     else:
         store = _film_store(args.store, Path(args.film).expanduser())

@@ -89,3 +89,15 @@ def test_a_projects_sequence_renders_from_its_stored_clips(tmp_path, monkeypatch
     assert main(["render", str(store.sequences_dir / "cut.json"), "-o", str(tmp_path / "x.gif"),
                  "--store", str(tmp_path)]) == 2
     assert "store=" in capsys.readouterr().err
+
+
+def test_a_clips_json_where_the_renders_json_goes_is_refused_before_rendering(tmp_path, monkeypatch, capsys):
+    from runway_nb.export import film
+
+    clip = rn.Clip(np.zeros((4, 32, 32, 3), np.uint8), fps=8, shot=rn.Shot("a red ball", seed=1))
+    rn.Sequence([clip]).save(tmp_path / "film.json")
+    clip.save(tmp_path / "sq.mp4")                                   # sq.json: a clip's JSON
+    monkeypatch.setattr(film, "_replay", lambda *a: pytest.fail("re-rendered before refusing"))
+    assert main(["render", str(tmp_path / "film.json"), "-o", str(tmp_path / "sq.gif")]) == 2
+    err = capsys.readouterr().err
+    assert "output=" in err and "a clip's JSON" in err
