@@ -58,12 +58,12 @@ class AnimateDiffEngine(ImageVaeLatents, DiffusersEngine):
         if unknown:
             raise InvalidInput("motion_loras", unknown[0], "must map camera presets to LoRA sources; "
                                f"presets: {', '.join(MOTION_LORAS)}")
-        for name, source in (motion_loras or {}).items():
+        for name, lora in (motion_loras or {}).items():
             # a folder that is there, or a hub id: found now, not as diffusers' offline error
             # ("you must specify a `weight_name`") at the first render that needs it
-            if not isinstance(source, (str, os.PathLike)) or not (
-                    Path(source).expanduser().is_dir() or hub.looks_like_hub_id(str(source))):
-                raise InvalidInput(f"motion_loras[{name!r}]", source, "must be a MotionLoRA: a folder "
+            if not isinstance(lora, (str, os.PathLike)) or not (
+                    Path(lora).expanduser().is_dir() or hub.looks_like_hub_id(str(lora))):
+                raise InvalidInput(f"motion_loras[{name!r}]", lora, "must be a MotionLoRA: a folder "
                                    "that exists or a hub id such as 'guoyww/animatediff-motion-lora-zoom-in'")
         self.motion_adapter = motion_adapter
         self.motion_loras = {**MOTION_LORAS, **(motion_loras or {})}
