@@ -51,6 +51,16 @@ def test_a_stopped_teacher_pool_goes_on_and_keeps_its_chunks(smoke_pipeline, tmp
     assert len(distill.load_teacher_pool(out)[0]) == 4
 
 
+def test_a_smaller_pools_last_chunk_is_made_again_for_a_larger_pool(smoke_pipeline, tmp_path, monkeypatch):
+    # before: chunk 0 of a 2-clip pool was taken as done for 4 clips a chunk: the pool held 2 + 0
+    out = tmp_path / "teacher"
+    monkeypatch.setattr(distill, "CHUNK", 4)
+    monkeypatch.setattr(distill, "ProcessPoolExecutor", _InProcess)
+    distill.make_teacher_pool(out, 2, seed=4, teacher=str(smoke_pipeline), workers=1)
+    distill.make_teacher_pool(out, 4, seed=4, teacher=str(smoke_pipeline), workers=1)
+    assert len(distill.load_teacher_pool(out)[0]) == 4
+
+
 class _InProcess:
     """ProcessPoolExecutor's map, in this process (so a test can watch the calls)."""
 

@@ -173,3 +173,17 @@ def test_a_film_rebuilds_a_clip_upscaled_by_a_numpy_factor(tmp_path):
     with pytest.raises(InvalidInput) as err:
         load_film(path).to_sequence(render=True, load_engine=lambda name: Replays())
     assert err.value.field == f"clips[{big.id!r}].provenance.upscaled.factor" and err.value.value == 3
+
+
+@pytest.mark.parametrize("argv, flag", [(["--steps", "0"], "steps"), (["--threads", "0"], "threads"),
+                                        (["--out", "{file}"], "out")])
+def test_the_upscaler_trainer_refuses_bad_settings_before_any_work(argv, flag, tmp_path, monkeypatch, capsys):
+    # before: --steps 0 wrote untrained weights, --out FILE failed after the whole training
+    from runway_nb.tiny import upscaler
+
+    (tmp_path / "f.txt").write_text("mine")
+    monkeypatch.setattr(upscaler, "train", lambda *a, **k: pytest.fail("trained"))
+    argv = [a.format(file=tmp_path / "f.txt") for a in argv]
+    with pytest.raises(SystemExit) as exit_:
+        upscaler.main(["--factor", "2", "--out", str(tmp_path / "u"), *argv])
+    assert exit_.value.code == 2 and f"{flag}=" in capsys.readouterr().err

@@ -181,7 +181,7 @@ def test_the_same_run_again_in_its_folder_reuses_its_pool_and_autoencoder(tmp_pa
     from runway_nb.tiny import data
 
     run = tmp_path / "run"
-    train(SMOKE, run)
+    first = _weights(train(SMOKE, run))
     straight = _weights(train(replace(SMOKE, steps=2), tmp_path / "straight"))
 
     def rendered(*args, **kwargs):
@@ -190,10 +190,15 @@ def test_the_same_run_again_in_its_folder_reuses_its_pool_and_autoencoder(tmp_pa
     monkeypatch.setattr(data, "_map_chunks", rendered)
     capsys.readouterr()
     again = _weights(train(replace(SMOKE, steps=2), run))       # --steps may differ: the same run
-    assert ("holds this same run: starting it over, reusing its checkpoint/vae and checkpoint/latents.npy"
-            in capsys.readouterr().out)
+    out = capsys.readouterr().out
+    assert "holds this same run: starting it over, reusing its checkpoint/vae and checkpoint/latents.npy" in out
+    assert f"earlier denoiser checkpoint and pipeline are kept in {run / 'previous' / '1'}" in out
     assert again.keys() == straight.keys() and all((again[k] == straight[k]).all() for k in again)
     assert json.loads((run / "run.json").read_text())["config"]["steps"] == 2
+    # the earlier start's training is set aside, not overwritten (a forgotten --resume lost it)
+    kept = _weights(run / "previous" / "1" / "pipeline")
+    assert kept.keys() == first.keys() and all((kept[k] == first[k]).all() for k in kept)
+    assert (run / "previous" / "1" / "denoiser" / "meta.json").is_file()
 
 
 def test_another_run_may_start_where_a_run_stopped_before_any_checkpoint(tmp_path, monkeypatch):
@@ -703,3 +708,40 @@ def test_a_run_record_edited_into_nonsense_is_named_not_a_json_traceback(tmp_pat
     assert exit_.value.code == 2 and "run record=" in err and "run.json" in err
     assert "must be the JSON a training run wrote" in err
     assert (run / "run.json").read_text() == "{ half a record"        # left for the user to see
+
+
+def test_resuming_a_finished_run_leaves_it_and_its_record_as_they_are(tmp_path, capsys):
+    # before: the pipeline was written again and training.json lost its loss, lr and minutes
+    run = tmp_path / "run"
+    train(SMOKE, run)
+    record = (run / "pipeline" / "training.json").read_bytes()
+    capsys.readouterr()
+    assert train(SMOKE, run, resume=True) == run / "pipeline"
+    assert "finished its" in capsys.readouterr().out
+    assert (run / "pipeline" / "training.json").read_bytes() == record
+
+
+def test_a_negative_seed_or_a_file_as_the_run_folder_is_refused_before_any_work(tmp_path):
+    from runway_nb.errors import InvalidInput
+    from runway_nb.tiny.train import check_run
+
+    with pytest.raises(InvalidInput, match="seed=-5"):
+        replace(SMOKE, seed=-5)
+    (tmp_path / "f.txt").write_text("mine")
+    with pytest.raises(InvalidInput, match="must be a folder"):
+        check_run(SMOKE, tmp_path / "f.txt")
+
+
+def test_a_ctrl_c_during_the_weight_update_waits_for_its_end():
+    # a checkpoint saved halfway through opt.step() held weights of two different steps
+    import signal
+
+    from runway_nb.tiny.train import _whole_step
+
+    finished = []
+    with pytest.raises(KeyboardInterrupt):
+        with _whole_step():
+            signal.raise_signal(signal.SIGINT)
+            finished.append("the rest of the update")
+    assert finished == ["the rest of the update"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

@@ -94,7 +94,7 @@ def make_teacher_pool(out: Path, clips: int, seed: int = 9, teacher: str = "ship
                                "Use another --out folder, or delete this one.")
     record.write_text(json.dumps({**settings, "clips": clips}, indent=1))
     todo = [(source, seed, s, min(s + CHUNK, clips), out) for s in range(0, clips, CHUNK)
-            if not _chunk_path(out, s).is_file()]
+            if _chunk_clips(_chunk_path(out, s)) != min(s + CHUNK, clips) - s]
     if progress is not None and len(todo) < -(-clips // CHUNK):
         progress(clips - sum(stop - start for _, _, start, stop, _ in todo))
     with ProcessPoolExecutor(min(workers, max(len(todo), 1))) as pool:
@@ -102,6 +102,15 @@ def make_teacher_pool(out: Path, clips: int, seed: int = 9, teacher: str = "ship
             if progress is not None:
                 progress(n)
     return out
+
+
+def _chunk_clips(path: Path) -> int | None:
+    """How many clips a finished chunk holds (None: not made yet). An earlier, smaller pool's
+    last chunk holds fewer than a larger pool's: it is made again, not taken as done."""
+    if not path.is_file():
+        return None
+    with np.load(path) as chunk:
+        return len(chunk["captions"])
 
 
 def teacher_chunks(folder: Path) -> list[Path]:

@@ -26,10 +26,13 @@ Everything is seeded: the same command gives the same weights on the same machin
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
 import shutil
+import signal
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, fields
@@ -102,7 +105,7 @@ class TrainConfig:
             setattr(self, name, check_number(name, getattr(self, name), low=0, high=1))
         for name in ("pool_size", "ae_batch", "batch", "dim", "depth", "threads", "warmup", "rigid_frames"):
             setattr(self, name, check_number(name, getattr(self, name), low=1, integer=True))
-        for name in ("ae_steps", "steps", "decoder_steps"):
+        for name in ("ae_steps", "steps", "decoder_steps", "seed"):   # a seed < 0: numpy's ValueError
             setattr(self, name, check_number(name, getattr(self, name), low=0, integer=True))
         for name in ("lr", "decoder_lr", "sigma_shift"):
             setattr(self, name, check_number(name, getattr(self, name), low=0, low_inclusive=False))
@@ -316,8 +319,10 @@ def _autoencoder_loop(stage: str, cfg: TrainConfig, run: Path, resume: bool, ae:
             loss = loss_fn(px)
             opt.zero_grad(set_to_none=True)
             loss.backward()
-            opt.step()
-            step += 1
+            with _whole_step():
+                opt.step()
+                step += 1
+                before = states()                     # the next batch's: a stop from here keeps it
             bar.update(1)
             bar.set_postfix(l1=f"{loss.item():.4f}")
             if time.time() - last_save > cfg.checkpoint_minutes * 60:
@@ -559,12 +564,13 @@ def _denoiser_loop(cfg, step, started, params, ema, opt, text, dit, latents, cam
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
-            opt.step()
-            decay = min(cfg.ema, (1 + step) / (10 + step))
-            with torch.no_grad():
-                torch._foreach_lerp_(ema, live, 1 - decay)
-            step += 1
-            _STATE["step"] = step
+            with _whole_step():
+                opt.step()
+                decay = min(cfg.ema, (1 + step) / (10 + step))
+                with torch.no_grad():
+                    torch._foreach_lerp_(ema, live, 1 - decay)
+                step += 1
+                _STATE["step"] = step
             losses.append(loss.detach())         # read every few steps: a read waits for the GPU
             bar.update(1)
             if step % 20 == 0 or step == cfg.steps:
@@ -577,6 +583,26 @@ def _denoiser_loop(cfg, step, started, params, ema, opt, text, dit, latents, cam
         if ahead:
             ahead.shutdown(cancel_futures=True)
     return step
+
+
+@contextlib.contextmanager
+def _whole_step():
+    """A Ctrl-C during the weight update (the optimizer's step, the EMA, the step count)
+    waits for its end, so the checkpoint saved at the interrupt holds the weights, Adam's
+    moments and the step count of one same step: saved halfway through the update, part of
+    the weights had taken the step and `--resume` applied it to them a second time. (Only
+    in the main thread, where Python takes Ctrl-C; elsewhere as it was.)"""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught = []
+    previous = signal.signal(signal.SIGINT, lambda *_: caught.append(True))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt
 
 
 def _frozen_decoder(ae: TinyAutoencoder, device: str):
@@ -758,6 +784,9 @@ def check_run(cfg: TrainConfig, run: Path, resume: bool = False, cli: bool = Fal
         return "--" + field.replace("_", "-") if cli else field
 
     check_device(cfg.device)
+    if run.exists() and not run.is_dir():
+        raise InvalidInput("--out" if cli else "run", str(run), "must be a folder (for the run's "
+                           "checkpoints and pipeline); a file has that name")
     if cfg.init_from and not (_source(cfg.init_from) / "model_index.json").is_file():
         raise InvalidInput(name("init_from"), cfg.init_from,
                            "must be 'shipped' or a trained pipeline/ folder (one with model_index.json)")
@@ -779,16 +808,46 @@ def check_run(cfg: TrainConfig, run: Path, resume: bool = False, cli: bool = Fal
         check_fresh(cfg, run, cli)
 
 
+def _finished(run: Path, steps: int) -> bool:
+    """Whether the run in `run` has trained `steps` steps and exported its pipeline."""
+    meta = run / "checkpoint" / "denoiser" / "meta.json"
+    return (run / "pipeline" / "model_index.json").is_file() and meta.is_file() and \
+        _run_json(meta).get("step", -1) >= steps
+
+
+def _set_aside(run: Path) -> Path | None:
+    """A run started over in its folder moves the earlier start's denoiser checkpoint and
+    pipeline to previous/N/ rather than overwrite them: hours of training are not lost to a
+    command that forgot --resume (or gave another --steps). None when there were none."""
+    earlier = [p for p in (run / "checkpoint" / "denoiser", run / "pipeline") if p.exists()]
+    if not earlier:
+        return None
+    n = 1
+    while (run / "previous" / str(n)).exists():
+        n += 1
+    aside = run / "previous" / str(n)
+    aside.mkdir(parents=True)
+    for p in earlier:
+        os.replace(p, aside / p.name)
+    return aside
+
+
 def train(cfg: TrainConfig, run: Path, resume: bool = False) -> Path:
     check_run(cfg, run, resume)
     torch.set_num_threads(cfg.threads)
     if resume and not _checkpoints(run):          # run.json alone: stopped before its first
         print(f"{run} has no checkpoint yet (the run stopped before its first): starting its "
               "work over with its own settings (run.json)")
+    elif resume and _finished(run, cfg.steps):   # nothing to do: its record is left as it is
+        print(f"{run} finished its {cfg.steps} steps already: its pipeline is {run / 'pipeline'} "
+              "(resume with a larger --steps to train it on)")
+        return run / "pipeline"
     elif not resume and _run_work(run):           # check_fresh let it: this same run, started over
         kept = [w for w in _run_work(run) if w in ("checkpoint/vae", "checkpoint/latents.npy")]
+        aside = _set_aside(run)
         print(f"{run} holds this same run: starting it over" + (f", reusing its {' and '.join(kept)} "
-              "(the same settings compute the same)" if kept else "") + "; --resume continues it instead")
+              "(the same settings compute the same)" if kept else "") + "; --resume continues it instead"
+              + (f"; its earlier denoiser checkpoint and pipeline are kept in {aside}" if aside else ""))
     record_run(cfg, run)
     started = time.time()
     bar = tqdm(total=cfg.pool_size, desc="render toy world")
@@ -934,7 +993,10 @@ def main(argv=None):
         check_run(cfg, args.out, args.resume, cli=True)    # a missing GPU, --init-from folder, checkpoint
     except InvalidInput as exc:
         ap.error(str(exc))                  # usage + the message, exit status 2
-    train(cfg, args.out, resume=args.resume)
+    try:
+        train(cfg, args.out, resume=args.resume)
+    except KeyboardInterrupt:               # the checkpoint is saved and "stopped at step N" said
+        raise SystemExit(130) from None
 
 
 if __name__ == "__main__":

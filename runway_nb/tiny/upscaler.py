@@ -114,6 +114,16 @@ def main(argv=None):
     ap.add_argument("--steps", type=int, default=3000)
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args(argv)
+    from ..errors import InvalidInput, check_number
+
+    try:      # before the training pairs are rendered: untrained weights written over good ones,
+        check_number("steps", args.steps, low=1, integer=True)   # or minutes of training lost
+        check_number("threads", args.threads, low=1, high=256, integer=True)
+        if args.out.exists() and not args.out.is_dir():
+            raise InvalidInput("out", str(args.out), "must be a folder (for the upscaler's weights); a file "
+                                                     "has that name")
+    except InvalidInput as exc:
+        ap.error(str(exc))
     print(f"wrote {train(args.factor, args.out, steps=args.steps, threads=args.threads)}")
 
 
