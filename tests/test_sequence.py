@@ -455,8 +455,8 @@ def test_an_image_to_video_clip_is_refused_not_re_made_from_text(tmp_path):
     # before: re-made as plain text→video, another clip with no word said
     a = SeedEngine().render(Shot("ramp", seed=3))
     from_picture = Clip(a.frames, fps=8, shot=a.shot, provenance={"image": {"name": "photo.png"}})
-    with pytest.raises(InvalidInput) as err:
-        _rerendered(Sequence([from_picture]), tmp_path)
+    with pytest.warns(UserWarning, match="cannot re-make"), pytest.raises(InvalidInput) as err:
+        _rerendered(Sequence([from_picture]), tmp_path)               # (said when saved, too)
     assert err.value.field.endswith(".provenance.image") and "photo.png" in str(err.value)
 
 
@@ -510,8 +510,11 @@ def test_a_file_where_an_otio_puts_its_media_folder_is_refused_by_name(tmp_path)
 
 def test_a_film_file_that_cannot_rebuild_a_clip_without_a_shot_says_so(tmp_path):
     drawn = Clip(np.full((4, 32, 32, 3), 9, np.uint8), fps=8)
-    with pytest.warns(UserWarning, match=f"no Shot for clip {drawn.id}"):
+    with pytest.warns(UserWarning, match=f"cannot re-make clip {drawn.id} from its Shot.*as .otio"):
         Sequence([drawn, solid(40)]).save(tmp_path / "film.json")
+    from_picture = Clip(solid(40).frames, fps=8, shot=solid(40).shot, provenance={"image": {"name": "p.png"}})
+    with pytest.warns(UserWarning, match=f"cannot re-make clip {from_picture.id}"):
+        Sequence([from_picture]).save(tmp_path / "pic.json")
     Sequence([drawn]).save(tmp_path / "film.otio")               # its video is kept beside it
     import warnings
 

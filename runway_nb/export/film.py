@@ -394,8 +394,9 @@ def _replay(rec: dict, get, load_engine):
     return _as_recorded(load_engine(shot.engine).render(shot, progress=False), rec)
 
 
-_KEEP_ITS_FRAMES = ("Keep the clip's video beside the film (Sequence.save writes it) or the clip in "
-                    "the project's store, where its frames are found without re-rendering.")
+_KEEP_ITS_FRAMES = ("Keep the clip's video beside the film (Sequence.save('film.otio') writes each "
+                    "clip's) or the clip in the project's store, where its frames are found without "
+                    "re-rendering.")
 
 
 def _as_recorded(clip, rec: dict):

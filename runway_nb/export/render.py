@@ -168,15 +168,17 @@ def save_sequence(seq, path, *, store=None, absolute_urls: bool = True) -> Path:
     film_links(sidecar)        # refuses, before any writing, a JSON there that is not a film's
     if suffix == ".json":
         save_film(seq, path, lookup=None if store is None else store._record)
-        lost = [c.id for c in seq.clips if c.shot is None and c.id not in film_links(path)]
+        linked = film_links(path)
+        lost = [c.id for c in seq.clips if c.id not in linked and (
+            c.shot is None or (c.parent is None and "image" in (c.provenance or {})))]
         if lost and store is None:
             import warnings
 
-            warnings.warn(f"{path.name} records no Shot for clip{'s' * (len(lost) > 1)} {', '.join(lost)} "
-                          f"(made from frames, not rendered) and no video of it: the film cannot be "
-                          f"rebuilt from this file alone (runway-nb render, load_film). Save it as .mp4 or "
-                          f".otio, which keep each clip's video beside the film, or in a project "
-                          f"(rn.Store(DIR).save_sequence(name, seq)).", stacklevel=3)
+            warnings.warn(f"{path.name} cannot re-make clip{'s' * (len(lost) > 1)} {', '.join(lost)} from "
+                          f"its Shot (made from frames, or from a picture the film does not hold), and holds "
+                          f"no video of it: the film cannot be rebuilt from this file alone (runway-nb "
+                          f"render, load_film). Save it as .otio, which keeps each clip's video beside "
+                          f"the film, or in a project (rn.Store(DIR).save_sequence(name, seq)).", stacklevel=3)
         return path
     if suffix == ".otio":
         from .otio import write_otio
