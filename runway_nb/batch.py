@@ -183,7 +183,7 @@ def _through(executor, shots, engine_ids, arrived, errors, cancel, bar) -> bool 
     except KeyboardInterrupt:
         stopped = INTERRUPTED
     try:
-        return _collect(pending, stopped, stop, arrived, errors, cancel, bar, Clip)
+        return _collect(pending, stopped, stop, arrived, errors, cancel, bar, Clip, threads)
     except KeyboardInterrupt:         # the Stop button while waiting: as a cancel
         stop.set()
         for fut in pending:
@@ -191,8 +191,18 @@ def _through(executor, shots, engine_ids, arrived, errors, cancel, bar) -> bool 
         return INTERRUPTED
 
 
-def _collect(pending, stopped, stop, arrived, errors, cancel, bar, Clip) -> bool | str:
+def _collect(pending, stopped, stop, arrived, errors, cancel, bar, Clip, threads=False) -> bool | str:
     from .engines.base import cancel_requested
+
+    def take(fut) -> None:
+        i = pending.pop(fut)
+        try:
+            frames, fps, shot, provenance = fut.result()
+        except Exception as exc:      # the worker's exception (or a lost worker) for this shot
+            errors[i] = exc
+            bar.update(1)
+            return
+        arrived(i, Clip(frames, fps, shot=Shot.from_dict(shot), provenance=provenance))
 
     # poll for cancel while waiting, so a Stop button is heard within a fraction of a second
     timeout = None if cancel is None else 0.2
@@ -201,17 +211,15 @@ def _collect(pending, stopped, stop, arrived, errors, cancel, bar, Clip) -> bool
             stop.set()                # in-process renders end within a step
             for fut in pending:
                 fut.cancel()
+            if threads:               # so they are waited for: one whose steps had all run is
+                wait(pending)         # returned finished (Engine.render), and kept, not dropped
+            for fut in [f for f in pending if f.done() and not f.cancelled()]:
+                if not isinstance(fut.exception(), Cancelled):
+                    take(fut)
             return stopped or True
         finished, _ = wait(pending, timeout=timeout, return_when=FIRST_COMPLETED)
         for fut in finished:
-            i = pending.pop(fut)
-            try:
-                frames, fps, shot, provenance = fut.result()
-            except Exception as exc:  # the worker's exception (or a lost worker) for this shot
-                errors[i] = exc
-                bar.update(1)
-                continue
-            arrived(i, Clip(frames, fps, shot=Shot.from_dict(shot), provenance=provenance))
+            take(fut)
     return stopped
 
 

@@ -243,3 +243,22 @@ def test_a_thread_pool_stops_the_render_in_flight_not_only_the_queued_ones(shots
                        cancel=user_cancel if how == "cancel" else None)
     assert ("interrupted" in str(info.value)) == (how == "interrupt")
     assert outcomes == ["cancelled"]               # the shot in flight stopped; the others never ran
+
+
+def test_a_clip_that_finished_as_a_thread_pool_run_was_cancelled_is_kept(monkeypatch):
+    # before: the cancel returned at once and the clip, finished a moment later, was dropped
+    # (while Engine.render's warning said it was returned, not thrown away)
+    from runway_nb import batch
+
+    cancel = threading.Event()
+
+    def finishes_as_it_is_cancelled(shot, engine_id, caller_pid, stop=None):
+        cancel.set()                                    # Stop is pressed during this render,
+        assert stop.wait(10)                            # which is told to stop, but had run
+        return np.zeros((4, 8, 8, 3), np.uint8), 8.0, shot, {}     # every step: it comes back
+
+    monkeypatch.setattr(batch, "render_shot", finishes_as_it_is_cancelled)
+    with ThreadPoolExecutor(1) as pool, pytest.raises(rn.Cancelled, match="1 of 2 shots") as info:
+        rn.render_many([Shot("a red ball", seed=1), Shot("a blue ball", seed=2)], executor=pool,
+                       cancel=cancel, progress=False)
+    assert info.value.clips[0].shot.prompt == "a red ball" and info.value.clips[1] is None
