@@ -224,8 +224,10 @@ def _main(ap: argparse.ArgumentParser, argv) -> None:
         print(f"\npartial: {done} of {len(scenes)} scenes evaluated (interrupted)")
     if done:
         print_table(model, truth)
-    report = {"engine": args.engine, "n": args.n, "camera_mode": args.camera_mode,
-              "motion_mode": args.motion_mode, "model": model, "ground_truth": truth["metrics"]}
+    # what the numbers were measured with: a --steps 2 report must not read as a real one
+    report = {"engine": args.engine, "n": args.n, "seed": args.seed, "steps": args.steps, "device": args.device,
+              "camera_mode": args.camera_mode, "motion_mode": args.motion_mode, "model": model,
+              "ground_truth": truth["metrics"]}
     _finish(ap, args, report, done, len(scenes), interrupted)
 
 
@@ -234,7 +236,7 @@ def _director(ap, args, engine, modes) -> None:
     with what finished: the evaluation under way's partial table, and the partial JSON."""
     from . import eval_director as director
 
-    report = {"engine": args.engine, "n": args.n, "steps": args.steps, "device": args.device}
+    report = {"engine": args.engine, "n": args.n, "seed": args.seed, "steps": args.steps, "device": args.device}
     parts = []                                   # (key, clips asked for, evaluation, table)
     if args.camera:
         parts.append(("camera", args.n * (2 + len(modes)),

@@ -368,3 +368,5 @@ def test_a_report_that_cannot_be_written_at_the_end_is_kept_in_a_temp_file(tmp_p
     (kept,) = spare.iterdir()
     assert exit_.value.code == 1 and f"could not write the report to {out}" in err and str(kept) in err
     assert len(json.loads(kept.read_text())["model"]["rows"]) == 2
+    # the settings it was measured with are in it (a --steps 2 report read as a real one)
+    assert {k: json.loads(kept.read_text())[k] for k in ("seed", "steps", "n")} == {"seed": 0, "steps": None, "n": 2}
