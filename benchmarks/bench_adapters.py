@@ -39,6 +39,7 @@ import torch  # noqa: E402
 from runway_nb import Shot  # noqa: E402
 from runway_nb.engines.registry import load_engine  # noqa: E402
 from runway_nb.engines.testing import FAMILIES, build_tiny_pipeline  # noqa: E402
+from runway_nb.options import number  # noqa: E402
 
 
 def measure(family: str, root: Path, steps: int, repeats: int) -> dict:
@@ -81,8 +82,8 @@ def measure(family: str, root: Path, steps: int, repeats: int) -> dict:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--families", nargs="+", default=list(FAMILIES), choices=FAMILIES)
-    ap.add_argument("--steps", type=int, default=2)
-    ap.add_argument("--repeats", type=int, default=9)
+    ap.add_argument("--steps", type=number(1), default=2)
+    ap.add_argument("--repeats", type=number(1), default=9)
     ap.add_argument("--json", type=Path, help="also write the rows as JSON here")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)

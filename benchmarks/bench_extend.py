@@ -33,6 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
+from runway_nb.options import number
+
 CHECKPOINTS = (2, 4, 8, 18, 60)
 
 
@@ -179,9 +181,9 @@ def print_table(s: dict) -> None:
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--prompts", type=int, default=20, help="held-out prompts (default 20)")
-    ap.add_argument("--seconds", type=float, default=60.0, help="chain length (default 60)")
-    ap.add_argument("--step", type=float, default=2.0, help="seconds added per extend call (default 2)")
+    ap.add_argument("--prompts", type=number(1), default=20, help="held-out prompts (default 20)")
+    ap.add_argument("--seconds", type=number(0, float, above=True), default=60.0, help="chain length (default 60)")
+    ap.add_argument("--step", type=number(0, float, above=True), default=2.0, help="seconds added per extend call (default 2)")
     ap.add_argument("--steps", type=int, help="denoising steps (default: the engine's, 20)")
     ap.add_argument("--context", type=int, help="frames each extension is conditioned on "
                     "(default: the engine's choice; 4 reproduces the earlier, even context)")

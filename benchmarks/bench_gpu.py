@@ -28,6 +28,9 @@ SHOTS = [
 
 
 def main() -> None:
+    import argparse
+
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     if not torch.cuda.is_available():
         raise SystemExit("no CUDA device here: this benchmark compares a GPU with the CPU")
     torch.set_num_threads(2)

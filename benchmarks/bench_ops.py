@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from runway_nb.ops.interpolate import interpolate_frames
+from runway_nb.options import number
 from runway_nb.ops.upscale import upscale_frames
 from runway_nb.tiny import toyworld
 
@@ -40,7 +41,7 @@ def ssim(a, b):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--scenes", type=int, default=30)
+    ap.add_argument("--scenes", type=number(1), default=30)
     args = ap.parse_args()
     rng = np.random.default_rng(2024)
     scenes = [toyworld.sample_scene(rng, "eval") for _ in range(args.scenes)]

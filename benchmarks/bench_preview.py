@@ -22,13 +22,15 @@ import tempfile
 import time
 from pathlib import Path
 
+from runway_nb.options import number
+
 VARIANTS = {"previews off": 1e9, "throttled (default, 0.1 s)": 0.1, "every step": 0.0}
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--runs", type=int, default=9)
-    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--runs", type=number(1), default=9)
+    ap.add_argument("--threads", type=number(1), default=1)
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
 

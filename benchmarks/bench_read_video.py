@@ -17,14 +17,16 @@ from pathlib import Path
 
 import numpy as np
 
+from runway_nb.options import number
+
 
 def main(argv=None):
     from runway_nb.export.video import read_video, write_video
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--seconds", type=float, default=20.0)
-    ap.add_argument("--fps", type=float, default=8.0)
-    ap.add_argument("--size", type=int, default=256, help="width and height in pixels")
+    ap.add_argument("--seconds", type=number(0, float, above=True), default=20.0)
+    ap.add_argument("--fps", type=number(0, float, above=True), default=8.0)
+    ap.add_argument("--size", type=number(2), default=256, help="width and height in pixels")
     args = ap.parse_args(argv)
     n = int(round(args.seconds * args.fps))
     with tempfile.TemporaryDirectory() as tmp:

@@ -21,6 +21,23 @@ import argparse
 import json
 
 
+def number(low: float, kind=int, above: bool = False):
+    """An argparse `type=`: a finite `kind` (int or float) ≥ `low` (> `low` with `above`), so
+    a benchmark's `--runs 0` is a usage error, not a StatisticsError after minutes of work."""
+    import math
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid {kind.__name__} value: {text!r}") from None
+        if not math.isfinite(value) or value < low or (above and value == low):
+            raise argparse.ArgumentTypeError(f"{text} is not allowed: must be {'>' if above else '≥'} {low:g}")
+        return value
+
+    return parse
+
+
 def _seed(text: str) -> int:
     try:
         return int(text)
