@@ -113,9 +113,9 @@ def test_a_run_stopped_before_its_first_checkpoint_resumes_with_its_own_settings
         raise KeyboardInterrupt                                   # Ctrl-C while the pool renders
 
     monkeypatch.setattr(data, "render_pool", stopped)
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(SystemExit) as stopped_:                   # one line and status 130, no traceback
         main(["--preset", "smoke", "--out", str(run), "--seed", "3", "--pool-size", "24"])
-    assert not (run / "checkpoint").exists()
+    assert stopped_.value.code == 130 and not (run / "checkpoint").exists()
     monkeypatch.setattr(data, "render_pool", real_render_pool)
     capsys.readouterr()
     # the run's settings are checked as a checkpoint's are: another seed is another run
