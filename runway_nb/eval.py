@@ -30,6 +30,7 @@ from tqdm.auto import tqdm
 from .errors import InvalidInput
 from .tiny import toyworld
 from .tiny.analyzer import analyze, score
+from .options import flag_error
 
 TARGETS = {"background": 95, "color": 90, "motion": 80, "camera": 85, "shape": 70}
 
@@ -186,7 +187,7 @@ def _main(ap: argparse.ArgumentParser, argv) -> None:
             as_camera_path(args.brush_camera, field="brush_camera")
         check_device(args.device)
     except InvalidInput as exc:
-        ap.error(str(exc))
+        flag_error(ap, exc)
 
     modes = tuple(m.strip() for m in args.modes.split(",") if m.strip())
     if args.camera:                              # so are unknown camera modes
@@ -202,7 +203,7 @@ def _main(ap: argparse.ArgumentParser, argv) -> None:
     try:
         engine = rn.load_engine(args.engine, device=args.device)
     except (EngineNotFound, InvalidInput) as exc:
-        ap.error(str(exc))
+        flag_error(ap, exc)
 
     if args.camera or args.brushes:
         _director(ap, args, engine, modes)

@@ -38,6 +38,20 @@ def number(low: float, kind=int, above: bool = False):
     return parse
 
 
+def flag_error(ap: argparse.ArgumentParser, exc) -> None:
+    """`ap.error` (usage, the message, status 2) for an InvalidInput, naming the command
+    line's flag where its field is one of the parser's options: `--pool-size=0 is not
+    allowed`, not the setting's name `pool_size=0`, which the user never typed."""
+    from .errors import InvalidInput
+
+    for action in ap._actions:
+        if isinstance(exc, InvalidInput) and action.option_strings and action.dest == exc.field:
+            flag = next((o for o in action.option_strings if o.startswith("--")), action.option_strings[0])
+            exc = InvalidInput(flag, exc.value, exc.allowed, exc.hint)
+            break
+    ap.error(str(exc))
+
+
 def _seed(text: str) -> int:
     try:
         return int(text)

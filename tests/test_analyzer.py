@@ -97,7 +97,7 @@ def test_eval_prompts_are_held_out_from_training():
 def test_a_bad_brush_camera_is_refused_before_any_work(capsys):
     with pytest.raises(SystemExit) as exit_:
         rn_eval.main(["--brushes", "--n", "1", "--brush-camera", "spin"])
-    assert exit_.value.code == 2 and "brush_camera='spin'" in capsys.readouterr().err
+    assert exit_.value.code == 2 and "--brush-camera='spin'" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("modes, bad", [("native,spin", "spin"), (",", ",")])
@@ -160,7 +160,7 @@ def test_camera_and_brushes_together_run_both_into_one_report(tmp_path, monkeypa
 
 
 @pytest.mark.parametrize("argv, shown", [
-    (["--n", "0"], "n=0 is not allowed: must be ≥ 1"),
+    (["--n", "0"], "--n=0 is not allowed: must be ≥ 1"),      # the flag typed, not the setting
     (["--n", "-3"], "n=-3 is not allowed: must be ≥ 1"),
     (["--steps", "0"], "steps=0 is not allowed: must be ≥ 1 and ≤ 1000"),
     (["--camera", "--steps", "0"], "steps=0 is not allowed"),

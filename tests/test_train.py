@@ -75,10 +75,10 @@ def test_resume_on_the_command_line_continues_the_run_with_its_saved_settings(tm
     assert record["steps"] == 3 and record["config"] == {**asdict(SMOKE), "steps": 3}
     # another model's preset (it crashed on the checkpoint's shapes once the pool was rendered)
     # or a setting that makes another run: refused before any work, with the run's saved value
-    for argv, shown in ((["--preset", "classroom"], (f"pool_size=3000 is not allowed: resuming continues the "
+    for argv, shown in ((["--preset", "classroom"], (f"--pool-size=3000 is not allowed: resuming continues the "
                                                      f"run in {run} as it was saved, with pool_size=32",
                                                      "dim=32 not 96", "Drop --preset")),
-                        (["--seed", "4"], ("seed=4 is not allowed", "with seed=0"))):
+                        (["--seed", "4"], ("--seed=4 is not allowed", "with seed=0"))):
         with pytest.raises(SystemExit) as exit_:
             main([*argv, "--out", str(run), "--resume"])
         err = capsys.readouterr().err

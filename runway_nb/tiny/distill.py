@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from . import data
+from ..options import flag_error
 
 CHUNK = 10
 NOISE_SEED = 50000
@@ -147,7 +148,7 @@ def main(argv=None):
     try:
         make_teacher_pool(args.out, args.clips, args.seed, args.teacher, args.workers, bar.update)
     except InvalidInput as exc:
-        ap.error(str(exc))
+        flag_error(ap, exc)
     except KeyboardInterrupt:
         bar.close()
         print(f"stopped: {len(teacher_chunks(args.out))} finished chunks (of up to {CHUNK} clips) kept in "

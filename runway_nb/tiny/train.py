@@ -51,6 +51,7 @@ from .guidance import carry_grid
 from .model import TinyVideoDiT, camera_features
 from .text import TinyTextEncoder, WordTokenizer
 from .toyworld import UNIFORM_STARRY
+from ..options import flag_error
 
 
 @dataclass
@@ -992,7 +993,7 @@ def main(argv=None):
             cfg = resumed_config(saved, **given)
         check_run(cfg, args.out, args.resume, cli=True)    # a missing GPU, --init-from folder, checkpoint
     except InvalidInput as exc:
-        ap.error(str(exc))                  # usage + the message, exit status 2
+        flag_error(ap, exc)                  # usage + the message, exit status 2
     try:
         train(cfg, args.out, resume=args.resume)
     except KeyboardInterrupt:               # the checkpoint is saved and "stopped at step N" said

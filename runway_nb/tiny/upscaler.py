@@ -26,6 +26,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from . import toyworld
+from ..options import flag_error
 
 
 class TinyUpscaler(ModelMixin, ConfigMixin):
@@ -123,7 +124,7 @@ def main(argv=None):
             raise InvalidInput("out", str(args.out), "must be a folder (for the upscaler's weights); a file "
                                                      "has that name")
     except InvalidInput as exc:
-        ap.error(str(exc))
+        flag_error(ap, exc)
     print(f"wrote {train(args.factor, args.out, steps=args.steps, threads=args.threads)}")
 
 
