@@ -284,7 +284,7 @@ def main(argv=None) -> None:
     try:
         report(args)
     except (RunwayError, OSError) as exc:                # one line, as `runway-nb bench` says it
-        raise SystemExit(say_failure(ap.prog, exc)) from None
+        raise SystemExit(say_failure(ap.prog, exc, ap)) from None
 
 
 if __name__ == "__main__":

@@ -54,7 +54,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="video file to write (.mp4, .webm or .gif); OUT.json is written beside it")
     gen.add_argument("--store", type=Path, metavar="DIR", help=STORE_HELP)
     gen.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
-    gen.set_defaults(run=_generate)
+    gen.set_defaults(run=_generate, parser=gen)
 
     ext = sub.add_parser("extend", help="continue a clip written by generate or extend", parents=[load_options()],
                          description="Continue a clip from its last frames; write the longer clip "
@@ -81,7 +81,7 @@ def _parser() -> argparse.ArgumentParser:
     ext.add_argument("--guidance", type=float, metavar="G", help="the continuation's guidance scale")
     ext.add_argument("--engine", help="engine id or folder (default: the one that made the clip)")
     ext.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
-    ext.set_defaults(run=_extend)
+    ext.set_defaults(run=_extend, parser=ext)
 
     ren = sub.add_parser("render", help="re-render a film file (seq.save('film.json')) to a video",
                          description="Rebuild a film from its JSON: clips come from a project folder "
@@ -96,7 +96,7 @@ def _parser() -> argparse.ArgumentParser:
                           "the project a film in its sequences/ folder belongs to")
     ren.add_argument("--rerender", action="store_true",
                      help="re-make every clip from its Shot, even when its video file or stored clip is there")
-    ren.set_defaults(run=_render)
+    ren.set_defaults(run=_render, parser=ren)
 
     bench = sub.add_parser("bench", help="time a 2-second clip on this machine against the README's targets",
                            description="Time a 2-second clip on this machine (median of --runs after a "
@@ -105,11 +105,11 @@ def _parser() -> argparse.ArgumentParser:
     from .bench import add_arguments
 
     add_arguments(bench)
-    bench.set_defaults(run=_bench)
+    bench.set_defaults(run=_bench, parser=bench)
 
     eng = sub.add_parser("engines", help="list engines, their capabilities and whether weights are here")
     eng.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    eng.set_defaults(run=_engines)
+    eng.set_defaults(run=_engines, parser=eng)
     return ap
 
 
@@ -416,7 +416,7 @@ def main(argv: list[str] | None = None) -> int:
             pass
         return EXIT_ERROR
     except (RunwayError, OSError) as exc:   # not allowed (2), or in the way: weights, a full disk (1)
-        return say_failure("runway-nb", exc)
+        return say_failure("runway-nb", exc, args.parser)
     except KeyboardInterrupt:
         print("runway-nb: interrupted; nothing was written", file=sys.stderr)
         return EXIT_INTERRUPTED

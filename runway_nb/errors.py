@@ -108,11 +108,15 @@ def check_number(field: str, value: Any, *, low=None, high=None, integer=False,
         int(value) if isinstance(value, numbers.Integral) else float(value))
 
 
-def say_failure(prog: str, exc: BaseException) -> int:
+def say_failure(prog: str, exc: BaseException, parser=None) -> int:
     """What a command line says when `exc` stops it: one line on stderr, `<prog>: error: …`
     (never a traceback), and the exit status to leave with: EXIT_USAGE for what the user
     asked that is not allowed (a value, an engine), EXIT_ERROR for what stood in the way
-    (weights not installed, a folder not writable, a full disk)."""
+    (weights not installed, a folder not writable, a full disk). With the command's argparse
+    `parser`, a refused value is named by the flag the user typed (options.as_flag)."""
+    from .options import as_flag
+
+    exc = as_flag(parser, exc)
     if isinstance(exc, OSError) and not isinstance(exc, RunwayError):
         # an OSError's str() is "[Errno 28] No space left on device: 'out.mp4'": said plainly
         message = f"{exc.strerror or exc}{f': {exc.filename}' if exc.filename else ''}"

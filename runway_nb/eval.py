@@ -115,7 +115,7 @@ def main(argv=None):
         print(f"{ap.prog}: interrupted before any clip was evaluated", file=sys.stderr)  # to keep
         raise SystemExit(EXIT_INTERRUPTED) from None
     except (RunwayError, OSError) as exc:        # weights not installed, a package missing, a
-        raise SystemExit(say_failure(ap.prog, exc)) from None  # full disk: one line, as runway-nb
+        raise SystemExit(say_failure(ap.prog, exc, ap)) from None  # full disk: one line, as runway-nb
 
 
 def _main(ap: argparse.ArgumentParser, argv) -> None:

@@ -38,18 +38,24 @@ def number(low: float, kind=int, above: bool = False):
     return parse
 
 
-def flag_error(ap: argparse.ArgumentParser, exc) -> None:
-    """`ap.error` (usage, the message, status 2) for an InvalidInput, naming the command
-    line's flag where its field is one of the parser's options: `--pool-size=0 is not
-    allowed`, not the setting's name `pool_size=0`, which the user never typed."""
+def as_flag(ap: argparse.ArgumentParser | None, exc):
+    """`exc` naming the command line's flag where its field is one of `ap`'s options
+    (`--pool-size=0 is not allowed`), not the setting's name the user never typed
+    (`pool_size=0`); any other exception as it is."""
     from .errors import InvalidInput
 
+    if ap is None or not isinstance(exc, InvalidInput):
+        return exc
     for action in ap._actions:
-        if isinstance(exc, InvalidInput) and action.option_strings and action.dest == exc.field:
+        if action.option_strings and action.dest == exc.field:
             flag = next((o for o in action.option_strings if o.startswith("--")), action.option_strings[0])
-            exc = InvalidInput(flag, exc.value, exc.allowed, exc.hint)
-            break
-    ap.error(str(exc))
+            return InvalidInput(flag, exc.value, exc.allowed, exc.hint)
+    return exc
+
+
+def flag_error(ap: argparse.ArgumentParser, exc) -> None:
+    """`ap.error` (usage, the message, status 2) for an InvalidInput, naming its flag."""
+    ap.error(str(as_flag(ap, exc)))
 
 
 def _seed(text: str) -> int:

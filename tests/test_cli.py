@@ -252,3 +252,11 @@ def test_a_reader_that_stops_reading_is_no_error_to_report(monkeypatch, capsys):
     monkeypatch.setattr(cli, "_engines", engines)
     assert cli.main(["engines", "--json"]) == 1
     assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("argv, said", [(["generate", "a red ball", "--steps", "0", "-o", "{dir}/a.mp4"], "--steps=0"),
+                                       (["bench", "--runs", "0"], "--runs=0")])
+def test_a_refused_value_is_named_by_the_flag_typed(argv, said, tmp_path, capsys):
+    # before: "steps=0 is not allowed", the setting's name, where train and eval said the flag
+    assert main([a.format(dir=tmp_path) for a in argv]) == 2
+    assert capsys.readouterr().err.startswith(f"runway-nb: error: {said} is not allowed")

@@ -76,7 +76,7 @@ def test_a_folder_as_the_json_file_is_refused_before_timing(tmp_path, capsys, no
     # failed to write ("Is a directory"), its results lost
     assert main(["bench", "--json", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err[-1].startswith("runway-nb: error: json=") and "must not name a folder" in err[-1]
+    assert err[-1].startswith("runway-nb: error: --json=") and "must not name a folder" in err[-1]   # the flag typed
 
 
 def _json_turns_into_a_folder(monkeypatch, out):
