@@ -307,6 +307,11 @@ class Sequence:
         self._autosave, self._version = (store, name), version
         return self
 
+    @property
+    def autosaved(self) -> bool:
+        """Whether every edit is saved to a project (`autosave`); False: in memory only."""
+        return self._autosave is not None
+
     def changed_on_disk(self) -> bool:
         """True when this autosaved sequence's file was saved by another writer since this
         sequence read or wrote it (its next edit would raise SequenceChanged)."""

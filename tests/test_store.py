@@ -373,3 +373,9 @@ def test_a_soundtrack_set_on_an_autosaved_sequence_is_saved_and_undone_when_refu
     with pytest.raises(SequenceChanged):
         mine.soundtrack = None
     assert mine.soundtrack == wav and store.load_sequence("film").soundtrack == wav
+
+
+def test_a_sequence_says_whether_its_edits_are_saved(tmp_path):
+    seq = Sequence([noise(1)])
+    assert not seq.autosaved
+    assert seq.autosave(Store(tmp_path), "film").autosaved

@@ -701,7 +701,7 @@ class Studio(RenderFeedback, widgets.VBox):
             return None
         added = (f"{note + ' ' if note else ''}Added {self.clip.id} to the sequence: {len(seq)} "
                  f"clip{'s' * (len(seq) != 1)}, {seq.duration:.2f} s")
-        if self.store is not None and self._project_sequence_owned and seq._autosave is None:
+        if self.store is not None and self._project_sequence_owned and not seq.autosaved:
             # the project's cut could not be reloaded: this one is not saved, every add says so
             self._say(f"{added}, kept in memory only (the project's sequence {self.SEQUENCE_NAME!r} "
                       f"could not be reloaded, and is not saved over): studio.sequence.save('cut.json') "
